@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bw_policy: KubeArmor policies (security.kubearmor.com/v1: KubeArmorPolicy,
+ * KubeArmorClusterPolicy, KubeArmorHostPolicy) parsed with libyaml,
+ * validated, and compiled per node into bulwark.v1.CompiledPolicy.
+ *
+ * Linked by the controller and by bulwarkctl.  Conventions: constructors
+ * write *out only on success; functions return 0 or a negative errno;
+ * destroy functions accept NULL.  Ownership is stated on each function.
+ *
+ * (Contract between the policy library and the controller: extend freely,
+ * do not change the meaning of what is here.)
+ */
+#ifndef BW_POLICY_H
+#define BW_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bulwark.pb-c.h"
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+struct bw_diag {
+	char *file;    /* as given to the parser */
+	unsigned line; /* 1-based; 0 when unknown */
+	unsigned col;  /* 1-based; 0 when unknown */
+	char *message; /* e.g. "matchDirectories[0].dir must end with '/'" */
+};
+
+struct bw_diags;
+
+int bw_diags_new(struct bw_diags **out);
+void bw_diags_free(struct bw_diags *d);
+size_t bw_diags_count(const struct bw_diags *d);
+const struct bw_diag *bw_diags_get(const struct bw_diags *d, size_t i);
+/* "file:line:col: message", one per line, into a new string the caller frees. */
+char *bw_diags_format(const struct bw_diags *d);
+
+/* ---- policies ------------------------------------------------------------ */
+
+enum bw_policy_kind {
+	BW_KIND_POLICY = 1,	    /* KubeArmorPolicy (namespaced) */
+	BW_KIND_CLUSTER_POLICY = 2, /* KubeArmorClusterPolicy */
+	BW_KIND_HOST_POLICY = 3,    /* KubeArmorHostPolicy */
+};
+
+struct bw_policy; /* one validated document, immutable once parsed */
+
+/*
+ * Parses every document of a YAML (or JSON) buffer.  All errors of all
+ * documents go to diags (file:line:col).  Returns 0 and an array of *n_out
+ * policies when every document is valid; else -EINVAL and nothing in *out.
+ * The array and each policy belong to the caller (bw_policy_free each, then
+ * free the array).
+ */
+int bw_policy_parse(const char *buf, size_t len, const char *filename, struct bw_policy ***out,
+		    size_t *n_out, struct bw_diags *diags);
+
+void bw_policy_free(struct bw_policy *p);
+
+enum bw_policy_kind bw_policy_kind(const struct bw_policy *p);
+const char *bw_policy_kind_name(enum bw_policy_kind k); /* "KubeArmorPolicy", ... */
+/* Accepts "KubeArmorPolicy", "kubearmorpolicy", "policy", "ksp" etc.; 0 if unknown. */
+enum bw_policy_kind bw_policy_kind_parse(const char *s);
+const char *bw_policy_name(const struct bw_policy *p);
+/* Namespace of a KubeArmorPolicy ("default" when omitted); "" for the other kinds. */
+const char *bw_policy_namespace(const struct bw_policy *p);
+
+/*
+ * The policy as canonical JSON (the original document, normalised), the
+ * form the controller stores and the admin API returns.  New string, caller
+ * frees.  bw_policy_parse of this text gives an equal policy.
+ */
+char *bw_policy_to_json(const struct bw_policy *p);
+
+/* ---- inventory: what the compiler compiles against ------------------------ */
+
+struct bw_inventory;
+
+int bw_inventory_new(struct bw_inventory **out);
+void bw_inventory_free(struct bw_inventory *inv);
+
+/* Node name and labels (labels "k=v,k=v" or NULL).  Copies. */
+int bw_inventory_set_node(struct bw_inventory *inv, const char *node, const char *labels);
+int bw_inventory_remove_node(struct bw_inventory *inv, const char *node);
+
+/* A container on a node; the message is copied.  Replaces one with the same id. */
+int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
+			       const Bulwark__V1__Container *c);
+int bw_inventory_remove_container(struct bw_inventory *inv, const char *container_id);
+
+/*
+ * Namespace default postures ("audit" or "block"; NULL keeps the default,
+ * which is "block").  Mirrors the kubearmor-*-posture annotations.
+ */
+int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const char *file,
+			     const char *network, const char *capabilities);
+
+/* Loads an inventory from YAML (for `bulwarkctl compile --inventory`). */
+int bw_inventory_load_yaml(struct bw_inventory *inv, const char *buf, size_t len,
+			   const char *filename, struct bw_diags *diags);
+
+/* ---- compiler -------------------------------------------------------------- */
+
+struct bw_policy_set; /* the policies the compiler sees, keyed by kind/ns/name */
+
+int bw_policy_set_new(struct bw_policy_set **out);
+void bw_policy_set_free(struct bw_policy_set *s);
+/* Takes ownership of p; replaces a policy with the same kind/ns/name. */
+int bw_policy_set_put(struct bw_policy_set *s, struct bw_policy *p);
+/* Returns 0 or -ENOENT. */
+int bw_policy_set_remove(struct bw_policy_set *s, enum bw_policy_kind kind, const char *ns,
+			 const char *name);
+size_t bw_policy_set_count(const struct bw_policy_set *s);
+
+/*
+ * Compiles what one node must enforce: a RuleSet per container on the node
+ * plus the host's.  Deterministic: the same inputs give the same bytes.
+ * *out is freed with bw_compiled_free.  version is copied into the result.
+ */
+int bw_compile_node(const struct bw_policy_set *s, const struct bw_inventory *inv,
+		    const char *node, uint64_t version, Bulwark__V1__CompiledPolicy **out);
+void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
+
+/* The compiled policy as JSON (for bulwarkctl compile and GET /v1/nodes/{n}/policy). */
+char *bw_compiled_to_json(const Bulwark__V1__CompiledPolicy *cp);
+
+#endif
