@@ -141,6 +141,10 @@ int bw_daemon_parse(const struct bw_daemon_desc *d, int argc, char **argv, int *
 		}
 	}
 
+	if (d->check && d->check(d->cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", d->name, err);
+		return BW_DAEMON_EXIT;
+	}
 	if (check) {
 		printf("# %s: configuration is valid", d->name);
 		if (config)

@@ -25,6 +25,14 @@ struct bw_daemon_desc {
 	int (*extra_flag)(const char *flag, void *arg);
 	void *extra_arg;
 	const char *extra_help; /* lines appended to --help; may be NULL */
+	/*
+	 * Checks what the table cannot express (enumerations, cross-field
+	 * rules) once the file and the flags are loaded, also for
+	 * --check-config.  Returns 0, or non-zero with "key: what" in err; the
+	 * error is printed and parsing ends with BW_DAEMON_EXIT, exit code 2.
+	 * May be NULL.
+	 */
+	int (*check)(void *cfg, char *err, size_t errlen);
 };
 
 enum bw_daemon_parse {
