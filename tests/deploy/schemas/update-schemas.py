@@ -47,8 +47,17 @@ DROP = {"description", "x-kubernetes-group-version-kind", "x-kubernetes-list-map
 
 
 def strip(node):
+    """Drops annotations from schema nodes; names in a properties map stay."""
     if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k not in DROP}
+        out = {}
+        for k, v in node.items():
+            if k in DROP:
+                continue
+            if k in ("properties", "patternProperties", "definitions") and isinstance(v, dict):
+                out[k] = {name: strip(sub) for name, sub in v.items()}
+            else:
+                out[k] = strip(v)
+        return out
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node

@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The single-host lab (`make lab`): redis-server, bulwark-controller,
+# bulwark-relay and bulwark-agent as local processes, the example policies
+# applied, a real runc container that breaks them, and the alerts read back
+# from Redis.  Stays up until Ctrl-C; with LAB_EXIT=1 it stops after the demo
+# and exits 0 only if every step worked.
+#
+# Environment:
+#   BW_BUILD        build directory holding bin/ (default: ./build)
+#   LAB_DIR         state: configs, logs, Redis data, the container bundle
+#                   (default: ./.lab; wiped at start)
+#   LAB_EXIT=1      stop after the demo; exit status says whether it all worked
+#   LAB_ALERTS_OUT  also copy the alerts read from Redis to this file
+#   LAB_TIMEOUT     seconds each wait may take (default 20)
+#
+# Must run as root: the agent loads BPF programs and runc starts a container.
+set -u
+set -o pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LABSRC=$SRC/deploy/lab
+BUILD=${BW_BUILD:-$SRC/build}
+BIN=$BUILD/bin
+LAB=${LAB_DIR:-$SRC/.lab}
+LAB_EXIT=${LAB_EXIT:-0}
+TIMEOUT=${LAB_TIMEOUT:-20}
+NODE=lab-node
+CTR=lab-web
+PIN_DIR=/sys/fs/bpf/bulwark-lab
+STREAM_ALERTS=bulwark:alerts
+STREAM_LOGS=bulwark:logs
+
+if [ -t 1 ]; then
+	C_OK=$'\e[32m' C_FAIL=$'\e[31m' C_DIM=$'\e[2m' C_OFF=$'\e[0m'
+else
+	C_OK='' C_FAIL='' C_DIM='' C_OFF=''
+fi
+
+FAILED=0
+PIDS=()
+CONTAINER_STARTED=0
+
+say() { printf '%s\n' "$*"; }
+ok() { printf '  [%sok%s]   %s\n' "$C_OK" "$C_OFF" "$*"; }
+fail() {
+	printf '  [%sFAIL%s] %s\n' "$C_FAIL" "$C_OFF" "$*"
+	FAILED=$((FAILED + 1))
+}
+# Prints the last lines of a daemon's log after a failure: the reason is
+# usually there.
+show_log() {
+	[ -f "$1" ] || return 0
+	printf '%s' "$C_DIM"
+	tail -n "${2:-15}" "$1" | sed 's/^/         | /'
+	printf '%s' "$C_OFF"
+}
+# A step that cannot work stops the lab: everything after it depends on it.
+die() {
+	fail "$*"
+	say ""
+	say "lab stopped at the failed step; logs are in $LAB/logs/"
+	exit 1
+}
+
+# wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# A free loopback TCP port (the kernel picks; nothing else here binds it
+# between now and the daemon's start).
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ "$CONTAINER_STARTED" = 1 ]; then
+		runc --root "$LAB/runc" kill "$CTR" KILL >/dev/null 2>&1
+		runc --root "$LAB/runc" delete -f "$CTR" >/dev/null 2>&1
+	fi
+	# Stop in the reverse order of start: the agent first, Redis last.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		kill -TERM "${PIDS[$i]}" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	# The agent leaves enforcement pinned on purpose (a restarted agent adopts
+	# it); the lab is over, so take it away.
+	rm -rf "$PIN_DIR" 2>/dev/null
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start() { # start NAME LOGFILE CMD...
+	local name=$1 log=$2
+	shift 2
+	"$@" >"$log" 2>&1 &
+	PIDS+=($!)
+	eval "PID_${name}=$!"
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+ctl() { "$BIN/bulwarkctl" --socket "$LAB/controller.sock" "$@"; }
+rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+
+# ---------------------------------------------------------------------------
+say "Bulwark lab: state in $LAB"
+say "== preflight"
+[ "$(id -u)" = 0 ] || die "must run as root (BPF programs, runc)"
+for b in bulwark-controller bulwark-relay bulwark-agent bulwarkctl; do
+	[ -x "$BIN/$b" ] || die "$BIN/$b is missing: build first (make build)"
+done
+for t in redis-server redis-cli runc ss; do
+	command -v "$t" >/dev/null || die "$t is not installed (make deps)"
+done
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+	die "a static busybox is needed for the container's rootfs (apt-get install busybox-static)"
+fi
+ok "binaries in $BIN, redis-server, runc, static busybox"
+
+rm -rf "$LAB"
+mkdir -p "$LAB/logs" "$LAB/redis" "$LAB/controller" "$LAB/relay" "$LAB/runc" || die "cannot create $LAB"
+
+# The agent pins enforcement into bpffs and its monitor needs tracefs; both
+# are mounted here when the machine did not do it at boot.
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || die "cannot mount bpffs on /sys/fs/bpf"
+ok "bpffs mounted on /sys/fs/bpf"
+
+# ---------------------------------------------------------------------------
+say "== daemons"
+REDIS_PORT=$(free_port) && CTL_PORT=$(free_port) && RELAY_PORT=$(free_port) ||
+	die "no free loopback port"
+start redis "$LAB/logs/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
+	--dir "$LAB/redis" --save '' --appendonly no --daemonize no
+wait_for "$TIMEOUT" rcli ping || { show_log "$LAB/logs/redis.log"; die "redis-server on 127.0.0.1:$REDIS_PORT"; }
+ok "redis-server on 127.0.0.1:$REDIS_PORT"
+
+# Each daemon reads its file from deploy/lab/ and gets the lab's ports and
+# paths as flags (flags beat the file).
+start controller "$LAB/logs/controller.log" "$BIN/bulwark-controller" \
+	--config "$LABSRC/controller.yaml" \
+	--data-dir "$LAB/controller" \
+	--api.socket "$LAB/controller.sock" \
+	--agents.listen "tcp://127.0.0.1:$CTL_PORT"
+if ! wait_for "$TIMEOUT" ctl status || ! alive "$PID_controller"; then
+	show_log "$LAB/logs/controller.log"
+	die "bulwark-controller: admin API on $LAB/controller.sock"
+fi
+ok "bulwark-controller: API on $LAB/controller.sock, agents on tcp://127.0.0.1:$CTL_PORT"
+
+start relay "$LAB/logs/relay.log" "$BIN/bulwark-relay" \
+	--config "$LABSRC/relay.yaml" \
+	--listen "tcp://127.0.0.1:$RELAY_PORT" \
+	--redis.host 127.0.0.1 --redis.port "$REDIS_PORT" \
+	--spool.dir "$LAB/relay"
+relay_on_redis() { alive "$PID_relay" && grep -q 'redis connected' "$LAB/logs/relay.log"; }
+if ! wait_for "$TIMEOUT" relay_on_redis; then
+	show_log "$LAB/logs/relay.log"
+	die "bulwark-relay: agents on tcp://127.0.0.1:$RELAY_PORT, connected to Redis"
+fi
+ok "bulwark-relay: agents on tcp://127.0.0.1:$RELAY_PORT, connected to Redis"
+
+start agent "$LAB/logs/agent.log" "$BIN/bulwark-agent" \
+	--config "$LABSRC/agent.yaml" \
+	--node-name "$NODE" \
+	--controller.url "tcp://127.0.0.1:$CTL_PORT" \
+	--relay.urls "tcp://127.0.0.1:$RELAY_PORT" \
+	--enforcer.pin-dir "$PIN_DIR" \
+	--containers.runc-root "$LAB/runc"
+node_registered() { alive "$PID_agent" && ctl get nodes | grep -q "^$NODE "; }
+if ! wait_for "$TIMEOUT" node_registered; then
+	show_log "$LAB/logs/agent.log"
+	show_log "$LAB/logs/controller.log" 5
+	die "bulwark-agent registered with the controller as $NODE"
+fi
+ok "bulwark-agent registered with the controller as $NODE"
+agent_on_relay() { alive "$PID_agent" && grep -q 'relay connected' "$LAB/logs/agent.log"; }
+if ! wait_for "$TIMEOUT" agent_on_relay; then
+	show_log "$LAB/logs/agent.log"
+	die "bulwark-agent connected to the relay"
+fi
+ok "bulwark-agent connected to the relay"
+ENFORCER=$(sed -n 's/.*enforcer selected.*name=\([A-Za-z]*\).*/\1/p' "$LAB/logs/agent.log" | head -n1)
+say "  enforcer on this node: ${ENFORCER:-unknown} (see: bulwark-agent --probe)"
+
+# ---------------------------------------------------------------------------
+say "== policies"
+if ctl apply -f "$LABSRC/policies/" >"$LAB/logs/apply.out" 2>&1; then
+	ok "applied deploy/lab/policies/ ($(ls "$LABSRC"/policies/*.yaml | wc -l) files)"
+else
+	show_log "$LAB/logs/apply.out"
+	die "bulwarkctl apply -f deploy/lab/policies/"
+fi
+ctl get policies 2>&1 | sed 's/^/    /'
+
+# ---------------------------------------------------------------------------
+say "== container"
+BUNDLE=$LAB/bundle
+. "$LABSRC/bundle.sh"
+make_bundle "$BUNDLE" "$BUSYBOX" || die "building the busybox bundle in $BUNDLE"
+if runc --root "$LAB/runc" run -d --bundle "$BUNDLE" "$CTR" \
+	</dev/null >"$LAB/logs/container.log" 2>&1; then
+	CONTAINER_STARTED=1
+	ok "runc container $CTR running (labels app=web,tier=frontend; namespace lab)"
+else
+	show_log "$LAB/logs/container.log"
+	die "runc run $CTR"
+fi
+container_known() { ctl get containers | grep -q "$CTR"; }
+if ! wait_for "$TIMEOUT" container_known; then
+	show_log "$LAB/logs/agent.log"
+	die "the controller lists $CTR (reported by the agent)"
+fi
+ok "the controller lists $CTR (reported by the agent)"
+# The container's rules reach the kernel once the agent acknowledged the
+# policy version compiled with the container in it.
+policy_applied() { grep -q "policy applied.*containers=[1-9]" "$LAB/logs/agent.log"; }
+if ! wait_for "$TIMEOUT" policy_applied; then
+	show_log "$LAB/logs/agent.log"
+	die "the agent enforces a policy for $CTR"
+fi
+ok "the agent enforces a policy for $CTR"
+UNENFORCED=$(sed -n 's/.*policy applied.*unenforced=\([0-9]*\).*/\1/p' "$LAB/logs/agent.log" | tail -n1)
+[ "${UNENFORCED:-0}" != 0 ] && say "  ${UNENFORCED} rule(s) this enforcer cannot apply are audit-only (bulwarkctl get nodes -o wide)"
+
+# ---------------------------------------------------------------------------
+say "== breaking the policies inside $CTR"
+cexec() { runc --root "$LAB/runc" exec "$CTR" "$@"; }
+# Each entry: policy name | command | what the kernel must do (block, pass).
+# Block rules are checked as blocked only where the active enforcer applies
+# them; the cgroup fallback applies network rules everywhere.
+run_case() { # run_case NAME EXPECT CMD...
+	local name=$1 expect=$2 out rc
+	shift 2
+	out=$(cexec "$@" 2>&1 </dev/null)
+	rc=$?
+	printf '%s\n' "$ $* -> rc=$rc: $out" >>"$LAB/logs/cases.log"
+	case $expect in
+	block)
+		if [ $rc -ne 0 ] && printf '%s' "$out" | grep -qi 'permission denied\|not permitted'; then
+			ok "$name: '$*' was refused by the kernel"
+		else
+			fail "$name: '$*' should have been refused, got rc=$rc: $(printf '%s' "$out" | head -c 200)"
+		fi
+		;;
+	pass)
+		if [ $rc -eq 0 ]; then
+			ok "$name: '$*' ran (the policy only audits it)"
+		else
+			fail "$name: '$*' should have run, got rc=$rc: $(printf '%s' "$out" | head -c 200)"
+		fi
+		;;
+	any)
+		ok "$name: '$*' ran with rc=$rc (this enforcer reports it, cannot block it)"
+		;;
+	esac
+}
+# What the active enforcer blocks: everything with BPF-LSM and AppArmor;
+# network only with the cgroup-BPF fallback.
+case "$ENFORCER" in
+BPFLSM | AppArmor) FILE_EXPECT=block PROC_EXPECT=block ;;
+*) FILE_EXPECT=any PROC_EXPECT=any ;;
+esac
+: >"$LAB/logs/cases.log"
+run_case lab-block-udp block nslookup lab.example 127.0.0.1
+run_case lab-block-shadow "$FILE_EXPECT" cat /etc/shadow
+run_case lab-block-wget "$PROC_EXPECT" /usr/bin/wget -q -O /dev/null http://127.0.0.1:1/
+run_case lab-audit-passwd pass cat /etc/passwd
+
+# ---------------------------------------------------------------------------
+say "== alerts in Redis ($STREAM_ALERTS)"
+# An alert for each case, read back with XREAD as any consumer would.
+read_alerts() {
+	rcli --raw XREAD COUNT 1000 STREAMS "$STREAM_ALERTS" 0 >"$LAB/alerts.txt" 2>&1
+}
+has_alert() { # has_alert POLICY ACTION
+	read_alerts && awk -v p="$1" -v a="$2" -f "$LABSRC/alerts.awk" "$LAB/alerts.txt" |
+		grep -q "^$CTR	$1	$2	"
+}
+expect_alert() { # expect_alert POLICY ACTION RESULT-DESCRIPTION
+	if wait_for "$TIMEOUT" has_alert "$1" "$2"; then
+		ok "alert: PolicyName=$1 Action=$2 ContainerName=$CTR"
+	else
+		fail "no alert PolicyName=$1 Action=$2 ContainerName=$CTR in $STREAM_ALERTS"
+	fi
+}
+expect_alert lab-block-udp Block
+if [ "$FILE_EXPECT" = block ]; then
+	expect_alert lab-block-shadow Block
+	expect_alert lab-block-wget Block
+	expect_alert lab-audit-passwd Audit
+else
+	say "  (file and process rules are audit-only under ${ENFORCER:-this enforcer}: no kernel decision, no alert expected)"
+fi
+read_alerts
+say "  redis-cli -p $REDIS_PORT XREAD COUNT 1000 STREAMS $STREAM_ALERTS 0:"
+awk -f "$LABSRC/alerts.awk" "$LAB/alerts.txt" | awk -F'\t' '
+	BEGIN { printf "    %-10s %-20s %-6s %-18s %-13s %s\n", "CONTAINER", "POLICY", "ACTION", "RESULT", "OPERATION", "RESOURCE" }
+	{ printf "    %-10s %-20s %-6s %-18s %-13s %s\n", $1, $2, $3, $4, $5, $6 }'
+[ -n "${LAB_ALERTS_OUT:-}" ] && cp "$LAB/alerts.txt" "$LAB_ALERTS_OUT"
+NLOGS=$(rcli XLEN "$STREAM_LOGS" 2>/dev/null || echo 0)
+say "  $STREAM_LOGS holds ${NLOGS} log entries (redis-cli -p $REDIS_PORT XREVRANGE $STREAM_LOGS + - COUNT 5)"
+if "$BIN/bulwarkctl" logs --help >/dev/null 2>&1; then
+	say "  bulwarkctl logs --type alert:"
+	"$BIN/bulwarkctl" logs --redis "127.0.0.1:$REDIS_PORT" --type alert 2>&1 | head -n 20 | sed 's/^/    /'
+fi
+
+# ---------------------------------------------------------------------------
+say ""
+if [ $FAILED -ne 0 ]; then
+	say "${C_FAIL}$FAILED step(s) failed${C_OFF}; logs are in $LAB/logs/"
+else
+	say "${C_OK}every step worked${C_OFF}"
+fi
+if [ "$LAB_EXIT" = 1 ]; then
+	[ $FAILED -eq 0 ]
+	exit $?
+fi
+cat <<EOF
+
+The lab is up.  Talk to it from another shell:
+  $BIN/bulwarkctl --socket $LAB/controller.sock get nodes
+  $BIN/bulwarkctl --socket $LAB/controller.sock get containers -o wide
+  $BIN/bulwarkctl --socket $LAB/controller.sock apply -f deploy/lab/policies/
+  redis-cli -p $REDIS_PORT XREAD BLOCK 0 STREAMS $STREAM_ALERTS '\$'
+  runc --root $LAB/runc exec $CTR cat /etc/shadow
+Logs: $LAB/logs/.  Ctrl-C stops everything.
+EOF
+while :; do
+	for pid in "${PIDS[@]}"; do
+		if ! alive "$pid"; then
+			say "a daemon (pid $pid) exited; see $LAB/logs/; stopping the lab"
+			exit 1
+		fi
+	done
+	sleep 1
+done
