@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The relay's core: nng in, Redis out, the spool in between.  See relay.h
+ * for the guarantees; relay_redis.c holds the Redis connection and
+ * relay_metrics.c the stats and /metrics.
+ */
+#include "relay_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/protocol/pair1/pair.h>
+
+#include "bw_log.h"
+#include "bw_time.h"
+#include "bw_wire.h"
+#include "event_fields.h"
+
+/* Warnings about misbehaving agents: at most this many a second. */
+#define WARN_PER_SEC 20
+
+int relay_warn_ok(struct bw_relay *r)
+{
+	uint64_t now = bw_mono_ns();
+
+	if (now - r->warn_window_ns > 1000000000ull) {
+		if (r->warn_suppressed)
+			bw_warn("suppressed warnings | count=%" PRIu64, r->warn_suppressed);
+		r->warn_window_ns = now;
+		r->warn_count = 0;
+		r->warn_suppressed = 0;
+	}
+	if (r->warn_count < WARN_PER_SEC) {
+		r->warn_count++;
+		return 1;
+	}
+	r->warn_suppressed++;
+	return 0;
+}
+
+/* ---- agents (one per connection) ------------------------------------- */
+
+static struct agent **agent_slot(struct bw_relay *r, uint32_t pipe)
+{
+	struct agent **pp = &r->agents[pipe % AGENT_BUCKETS];
+
+	while (*pp && (*pp)->pipe != pipe)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static struct agent *agent_find(struct bw_relay *r, uint32_t pipe)
+{
+	return *agent_slot(r, pipe);
+}
+
+static void agent_drop(struct bw_relay *r, uint32_t pipe)
+{
+	struct agent **pp = agent_slot(r, pipe), *a = *pp;
+
+	if (!a)
+		return;
+	*pp = a->hnext;
+	free(a->node);
+	free(a);
+	r->nagents--;
+}
+
+static struct agent *agent_get(struct bw_relay *r, uint32_t pipe, const char *node, uint64_t boot)
+{
+	struct agent *a = agent_find(r, pipe);
+
+	if (a && (a->boot != boot || strcmp(a->node, node) != 0)) {
+		/* Another identity on the same connection: start afresh. */
+		agent_drop(r, pipe);
+		a = NULL;
+	}
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return NULL;
+		a->node = strdup(node);
+		if (!a->node) {
+			free(a);
+			return NULL;
+		}
+		a->pipe = pipe;
+		a->boot = boot;
+		a->hnext = r->agents[pipe % AGENT_BUCKETS];
+		r->agents[pipe % AGENT_BUCKETS] = a;
+		r->nagents++;
+		bw_info("agent connected | node=%s boot=%" PRIu64 " pipe=%u", node, boot, pipe);
+	}
+	a->last_ns = bw_mono_ns();
+	return a;
+}
+
+/* Forgets connections nng has closed (their pipe id no longer resolves). */
+void relay_sweep_agents(struct bw_relay *r)
+{
+	for (int b = 0; b < AGENT_BUCKETS; b++) {
+		struct agent *a = r->agents[b], *next;
+
+		for (; a; a = next) {
+			nng_pipe p = NNG_PIPE_INITIALIZER;
+			int v;
+
+			next = a->hnext;
+			p.id = a->pipe;
+			if (nng_pipe_get_int(p, NNG_OPT_RECVMAXSZ, &v) == NNG_ENOENT) {
+				bw_info("agent gone | node=%s pipe=%u acked=%" PRIu64, a->node,
+					a->pipe, a->acked);
+				agent_drop(r, a->pipe);
+			}
+		}
+	}
+}
+
+static void send_error(struct bw_relay *r, uint32_t pipe, int code, const char *msg)
+{
+	Bulwark__V1__Error e = BULWARK__V1__ERROR__INIT;
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	BwEnvelope env;
+
+	p.id = pipe;
+	bw_envelope_init(&env);
+	e.code = code;
+	e.message = (char *)msg;
+	env.body_case = BULWARK__V1__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	(void)bw_wire_send(r->sock, p, &env);
+}
+
+static void reject(struct bw_relay *r, uint32_t pipe, int code, const char *why)
+{
+	r->st.rejected++;
+	if (relay_warn_ok(r))
+		bw_warn("message rejected | pipe=%u code=%d why=\"%s\"", pipe, code, why);
+	send_error(r, pipe, code, why);
+}
+
+void relay_send_ack(struct bw_relay *r, uint32_t pipe, uint64_t upto, int force)
+{
+	Bulwark__V1__EventAck ack = BULWARK__V1__EVENT_ACK__INIT;
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	struct agent *a = agent_find(r, pipe);
+	BwEnvelope env;
+	int rc;
+
+	if (!a || (upto <= a->acked && !force))
+		return;
+	if (upto > a->acked)
+		a->acked = upto;
+	p.id = pipe;
+	bw_envelope_init(&env);
+	ack.node = a->node;
+	ack.boot = a->boot;
+	ack.upto_seq = a->acked;
+	env.body_case = BULWARK__V1__ENVELOPE__BODY_EVENT_ACK;
+	env.event_ack = &ack;
+	rc = bw_wire_send(r->sock, p, &env);
+	if (rc == 0)
+		r->st.acks++;
+	else if (relay_warn_ok(r))
+		/* The agent resends what stays unacknowledged; duplicates carry ids. */
+		bw_warn("cannot send ack | node=%s pipe=%u err=%s", a->node, pipe, strerror(-rc));
+}
+
+/* ---- units: the XADDs of one batch, completed in order ---------------- */
+
+void relay_unit_free(struct relay_unit *u)
+{
+	if (!u)
+		return;
+	bw_wire_free(u->env);
+	free(u);
+}
+
+/* Spools a unit's events; on success its ack waits for the next sync. */
+static int spool_events(struct bw_relay *r, const char *node, uint64_t boot, uint64_t first,
+			Bulwark__V1__Event **events, size_t n, uint32_t pipe, uint64_t upto)
+{
+	Bulwark__V1__EventBatch b = BULWARK__V1__EVENT_BATCH__INIT;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	b.node = (char *)node;
+	b.boot = boot;
+	b.first_seq = first;
+	b.n_events = n;
+	b.events = events;
+	len = bulwark__v1__event_batch__get_packed_size(&b);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	bulwark__v1__event_batch__pack(&b, buf);
+	rc = bw_spool_append(r->spool, buf, len);
+	free(buf);
+	if (rc)
+		return rc;
+	r->st.spooled += n;
+	if (r->nsync == r->capsync) {
+		size_t cap = r->capsync ? r->capsync * 2 : 64;
+		struct sync_ack *s = realloc(r->sync_acks, cap * sizeof(*s));
+
+		if (!s)
+			return 0; /* spooled; the agent resends for lack of an ack */
+		r->sync_acks = s;
+		r->capsync = cap;
+	}
+	r->sync_acks[r->nsync].pipe = pipe;
+	r->sync_acks[r->nsync].upto = upto;
+	r->nsync++;
+	event_active(r->flush_ev, 0, 0);
+	return 0;
+}
+
+/* Makes spooled batches durable, then acknowledges them. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct bw_relay *r = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	if (!r->nsync)
+		return;
+	rc = bw_spool_sync(r->spool);
+	if (rc) {
+		bw_error("spool sync failed, not acknowledging | err=%s batches=%zu",
+			 strerror(-rc), r->nsync);
+		r->nsync = 0;
+		return;
+	}
+	for (size_t i = 0; i < r->nsync; i++)
+		relay_send_ack(r, r->sync_acks[i].pipe, r->sync_acks[i].upto, 0);
+	r->nsync = 0;
+}
+
+static void complete_units(struct bw_relay *r)
+{
+	struct relay_unit *u;
+
+	while ((u = TAILQ_FIRST(&r->units)) && u->remaining == 0) {
+		TAILQ_REMOVE(&r->units, u, link);
+		if (u->from_spool) {
+			r->spool_inflight -= u->n;
+			if (u->epoch != r->epoch) {
+				/* After a failure: the cursor was rewound, these come again. */
+			} else if (!u->failed) {
+				bw_spool_release(r->spool, u->end);
+				r->st.written += u->n;
+				r->st.drained += u->n;
+			} else {
+				r->epoch++;
+				r->cursor = bw_spool_head(r->spool);
+			}
+		} else if (!u->failed) {
+			r->st.written += u->n;
+			relay_send_ack(r, u->pipe, u->upto, 0);
+		} else {
+			Bulwark__V1__EventBatch *b = u->env->events;
+			int rc = spool_events(r, b->node, b->boot, b->first_seq + u->skip,
+					      b->events + u->skip, b->n_events - u->skip, u->pipe,
+					      u->upto);
+
+			if (rc) {
+				/*
+				 * Neither Redis nor the spool holds these: make the agent
+				 * reconnect so it resends from its first unacked event
+				 * (acks after this point would claim too much).
+				 */
+				nng_pipe p = NNG_PIPE_INITIALIZER;
+
+				p.id = u->pipe;
+				r->st.refused_full++;
+				bw_error("cannot spool events Redis did not take; dropping the agent's "
+					 "connection so it resends | pipe=%u err=%s",
+					 u->pipe, strerror(-rc));
+				agent_drop(r, u->pipe);
+				nng_pipe_close(p);
+			}
+		}
+		relay_unit_free(u);
+	}
+}
+
+/* Issues the XADDs of events[0..n) for unit u (u->remaining counts replies). */
+static void issue(struct bw_relay *r, struct relay_unit *u, const char *node, uint64_t boot,
+		  uint64_t first, Bulwark__V1__Event **events, size_t n)
+{
+	char key[512];
+
+	for (size_t i = 0; i < n; i++) {
+		struct bw_xadd x;
+		int rc;
+
+		if (bw_event_stream_key(events[i], r->cfg.stream_alerts, r->cfg.stream_logs,
+					r->cfg.stream_per_namespace, key, sizeof(key)) ||
+		    bw_xadd_build(&x, key, r->cfg.stream_maxlen, events[i], node, boot,
+				  first + i)) {
+			u->failed = 1;
+			continue;
+		}
+		rc = relay_redis_command(r, u, x.argc, x.argv, x.argvlen);
+		bw_xadd_release(&x);
+		if (rc) {
+			u->failed = 1;
+			break;
+		}
+		u->remaining++;
+		r->st.inflight++;
+	}
+}
+
+/* Reads spooled batches into Redis while the in-flight bound allows. */
+static int pump_drain(struct bw_relay *r)
+{
+	int added = 0;
+
+	while (r->redis_ready && r->spool_inflight < (uint64_t)r->cfg.drain_inflight) {
+		Bulwark__V1__EventBatch *b;
+		struct relay_unit *u;
+		uint64_t ts;
+		void *data;
+		size_t len;
+		int rc;
+
+		rc = bw_spool_read(r->spool, &r->cursor, &data, &len, &ts);
+		if (rc) {
+			if (rc != -ENOENT)
+				bw_error("spool read failed | err=%s", strerror(-rc));
+			break;
+		}
+		u = calloc(1, sizeof(*u));
+		if (!u) {
+			free(data);
+			break;
+		}
+		b = bulwark__v1__event_batch__unpack(NULL, len, data);
+		free(data);
+		u->from_spool = 1;
+		u->end = r->cursor;
+		u->epoch = r->epoch;
+		u->recv_ns = ts;
+		TAILQ_INSERT_TAIL(&r->units, u, link);
+		added++;
+		if (!b) {
+			/* CRC-valid yet undecodable: written by another build; skip it. */
+			bw_error("spool record is not an EventBatch, skipping | bytes=%zu", len);
+			continue;
+		}
+		u->n = b->n_events;
+		r->spool_inflight += u->n;
+		issue(r, u, b->node, b->boot, b->first_seq, b->events, b->n_events);
+		bulwark__v1__event_batch__free_unpacked(b, NULL);
+	}
+	return added;
+}
+
+void relay_progress(struct bw_relay *r)
+{
+	struct relay_unit *head;
+
+	if (r->in_progress)
+		return;
+	r->in_progress = 1;
+	do {
+		complete_units(r);
+		pump_drain(r);
+		head = TAILQ_FIRST(&r->units);
+	} while (head && head->remaining == 0);
+	r->in_progress = 0;
+}
+
+/* Called by relay_redis.c for every XADD reply; reply NULL: connection lost. */
+void relay_on_reply(struct bw_relay *r, struct relay_unit *u, int ok)
+{
+	if (!ok)
+		u->failed = 1;
+	u->remaining--;
+	r->st.inflight--;
+	if (u->remaining == 0 && u == TAILQ_FIRST(&r->units))
+		relay_progress(r);
+}
+
+/* ---- batches from agents -------------------------------------------- */
+
+static int direct_ok(struct bw_relay *r)
+{
+	return r->redis_ready && bw_spool_empty(r->spool) && r->spool_inflight == 0 && !r->nsync;
+}
+
+static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env)
+{
+	Bulwark__V1__EventBatch *b = env->events;
+	char why[1024];
+	uint64_t last, skip;
+	struct agent *a;
+	size_t n = b->n_events;
+
+	if (!b->node || !*b->node || strlen(b->node) > 253) {
+		reject(r, pipe, -EINVAL, "EventBatch.node must be 1..253 characters");
+		goto free_env;
+	}
+	if (n == 0 || n > (size_t)r->cfg.max_batch_events) {
+		snprintf(why, sizeof(why), "EventBatch from %s has %zu events (allowed 1..%lld)",
+			 b->node, n, r->cfg.max_batch_events);
+		reject(r, pipe, -EINVAL, why);
+		goto free_env;
+	}
+	if (b->first_seq == 0 || b->first_seq > UINT64_MAX - n) {
+		snprintf(why, sizeof(why), "EventBatch from %s has first_seq %" PRIu64
+			 " (must be >= 1)", b->node, b->first_seq);
+		reject(r, pipe, -EINVAL, why);
+		goto free_env;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const Bulwark__V1__EventId *id = b->events[i]->id;
+
+		if (id && (id->boot != b->boot || id->seq != b->first_seq + i ||
+			   strcmp(id->node ? id->node : "", b->node) != 0)) {
+			snprintf(why, sizeof(why),
+				 "EventBatch from %s: event %zu has id %s:%" PRIu64 ":%" PRIu64
+				 " but the batch implies %s:%" PRIu64 ":%" PRIu64,
+				 b->node, i, id->node ? id->node : "", id->boot, id->seq, b->node,
+				 b->boot, b->first_seq + i);
+			reject(r, pipe, -EINVAL, why);
+			goto free_env;
+		}
+	}
+	a = agent_get(r, pipe, b->node, b->boot);
+	if (!a) {
+		reject(r, pipe, -ENOMEM, "relay out of memory");
+		goto free_env;
+	}
+	r->st.received += n;
+	last = b->first_seq + n - 1;
+	if (a->next_seq && b->first_seq > a->next_seq) {
+		snprintf(why, sizeof(why),
+			 "EventBatch from %s starts at seq %" PRIu64 " but %" PRIu64
+			 " is next: resend from the first unacknowledged event",
+			 b->node, b->first_seq, a->next_seq);
+		reject(r, pipe, -EAGAIN, why);
+		goto free_env;
+	}
+	skip = a->next_seq > b->first_seq ? a->next_seq - b->first_seq : 0;
+	if (skip >= n) {
+		r->st.duplicates += n;
+		if (a->acked >= last)
+			relay_send_ack(r, pipe, a->acked, 1);
+		goto free_env;
+	}
+	r->st.duplicates += skip;
+	if (direct_ok(r)) {
+		struct relay_unit *u = calloc(1, sizeof(*u));
+
+		if (!u) {
+			reject(r, pipe, -ENOMEM, "relay out of memory");
+			goto free_env;
+		}
+		u->env = env;
+		u->skip = skip;
+		u->n = n - skip;
+		u->pipe = pipe;
+		u->upto = last;
+		u->recv_ns = bw_real_ns();
+		a->next_seq = last + 1;
+		TAILQ_INSERT_TAIL(&r->units, u, link);
+		issue(r, u, b->node, b->boot, b->first_seq + skip, b->events + skip, n - skip);
+		if (u->remaining == 0)
+			relay_progress(r);
+		return;
+	} else {
+		int rc = spool_events(r, b->node, b->boot, b->first_seq + skip, b->events + skip,
+				      n - skip, pipe, last);
+
+		if (rc == -ENOSPC) {
+			r->st.refused_full++;
+			snprintf(why, sizeof(why),
+				 "relay spool is full (%lld bytes) while Redis is unavailable: "
+				 "keep the events and retry later",
+				 r->cfg.spool_max_bytes);
+			reject(r, pipe, -ENOSPC, why);
+		} else if (rc) {
+			snprintf(why, sizeof(why), "relay cannot spool events: %s", strerror(-rc));
+			reject(r, pipe, rc, why);
+		} else {
+			a->next_seq = last + 1;
+			relay_progress(r);
+		}
+	}
+free_env:
+	bw_wire_free(env);
+}
+
+static void handle_msg(struct bw_relay *r, nng_msg *msg)
+{
+	uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
+	BwEnvelope *env;
+	char err[256], why[320];
+	int rc;
+
+	r->st.messages++;
+	rc = bw_wire_decode(msg, (size_t)r->cfg.max_message_bytes, &env, err, sizeof(err));
+	if (rc) {
+		reject(r, pipe, rc, err);
+		return;
+	}
+	if (env->body_case != BULWARK__V1__ENVELOPE__BODY_EVENTS) {
+		snprintf(why, sizeof(why), "the relay takes only EventBatch messages, got %s",
+			 bw_wire_body_name(env));
+		reject(r, pipe, -EPROTO, why);
+		bw_wire_free(env);
+		return;
+	}
+	handle_batch(r, pipe, env);
+}
+
+static void on_nng(void *arg)
+{
+	struct bw_relay *r = arg;
+
+	/* Bounded so Redis replies get their turn; the fd stays readable. */
+	for (int i = 0; i < 256; i++) {
+		nng_msg *msg;
+		int rv = nng_recvmsg(r->sock, &msg, NNG_FLAG_NONBLOCK);
+
+		if (rv == NNG_EAGAIN)
+			break;
+		if (rv) {
+			bw_error("nng receive failed | err=%s", nng_strerror(rv));
+			break;
+		}
+		handle_msg(r, msg);
+		nng_msg_free(msg);
+	}
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static int listen_all(struct bw_relay *r, char *err, size_t errlen)
+{
+	char *list = strdup(r->cfg.listen), *save = NULL, *url;
+	int rv = 0;
+
+	if (!list)
+		return -ENOMEM;
+	for (url = strtok_r(list, ",", &save); url; url = strtok_r(NULL, ",", &save)) {
+		while (*url == ' ')
+			url++;
+		if (!*url)
+			continue;
+		rv = nng_listen(r->sock, url, NULL, 0);
+		if (rv) {
+			snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+			rv = bw_nng_errno(rv);
+			break;
+		}
+		bw_info("listening for agents | url=%s", url);
+	}
+	free(list);
+	return rv;
+}
+
+int bw_relay_new(struct bw_relay **out, struct event_base *base, const struct bw_relay_config *cfg,
+		 char *err, size_t errlen)
+{
+	struct bw_relay *r;
+	int rc, rv;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->base = base;
+	TAILQ_INIT(&r->units);
+	rc = relay_config_copy(&r->cfg, cfg);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return rc;
+	}
+	rc = bw_redis_url_parse(r->cfg.redis, &r->url, err, errlen);
+	if (rc)
+		goto cleanup;
+	rc = bw_spool_open(&r->spool, r->cfg.spool_dir, (uint64_t)r->cfg.spool_max_bytes,
+			   (uint64_t)r->cfg.spool_segment_bytes, err, errlen);
+	if (rc)
+		goto cleanup;
+	r->cursor = bw_spool_head(r->spool);
+	r->flush_ev = event_new(base, -1, 0, on_flush, r);
+	if (!r->flush_ev) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	rv = nng_pair1_open_poly(&r->sock);
+	if (rv) {
+		snprintf(err, errlen, "cannot open the agent socket: %s", nng_strerror(rv));
+		rc = bw_nng_errno(rv);
+		goto cleanup;
+	}
+	r->sock_open = 1;
+	/* nng cuts connections past this; the configured limit is checked by us so
+	 * the agent gets an Error first. */
+	nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, BW_WIRE_MAX_MSG);
+	nng_socket_set_int(r->sock, NNG_OPT_RECVBUF, 1024);
+	nng_socket_set_int(r->sock, NNG_OPT_SENDBUF, 1024);
+	rc = listen_all(r, err, errlen);
+	if (rc)
+		goto cleanup;
+	rc = bw_nng_watch_new(&r->watch, base, r->sock, on_nng, r);
+	if (rc) {
+		snprintf(err, errlen, "cannot watch the agent socket: %s", strerror(-rc));
+		goto cleanup;
+	}
+	rc = relay_metrics_start(r, err, errlen);
+	if (rc)
+		goto cleanup;
+	rc = relay_redis_start(r, err, errlen);
+	if (rc)
+		goto cleanup;
+	*out = r;
+	return 0;
+cleanup:
+	bw_relay_free(r);
+	return rc;
+}
+
+void bw_relay_free(struct bw_relay *r)
+{
+	struct relay_unit *u;
+
+	if (!r)
+		return;
+	/* Replies still owed fail into the spool; their acks go out once it syncs. */
+	relay_redis_stop(r);
+	if (r->flush_ev && r->nsync)
+		on_flush(-1, 0, r);
+	relay_metrics_stop(r);
+	bw_nng_watch_free(r->watch);
+	if (r->sock_open)
+		nng_close(r->sock);
+	while ((u = TAILQ_FIRST(&r->units))) {
+		TAILQ_REMOVE(&r->units, u, link);
+		relay_unit_free(u);
+	}
+	for (int b = 0; b < AGENT_BUCKETS; b++)
+		while (r->agents[b])
+			agent_drop(r, r->agents[b]->pipe);
+	if (r->flush_ev)
+		event_free(r->flush_ev);
+	bw_spool_close(r->spool);
+	free(r->sync_acks);
+	bw_cfg_free(bw_relay_config_table, &r->cfg);
+	free(r);
+}
