@@ -97,9 +97,48 @@ int bw_inventory_remove_container(struct bw_inventory *inv, const char *containe
 int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const char *file,
 			     const char *network, const char *capabilities);
 
-/* Loads an inventory from YAML (for `bulwarkctl compile --inventory`). */
+/*
+ * Loads an inventory from YAML (for `bulwarkctl compile --inventory`), adding
+ * to what inv holds.  Errors go to diags (file:line:col); returns 0 or
+ * -EINVAL (what was valid is kept).  Format (every key optional unless
+ * marked; example: tests/policies/inventory.yaml):
+ *
+ *   nodes:                          # nodes named by containers are added too
+ *     - name: node-1                # required
+ *       labels: {role: web}         # kubearmor.io/hostname=<name> is implied
+ *   containers:
+ *     - id: c1                      # required, unique
+ *       node: node-1                # required
+ *       name: nginx
+ *       namespace: default          # "default" when omitted
+ *       labels: {app: nginx}
+ *       image: nginx:1.25
+ *       pod: nginx-7d4f
+ *       cgroupId: 1234
+ *   namespaces:                     # postures, as the namespace annotations
+ *     - name: default               # required
+ *       annotations:                # other annotations are ignored
+ *         kubearmor-file-posture: audit          # audit | block
+ *         kubearmor-network-posture: block
+ *         kubearmor-capabilities-posture: block
+ *   host:                           # the nodes' own postures (default audit)
+ *     annotations: {kubearmor-file-posture: block}
+ */
 int bw_inventory_load_yaml(struct bw_inventory *inv, const char *buf, size_t len,
 			   const char *filename, struct bw_diags *diags);
+
+/*
+ * Extensions.  bw_inventory_set_posture with ns "" (or NULL) sets the host
+ * postures, whose default is "audit" (KubeArmor's hostDefault*Posture).
+ *
+ * The stored copy of a container (NULL if unknown); owned by inv, valid until
+ * the container is replaced or removed.
+ */
+const Bulwark__V1__Container *bw_inventory_container(const struct bw_inventory *inv,
+						     const char *container_id);
+/* The node names, sorted, in a new array the caller frees (not the strings,
+ * which inv owns). */
+int bw_inventory_nodes(const struct bw_inventory *inv, const char ***out, size_t *n_out);
 
 /* ---- compiler -------------------------------------------------------------- */
 
@@ -113,6 +152,9 @@ int bw_policy_set_put(struct bw_policy_set *s, struct bw_policy *p);
 int bw_policy_set_remove(struct bw_policy_set *s, enum bw_policy_kind kind, const char *ns,
 			 const char *name);
 size_t bw_policy_set_count(const struct bw_policy_set *s);
+/* The stored policy (owned by s, valid until replaced/removed) or NULL. */
+const struct bw_policy *bw_policy_set_get(const struct bw_policy_set *s, enum bw_policy_kind kind,
+					  const char *ns, const char *name);
 
 /*
  * Compiles what one node must enforce: a RuleSet per container on the node
@@ -122,6 +164,33 @@ size_t bw_policy_set_count(const struct bw_policy_set *s);
 int bw_compile_node(const struct bw_policy_set *s, const struct bw_inventory *inv,
 		    const char *node, uint64_t version, Bulwark__V1__CompiledPolicy **out);
 void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
+
+/*
+ * Semantics (KubeArmor's): a KubeArmorPolicy selects the containers of its
+ * namespace whose labels hold every matchLabels pair and satisfy every
+ * matchExpressions entry (In: the label's value is listed; NotIn: the label
+ * is absent or its value is not listed).  A KubeArmorClusterPolicy selects
+ * containers of every namespace; its expressions use key "namespace" (values
+ * are namespace names) or "label" (values "k=v"; In: the container has one of
+ * them, NotIn: none).  A KubeArmorHostPolicy selects nodes by their labels;
+ * "kubearmor.io/hostname: '*'" matches every node.  An operation with an
+ * Allow rule becomes an allow-list (the flags of RuleSet); a Block rule and an
+ * Allow rule on the same resource (same operation, match, value, protocol,
+ * capability, syscall and fromSource) leave only the Block; Audit rules are
+ * kept.  Rules are sorted and exact duplicates dropped.
+ *
+ * Incremental compiling: the unit of work is one container
+ * (bw_compile_container) or one host (bw_compile_host); bw_compile_node is
+ * those plus the digest.  bw_compiler (below) caches rule sets and recompiles
+ * only the containers a change can affect.
+ */
+int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventory *inv,
+			 const char *container_id, Bulwark__V1__RuleSet **out);
+int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *inv,
+		    const char *node, Bulwark__V1__RuleSet **out);
+/* Recomputes cp->digest: SHA-256 over each rule set's packed bytes, each
+ * preceded by its length as 8 big-endian bytes, containers then host. */
+int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp);
 
 /* The compiled policy as JSON (for bulwarkctl compile and GET /v1/nodes/{n}/policy). */
 char *bw_compiled_to_json(const Bulwark__V1__CompiledPolicy *cp);

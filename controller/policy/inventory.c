@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The inventory the compiler compiles against: nodes with labels, the
+ * containers on them, and per-namespace default postures.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile_int.h"
+
+uint64_t bw_gen_next(void)
+{
+	static uint64_t gen;
+
+	return __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+}
+
+int bw_inventory_new(struct bw_inventory **out)
+{
+	struct bw_inventory *inv = calloc(1, sizeof(*inv));
+
+	if (!inv)
+		return -ENOMEM;
+	bw_strmap_init(&inv->nodes);
+	bw_strmap_init(&inv->containers);
+	bw_strmap_init(&inv->postures);
+	*out = inv;
+	return 0;
+}
+
+static void kv_free(struct bw_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static void container_free(struct inv_container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->node);
+	free(c->ns);
+	kv_free(c->labels, c->n_labels);
+	if (c->msg)
+		protobuf_c_message_free_unpacked(&c->msg->base, NULL);
+	free(c);
+}
+
+static void node_free(struct inv_node *n)
+{
+	if (!n)
+		return;
+	free(n->name);
+	kv_free(n->labels, n->n_labels);
+	free(n->ctrs);
+	free(n);
+}
+
+void bw_inventory_free(struct bw_inventory *inv)
+{
+	const char *k;
+	void *v;
+
+	if (!inv)
+		return;
+	for (size_t i = 0; bw_strmap_next(&inv->containers, &i, &k, &v);)
+		container_free(v);
+	for (size_t i = 0; bw_strmap_next(&inv->nodes, &i, &k, &v);)
+		node_free(v);
+	for (size_t i = 0; bw_strmap_next(&inv->postures, &i, &k, &v);)
+		free(v);
+	bw_strmap_fini(&inv->containers);
+	bw_strmap_fini(&inv->nodes);
+	bw_strmap_fini(&inv->postures);
+	free(inv);
+}
+
+/* "k=v,k=v" -> pairs; a bare "k" has an empty value. */
+static int parse_labels(const char *s, struct bw_kv **out, size_t *n_out)
+{
+	struct bw_kv *v = NULL;
+	size_t n = 0;
+	char *copy, *save = NULL;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!s || !*s)
+		return 0;
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		struct bw_kv *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv)
+			goto oom;
+		v = nv;
+		if (eq)
+			*eq = 0;
+		v[n].key = strdup(tok);
+		v[n].value = strdup(eq ? eq + 1 : "");
+		n++;
+		if (!v[n - 1].key || !v[n - 1].value)
+			goto oom;
+	}
+	free(copy);
+	*out = v;
+	*n_out = n;
+	return 0;
+oom:
+	free(copy);
+	kv_free(v, n);
+	return -ENOMEM;
+}
+
+static struct inv_node *node_get_or_add(struct bw_inventory *inv, const char *name)
+{
+	struct inv_node *n = bw_strmap_get(&inv->nodes, name);
+
+	if (n)
+		return n;
+	n = calloc(1, sizeof(*n));
+	if (!n || !(n->name = strdup(name)) || bw_strmap_put(&inv->nodes, name, n)) {
+		node_free(n);
+		return NULL;
+	}
+	n->gen = bw_gen_next();
+	return n;
+}
+
+int bw_inventory_set_node(struct bw_inventory *inv, const char *node, const char *labels)
+{
+	struct bw_kv *kv;
+	size_t n, i;
+	int rc;
+
+	if (!node || !*node)
+		return -EINVAL;
+	rc = parse_labels(labels, &kv, &n);
+	if (rc)
+		return rc;
+	/* Every node carries its hostname label, as Kubernetes nodes do. */
+	for (i = 0; i < n && strcmp(kv[i].key, "kubearmor.io/hostname"); i++)
+		;
+	if (i == n) {
+		struct bw_kv *nv = realloc(kv, (n + 1) * sizeof(*kv));
+		if (!nv) {
+			kv_free(kv, n);
+			return -ENOMEM;
+		}
+		kv = nv;
+		kv[n].key = strdup("kubearmor.io/hostname");
+		kv[n].value = strdup(node);
+		n++;
+		if (!kv[n - 1].key || !kv[n - 1].value) {
+			kv_free(kv, n);
+			return -ENOMEM;
+		}
+	}
+	struct inv_node *nd = node_get_or_add(inv, node);
+	if (!nd) {
+		kv_free(kv, n);
+		return -ENOMEM;
+	}
+	kv_free(nd->labels, nd->n_labels);
+	nd->labels = kv;
+	nd->n_labels = n;
+	nd->gen = bw_gen_next();
+	return 0;
+}
+
+static void node_drop_container(struct inv_node *n, struct inv_container *c)
+{
+	for (size_t i = 0; i < n->n_ctrs; i++)
+		if (n->ctrs[i] == c) {
+			n->ctrs[i] = n->ctrs[--n->n_ctrs];
+			return;
+		}
+}
+
+int bw_inventory_remove_node(struct bw_inventory *inv, const char *node)
+{
+	struct inv_node *n = bw_strmap_del(&inv->nodes, node);
+
+	if (!n)
+		return -ENOENT;
+	/* Its containers go with it: they cannot run elsewhere. */
+	for (size_t i = 0; i < n->n_ctrs; i++)
+		container_free(bw_strmap_del(&inv->containers, n->ctrs[i]->id));
+	node_free(n);
+	return 0;
+}
+
+int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
+			       const Bulwark__V1__Container *c)
+{
+	struct inv_container *nc;
+	uint8_t *buf;
+	size_t len;
+	int rc = -ENOMEM;
+
+	if (!node || !*node || !c || !c->id || !*c->id)
+		return -EINVAL;
+	nc = calloc(1, sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	/* A deep copy by round trip: the message has nested repeated fields. */
+	len = protobuf_c_message_get_packed_size(&c->base);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		goto fail;
+	protobuf_c_message_pack(&c->base, buf);
+	nc->msg = bulwark__v1__container__unpack(NULL, len, buf);
+	free(buf);
+	if (!nc->msg)
+		goto fail;
+	nc->id = strdup(c->id);
+	nc->node = strdup(node);
+	nc->ns = strdup(c->namespace_name && *c->namespace_name ? c->namespace_name : "default");
+	if (!nc->id || !nc->node || !nc->ns)
+		goto fail;
+	nc->labels = calloc(c->n_labels ? c->n_labels : 1, sizeof(*nc->labels));
+	if (!nc->labels)
+		goto fail;
+	for (size_t i = 0; i < c->n_labels; i++) {
+		nc->labels[i].key = strdup(c->labels[i]->key ? c->labels[i]->key : "");
+		nc->labels[i].value = strdup(c->labels[i]->value ? c->labels[i]->value : "");
+		nc->n_labels++;
+		if (!nc->labels[i].key || !nc->labels[i].value)
+			goto fail;
+	}
+	struct inv_node *nd = node_get_or_add(inv, node);
+	if (!nd)
+		goto fail;
+	if (!nd->n_labels && (rc = bw_inventory_set_node(inv, node, NULL)))
+		goto fail;
+	if (nd->n_ctrs == nd->cap_ctrs) {
+		size_t cap = nd->cap_ctrs ? nd->cap_ctrs * 2 : 16;
+		struct inv_container **v = realloc(nd->ctrs, cap * sizeof(*v));
+		if (!v) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		nd->ctrs = v;
+		nd->cap_ctrs = cap;
+	}
+	struct inv_container *old = bw_strmap_get(&inv->containers, c->id);
+	if ((rc = bw_strmap_put(&inv->containers, c->id, nc)))
+		goto fail;
+	if (old) {
+		struct inv_node *on = bw_strmap_get(&inv->nodes, old->node);
+		if (on)
+			node_drop_container(on, old);
+		container_free(old);
+	}
+	nd->ctrs[nd->n_ctrs++] = nc;
+	nc->gen = bw_gen_next();
+	return 0;
+fail:
+	container_free(nc);
+	return rc;
+}
+
+int bw_inventory_remove_container(struct bw_inventory *inv, const char *container_id)
+{
+	struct inv_container *c = bw_strmap_del(&inv->containers, container_id);
+
+	if (!c)
+		return -ENOENT;
+	struct inv_node *n = bw_strmap_get(&inv->nodes, c->node);
+	if (n)
+		node_drop_container(n, c);
+	container_free(c);
+	return 0;
+}
+
+static int posture_value(const char *s, int *out)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, "audit"))
+		*out = BULWARK__V1__POSTURE__POSTURE_AUDIT;
+	else if (!strcmp(s, "block"))
+		*out = BULWARK__V1__POSTURE__POSTURE_BLOCK;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* KubeArmor's defaults: block for namespaces, audit for hosts. */
+static const struct inv_posture ns_default = { BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					       BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					       BULWARK__V1__POSTURE__POSTURE_BLOCK, 0 };
+static const struct inv_posture host_default = { BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						 BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						 BULWARK__V1__POSTURE__POSTURE_AUDIT, 0 };
+
+int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const char *file,
+			     const char *network, const char *capabilities)
+{
+	struct inv_posture *p;
+	const char *key = ns ? ns : "";
+	struct inv_posture tmp;
+
+	p = bw_strmap_get(&inv->postures, key);
+	tmp = p ? *p : *key ? ns_default : host_default;
+	if (posture_value(file, &tmp.file) || posture_value(network, &tmp.network) ||
+	    posture_value(capabilities, &tmp.capabilities))
+		return -EINVAL;
+	if (!p) {
+		p = malloc(sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		if (bw_strmap_put(&inv->postures, key, p)) {
+			free(p);
+			return -ENOMEM;
+		}
+	}
+	*p = tmp;
+	p->gen = bw_gen_next();
+	return 0;
+}
+
+const struct inv_posture *bw_inventory_posture(const struct bw_inventory *inv, const char *ns)
+{
+	const struct inv_posture *p = bw_strmap_get(&inv->postures, ns);
+
+	return p ? p : *ns ? &ns_default : &host_default;
+}
+
+const Bulwark__V1__Container *bw_inventory_container(const struct bw_inventory *inv,
+						     const char *container_id)
+{
+	const struct inv_container *c = bw_strmap_get(&inv->containers, container_id);
+
+	return c ? c->msg : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int bw_inventory_nodes(const struct bw_inventory *inv, const char ***out, size_t *n_out)
+{
+	const char **v = calloc(inv->nodes.len ? inv->nodes.len : 1, sizeof(*v));
+	const char *k;
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; bw_strmap_next(&inv->nodes, &i, &k, NULL);)
+		v[n++] = ((struct inv_node *)bw_strmap_get(&inv->nodes, k))->name;
+	qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
