@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Loader for bpf/monitor.bpf.c: see monitor.h. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bw_log.h"
+#include "monitor.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUG_TRACEFS "/sys/kernel/debug/tracing"
+#define SECURITYFS "/sys/kernel/security"
+
+struct bw_mon_prog {
+	struct bpf_program *prog;
+	unsigned group;
+	int available;
+	struct bpf_link *link;
+};
+
+struct bw_monitor {
+	struct monitor *skel;
+	struct ring_buffer *rb;
+	struct event *ev;
+	bw_monitor_record_fn on_record;
+	void *arg;
+	struct bw_mon_prog progs[64];
+	int nprogs;
+	unsigned groups;
+	unsigned available;
+	uint64_t records;
+	uint64_t malformed;
+};
+
+static int path_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+static const char *tracefs_dir(void)
+{
+	if (path_exists(TRACEFS "/events"))
+		return TRACEFS;
+	if (path_exists(DEBUG_TRACEFS "/events"))
+		return DEBUG_TRACEFS;
+	return NULL;
+}
+
+int bw_monitor_prepare_fs(char *err, size_t errlen)
+{
+	if (!tracefs_dir()) {
+		if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+			int e = errno;
+
+			snprintf(err, errlen, "mounting tracefs on %s: %s", TRACEFS, strerror(e));
+			return -e;
+		}
+		bw_info("mounted tracefs | path=%s", TRACEFS);
+	}
+	if (!path_exists(SECURITYFS "/lsm")) {
+		if (mount("securityfs", SECURITYFS, "securityfs", 0, NULL) && errno != EBUSY) {
+			int e = errno;
+
+			snprintf(err, errlen, "mounting securityfs on %s: %s", SECURITYFS, strerror(e));
+			return -e;
+		}
+		bw_info("mounted securityfs | path=%s", SECURITYFS);
+	}
+	return 0;
+}
+
+/* Which group a program belongs to, from its section name. */
+static unsigned prog_group(const char *sec)
+{
+	static const struct {
+		const char *needle;
+		unsigned group;
+	} map[] = {
+		{ "sched_process", BW_MON_G_PROCESS }, { "_open", BW_MON_G_FILE },
+		{ "_socket", BW_MON_G_NETWORK },       { "_bind", BW_MON_G_NETWORK },
+		{ "_listen", BW_MON_G_NETWORK },       { "_accept", BW_MON_G_NETWORK },
+		{ "_connect", BW_MON_G_NETWORK },      { "cap_capable", BW_MON_G_CAPS },
+		{ "_setuid", BW_MON_G_SYSCALL },       { "_setgid", BW_MON_G_SYSCALL },
+		{ "_unlink", BW_MON_G_SYSCALL },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strstr(sec, map[i].needle))
+			return map[i].group;
+	return 0;
+}
+
+/* A "tracepoint/cat/name" program whose event this kernel lacks is not loaded. */
+static int tracepoint_exists(const char *tfs, const char *sec)
+{
+	char p[512];
+
+	if (strncmp(sec, "tracepoint/", 11) != 0)
+		return 1;
+	snprintf(p, sizeof(p), "%s/events/%s", tfs, sec + 11);
+	return path_exists(p);
+}
+
+/* Checks the string bounds of a record so consumers can trust them. */
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct bw_monitor *m = ctx;
+	const struct bw_mon_hdr *h = data;
+	size_t dlen;
+
+	if (size < sizeof(*h) || h->type == 0 || h->type >= BW_MON_TYPE_MAX) {
+		m->malformed++;
+		return 0;
+	}
+	dlen = size - sizeof(*h);
+	for (int i = 0; i < BW_MON_NSTR; i++) {
+		if (h->str_len[i] && (size_t)h->str_off[i] + h->str_len[i] > dlen) {
+			m->malformed++;
+			return 0;
+		}
+	}
+	m->records++;
+	m->on_record(m->arg, h, (const char *)data + sizeof(*h), dlen);
+	return 0;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct bw_monitor *m = arg;
+	int n = ring_buffer__consume(m->rb);
+
+	if (n < 0)
+		bw_warn("ring buffer consume failed | err=%s", strerror(-n));
+}
+
+int bw_monitor_drain(struct bw_monitor *m)
+{
+	return ring_buffer__consume(m->rb);
+}
+
+static int attach_one(struct bw_mon_prog *p)
+{
+	struct bpf_link *l = bpf_program__attach(p->prog);
+
+	if (!l)
+		return errno ? -errno : -EINVAL;
+	p->link = l;
+	return 0;
+}
+
+int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
+{
+	int rc = 0;
+
+	groups |= BW_MON_G_PROCESS;
+	groups &= m->available;
+	for (int i = 0; i < m->nprogs; i++) {
+		struct bw_mon_prog *p = &m->progs[i];
+
+		if (!p->available || !(groups & p->group) || p->link)
+			continue;
+		rc = attach_one(p);
+		if (rc) {
+			bw_warn("attaching monitor program failed | prog=%s err=%s",
+				bpf_program__name(p->prog), strerror(-rc));
+			/* undo what this call attached so the old set holds */
+			for (int j = 0; j < i; j++) {
+				struct bw_mon_prog *q = &m->progs[j];
+
+				if (q->link && !(m->groups & q->group)) {
+					bpf_link__destroy(q->link);
+					q->link = NULL;
+				}
+			}
+			return rc;
+		}
+	}
+	for (int i = 0; i < m->nprogs; i++) {
+		struct bw_mon_prog *p = &m->progs[i];
+
+		if (p->link && !(groups & p->group)) {
+			bpf_link__destroy(p->link);
+			p->link = NULL;
+		}
+	}
+	m->groups = groups;
+	return 0;
+}
+
+unsigned bw_monitor_groups(const struct bw_monitor *m)
+{
+	return m->groups;
+}
+
+unsigned bw_monitor_available(const struct bw_monitor *m)
+{
+	return m->available;
+}
+
+int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, char *err,
+		   size_t errlen)
+{
+	struct bw_monitor *m = NULL;
+	struct bpf_program *prog;
+	const char *tfs;
+	int rc;
+
+	if (!opts || !opts->base || !opts->on_record) {
+		snprintf(err, errlen, "monitor options need base and on_record");
+		return -EINVAL;
+	}
+	if (opts->ringbuf_bytes && (opts->ringbuf_bytes < 4096 ||
+				    (opts->ringbuf_bytes & (opts->ringbuf_bytes - 1)))) {
+		snprintf(err, errlen, "ring buffer size %u is not a power of two >= 4096",
+			 opts->ringbuf_bytes);
+		return -EINVAL;
+	}
+	rc = bw_monitor_prepare_fs(err, errlen);
+	if (rc)
+		return rc;
+	tfs = tracefs_dir();
+	if (!tfs) {
+		snprintf(err, errlen, "tracefs has no events directory after mounting");
+		return -ENOENT;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	m->on_record = opts->on_record;
+	m->arg = opts->arg;
+	m->skel = monitor__open();
+	if (!m->skel) {
+		rc = errno ? -errno : -EINVAL;
+		snprintf(err, errlen, "opening the monitor BPF object: %s", strerror(-rc));
+		goto cleanup;
+	}
+	m->skel->rodata->bw_agent_tgid = opts->report_self ? 0 : (uint32_t)getpid();
+	if (opts->ringbuf_bytes)
+		bpf_map__set_max_entries(m->skel->maps.bw_mon_events, opts->ringbuf_bytes);
+
+	bpf_object__for_each_program(prog, m->skel->obj)
+	{
+		struct bw_mon_prog *p;
+		const char *sec = bpf_program__section_name(prog);
+
+		if (m->nprogs >= (int)(sizeof(m->progs) / sizeof(m->progs[0]))) {
+			snprintf(err, errlen, "monitor object has too many programs");
+			rc = -E2BIG;
+			goto cleanup;
+		}
+		p = &m->progs[m->nprogs++];
+		p->prog = prog;
+		p->group = prog_group(sec);
+		p->available = tracepoint_exists(tfs, sec);
+		if (!p->available) {
+			bpf_program__set_autoload(prog, false);
+			bw_info("monitor tracepoint missing on this kernel | section=%s", sec);
+		}
+	}
+	/* a group is available when all of its programs are */
+	m->available = BW_MON_G_ALL;
+	for (int i = 0; i < m->nprogs; i++)
+		if (!m->progs[i].available)
+			m->available &= ~m->progs[i].group;
+	for (int i = 0; i < m->nprogs; i++)
+		if (!(m->available & m->progs[i].group))
+			m->progs[i].available = 0;
+	if (!(m->available & BW_MON_G_PROCESS)) {
+		snprintf(err, errlen, "process tracepoints are missing under %s", tfs);
+		rc = -ENOENT;
+		goto cleanup;
+	}
+	rc = monitor__load(m->skel);
+	if (rc) {
+		snprintf(err, errlen, "loading the monitor BPF programs: %s", strerror(-rc));
+		goto cleanup;
+	}
+	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.bw_mon_events), on_sample, m, NULL);
+	if (!m->rb) {
+		rc = errno ? -errno : -EINVAL;
+		snprintf(err, errlen, "creating the ring buffer reader: %s", strerror(-rc));
+		goto cleanup;
+	}
+	m->ev = event_new(opts->base, ring_buffer__epoll_fd(m->rb), EV_READ | EV_PERSIST, on_readable,
+			  m);
+	if (!m->ev || event_add(m->ev, NULL)) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "adding the ring buffer to the event loop failed");
+		goto cleanup;
+	}
+	rc = bw_monitor_set_groups(m, opts->groups);
+	if (rc) {
+		snprintf(err, errlen, "attaching the monitor programs: %s", strerror(-rc));
+		goto cleanup;
+	}
+	bw_info("monitor attached | groups=0x%x available=0x%x", m->groups, m->available);
+	*out = m;
+	return 0;
+cleanup:
+	bw_monitor_free(m);
+	return rc;
+}
+
+void bw_monitor_stats(struct bw_monitor *m, struct bw_monitor_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	memset(out, 0, sizeof(*out));
+	out->records = m->records;
+	out->malformed = m->malformed;
+	if (ncpu <= 0)
+		return;
+	uint64_t vals[ncpu];
+
+	for (uint32_t idx = 0; idx < BW_LOST_MAX; idx++) {
+		uint64_t sum = 0;
+
+		if (bpf_map__lookup_elem(m->skel->maps.bw_mon_lost, &idx, sizeof(idx), vals,
+					 sizeof(vals), 0))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+		if (idx == BW_LOST_RINGBUF)
+			out->lost_ringbuf = sum;
+		else if (idx == BW_LOST_PENDING)
+			out->lost_pending = sum;
+	}
+}
+
+void bw_monitor_free(struct bw_monitor *m)
+{
+	if (!m)
+		return;
+	if (m->ev)
+		event_free(m->ev);
+	for (int i = 0; i < m->nprogs; i++)
+		bpf_link__destroy(m->progs[i].link);
+	ring_buffer__free(m->rb);
+	monitor__destroy(m->skel);
+	free(m);
+}

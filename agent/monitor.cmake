@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
+# System monitor: BPF skeleton, process tree, container discovery, events.
+bw_bpf_skeleton(TARGET monitor_skel SOURCE ${CMAKE_SOURCE_DIR}/bpf/monitor.bpf.c)
+target_link_libraries(agent_core PUBLIC monitor_skel bw_proto PkgConfig::LIBEVENT)
