@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Recompiling nodes whose inputs changed and pushing the result.
+ *
+ * Changes only mark nodes dirty; the compile event then works through the
+ * dirty connected nodes a batch at a time, yielding to the loop between
+ * batches so API requests and acknowledgements keep flowing while a policy
+ * change fans out to a thousand nodes.  A node's version is bumped only
+ * when its compiled policy's digest changed, and the new versions are made
+ * durable (one fdatasync per batch) before any is sent, so a version an
+ * agent has seen is never handed out again after a crash.
+ */
+#include "ctl.h"
+#include "bw_log.h"
+#include "bw_time.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Registered nodes wait this long for their first full container report. */
+#define FULL_REPORT_GRACE_NS (1000ull * 1000 * 1000)
+
+void ctl_schedule_compile(struct bw_controller *c)
+{
+	static const struct timeval soon = { 0, 2000 }; /* coalesce a burst of changes */
+
+	if (!c->ev_compile || c->compile_scheduled)
+		return;
+	c->compile_scheduled = 1;
+	event_add(c->ev_compile, &soon);
+}
+
+/* 128-bit digest of the policy with its version cleared (two FNV-1a lanes). */
+static void digest_of(Bulwark__V1__CompiledPolicy *cp, unsigned char out[16])
+{
+	uint64_t version = cp->version, h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
+	ProtobufCBinaryData dg = cp->digest;
+	size_t len;
+	uint8_t *buf;
+
+	cp->version = 0;
+	cp->digest.len = 0;
+	cp->digest.data = NULL;
+	len = bulwark__v1__compiled_policy__get_packed_size(cp);
+	buf = malloc(len ? len : 1);
+	if (buf) {
+		bulwark__v1__compiled_policy__pack(cp, buf);
+		for (size_t i = 0; i < len; i++) {
+			h1 = (h1 ^ buf[i]) * 1099511628211ull;
+			h2 = (h2 ^ buf[i]) * 0x100000001b3ull;
+			h2 ^= h2 >> 29;
+		}
+		free(buf);
+	} else {
+		h1 = bw_random_u64(); /* unknown: treat as changed */
+	}
+	memcpy(out, &h1, 8);
+	memcpy(out + 8, &h2, 8);
+	cp->version = version;
+	cp->digest = dg;
+}
+
+int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
+			Bulwark__V1__CompiledPolicy **out)
+{
+	return bw_compile_node(c->set, c->inv, n->name, n->version, out);
+}
+
+struct pending {
+	struct ctl_node *n;
+	Bulwark__V1__CompiledPolicy *cp;
+};
+
+void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct bw_controller *c = arg;
+	size_t batch = (size_t)c->cfg.compile_batch, np = 0, it = 0;
+	uint64_t now = bw_mono_ns();
+	struct bw_store_txn *t = NULL;
+	struct pending *p = NULL;
+	struct ctl_node *n;
+	int more = 0, waiting = 0, rc;
+
+	c->compile_scheduled = 0;
+	if (c->n_dirty == 0)
+		return;
+	p = calloc(batch, sizeof(*p));
+	if (!p || bw_store_txn_new(&t))
+		goto retry;
+	while (ctl_map_next(c->nodes, &it, NULL, (void **)&n)) {
+		Bulwark__V1__CompiledPolicy *cp = NULL;
+		unsigned char dg[16];
+
+		if (!n->dirty || !n->pipe)
+			continue; /* disconnected nodes compile when they come back */
+		if (n->awaiting_full && now - n->last_heartbeat_mono < FULL_REPORT_GRACE_NS) {
+			waiting = 1;
+			continue;
+		}
+		if (np == batch) {
+			more = 1;
+			break;
+		}
+		n->dirty = 0;
+		c->n_dirty--;
+		c->metrics.compiles++;
+		rc = bw_compile_node(c->set, c->inv, n->name, n->version + 1, &cp);
+		if (rc) {
+			c->metrics.compile_errors++;
+			bw_error("compiling a node's policy failed | node=%s err=%d", n->name, rc);
+			continue;
+		}
+		digest_of(cp, dg);
+		if (n->has_digest && memcmp(dg, n->digest, 16) == 0) {
+			c->metrics.compile_unchanged++;
+			if (!n->force_send) {
+				bw_compiled_free(cp);
+				continue;
+			}
+			cp->version = n->version; /* resend what the node should have */
+		} else {
+			n->version++;
+			memcpy(n->digest, dg, 16);
+			n->has_digest = 1;
+			if (ctl_node_record(n, t)) {
+				bw_compiled_free(cp);
+				n->force_send = 1;
+				ctl_mark_dirty(c, n);
+				goto retry;
+			}
+		}
+		n->force_send = 0;
+		p[np].n = n;
+		p[np].cp = cp;
+		np++;
+	}
+	if (bw_store_commit(c->store, t, BW_STORE_SYNC)) {
+		/* Never send a version that is not durable: retry the batch later. */
+		c->metrics.store_errors++;
+		goto retry;
+	}
+	for (size_t i = 0; i < np; i++)
+		ctl_channel_push(c, p[i].n, p[i].cp);
+	bw_debug("compile batch | pushed=%zu dirty_left=%zu", np, c->n_dirty);
+	for (size_t i = 0; i < np; i++) {
+		bw_compiled_free(p[i].cp);
+		p[i].cp = NULL;
+	}
+	free(p);
+	bw_store_txn_free(t);
+	ctl_maybe_rewrite(c);
+	if (more) {
+		ctl_schedule_compile(c);
+	} else if (waiting && !c->compile_scheduled) {
+		static const struct timeval grace_poll = { 0, 50000 };
+
+		c->compile_scheduled = 1;
+		event_add(c->ev_compile, &grace_poll);
+	}
+	return;
+retry:
+	for (size_t i = 0; p && i < np; i++) {
+		bw_compiled_free(p[i].cp);
+		p[i].n->force_send = 1;
+		if (!p[i].n->dirty) {
+			p[i].n->dirty = 1;
+			c->n_dirty++;
+		}
+	}
+	free(p);
+	bw_store_txn_free(t);
+	/* Try again shortly: a full disk or a memory spike may pass. */
+	if (c->ev_compile && !c->compile_scheduled) {
+		static const struct timeval later = { 0, 200000 };
+
+		c->compile_scheduled = 1;
+		event_add(c->ev_compile, &later);
+	}
+}

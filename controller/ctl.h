@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal to controller_core: the controller's state and the functions the
+ * store, API, channel and compiler parts call on each other.  Everything
+ * runs on the one event loop.
+ */
+#ifndef BW_CTL_H
+#define BW_CTL_H
+
+#include <stdint.h>
+#include <event2/event.h>
+#include <nng/nng.h>
+
+#include "bulwark.pb-c.h"
+#include "bw_policy.h"
+#include "ctl_map.h"
+#include "controller.h"
+#include "metrics.h"
+#include "store.h"
+
+/* Record types in the store. */
+#define REC_POLICY 'P'	   /* key kind/ns/name, value canonical JSON */
+#define REC_POSTURE 'S'	   /* key namespace, value JSON */
+#define REC_NODE 'N'	   /* key node name, value JSON */
+#define REC_CONTAINER 'C'  /* key id, value node NUL packed Container (from agents) */
+#define REC_OVERLAY 'O'	   /* key id, value JSON (from the API) */
+
+struct ctl_policy {
+	enum bw_policy_kind kind;
+	char *ns, *name;
+	char *json; /* canonical, as stored */
+	uint64_t updated_ns;
+};
+
+struct ctl_posture {
+	char file[8], network[8], capabilities[8]; /* "audit" | "block" | "" (default) */
+};
+
+struct ctl_container;
+
+enum ctl_node_state {
+	NODE_UNKNOWN = 0, /* known from the store or the API, no agent yet */
+	NODE_READY,
+	NODE_NOT_READY, /* agent disconnected or stopped heartbeating */
+};
+
+struct ctl_node {
+	char *name;
+	char *labels; /* "k=v,k=v" */
+	char *kernel, *agent_version, *enforcers, *unenforceable;
+	int enforcer;
+	uint64_t boot_id;
+	/* policy */
+	uint64_t version;	  /* latest compiled version (persisted) */
+	unsigned char digest[16]; /* of the latest compiled policy */
+	int has_digest;
+	uint64_t applied_version; /* acknowledged by the agent */
+	int ack_ok;
+	char *ack_message, *unenforced;
+	uint64_t push_mono_ns; /* when version was last sent */
+	uint64_t sent_version;
+	/* liveness */
+	enum ctl_node_state state;
+	uint32_t pipe;	/* nng pipe id, 0 when not connected */
+	uint64_t registered_ns, last_heartbeat_ns, last_heartbeat_mono;
+	uint64_t events_sent, events_lost, events_dropped;
+	/* work flags */
+	int dirty;	  /* inputs changed: recompile */
+	int force_send;	  /* send even if the digest did not change */
+	int awaiting_full; /* registered, full container report not in yet */
+	int persist_dirty;
+	struct ctl_container *ctrs; /* list of containers on this node */
+	size_t n_ctrs;
+};
+
+struct ctl_container {
+	char *id;
+	struct ctl_node *node;
+	struct ctl_container *prev, *next; /* in node->ctrs */
+	unsigned char *agent; /* packed Container as the agent reported it; NULL if none */
+	size_t agent_len;
+	char *overlay; /* JSON from POST /v1/containers; NULL if none */
+	int in_inventory;
+};
+
+struct ctl_api;
+struct ctl_channel;
+
+struct bw_controller {
+	struct event_base *base;
+	struct bw_controller_config cfg;
+	struct bw_store *store;
+	struct ctl_map *policies;  /* key -> ctl_policy */
+	struct ctl_map *postures;  /* ns -> ctl_posture */
+	struct ctl_map *nodes;     /* name -> ctl_node */
+	struct ctl_map *containers; /* id -> ctl_container */
+	struct bw_policy_set *set;
+	struct bw_inventory *inv;
+	struct ctl_metrics metrics;
+	struct ctl_api *api;
+	struct ctl_channel *chan;
+	struct event *ev_flush, *ev_compile, *ev_tick;
+	int compile_scheduled;
+	size_t n_dirty;
+	uint64_t started_ns;
+};
+
+/* ---- state.c ---- */
+int ctl_state_init(struct bw_controller *c);
+void ctl_state_fini(struct bw_controller *c);
+int ctl_state_replay(void *arg, char type, const char *key, const void *value, size_t vlen);
+int ctl_state_dump(void *arg, struct bw_store_txn *t);
+/* After replay: feed inventory and policy set. */
+int ctl_state_load_done(struct bw_controller *c);
+char *ctl_policy_key(enum bw_policy_kind kind, const char *ns, const char *name);
+struct ctl_node *ctl_node_get_or_add(struct bw_controller *c, const char *name);
+int ctl_node_record(const struct ctl_node *n, struct bw_store_txn *t);
+void ctl_mark_dirty(struct bw_controller *c, struct ctl_node *n);
+void ctl_mark_all_dirty(struct bw_controller *c);
+/* Containers: set/remove the agent's view or the API overlay. */
+int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
+			    const Bulwark__V1__Container *m, struct bw_store_txn *t);
+int ctl_container_remove_agent(struct bw_controller *c, const char *id, struct bw_store_txn *t);
+/* Merged view (agent + overlay); caller frees with bulwark__v1__container__free_unpacked. */
+Bulwark__V1__Container *ctl_container_merged(const struct ctl_container *ct);
+int ctl_container_set_overlay(struct bw_controller *c, const char *id, const char *json,
+			      struct bw_store_txn *t, char *err, size_t errlen);
+int ctl_container_remove_overlay(struct bw_controller *c, const char *id, struct bw_store_txn *t);
+void ctl_maybe_rewrite(struct bw_controller *c);
+const char *ctl_node_state_name(enum ctl_node_state s);
+const char *ctl_enforcer_name(int e);
+
+/* ---- compile.c ---- */
+void ctl_schedule_compile(struct bw_controller *c);
+void ctl_compile_event(evutil_socket_t fd, short what, void *arg);
+/* Compiles a node now with its current version (for GET .../policy). */
+int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
+			Bulwark__V1__CompiledPolicy **out);
+
+/* ---- channel.c ---- */
+int ctl_channel_new(struct bw_controller *c);
+void ctl_channel_free(struct bw_controller *c);
+const char *ctl_channel_url(const struct bw_controller *c);
+/* Sends a compiled policy to the node's pipe. */
+int ctl_channel_push(struct bw_controller *c, struct ctl_node *n,
+		     const Bulwark__V1__CompiledPolicy *cp);
+void ctl_channel_tick(struct bw_controller *c);
+
+/* ---- api.c ---- */
+int ctl_api_new(struct bw_controller *c);
+void ctl_api_free(struct bw_controller *c);
+int ctl_api_port(const struct bw_controller *c);
+
+#endif
