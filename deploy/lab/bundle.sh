@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sourced by run.sh (and tests): make_bundle DIR BUSYBOX builds an OCI bundle
 # for runc: a busybox rootfs and a config.json whose annotations carry the
-# container's labels the way Kubernetes runtimes do.
+# container's identity: bulwark.io/name and bulwark.io/image, the pod and
+# namespace under Kubernetes' keys, and every other annotation is a label.
 
 # The labels the example policies select on.
 LAB_POD=lab-web-0
 LAB_NAMESPACE=lab
-LAB_LABELS='app=web,tier=frontend'
 
 make_bundle() {
 	local dir=$1 busybox=$2 root=$1/rootfs a
@@ -54,11 +54,13 @@ make_bundle() {
     { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": [ "nosuid", "nodev", "mode=1777" ] }
   ],
   "annotations": {
+    "bulwark.io/name": "lab-web",
+    "bulwark.io/image": "busybox:lab",
     "io.kubernetes.pod.name": "$LAB_POD",
     "io.kubernetes.pod.namespace": "$LAB_NAMESPACE",
     "io.kubernetes.container.name": "web",
-    "io.kubernetes.cri.image-name": "busybox:lab",
-    "bulwark.io/labels": "$LAB_LABELS"
+    "app": "web",
+    "tier": "frontend"
   },
   "linux": {
     "namespaces": [ { "type": "pid" }, { "type": "network" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" } ],

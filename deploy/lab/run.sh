@@ -156,7 +156,8 @@ ok "bpffs mounted on /sys/fs/bpf"
 
 # ---------------------------------------------------------------------------
 say "== daemons"
-REDIS_PORT=$(free_port) && CTL_PORT=$(free_port) && RELAY_PORT=$(free_port) ||
+REDIS_PORT=$(free_port) && CTL_PORT=$(free_port) && RELAY_PORT=$(free_port) &&
+	METRICS_PORT=$(free_port) ||
 	die "no free loopback port"
 start redis "$LAB/logs/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
 	--dir "$LAB/redis" --save '' --appendonly no --daemonize no
@@ -167,9 +168,9 @@ ok "redis-server on 127.0.0.1:$REDIS_PORT"
 # paths as flags (flags beat the file).
 start controller "$LAB/logs/controller.log" "$BIN/bulwark-controller" \
 	--config "$LABSRC/controller.yaml" \
-	--data-dir "$LAB/controller" \
-	--api.socket "$LAB/controller.sock" \
-	--agents.listen "tcp://127.0.0.1:$CTL_PORT"
+	--data_dir "$LAB/controller" \
+	--admin_socket "$LAB/controller.sock" \
+	--agents_listen "tcp://127.0.0.1:$CTL_PORT"
 if ! wait_for "$TIMEOUT" ctl status || ! alive "$PID_controller"; then
 	show_log "$LAB/logs/controller.log"
 	die "bulwark-controller: admin API on $LAB/controller.sock"
@@ -179,9 +180,10 @@ ok "bulwark-controller: API on $LAB/controller.sock, agents on tcp://127.0.0.1:$
 start relay "$LAB/logs/relay.log" "$BIN/bulwark-relay" \
 	--config "$LABSRC/relay.yaml" \
 	--listen "tcp://127.0.0.1:$RELAY_PORT" \
-	--redis.host 127.0.0.1 --redis.port "$REDIS_PORT" \
-	--spool.dir "$LAB/relay"
-relay_on_redis() { alive "$PID_relay" && grep -q 'redis connected' "$LAB/logs/relay.log"; }
+	--redis "127.0.0.1:$REDIS_PORT" \
+	--spool.dir "$LAB/relay" \
+	--metrics "tcp:127.0.0.1:$METRICS_PORT"
+relay_on_redis() { alive "$PID_relay" && grep -q 'redis ready' "$LAB/logs/relay.log"; }
 if ! wait_for "$TIMEOUT" relay_on_redis; then
 	show_log "$LAB/logs/relay.log"
 	die "bulwark-relay: agents on tcp://127.0.0.1:$RELAY_PORT, connected to Redis"
@@ -202,13 +204,18 @@ if ! wait_for "$TIMEOUT" node_registered; then
 	die "bulwark-agent registered with the controller as $NODE"
 fi
 ok "bulwark-agent registered with the controller as $NODE"
-agent_on_relay() { alive "$PID_agent" && grep -q 'relay connected' "$LAB/logs/agent.log"; }
+# Both ends must agree: the agent saw the connection, the relay got its events.
+agent_on_relay() {
+	alive "$PID_agent" && grep -q 'relay connected' "$LAB/logs/agent.log" &&
+		grep -q "agent connected | node=$NODE " "$LAB/logs/relay.log"
+}
 if ! wait_for "$TIMEOUT" agent_on_relay; then
 	show_log "$LAB/logs/agent.log"
+	show_log "$LAB/logs/relay.log" 5
 	die "bulwark-agent connected to the relay"
 fi
 ok "bulwark-agent connected to the relay"
-ENFORCER=$(sed -n 's/.*enforcer selected.*name=\([A-Za-z]*\).*/\1/p' "$LAB/logs/agent.log" | head -n1)
+ENFORCER=$(sed -n 's/.*agent running | .* enforcer=\([A-Za-z]*\) .*/\1/p' "$LAB/logs/agent.log" | head -n1)
 say "  enforcer on this node: ${ENFORCER:-unknown} (see: bulwark-agent --probe)"
 
 # ---------------------------------------------------------------------------

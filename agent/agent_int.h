@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal to the agent daemon: struct bw_agent and what its parts share. */
+#ifndef BW_AGENT_INT_H
+#define BW_AGENT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "bulwark.pb-c.h"
+#include "containers.h"
+#include "enforcer.h"
+#include "events.h"
+#include "monitor.h"
+#include "proctree.h"
+#include "ship_client.h"
+
+struct bw_ctlclient;
+
+struct bw_agent {
+	struct event_base *base;
+	struct bw_agent_config cfg; /* deep copy, freed with the table */
+	uint64_t boot_id;
+	unsigned vis_containers, vis_host; /* BW_VIS_* bits */
+	char *node_labels;	      /* cfg.node_labels + kubearmor.io/hostname */
+	char *relay_urls[16];	      /* cfg.relay_urls split */
+	size_t n_relays;
+
+	struct bw_containers *ctrs;
+	struct bw_proctree *tree;
+	struct bw_monitor *mon;
+	struct bw_shipper *ship;
+	struct bw_events *events;
+	struct bw_enforcer *enf; /* never NULL once started ("none" enforces nothing) */
+	Bulwark__V1__Enforcer enf_kind;
+	struct bw_ctlclient *ctl; /* NULL without a controller */
+
+	/*
+	 * The policy as the controller sent it (owned, unpacked copy): re-applied
+	 * with fresh cgroup ids when a container it names starts or stops here.
+	 */
+	Bulwark__V1__CompiledPolicy *policy;
+	char **unenforced; /* from the last successful apply */
+	size_t n_unenforced;
+
+	struct event *tick_ev;
+	struct event *counters_ev; /* heartbeat counters refresh */
+	uint64_t last_stats_ns;
+	int relay_connected;
+	uint64_t lost_reported; /* kernel losses already announced as a SystemEvent */
+	uint64_t last_drop_logged_at; /* events_queued when a drop was last logged */
+	struct bw_agent_stats st;
+};
+
+/* agent_events.c: events (logs, alerts, system events) into the shipper. */
+/* bw_events_emit_fn: hands one event to the shipper, counting the outcome. */
+void bw_agent_ship(void *arg, Bulwark__V1__Event *ev);
+/* bw_enforcer_alert_fn: enriched and throttled by bw_events, then shipped. */
+void bw_agent_on_alert(void *arg, const struct bw_enforcer_alert *al);
+/* Announces new kernel-side losses as a SystemEvent (called every second). */
+void bw_agent_check_losses(struct bw_agent *a);
+
+/* agent_ctl.c: the controller channel (register, reports, policy, heartbeat). */
+int bw_agent_ctl_start(struct bw_agent *a);
+void bw_agent_ctl_stop(struct bw_agent *a);
+/* Container discovery's callback: reports the change, re-applies policy. */
+void bw_agent_on_container(void *arg, const struct bw_container *c, int added);
+
+/* agent_policy.c */
+/*
+ * Applies a policy from the controller; takes ownership of cp whatever the
+ * outcome.  On failure err says why and the previous policy stays enforced.
+ */
+int bw_agent_policy_apply(struct bw_agent *a, Bulwark__V1__CompiledPolicy *cp, char *err,
+			  size_t errlen);
+/* 1 when the current policy has a rule set for this container id. */
+int bw_agent_policy_names(const struct bw_agent *a, const char *container_id);
+/* Re-applies the current policy after a container change (same version). */
+void bw_agent_policy_reapply(struct bw_agent *a, const char *why);
+void bw_agent_policy_free(struct bw_agent *a);
+
+/* agent.c */
+int bw_agent_kernel_version(char *buf, size_t len);
+
+#endif

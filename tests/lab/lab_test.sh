@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs deploy/lab/run.sh with LAB_EXIT=1 and checks, from the entries it read
+# back from Redis, that the container's policy violations arrived as alerts
+# with KubeArmor's fields, and that the lab left nothing running behind.
+set -u
+SRC=${BW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BW_BUILD:-$SRC/build}
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (BPF programs, runc)"
+for t in redis-server redis-cli runc busybox ss; do
+	command -v "$t" >/dev/null || skip "$t is not installed"
+done
+ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not the static build (busybox-static)"
+
+TMP=$(mktemp -d /tmp/bw-lab-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+LAB=$TMP/lab
+ALERTS=$TMP/alerts.txt
+FAILS=0
+check() { # check DESCRIPTION CMD...
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+	else
+		echo "FAIL $what"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+echo "== deploy/lab/run.sh (LAB_EXIT=1)"
+LAB_DIR=$LAB LAB_EXIT=1 LAB_ALERTS_OUT=$ALERTS LAB_TIMEOUT=15 BW_BUILD=$BUILD \
+	bash "$SRC/deploy/lab/run.sh" >"$TMP/lab.out" 2>&1
+rc=$?
+cat "$TMP/lab.out"
+echo "== checks"
+check "run.sh exits 0 (rc=$rc)" test "$rc" = 0
+check "run.sh printed no FAIL step" bash -c "! grep -q '\[FAIL\]' '$TMP/lab.out'"
+
+# Every entry of the alerts stream as one line of tab-separated Field=Value.
+entries() {
+	[ -f "$ALERTS" ] || return 0
+	awk 'NR == 1 { next }
+	     !infield && /^[0-9]+-[0-9]+$/ { if (line != "") print line; line = ""; next }
+	     !infield { key = $0; infield = 1; next }
+	     { line = line key "=" $0 "\t"; infield = 0 }
+	     END { if (line != "") print line }' "$ALERTS"
+}
+# has_entry Field=Value...: some entry holds every pair.
+has_entry() {
+	entries | while IFS= read -r e; do
+		local all=1
+		for kv in "$@"; do
+			case "	$e" in *"	$kv	"*) ;; *) all=0 ;; esac
+		done
+		[ $all = 1 ] && { echo yes; break; }
+	done | grep -q yes
+}
+
+check "Redis returned alerts" test -s "$ALERTS"
+echo "   $(entries | wc -l) alert(s) in bulwark:alerts"
+check "UDP socket in lab-web: blocked alert with the container's identity" has_entry \
+	Type=MatchedPolicy PolicyName=lab-block-udp Action=Block "Result=Permission denied" \
+	Operation=Network ContainerName=lab-web NamespaceName=lab HostName=lab-node Severity=4
+check "the UDP alert names the process (nslookup) and a source" bash -c \
+	"$(declare -f entries); ALERTS='$ALERTS'; entries | grep 'PolicyName=lab-block-udp' | grep -q 'ProcessName=[^	]*nslookup'"
+check "the UDP alert carries the container's labels" bash -c \
+	"$(declare -f entries); ALERTS='$ALERTS'; entries | grep 'PolicyName=lab-block-udp' | grep 'Labels=[^	]*app=web' | grep -q 'ContainerID=[0-9a-zA-Z_-]'"
+# File and process rules reach the kernel only with BPF-LSM or AppArmor.
+if grep -q 'enforcer on this node: \(BPFLSM\|AppArmor\)' "$TMP/lab.out"; then
+	check "cat /etc/shadow: blocked alert" has_entry PolicyName=lab-block-shadow Action=Block \
+		"Result=Permission denied" Operation=File Resource=/etc/shadow ContainerName=lab-web
+	check "wget: blocked alert" has_entry PolicyName=lab-block-wget Action=Block Operation=Process \
+		ContainerName=lab-web
+	check "cat /etc/passwd: audit alert that passed" has_entry PolicyName=lab-audit-passwd \
+		Action=Audit Result=Passed ContainerName=lab-web
+else
+	echo "   (this kernel has neither BPF-LSM nor AppArmor: file and process rules are audit-only, not checked here)"
+fi
+
+echo "== clean-up"
+check "no container left in the lab's runc root" bash -c \
+	"[ -z \"\$(runc --root '$LAB/runc' list -q 2>/dev/null)\" ]"
+check "no lab daemon left running" bash -c "! pgrep -f -- '$LAB' >/dev/null"
+check "lab pins removed from /sys/fs/bpf" test ! -e /sys/fs/bpf/bulwark-lab
+
+if [ $FAILS -ne 0 ]; then
+	echo "$FAILS check(s) failed; agent log:"
+	tail -n 40 "$LAB/logs/agent.log" 2>/dev/null
+	exit 1
+fi
+echo "all checks passed"
