@@ -1,0 +1,793 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * AppArmor enforcer: loads one generated profile per container and turns
+ * the kernel's AppArmor audit records into alerts (see enforce_apparmor.h).
+ *
+ * Apply validates every changed profile with the parser before loading any
+ * (so a policy the parser refuses changes nothing), then replaces them in
+ * one parser run; each replace is atomic in the kernel.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+
+#include <event2/event.h>
+
+#include "bw_log.h"
+#include "enforce_apparmor.h"
+#include "enforce_priv.h"
+
+extern char **environ;
+
+#define AA_FS "/sys/kernel/security/apparmor"
+
+struct aa_loaded {
+	char name[BW_AA_NAME_MAX];
+	char *text;
+};
+
+struct aa {
+	struct bw_enforcer e;
+	bw_enforcer_alert_fn on_alert;
+	void *alert_arg;
+	struct aa_loaded *loaded;
+	size_t n_loaded;
+	Bulwark__V1__CompiledPolicy *cur;
+	int log_fd;
+	int log_is_kmsg;
+	struct event *ev;
+};
+
+/* ---- parser --------------------------------------------------------------- */
+
+static const char *parser_path(void)
+{
+	static const char *const paths[] = { "/sbin/apparmor_parser", "/usr/sbin/apparmor_parser",
+					     "/usr/local/sbin/apparmor_parser", NULL };
+
+	for (int i = 0; paths[i]; i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+int bw_aa_run_parser(const char *const *args, char *err, size_t errlen)
+{
+	const char *parser = parser_path();
+	posix_spawn_file_actions_t fa;
+	char *argv[64];
+	int pipefd[2], status, rc = 0, n = 0;
+	size_t used = 0;
+	pid_t pid;
+
+	if (!parser) {
+		snprintf(err, errlen, "apparmor_parser not found (package apparmor)");
+		return -ENOENT;
+	}
+	argv[n++] = (char *)parser;
+	for (int i = 0; args[i] && n < 63; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawn(&pid, parser, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (rc) {
+		close(pipefd[0]);
+		snprintf(err, errlen, "cannot run %s: %s", parser, strerror(rc));
+		return -rc;
+	}
+	if (errlen)
+		err[0] = '\0';
+	for (;;) {
+		char buf[512];
+		ssize_t r = read(pipefd[0], buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		/* Keep the parser's own words; drop its cache chatter. */
+		for (ssize_t i = 0; i < r && used + 1 < errlen; i++)
+			err[used++] = buf[i] == '\n' ? ' ' : buf[i];
+	}
+	if (errlen)
+		err[used < errlen ? used : errlen - 1] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -EIO;
+	return 0;
+}
+
+const char *bw_aa_profile_dir(void)
+{
+	const char *d = getenv("BW_APPARMOR_DIR");
+
+	return d && *d ? d : "/run/bulwark/apparmor";
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *s = tmp + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	if (fclose(f)) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return -errno;
+	}
+	return 0;
+}
+
+/* Is a profile with this name loaded in the kernel? */
+static int profile_loaded(const char *name)
+{
+	FILE *f = fopen(AA_FS "/profiles", "re");
+	char line[512];
+	size_t n = strlen(name);
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, name, n) && line[n] == ' ';
+	fclose(f);
+	return found;
+}
+
+int bw_aa_preload(const char *container_id, char *err, size_t errlen)
+{
+	Bulwark__V1__RuleSet rs = BULWARK__V1__RULE_SET__INIT;
+	char name[BW_AA_NAME_MAX], path[PATH_MAX];
+	const char *args[] = { "-r", "-K", path, NULL };
+	char *text = NULL;
+	int rc;
+
+	bw_aa_profile_name(container_id, name, sizeof(name));
+	if (profile_loaded(name))
+		return 0;
+	rs.container_id = (char *)container_id;
+	rc = bw_aa_profile_generate(&rs, name, &text, NULL, NULL);
+	if (rc)
+		return rc;
+	rc = mkdir_p(bw_aa_profile_dir());
+	snprintf(path, sizeof(path), "%s/%s", bw_aa_profile_dir(), name);
+	if (!rc)
+		rc = write_file(path, text);
+	free(text);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	return bw_aa_run_parser(args, err, errlen);
+}
+
+/* ---- apply ---------------------------------------------------------------- */
+
+static struct aa_loaded *find_loaded(struct aa *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_loaded; i++)
+		if (!strcmp(a->loaded[i].name, name))
+			return &a->loaded[i];
+	return NULL;
+}
+
+/* Does any process run under this profile (or one of its children)? */
+static int profile_in_use(const char *name)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = strlen(name);
+	int used = 0;
+
+	if (!d)
+		return 1; /* cannot tell: do not claim it is unused */
+	while (!used && (de = readdir(d))) {
+		char path[300], cur[256];
+		ssize_t r;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/attr/current", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		r = read(fd, cur, sizeof(cur) - 1);
+		close(fd);
+		if (r <= 0)
+			continue;
+		cur[r] = '\0';
+		used = !strncmp(cur, name, n) && (cur[n] == ' ' || cur[n] == '/' || cur[n] == '\n');
+	}
+	closedir(d);
+	return used;
+}
+
+static Bulwark__V1__CompiledPolicy *cp_copy(const Bulwark__V1__CompiledPolicy *cp)
+{
+	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
+	uint8_t *buf = malloc(len ? len : 1);
+	Bulwark__V1__CompiledPolicy *copy;
+
+	if (!buf)
+		return NULL;
+	bulwark__v1__compiled_policy__pack(cp, buf);
+	copy = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+struct pending {
+	char name[BW_AA_NAME_MAX];
+	char path[PATH_MAX];
+	char *text;
+};
+
+static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp,
+		    char ***unenforced, size_t *n_unenforced, char *err, size_t errlen)
+{
+	struct aa *a = e->priv;
+	const char *dir = bw_aa_profile_dir();
+	struct pending *pend = calloc(cp->n_containers + 1, sizeof(*pend));
+	size_t n_pend = 0;
+	const char **args = calloc(cp->n_containers + 4, sizeof(*args));
+	Bulwark__V1__CompiledPolicy *copy = cp_copy(cp);
+	int rc = 0, nargs;
+
+	if (!pend || !args || !copy) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto cleanup;
+	}
+	rc = mkdir_p(dir);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the profile directory %s: %s", dir,
+			 strerror(-rc));
+		goto cleanup;
+	}
+	if (cp->host && cp->host->n_rules)
+		bw_unenforced_add(unenforced, n_unenforced,
+				  "host: %zu rules: the AppArmor backend confines containers only; audit only",
+				  cp->host->n_rules);
+
+	for (size_t i = 0; i < cp->n_containers; i++) {
+		const Bulwark__V1__RuleSet *rs = cp->containers[i];
+		struct pending *p = &pend[n_pend];
+		struct aa_loaded *l;
+
+		bw_aa_profile_name(rs->container_id, p->name, sizeof(p->name));
+		rc = bw_aa_profile_generate(rs, p->name, &p->text, unenforced, n_unenforced);
+		if (rc) {
+			snprintf(err, errlen, "generating profile %s failed: %s", p->name,
+				 strerror(-rc));
+			goto cleanup;
+		}
+		if (rs->n_rules && !profile_in_use(p->name))
+			bw_unenforced_add(unenforced, n_unenforced,
+					  "container %.12s: no process runs under profile %s; start the container with process.apparmorProfile=%s (a running container cannot be moved into a profile)",
+					  rs->container_id, p->name, p->name);
+		l = find_loaded(a, p->name);
+		if (l && !strcmp(l->text, p->text)) {
+			free(p->text);
+			p->text = NULL;
+			continue; /* unchanged: no reload */
+		}
+		snprintf(p->path, sizeof(p->path), "%s/%s.new", dir, p->name);
+		rc = write_file(p->path, p->text);
+		if (rc) {
+			snprintf(err, errlen, "%s: %s", p->path, strerror(-rc));
+			goto cleanup;
+		}
+		n_pend++;
+	}
+
+	if (n_pend) {
+		/* Validate everything first: a refused profile changes nothing. */
+		nargs = 0;
+		args[nargs++] = "-Q";
+		args[nargs++] = "-K";
+		for (size_t i = 0; i < n_pend; i++)
+			args[nargs++] = pend[i].path;
+		args[nargs] = NULL;
+		rc = bw_aa_run_parser(args, err, errlen);
+		if (rc)
+			goto cleanup;
+		nargs = 0;
+		args[nargs++] = "-r";
+		args[nargs++] = "-K";
+		for (size_t i = 0; i < n_pend; i++) {
+			char final[PATH_MAX];
+
+			snprintf(final, sizeof(final), "%s/%s", dir, pend[i].name);
+			if (rename(pend[i].path, final)) {
+				rc = -errno;
+				snprintf(err, errlen, "%s: %s", final, strerror(-rc));
+				goto cleanup;
+			}
+			snprintf(pend[i].path, sizeof(pend[i].path), "%s", final);
+			args[nargs++] = pend[i].path;
+		}
+		args[nargs] = NULL;
+		rc = bw_aa_run_parser(args, err, errlen);
+		if (rc)
+			goto cleanup;
+		for (size_t i = 0; i < n_pend; i++) {
+			struct aa_loaded *l = find_loaded(a, pend[i].name);
+
+			if (!l) {
+				struct aa_loaded *g = realloc(a->loaded,
+							      (a->n_loaded + 1) * sizeof(*g));
+
+				if (!g) {
+					rc = -ENOMEM;
+					goto cleanup;
+				}
+				a->loaded = g;
+				l = &a->loaded[a->n_loaded++];
+				snprintf(l->name, sizeof(l->name), "%s", pend[i].name);
+				l->text = NULL;
+			}
+			free(l->text);
+			l->text = pend[i].text;
+			pend[i].text = NULL;
+		}
+	}
+
+	/* Containers gone from the policy: their profiles go too. */
+	for (size_t i = 0; i < a->n_loaded;) {
+		int keep = 0;
+
+		for (size_t j = 0; j < cp->n_containers && !keep; j++) {
+			char name[BW_AA_NAME_MAX];
+
+			bw_aa_profile_name(cp->containers[j]->container_id, name, sizeof(name));
+			keep = !strcmp(name, a->loaded[i].name);
+		}
+		if (keep) {
+			i++;
+			continue;
+		}
+		{
+			char path[PATH_MAX];
+			int fd = open(AA_FS "/.remove", O_WRONLY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				if (write(fd, a->loaded[i].name, strlen(a->loaded[i].name)) < 0)
+					bw_warn("cannot remove an AppArmor profile | profile=%s err=%s",
+						a->loaded[i].name, strerror(errno));
+				close(fd);
+			}
+			snprintf(path, sizeof(path), "%s/%s", dir, a->loaded[i].name);
+			unlink(path);
+		}
+		free(a->loaded[i].text);
+		a->loaded[i] = a->loaded[--a->n_loaded];
+	}
+
+	bulwark__v1__compiled_policy__free_unpacked(a->cur, NULL);
+	a->cur = copy;
+	copy = NULL;
+	bw_info("AppArmor profiles applied | version=%llu reloaded=%zu containers=%zu",
+		(unsigned long long)cp->version, n_pend, cp->n_containers);
+cleanup:
+	if (rc)
+		for (size_t i = 0; i < n_pend; i++)
+			if (pend[i].path[0] && strstr(pend[i].path, ".new"))
+				unlink(pend[i].path);
+	for (size_t i = 0; pend && i < cp->n_containers + 1; i++)
+		free(pend[i].text);
+	free(pend);
+	free(args);
+	if (copy)
+		bulwark__v1__compiled_policy__free_unpacked(copy, NULL);
+	return rc;
+}
+
+/* ---- alerts --------------------------------------------------------------- */
+
+static const char *record_operation(const struct bw_aa_record *r)
+{
+	if (!strcmp(r->operation, "exec"))
+		return "Process";
+	if (!strcmp(r->operation, "capable"))
+		return "Capabilities";
+	if (r->family[0] || r->sock_type[0])
+		return "Network";
+	return "File";
+}
+
+static int path_matches(const Bulwark__V1__Rule *r, const char *path)
+{
+	const char *v = r->value ? r->value : "";
+	size_t n = strlen(v);
+
+	switch (r->match) {
+	case BULWARK__V1__MATCH_KIND__MATCH_PATH:
+		return !strcmp(v, path);
+	case BULWARK__V1__MATCH_KIND__MATCH_DIR:
+		if (n && v[n - 1] == '/' && !strncmp(path, v, n - 1) &&
+		    (path[n - 1] == '\0' || (path[n - 1] == '/' && !strchr(path + n, '/'))))
+			return 1;
+		return 0;
+	case BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE:
+		return n && v[n - 1] == '/' && !strncmp(path, v, n - 1) &&
+		       (path[n - 1] == '\0' || path[n - 1] == '/');
+	case BULWARK__V1__MATCH_KIND__MATCH_PATTERN:
+		return fnmatch(v, path, 0) == 0;
+	case BULWARK__V1__MATCH_KIND__MATCH_EXECNAME: {
+		const char *base = strrchr(path, '/');
+
+		return !strcmp(base ? base + 1 : path, v);
+	}
+	default:
+		return 0;
+	}
+}
+
+static unsigned family_number(const char *f)
+{
+	static const struct {
+		const char *name;
+		unsigned v;
+	} t[] = { { "inet", AF_INET },	     { "inet6", AF_INET6 },   { "unix", AF_UNIX },
+		  { "netlink", AF_NETLINK }, { "packet", AF_PACKET } };
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(f, t[i].name))
+			return t[i].v;
+	return 0;
+}
+
+static unsigned type_number(const char *t)
+{
+	if (!strcmp(t, "stream"))
+		return SOCK_STREAM;
+	if (!strcmp(t, "dgram"))
+		return SOCK_DGRAM;
+	if (!strcmp(t, "raw"))
+		return SOCK_RAW;
+	if (!strcmp(t, "seqpacket"))
+		return SOCK_SEQPACKET;
+	return 0;
+}
+
+static int record_matches(const Bulwark__V1__Rule *r, const struct bw_aa_record *rec,
+			  const char *op)
+{
+	if (strcmp(bw_rule_operation_name(r->operation), op))
+		return 0;
+	switch (r->operation) {
+	case BULWARK__V1__OPERATION__OP_FILE:
+	case BULWARK__V1__OPERATION__OP_PROCESS:
+		return path_matches(r, rec->name);
+	case BULWARK__V1__OPERATION__OP_CAPABILITY: {
+		const char *n = bw_aa_cap_name(r->capability);
+
+		return n && !strcmp(n, rec->capname);
+	}
+	case BULWARK__V1__OPERATION__OP_NETWORK: {
+		const Bulwark__V1__Protocol *p = r->protocol;
+		unsigned f = family_number(rec->family), t = type_number(rec->sock_type);
+
+		if (!p || r->match != BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL)
+			return 0;
+		if (p->family && p->family != f)
+			return 0;
+		if (p->type && p->type != t)
+			return 0;
+		if (p->protocol && rec->protocol >= 0 && rec->protocol != 0 &&
+		    (unsigned)rec->protocol != p->protocol)
+			return 0;
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+static int rule_for_source(const Bulwark__V1__Rule *r, const char *source)
+{
+	if (!r->n_from_source)
+		return 1;
+	for (size_t i = 0; source && i < r->n_from_source; i++)
+		if (!r->from_source[i]->dir && !strcmp(r->from_source[i]->path, source))
+			return 1;
+	return 0;
+}
+
+static uint32_t read_ppid(uint32_t pid)
+{
+	char path[64], buf[512], *p;
+	uint32_t ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (p && sscanf(p + 1, " %*c %u", &ppid) != 1)
+		ppid = 0;
+	return ppid;
+}
+
+static void upper(char *dst, const char *src, size_t len)
+{
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < len; i++)
+		dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 'a' + 'A' : src[i]);
+	dst[i] = '\0';
+}
+
+static void handle_record(struct aa *a, const char *line)
+{
+	const Bulwark__V1__RuleSet *rs = NULL;
+	const Bulwark__V1__Rule *match = NULL, *raw = NULL;
+	struct bw_aa_record rec;
+	struct bw_enforcer_alert al;
+	char top[sizeof(((struct bw_aa_record *)0)->profile)], resource[1100], data[160];
+	const char *source = NULL, *op;
+	struct timespec ts;
+	int blocked, allowlist = 0;
+	char *sep;
+
+	if (bw_aa_parse_record(line, &rec) || strncmp(rec.profile, BW_AA_PREFIX,
+						       strlen(BW_AA_PREFIX)))
+		return;
+	blocked = !strcmp(rec.apparmor, "DENIED");
+	if (!blocked && strcmp(rec.apparmor, "AUDIT"))
+		return; /* ALLOWED (complain mode), STATUS, ... */
+	snprintf(top, sizeof(top), "%s", rec.profile);
+	sep = strstr(top, "//");
+	if (sep) {
+		*sep = '\0';
+		source = rec.profile + (sep - top) + 2;
+	}
+	for (size_t i = 0; a->cur && i < a->cur->n_containers && !rs; i++) {
+		char name[BW_AA_NAME_MAX];
+
+		bw_aa_profile_name(a->cur->containers[i]->container_id, name, sizeof(name));
+		if (!strcmp(name, top))
+			rs = a->cur->containers[i];
+	}
+	op = record_operation(&rec);
+	for (size_t i = 0; rs && i < rs->n_rules && !match; i++) {
+		const Bulwark__V1__Rule *r = rs->rules[i];
+		Bulwark__V1__Action want = blocked ? BULWARK__V1__ACTION__ACTION_BLOCK
+						   : BULWARK__V1__ACTION__ACTION_AUDIT;
+
+		if (r->match == BULWARK__V1__MATCH_KIND__MATCH_APPARMOR && !raw)
+			raw = r;
+		if (r->action == want && rule_for_source(r, source) && record_matches(r, &rec, op))
+			match = r;
+	}
+	if (rs) {
+		if (!strcmp(op, "File"))
+			allowlist = rs->file_allowlist;
+		else if (!strcmp(op, "Process"))
+			allowlist = rs->process_allowlist;
+		else if (!strcmp(op, "Network"))
+			allowlist = rs->network_allowlist;
+		else
+			allowlist = rs->capability_allowlist;
+	}
+
+	memset(&al, 0, sizeof(al));
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	al.ts_boot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	al.cgroup_id = rs ? rs->cgroup_id : 0;
+	al.host_pid = al.host_tid = rec.pid;
+	al.host_ppid = read_ppid(rec.pid);
+	al.uid = rec.fsuid;
+	snprintf(al.comm, sizeof(al.comm), "%s", rec.comm);
+	al.operation = op;
+	if (!strcmp(op, "Network")) {
+		char fam[16], typ[16];
+
+		upper(fam, rec.family, sizeof(fam));
+		upper(typ, rec.sock_type, sizeof(typ));
+		snprintf(resource, sizeof(resource), "domain=AF_%s type=SOCK_%s protocol=%d", fam,
+			 typ, rec.protocol < 0 ? 0 : rec.protocol);
+	} else if (!strcmp(op, "Capabilities")) {
+		char cap[32];
+
+		upper(cap, rec.capname, sizeof(cap));
+		snprintf(resource, sizeof(resource), "CAP_%s", cap);
+	} else {
+		snprintf(resource, sizeof(resource), "%s", rec.name);
+	}
+	al.resource = resource;
+	snprintf(data, sizeof(data), "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s",
+		 rec.operation, rec.requested, rec.denied, source ? " source=" : "",
+		 source ? source : "");
+	al.data = data;
+	al.enforcer = "AppArmor";
+	al.blocked = blocked;
+	al.origin = match ? match->origin : raw ? raw->origin : NULL;
+	al.default_posture = blocked && !match && allowlist;
+	al.action = blocked ? "Block" : "Audit";
+	if (a->on_alert)
+		a->on_alert(a->alert_arg, &al);
+}
+
+static void on_log(evutil_socket_t fd, short what, void *arg)
+{
+	struct aa *a = arg;
+	char buf[8192 + 1];
+
+	for (int budget = 0; budget < 64; budget++) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		if (n < 0 && errno == EPIPE)
+			continue; /* kmsg: we fell behind and records were overwritten */
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		if (a->log_is_kmsg) {
+			handle_record(a, buf);
+			continue;
+		}
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			size_t len = nh->nlmsg_len - NLMSG_HDRLEN;
+			char text[8192];
+
+			if (nh->nlmsg_type < AUDIT_FIRST_USER_MSG && nh->nlmsg_type != AUDIT_AVC)
+				continue;
+			if (nh->nlmsg_type != AUDIT_AVC &&
+			    (nh->nlmsg_type < 1500 || nh->nlmsg_type > 1599))
+				continue; /* AVC (1400) and AppArmor's own 15xx types */
+			if (len >= sizeof(text))
+				len = sizeof(text) - 1;
+			memcpy(text, NLMSG_DATA(nh), len);
+			text[len] = '\0';
+			handle_record(a, text);
+		}
+	}
+}
+
+/* Audit records without displacing auditd: the read-only multicast group;
+ * else the kernel log (which rate-limits audit lines when no auditd runs). */
+static int open_log(struct aa *a)
+{
+	const char *force = getenv("BW_APPARMOR_LOG");
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
+	int fd = -1;
+
+	if (!force || strcmp(force, "kmsg")) {
+		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_AUDIT);
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			a->log_fd = fd;
+			a->log_is_kmsg = 0;
+			return 0;
+		}
+		bw_warn("audit netlink unavailable, reading the kernel log | err=%s",
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END); /* only what happens from now on */
+	a->log_fd = fd;
+	a->log_is_kmsg = 1;
+	return 0;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+static void aa_destroy(struct bw_enforcer *e)
+{
+	struct aa *a = e ? e->priv : NULL;
+
+	if (!a)
+		return;
+	if (a->ev)
+		event_free(a->ev);
+	if (a->log_fd >= 0)
+		close(a->log_fd);
+	/* Profiles stay loaded: containers stay confined while the agent is away. */
+	for (size_t i = 0; i < a->n_loaded; i++)
+		free(a->loaded[i].text);
+	free(a->loaded);
+	bulwark__v1__compiled_policy__free_unpacked(a->cur, NULL);
+	free(a);
+}
+
+static const struct bw_enforcer_ops aa_ops = {
+	.name = "AppArmor",
+	.kind = BULWARK__V1__ENFORCER__ENFORCER_APPARMOR,
+	.apply = aa_apply,
+	.destroy = aa_destroy,
+};
+
+int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
+{
+	struct aa *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	a->e.ops = &aa_ops;
+	a->e.priv = a;
+	a->on_alert = opts->on_alert;
+	a->alert_arg = opts->alert_arg;
+	a->log_fd = -1;
+	if (!parser_path() || access(AA_FS "/.replace", W_OK)) {
+		rc = -ENOTSUP;
+		goto fail;
+	}
+	rc = open_log(a);
+	if (rc) {
+		bw_error("cannot read AppArmor audit records | err=%s", strerror(-rc));
+		goto fail;
+	}
+	if (opts->base) {
+		a->ev = event_new(opts->base, a->log_fd, EV_READ | EV_PERSIST, on_log, a);
+		if (!a->ev || event_add(a->ev, NULL)) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	bw_info("AppArmor enforcer ready | profiles=%s log=%s", bw_aa_profile_dir(),
+		a->log_is_kmsg ? "/dev/kmsg" : "audit-netlink");
+	*out = &a->e;
+	return 0;
+fail:
+	aa_destroy(&a->e);
+	return rc;
+}

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * RuleSet -> AppArmor profile text.
+ *
+ * Shape of a profile (every line exists for a reason):
+ *   - a baseline granting each category that is NOT in allow-list mode
+ *     (files, exec, network, capabilities), plus signal/ptrace/unix/mount
+ *     which policies do not govern;
+ *   - Block rules as "audit deny": plain deny rules are silent in AppArmor,
+ *     and every block must produce an alert;
+ *   - Audit rules as "audit" allow rules; Allow rules as plain rules;
+ *   - fromSource rules in a child profile named by the source binary, which
+ *     the parent enters with "cx" on exec (an exact path beats the parent's
+ *     glob exec rule); the child returns to the parent ("px") on any exec,
+ *     so a source's rules hold for that process only.
+ * Exec modes are uniform per profile ("ix" in the parent, "px -> parent" in
+ * children) because AppArmor refuses overlapping globs with different modes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "enforce_apparmor.h"
+#include "enforce_priv.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const caps[] = {
+	"chown",	    "dac_override",   "dac_read_search", "fowner",	"fsetid",
+	"kill",		    "setgid",	      "setuid",		 "setpcap",	"linux_immutable",
+	"net_bind_service", "net_broadcast",  "net_admin",	 "net_raw",	"ipc_lock",
+	"ipc_owner",	    "sys_module",     "sys_rawio",	 "sys_chroot",	"sys_ptrace",
+	"sys_pacct",	    "sys_admin",      "sys_boot",	 "sys_nice",	"sys_resource",
+	"sys_time",	    "sys_tty_config", "mknod",		 "lease",	"audit_write",
+	"audit_control",    "setfcap",	      "mac_override",	 "mac_admin",	"syslog",
+	"wake_alarm",	    "block_suspend",  "audit_read",	 "perfmon",	"bpf",
+	"checkpoint_restore",
+};
+
+const char *bw_aa_cap_name(unsigned cap)
+{
+	return cap < ARRAY_SIZE(caps) ? caps[cap] : NULL;
+}
+
+int bw_aa_cap_number(const char *name)
+{
+	if (!strncasecmp(name, "cap_", 4))
+		name += 4;
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+		if (!strcasecmp(name, caps[i]))
+			return (int)i;
+	return -1;
+}
+
+void bw_aa_profile_name(const char *container_id, char *buf, size_t len)
+{
+	char id[13];
+	size_t n = 0;
+
+	for (const char *s = container_id ? container_id : ""; *s && n < 12; s++) {
+		char c = *s;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    c == '.')
+			id[n++] = c;
+	}
+	id[n] = '\0';
+	snprintf(buf, len, BW_AA_PREFIX "%s", n ? id : "unnamed");
+}
+
+/* ---- text helpers ----------------------------------------------------------- */
+
+struct gen {
+	FILE *f;
+	const Bulwark__V1__RuleSet *rs;
+	const char *name;	/* the top profile's name */
+	const char *source;	/* NULL: the top profile; else the child's binary */
+	char ***unenf;
+	size_t *n_unenf;
+	int oom;
+	int file_allow, proc_allow, net_allow, cap_allow; /* enforced allow-list modes */
+};
+
+static void unenf(struct gen *g, const Bulwark__V1__Rule *r, const char *why)
+{
+	char desc[512];
+
+	if (g->source && !r->n_from_source)
+		return; /* a rule every profile holds is reported once, by the top one */
+	bw_rule_describe(g->rs, r, desc, sizeof(desc));
+	if (bw_unenforced_add(g->unenf, g->n_unenf, "%s: %s", desc, why))
+		g->oom = 1;
+}
+
+/*
+ * A literal path for an AppArmor rule: glob characters escaped, quoted when
+ * it holds spaces.  0 when the path cannot be expressed (not absolute,
+ * control characters or quotes).
+ */
+static int put_literal(FILE *f, const char *path, const char *suffix)
+{
+	int quote = strchr(path, ' ') != NULL;
+
+	if (path[0] != '/')
+		return 0;
+	for (const char *s = path; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == 0x7f)
+			return 0;
+	if (quote)
+		fputc('"', f);
+	for (const char *s = path; *s; s++) {
+		if (strchr("*?[]{}^\\", *s))
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputs(suffix, f);
+	if (quote)
+		fputc('"', f);
+	return 1;
+}
+
+/* A KubeArmor pattern is already AppArmor glob syntax; only refuse what
+ * would break the profile's grammar. */
+static int put_pattern(FILE *f, const char *pat)
+{
+	if (pat[0] != '/')
+		return 0;
+	for (const char *s = pat; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == '"' || *s == ',' || *s == 0x7f)
+			return 0;
+	fprintf(f, strchr(pat, ' ') ? "\"%s\"" : "%s", pat);
+	return 1;
+}
+
+/* Writes the path part of a file/process rule into a scratch buffer. */
+static int path_spec(const Bulwark__V1__Rule *r, char *buf, size_t len)
+{
+	FILE *m = fmemopen(buf, len, "w");
+	const char *v = r->value ? r->value : "";
+	int ok = 0;
+
+	if (!m)
+		return 0;
+	switch (r->match) {
+	case BULWARK__V1__MATCH_KIND__MATCH_PATH:
+		ok = put_literal(m, v, "");
+		break;
+	case BULWARK__V1__MATCH_KIND__MATCH_DIR:
+	case BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE: {
+		char dir[1024];
+		size_t n = strlen(v);
+
+		if (n == 0 || n + 2 >= sizeof(dir))
+			break;
+		snprintf(dir, sizeof(dir), "%s%s", v, v[n - 1] == '/' ? "" : "/");
+		/* The directory itself (listing it) and what is inside. */
+		ok = put_literal(m, dir,
+				 r->match == BULWARK__V1__MATCH_KIND__MATCH_DIR ? "{,*}" : "{,**}");
+		break;
+	}
+	case BULWARK__V1__MATCH_KIND__MATCH_PATTERN:
+		ok = put_pattern(m, v);
+		break;
+	case BULWARK__V1__MATCH_KIND__MATCH_EXECNAME:
+		if (*v && !strchr(v, '/')) {
+			fputs("/{,**/}", m);
+			/* put_literal wants an absolute path: skip its check. */
+			for (const char *s = v; *s; s++) {
+				if ((unsigned char)*s < 0x20 || *s == '"')
+					goto out;
+				if (strchr("*?[]{}^\\ ", *s))
+					fputc('\\', m);
+				fputc(*s, m);
+			}
+			ok = 1;
+		}
+		break;
+	default:
+		break;
+	}
+out:
+	fputc('\0', m);
+	if (ferror(m) || ftell(m) >= (long)len)
+		ok = 0;
+	fclose(m);
+	return ok;
+}
+
+static const char *qualifier(const Bulwark__V1__Rule *r)
+{
+	int audit = r->action == BULWARK__V1__ACTION__ACTION_AUDIT;
+
+	if (r->action == BULWARK__V1__ACTION__ACTION_BLOCK)
+		return r->owner_only ? "audit deny other " : "audit deny ";
+	if (r->owner_only)
+		/* Allow: only the owner gets it.  Audit: the owner's use is
+		 * expected; what others do is recorded. */
+		return audit ? "audit other " : "owner ";
+	return audit ? "audit " : "";
+}
+
+/* ---- rule kinds ----------------------------------------------------------- */
+
+static void file_rule(struct gen *g, const Bulwark__V1__Rule *r)
+{
+	const char *perms;
+	char spec[1200];
+
+	if (!path_spec(r, spec, sizeof(spec))) {
+		unenf(g, r, "path cannot be expressed in AppArmor (must be absolute, no quotes or control characters)");
+		return;
+	}
+	switch (r->action) {
+	case BULWARK__V1__ACTION__ACTION_BLOCK:
+		/* readOnly: reading stays allowed, writing is refused.  Otherwise
+		 * every access including exec and mmap, like a blocked open(). */
+		perms = r->read_only ? "w" : "mrwlkx";
+		break;
+	case BULWARK__V1__ACTION__ACTION_AUDIT:
+		if (g->file_allow)
+			unenf(g, r, "Audit rule in file allow-list mode: AppArmor audit rules also allow the access");
+		perms = r->read_only ? "r" : "rwlk";
+		break;
+	default:
+		perms = r->read_only ? "rm" : "rwlkm";
+		break;
+	}
+	fprintf(g->f, "  %s%s %s,\n", qualifier(r), spec, perms);
+}
+
+/* Is path the exact source binary of some fromSource rule? */
+static int is_source(const Bulwark__V1__RuleSet *rs, const char *path)
+{
+	for (size_t i = 0; i < rs->n_rules; i++)
+		for (size_t j = 0; j < rs->rules[i]->n_from_source; j++) {
+			const Bulwark__V1__Source *s = rs->rules[i]->from_source[j];
+
+			if (!s->dir && s->path && !strcmp(s->path, path))
+				return 1;
+		}
+	return 0;
+}
+
+static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
+{
+	char spec[1200];
+
+	if (!path_spec(r, spec, sizeof(spec))) {
+		unenf(g, r, "path cannot be expressed in AppArmor (must be absolute, no quotes or control characters)");
+		return;
+	}
+	if (r->action == BULWARK__V1__ACTION__ACTION_BLOCK) {
+		fprintf(g->f, "  %s%s x,\n", qualifier(r), spec);
+		return;
+	}
+	if (r->action == BULWARK__V1__ACTION__ACTION_AUDIT && g->proc_allow)
+		unenf(g, r, "Audit rule in process allow-list mode: AppArmor audit rules also allow the exec");
+	if (g->source)
+		fprintf(g->f, "  %s%s px -> %s,\n", qualifier(r), spec, g->name);
+	else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH && is_source(g->rs, r->value))
+		/* The parent enters the source's child profile: same mode as its
+		 * "cx" line, or the parser refuses the conflict. */
+		fprintf(g->f, "  %s%s cx,\n", qualifier(r), spec);
+	else
+		fprintf(g->f, "  %s%s ix,\n", qualifier(r), spec);
+}
+
+static const char *aa_family(unsigned f)
+{
+	switch (f) {
+	case AF_INET:
+		return "inet";
+	case AF_INET6:
+		return "inet6";
+	case AF_UNIX:
+		return "unix";
+	case AF_NETLINK:
+		return "netlink";
+	case AF_PACKET:
+		return "packet";
+	case 0:
+		return "";
+	default:
+		return NULL;
+	}
+}
+
+static const char *aa_type(unsigned t)
+{
+	switch (t) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_DGRAM:
+		return "dgram";
+	case SOCK_RAW:
+		return "raw";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	case SOCK_RDM:
+		return "rdm";
+	case SOCK_PACKET:
+		return "packet";
+	case 0:
+		return "";
+	default:
+		return NULL;
+	}
+}
+
+static void network_rule(struct gen *g, const Bulwark__V1__Rule *r)
+{
+	const Bulwark__V1__Protocol *p = r->protocol;
+	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK   ? "audit deny "
+			: r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? "audit "
+									 : "";
+	const char *fam, *what;
+
+	if (r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS) {
+		unenf(g, r, "network by address: AppArmor mediates socket families and types only");
+		return;
+	}
+	if (!p) {
+		unenf(g, r, "protocol rule without a protocol");
+		return;
+	}
+	fam = aa_family(p->family);
+	if (!fam) {
+		unenf(g, r, "socket family unknown to AppArmor");
+		return;
+	}
+	/* AppArmor names tcp, udp and (IPv4) icmp; the kernel mediates by family
+	 * and type, which these map to.  Other protocols fall back to the type. */
+	if (p->protocol == IPPROTO_TCP)
+		what = "tcp";
+	else if (p->protocol == IPPROTO_UDP)
+		what = "udp";
+	else if (p->protocol == IPPROTO_ICMP && (p->family == AF_INET || p->family == 0)) {
+		fam = "inet";
+		what = "icmp";
+	} else if (p->protocol == 0 || p->type != 0) {
+		what = aa_type(p->type);
+		if (!what) {
+			unenf(g, r, "socket type unknown to AppArmor");
+			return;
+		}
+		if (p->protocol)
+			unenf(g, r, "AppArmor cannot tell this protocol apart: enforced for its whole socket type");
+	} else if (p->protocol == IPPROTO_ICMPV6 && p->family == AF_INET6) {
+		/* ICMPv6 sockets are raw or ping (dgram) sockets of AF_INET6. */
+		fprintf(g->f, "  %snetwork inet6 raw,\n", q);
+		fprintf(g->f, "  %snetwork inet6 dgram,\n", q);
+		unenf(g, r, "AppArmor cannot name icmpv6: enforced on every inet6 raw and dgram socket");
+		return;
+	} else {
+		unenf(g, r, "protocol unknown to AppArmor");
+		return;
+	}
+	fprintf(g->f, "  %snetwork%s%s%s%s,\n", q, *fam ? " " : "", fam, *what ? " " : "", what);
+}
+
+static void cap_rule(struct gen *g, const Bulwark__V1__Rule *r)
+{
+	const char *name = bw_aa_cap_name(r->capability);
+	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK   ? "audit deny "
+			: r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? "audit "
+									 : "";
+
+	if (!name) {
+		unenf(g, r, "capability number unknown to AppArmor");
+		return;
+	}
+	fprintf(g->f, "  %scapability %s,\n", q, name);
+}
+
+static void raw_rule(struct gen *g, const Bulwark__V1__Rule *r)
+{
+	const char *raw = r->apparmor_raw ? r->apparmor_raw : "";
+	const char *s = raw;
+
+	/* Verbatim, one indented line per line; a stray brace would end the
+	 * profile early, so such text is refused rather than loaded. */
+	if (strpbrk(raw, "{}")) {
+		unenf(g, r, "native apparmor text with braces is not inserted (it could escape the profile)");
+		return;
+	}
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		if (n)
+			fprintf(g->f, "  %.*s\n", (int)n, s);
+		s += n;
+		if (*s == '\n')
+			s++;
+	}
+}
+
+static void rule(struct gen *g, const Bulwark__V1__Rule *r)
+{
+	switch (r->match) {
+	case BULWARK__V1__MATCH_KIND__MATCH_APPARMOR:
+		raw_rule(g, r);
+		return;
+	case BULWARK__V1__MATCH_KIND__MATCH_PRESET:
+		unenf(g, r, "presets need the BPF-LSM enforcer");
+		return;
+	default:
+		break;
+	}
+	switch (r->operation) {
+	case BULWARK__V1__OPERATION__OP_FILE:
+		file_rule(g, r);
+		break;
+	case BULWARK__V1__OPERATION__OP_PROCESS:
+		exec_rule(g, r);
+		break;
+	case BULWARK__V1__OPERATION__OP_NETWORK:
+		network_rule(g, r);
+		break;
+	case BULWARK__V1__OPERATION__OP_CAPABILITY:
+		cap_rule(g, r);
+		break;
+	default:
+		unenf(g, r, "syscall rules: AppArmor cannot mediate syscalls; monitor only");
+		break;
+	}
+}
+
+/* 1 when the rule belongs in the profile being generated. */
+static int rule_applies(const struct gen *g, const Bulwark__V1__Rule *r)
+{
+	if (!r->n_from_source)
+		return 1;
+	if (!g->source)
+		return 0;
+	for (size_t i = 0; i < r->n_from_source; i++)
+		if (!r->from_source[i]->dir && r->from_source[i]->path &&
+		    !strcmp(r->from_source[i]->path, g->source))
+			return 1;
+	return 0;
+}
+
+static void body(struct gen *g)
+{
+	const Bulwark__V1__RuleSet *rs = g->rs;
+
+	fputs("  signal,\n  ptrace,\n  unix,\n  mount,\n  umount,\n  pivot_root,\n", g->f);
+	if (!g->file_allow)
+		fputs("  /{,**} rwlkm,\n", g->f);
+	if (!g->proc_allow) {
+		if (g->source)
+			fprintf(g->f, "  /{,**} px -> %s,\n", g->name);
+		else
+			fputs("  /{,**} ix,\n", g->f);
+	}
+	if (!g->net_allow)
+		fputs("  network,\n", g->f);
+	if (!g->cap_allow)
+		fputs("  capability,\n", g->f);
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rule_applies(g, rs->rules[i]))
+			rule(g, rs->rules[i]);
+}
+
+/* Is this binary the source of an earlier rule (child already emitted)? */
+static int seen_source(const Bulwark__V1__RuleSet *rs, size_t upto_rule, size_t upto_src,
+		       const char *path)
+{
+	for (size_t i = 0; i <= upto_rule; i++) {
+		const Bulwark__V1__Rule *r = rs->rules[i];
+		size_t n = i == upto_rule ? upto_src : r->n_from_source;
+
+		for (size_t j = 0; j < n; j++)
+			if (!r->from_source[j]->dir && !strcmp(r->from_source[j]->path, path))
+				return 1;
+	}
+	return 0;
+}
+
+static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture,
+		      const char *what)
+{
+	if (!allowlist)
+		return 0;
+	if (posture == BULWARK__V1__POSTURE__POSTURE_BLOCK)
+		return 1;
+	/* Audit posture: AppArmor can only report a miss by refusing it. */
+	if (!g->source &&
+	    bw_unenforced_add(g->unenf, g->n_unenf,
+			      "container %.12s: %s allow-list with audit posture: AppArmor cannot report misses without blocking them; misses pass unreported",
+			      g->rs->container_id ? g->rs->container_id : "", what))
+		g->oom = 1;
+	return 0;
+}
+
+int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, char **out,
+			   char ***unenforced, size_t *n_unenforced)
+{
+	struct gen g = { .rs = rs, .name = name, .unenf = unenforced, .n_unenf = n_unenforced };
+	char *text = NULL;
+	size_t len = 0;
+
+	g.f = open_memstream(&text, &len);
+	if (!g.f)
+		return -ENOMEM;
+	g.file_allow = allow_mode(&g, rs->file_allowlist, rs->file_posture, "file");
+	/* process follows the file posture */
+	g.proc_allow = allow_mode(&g, rs->process_allowlist, rs->file_posture, "process");
+	g.net_allow = allow_mode(&g, rs->network_allowlist, rs->network_posture, "network");
+	g.cap_allow = allow_mode(&g, rs->capability_allowlist, rs->capability_posture,
+				 "capability");
+
+	fprintf(g.f, "# Generated by Bulwark for container %s: do not edit.\n",
+		rs->container_id && *rs->container_id ? rs->container_id : "(none)");
+	fprintf(g.f, "profile %s flags=(attach_disconnected,mediate_deleted) {\n", name);
+	/* fromSource: the parent enters the child on exec of the source. */
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const Bulwark__V1__Rule *r = rs->rules[i];
+
+		for (size_t j = 0; j < r->n_from_source; j++) {
+			const Bulwark__V1__Source *s = r->from_source[j];
+			char spec[1100];
+			FILE *m;
+
+			if (s->dir) {
+				unenf(&g, r, "fromSource directory: AppArmor child profiles need an exact binary; not enforced");
+				continue;
+			}
+			if (seen_source(rs, i, j, s->path))
+				continue;
+			m = fmemopen(spec, sizeof(spec), "w");
+			if (!m || !put_literal(m, s->path ? s->path : "", "")) {
+				if (m)
+					fclose(m);
+				unenf(&g, r, "fromSource path cannot be expressed in AppArmor");
+				continue;
+			}
+			fputc('\0', m);
+			fclose(m);
+			fprintf(g.f, "  %s cx,\n", spec);
+		}
+	}
+	body(&g);
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const Bulwark__V1__Rule *r = rs->rules[i];
+
+		for (size_t j = 0; j < r->n_from_source; j++) {
+			const Bulwark__V1__Source *s = r->from_source[j];
+			char spec[1100];
+			FILE *m;
+
+			if (s->dir || seen_source(rs, i, j, s->path))
+				continue;
+			m = fmemopen(spec, sizeof(spec), "w");
+			if (!m)
+				continue;
+			if (!put_literal(m, s->path, "")) {
+				fclose(m);
+				continue;
+			}
+			fputc('\0', m);
+			fclose(m);
+			fprintf(g.f, "\n  profile %s flags=(attach_disconnected,mediate_deleted) {\n",
+				spec);
+			g.source = s->path;
+			/* Indent the child's body one more level. */
+			{
+				FILE *outer = g.f;
+				char *inner = NULL;
+				size_t ilen = 0;
+
+				g.f = open_memstream(&inner, &ilen);
+				if (!g.f) {
+					g.f = outer;
+					g.oom = 1;
+					continue;
+				}
+				body(&g);
+				fclose(g.f);
+				g.f = outer;
+				for (char *line = inner, *nl; line && *line; line = nl) {
+					nl = strchr(line, '\n');
+					if (nl)
+						*nl++ = '\0';
+					fprintf(g.f, "  %s\n", line);
+				}
+				free(inner);
+			}
+			fputs("  }\n", g.f);
+			g.source = NULL;
+		}
+	}
+	fputs("}\n", g.f);
+	if (fclose(g.f) || g.oom) {
+		free(text);
+		return -ENOMEM;
+	}
+	*out = text;
+	return 0;
+}

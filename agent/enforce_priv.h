@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers shared by the enforcer backends (agent-internal).
+ */
+#ifndef BW_ENFORCE_PRIV_H
+#define BW_ENFORCE_PRIV_H
+
+#include <stddef.h>
+
+#include "enforcer.h"
+
+/* Appends a formatted line to an unenforced list (both may be NULL: then
+ * nothing is recorded).  Returns 0 or -ENOMEM. */
+int bw_unenforced_add(char ***list, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "File", "Process", "Network", "Capabilities", "Syscall". */
+const char *bw_rule_operation_name(Bulwark__V1__Operation op);
+/* "Block", "Audit", "Allow". */
+const char *bw_rule_action_name(Bulwark__V1__Action a);
+
+/*
+ * One line naming a rule for humans: "file path /etc/shadow Block
+ * (policy default/ksp-x)"; "container abc123" or "host" prefix from rs.
+ */
+void bw_rule_describe(const Bulwark__V1__RuleSet *rs, const Bulwark__V1__Rule *r, char *buf,
+		      size_t len);
+
+/* Backend constructors (enforce_apparmor.c, enforce_cgroup.c, enforcer.c). */
+int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts);
+int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts);
+int bw_enforcer_none_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts);
+
+#endif
