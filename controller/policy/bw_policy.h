@@ -192,6 +192,34 @@ int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *in
  * preceded by its length as 8 big-endian bytes, containers then host. */
 int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp);
 
+/*
+ * bw_compiler: bw_compile_node with a cache.  A container's rule set is
+ * reused while the container, the KubeArmorPolicies of its namespace, the
+ * cluster policies and its namespace's postures are unchanged (each carries
+ * a generation bumped by bw_policy_set_put/remove and bw_inventory_set_*);
+ * the host's while host policies, node labels and host postures are.  So a
+ * change of one policy recompiles the containers of its namespace (all
+ * containers for a cluster policy, hosts only for a host policy), a change of
+ * one container recompiles that container.  Output bytes equal
+ * bw_compile_node's.
+ */
+struct bw_compiler;
+
+int bw_compiler_new(struct bw_compiler **out);
+void bw_compiler_free(struct bw_compiler *c);
+/*
+ * *out is owned by c and stays valid until the next bw_compiler_node or
+ * bw_compiler_forget_node for this node, or bw_compiler_free; unchanged
+ * inputs return the same object (and digest) with version updated.
+ * -ENOENT when the node is not in inv (its cache is dropped).
+ */
+int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
+		     const struct bw_inventory *inv, const char *node, uint64_t version,
+		     const Bulwark__V1__CompiledPolicy **out);
+void bw_compiler_forget_node(struct bw_compiler *c, const char *node);
+/* Rule sets reused from the cache and compiled, since bw_compiler_new. */
+void bw_compiler_stats(const struct bw_compiler *c, uint64_t *reused, uint64_t *compiled);
+
 /* The compiled policy as JSON (for bulwarkctl compile and GET /v1/nodes/{n}/policy). */
 char *bw_compiled_to_json(const Bulwark__V1__CompiledPolicy *cp);
 

@@ -107,3 +107,18 @@ char *bw_diags_format(const struct bw_diags *d)
 		return NULL;
 	return buf;
 }
+
+void bw_diags_sort_from(struct bw_diags *d, size_t start)
+{
+	/* Insertion sort: stable, and a document has few errors. */
+	for (size_t i = start + 1; d && i < d->n; i++) {
+		struct bw_diag x = d->v[i];
+		size_t j = i;
+		while (j > start && (d->v[j - 1].line > x.line ||
+				     (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col))) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = x;
+	}
+}

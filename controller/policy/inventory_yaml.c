@@ -221,9 +221,18 @@ int bw_inventory_load_yaml(struct bw_inventory *inv, const char *buf, size_t len
 		for (int pass = 0; pass < 2; pass++)
 			for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 			     pr < root->data.mapping.pairs.top; pr++) {
-				uint32_t dummy = 0;
-				int f = field_idx(&c, pr, "inventory", fields, ARRAY_SIZE(fields),
-						  pass ? &dummy : &seen);
+				int f = -1;
+				if (!pass) {
+					f = field_idx(&c, pr, "inventory", fields, ARRAY_SIZE(fields),
+						      &seen);
+				} else {
+					/* Keys were checked (and reported) in pass 0. */
+					yaml_node_t *k = pnode(&c, pr->key);
+					for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+						if (k->type == YAML_SCALAR_NODE &&
+						    !strcmp(sval(k), fields[i]))
+							f = (int)i;
+				}
 				yaml_node_t *v = pnode(&c, pr->value);
 				if (f < 0 || (pass == 0) != (f == 0 || f == 3))
 					continue;

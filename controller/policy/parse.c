@@ -907,7 +907,11 @@ int bw_policy_parse(const char *buf, size_t len, const char *filename, struct bw
 			continue;
 		}
 		struct pctx c = { .doc = &doc, .file = filename, .diags = diags };
+		size_t first_diag = bw_diags_count(diags);
 		struct bw_policy *p = parse_document(&c, root);
+		/* Checks run in dependency order (kind, spec-wide fields first);
+		 * people read top to bottom. */
+		bw_diags_sort_from(diags, first_diag);
 		if (p) {
 			for (size_t i = 0; i < n; i++)
 				if (v[i]->kind == p->kind && !strcmp(v[i]->ns, p->ns) &&

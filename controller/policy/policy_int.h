@@ -83,6 +83,9 @@ struct bw_policy {
 void bw_diags_add(struct bw_diags *d, const char *file, unsigned line, unsigned col,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Orders the diagnostics added since index start by line and column. */
+void bw_diags_sort_from(struct bw_diags *d, size_t start);
+
 /* util */
 char *bw_strdup0(const char *s); /* strdup that maps NULL to "" */
 
