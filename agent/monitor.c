@@ -249,6 +249,14 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 	m->skel->rodata->bw_agent_tgid = opts->report_self ? 0 : (uint32_t)getpid();
 	if (opts->ringbuf_bytes)
 		bpf_map__set_max_entries(m->skel->maps.bw_mon_events, opts->ringbuf_bytes);
+	rc = libbpf_num_possible_cpus();
+	if (rc <= 0) {
+		snprintf(err, errlen, "cannot count the possible CPUs");
+		rc = rc ? rc : -EINVAL;
+		goto cleanup;
+	}
+	bpf_map__set_max_entries(m->skel->maps.bw_mon_heap, (uint32_t)rc);
+	rc = 0;
 
 	bpf_object__for_each_program(prog, m->skel->obj)
 	{

@@ -49,6 +49,7 @@ int bw_proctree_new(struct bw_proctree **out)
 static void node_free(struct node *n)
 {
 	free(n->p.path);
+	free(n->p.exe);
 	free(n->p.cmdline);
 	free(n->p.cwd);
 	free(n);
@@ -124,9 +125,10 @@ static struct node *upsert(struct bw_proctree *t, uint32_t pid)
 		return NULL;
 	n->p.pid = pid;
 	n->p.path = strdup("");
+	n->p.exe = strdup("");
 	n->p.cmdline = strdup("");
 	n->p.cwd = strdup("");
-	if (!n->p.path || !n->p.cmdline || !n->p.cwd) {
+	if (!n->p.path || !n->p.exe || !n->p.cmdline || !n->p.cwd) {
 		node_free(n);
 		return NULL;
 	}
@@ -194,6 +196,38 @@ char *bw_proc_cmdline(const char *path, const char *argv, size_t argv_len, int t
 	return s;
 }
 
+/* /proc/self/exe, /proc/<pid>/exe, /dev/fd/<n>: a name that is not a path. */
+static int self_exec(const char *s, size_t len)
+{
+	if (len > 6 && strncmp(s, "/proc/", 6) == 0 && len >= 4 && strncmp(s + len - 4, "/exe", 4) == 0)
+		return 1;
+	return len > 8 && strncmp(s, "/dev/fd/", 8) == 0;
+}
+
+/* The executed name made absolute ("./x" run in /srv is "/srv/x"). */
+static char *exec_name(const char *s, size_t len, int truncated, const char *cwd)
+{
+	char *out;
+	size_t cl;
+
+	if (!s || !len || s[0] == '/' || truncated)
+		return bw_proc_path_str(s ? s : "", len, truncated);
+	while (len >= 2 && s[0] == '.' && s[1] == '/') {
+		s += 2;
+		len -= 2;
+	}
+	cl = strlen(cwd);
+	out = malloc(cl + len + 2);
+	if (!out)
+		return NULL;
+	memcpy(out, cwd, cl);
+	if (!cl || cwd[cl - 1] != '/')
+		out[cl++] = '/';
+	memcpy(out + cl, s, len);
+	out[cl + len] = 0;
+	return out;
+}
+
 static void take_ident(struct bw_proc *p, const struct bw_mon_hdr *h)
 {
 	p->ppid = h->ppid;
@@ -227,11 +261,13 @@ void bw_proctree_update(struct bw_proctree *t, const struct bw_mon_hdr *h, const
 		/* a forked child runs its parent's image until it execs */
 		if (parent && parent != n) {
 			set_str(&n->p.path, strdup(parent->p.path));
+			set_str(&n->p.exe, strdup(parent->p.exe));
 			set_str(&n->p.cmdline, strdup(parent->p.cmdline));
 			set_str(&n->p.cwd, strdup(parent->p.cwd));
 			memcpy(n->p.tty, parent->p.tty, sizeof(n->p.tty));
 		} else {
 			set_str(&n->p.path, strdup(""));
+			set_str(&n->p.exe, strdup(""));
 			set_str(&n->p.cmdline, strdup(""));
 			set_str(&n->p.cwd, strdup(""));
 			n->p.tty[0] = 0;
@@ -247,16 +283,24 @@ void bw_proctree_update(struct bw_proctree *t, const struct bw_mon_hdr *h, const
 		n->p.exec_id = t->next_exec_id++;
 		n->p.start_ns = h->ts_boot_ns;
 		n->p.exit_ns = 0;
+		s = bw_mon_str(h, data, 2, &len);
+		set_str(&n->p.cwd, bw_proc_path_str(s, len, !!(h->flags & BW_MON_STR_TRUNC(2))));
+		s = bw_mon_str(h, data, 4, &len);
+		set_str(&n->p.exe, bw_proc_path_str(s, len, !!(h->flags & BW_MON_STR_TRUNC(4))));
 		s = bw_mon_str(h, data, 0, &len);
-		path = bw_proc_path_str(s, len, !!(h->flags & BW_MON_STR_TRUNC(0)));
+		if (s && self_exec(s, len) && n->p.exe[0] && strncmp(n->p.exe, "<truncated>", 11)) {
+			/* re-executing itself (busybox applets, runc init): the name
+			 * says nothing, the binary does */
+			path = strdup(n->p.exe);
+		} else {
+			path = exec_name(s, len, !!(h->flags & BW_MON_STR_TRUNC(0)), n->p.cwd);
+		}
 		if (path) {
 			s = bw_mon_str(h, data, 1, &len);
 			set_str(&n->p.cmdline,
 				bw_proc_cmdline(path, s ? s : "", len, !!(h->flags & BW_MON_STR_TRUNC(1))));
 			set_str(&n->p.path, path);
 		}
-		s = bw_mon_str(h, data, 2, &len);
-		set_str(&n->p.cwd, bw_proc_path_str(s, len, !!(h->flags & BW_MON_STR_TRUNC(2))));
 		s = bw_mon_str(h, data, 3, &len);
 		if (len >= sizeof(n->p.tty))
 			len = sizeof(n->p.tty) - 1;
@@ -421,12 +465,14 @@ static int load_pid(struct bw_proctree *t, uint32_t pid, const char *proc, const
 	root = read_link(p);
 	snprintf(p, sizeof(p), "%s/%u/exe", proc, pid);
 	char *exe = in_root_view(read_link(p), root);
-	set_str(&n->p.path, exe ? exe : strdup(""));
+	set_str(&n->p.exe, exe ? exe : strdup(""));
 	snprintf(p, sizeof(p), "%s/%u/cwd", proc, pid);
 	char *cwd = in_root_view(read_link(p), root);
 	set_str(&n->p.cwd, cwd ? cwd : strdup(""));
 	snprintf(p, sizeof(p), "%s/%u/cmdline", proc, pid);
 	len = read_file(p, buf, sizeof(buf));
+	/* as executed when argv[0] says so (busybox applets, symlinks), else the binary */
+	set_str(&n->p.path, strdup(len > 0 && buf[0] == '/' ? buf : n->p.exe));
 	set_str(&n->p.cmdline,
 		bw_proc_cmdline(n->p.path, buf, len > 0 ? (size_t)len : 0,
 				len >= (ssize_t)sizeof(buf) - 1));

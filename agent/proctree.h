@@ -26,7 +26,8 @@ struct bw_proc {
 	uint64_t exec_id;  /* unique per fork/exec for the agent's life */
 	uint64_t start_ns; /* CLOCK_BOOTTIME of the fork/exec */
 	uint64_t exit_ns;  /* 0 while running */
-	char *path;        /* binary as the process's root sees it; never NULL ("" unknown) */
+	char *path;        /* as executed (absolute), as the process's root sees it; never NULL */
+	char *exe;         /* the binary with symlinks resolved; never NULL ("" unknown) */
 	char *cmdline;     /* "path arg1 arg2 ..." (KubeArmor's Source); never NULL */
 	char *cwd;         /* never NULL */
 	char tty[32];      /* "pts/0", "" without one */

@@ -51,8 +51,11 @@ struct {
 	__type(value, __u64);
 } bw_mon_lost SEC(".maps");
 
+/* One record under construction per CPU.  A plain array indexed by CPU
+ * because a per-CPU map value may not exceed 32 KiB; the loader sizes it to
+ * the number of possible CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bw_mon_rec);
@@ -93,8 +96,8 @@ static __always_inline void bw_lost(__u32 idx)
 
 static __always_inline struct bw_mon_rec *bw_rec_begin(struct task_struct *t, __u32 type, __u32 sys)
 {
-	__u32 zero = 0;
-	struct bw_mon_rec *r = bpf_map_lookup_elem(&bw_mon_heap, &zero);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct bw_mon_rec *r = bpf_map_lookup_elem(&bw_mon_heap, &cpu);
 
 	if (!r)
 		return NULL;
@@ -251,9 +254,23 @@ int bw_exec(struct bpf_raw_tracepoint_args *ctx)
 	r = bw_rec_begin(t, BW_MON_EXEC, BW_SYS_EXECVE);
 	if (!r)
 		return 0;
-	/* 0: the binary that runs now, as the task's root sees it */
-	bw_path_of_file(pb, t, BPF_CORE_READ(bprm, file), &res);
-	bw_put_path(r, &off, 0, pb, &res);
+	/* 0: the name it was executed as (what KubeArmor shows as ProcessName);
+	 * the kernel's own copy, so it cannot change under us */
+	const char *fname = BPF_CORE_READ(bprm, filename);
+
+	if (off <= DATA_MASK) {
+		long n = bpf_probe_read_kernel_str(&r->data[0], BW_MON_PATH_MAX, fname);
+
+		r->h.str_off[0] = 0;
+		if (n > 0) {
+			r->h.str_len[0] = n - 1;
+			off = n - 1;
+			if (n >= BW_MON_PATH_MAX)
+				r->h.flags |= BW_MON_STR_TRUNC(0);
+		} else {
+			r->h.flags |= BW_MON_STR_TRUNC(0);
+		}
+	}
 
 	/* 1: argv, NUL separated, from the new image's stack */
 	unsigned long as = BPF_CORE_READ(t, mm, arg_start);
@@ -283,6 +300,9 @@ int bw_exec(struct bpf_raw_tracepoint_args *ctx)
 			off += n - 1;
 		}
 	}
+	/* 4: the binary that runs now, symlinks resolved, as the task's root sees it */
+	bw_path_of_file(pb, t, BPF_CORE_READ(bprm, file), &res);
+	bw_put_path(r, &off, 4, pb, &res);
 	bw_rec_send(r, off);
 	return 0;
 }

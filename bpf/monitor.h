@@ -21,7 +21,8 @@
 /* Record types: one enum shared by kernel and user side. */
 enum bw_mon_type {
 	BW_MON_FORK = 1,    /* new process (not thread): pid = child, ppid = parent */
-	BW_MON_EXEC = 2,    /* str0 exe path, str1 argv (NUL separated), str2 cwd, str3 tty */
+	BW_MON_EXEC = 2,    /* str0 file name as executed, str1 argv (NUL separated), str2 cwd,
+			     * str3 tty, str4 the binary's resolved path */
 	BW_MON_EXIT = 3,    /* ret = exit code (wait status) */
 	BW_MON_OPEN = 4,    /* str0 path (resolved or as given), str1 base dir if str0 relative */
 	BW_MON_UNLINK = 5,  /* str0 path as given, str1 base dir if relative */
@@ -66,7 +67,7 @@ enum bw_mon_group {
 	BW_MON_G_ALL = 0x1f,
 };
 
-#define BW_MON_NSTR 4
+#define BW_MON_NSTR 8
 #define BW_MON_STR_TRUNC(i) (1u << (i))
 /* str0 came from the syscall argument, not from the kernel's resolved file. */
 #define BW_MON_F_UNRESOLVED (1u << 8)
@@ -75,7 +76,7 @@ enum bw_mon_group {
 #define BW_MON_PATH_MAX 4096   /* one resolved path */
 #define BW_MON_ARGS_MAX 1024   /* argv bytes kept */
 #define BW_MON_ADDR_MAX 128    /* sockaddr bytes kept */
-#define BW_MON_DATA_MAX 16384  /* all strings of one record */
+#define BW_MON_DATA_MAX 32768  /* all strings of one record */
 #define BW_MON_PATH_DEPTH 64   /* path components walked */
 
 struct bw_mon_hdr {
