@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * BPF-LSM backend: loads bpf/enforcer.bpf.c, pins it, swaps complete rule
+ * maps in for each policy and turns ring-buffer records into alerts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <event2/event.h>
+
+#include "enforce_bpflsm.h"
+#include "enforce_maps.h"
+#include "bw_log.h"
+#include "bw_reason.h"
+#include "enforcer.skel.h"
+
+#define PIN_PATH_MAX 512
+
+struct bpflsm {
+	struct bw_enforcer pub;
+	struct enforcer *skel;
+	struct bpf_link **links;
+	size_t n_links;
+	struct ring_buffer *rb;
+	struct event *rb_ev;
+	bw_enforcer_alert_fn on_alert;
+	void *alert_arg;
+	/* The policy in force and the one before (alerts raised just before a
+	 * swap still name their rule). Owned copies. */
+	Bulwark__V1__CompiledPolicy *cur, *prev;
+	uint64_t version;
+	char pin_dir[PIN_PATH_MAX - 64];
+};
+
+static const char *const hook_names[BW_HOOK__MAX] = {
+	[BW_HOOK_BPRM_CHECK] = "BPRM_CHECK",	     [BW_HOOK_FILE_OPEN] = "FILE_OPEN",
+	[BW_HOOK_FILE_PERMISSION] = "FILE_PERMISSION", [BW_HOOK_SOCKET_CREATE] = "SOCKET_CREATE",
+	[BW_HOOK_SOCKET_BIND] = "SOCKET_BIND",	     [BW_HOOK_SOCKET_LISTEN] = "SOCKET_LISTEN",
+	[BW_HOOK_SOCKET_ACCEPT] = "SOCKET_ACCEPT",   [BW_HOOK_SOCKET_CONNECT] = "SOCKET_CONNECT",
+	[BW_HOOK_CAPABLE] = "CAPABLE",
+};
+
+static const char *const cap_names[] = {
+	"CAP_CHOWN",	      "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+	"CAP_FSETID",	      "CAP_KILL",	   "CAP_SETGID",	  "CAP_SETUID",
+	"CAP_SETPCAP",	      "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",      "CAP_NET_RAW",	   "CAP_IPC_LOCK",	  "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",     "CAP_SYS_RAWIO",	   "CAP_SYS_CHROOT",	  "CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",      "CAP_SYS_ADMIN",	   "CAP_SYS_BOOT",	  "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",   "CAP_SYS_TIME",	   "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+	"CAP_LEASE",	      "CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",	  "CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",	   "CAP_SYSLOG",	  "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",	   "CAP_PERFMON",	  "CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+};
+
+const char *bw_enf_hook_name(uint32_t hook)
+{
+	return hook < BW_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "UNKNOWN";
+}
+
+const char *bw_enf_cap_name(uint32_t cap)
+{
+	return cap < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[cap] : NULL;
+}
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case 1: return "AF_UNIX";
+	case 2: return "AF_INET";
+	case 10: return "AF_INET6";
+	case 16: return "AF_NETLINK";
+	case 17: return "AF_PACKET";
+	default: return NULL;
+	}
+}
+
+static const char *type_name(uint32_t t)
+{
+	switch (t) {
+	case 1: return "SOCK_STREAM";
+	case 2: return "SOCK_DGRAM";
+	case 3: return "SOCK_RAW";
+	case 5: return "SOCK_SEQPACKET";
+	default: return NULL;
+	}
+}
+
+static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolicy *cp)
+{
+	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
+	uint8_t *buf = malloc(len ? len : 1);
+	Bulwark__V1__CompiledPolicy *c;
+
+	if (!buf)
+		return NULL;
+	bulwark__v1__compiled_policy__pack(cp, buf);
+	c = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
+	free(buf);
+	return c;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct bpflsm *b = ctx;
+	const struct bw_enf_event *ev = data;
+	struct bw_enforcer_alert a = { 0 };
+	const Bulwark__V1__Rule *rule = NULL;
+	char resource[BW_ENF_PATH_MAX + 64], dataf[64];
+	static const char *const ops[] = { "Process", "File", "Network", "Capabilities" };
+
+	if (size < sizeof(*ev) || !b->on_alert)
+		return 0;
+	a.ts_boot_ns = ev->ts_boot_ns;
+	a.cgroup_id = ev->cgroup_id;
+	a.host_pid = ev->pid;
+	a.host_tid = ev->tid;
+	a.host_ppid = ev->ppid;
+	a.uid = ev->uid;
+	memcpy(a.comm, ev->comm, sizeof(a.comm));
+	a.comm[sizeof(a.comm) - 1] = 0;
+	a.operation = ev->op < 4 ? ops[ev->op] : "Unknown";
+	if (ev->op == BW_ENF_OP_NETWORK) {
+		const char *f = family_name(ev->family), *t = type_name(ev->type);
+		char fb[16], tb[16];
+
+		if (!f)
+			snprintf(fb, sizeof(fb), "%u", ev->family), f = fb;
+		if (!t)
+			snprintf(tb, sizeof(tb), "%u", ev->type), t = tb;
+		snprintf(resource, sizeof(resource), "domain=%s type=%s protocol=%u", f, t,
+			 ev->protocol);
+	} else if (ev->op == BW_ENF_OP_CAPABILITY) {
+		const char *c = bw_enf_cap_name((uint32_t)ev->cap);
+
+		if (c)
+			snprintf(resource, sizeof(resource), "%s", c);
+		else
+			snprintf(resource, sizeof(resource), "CAP_%d", ev->cap);
+	} else {
+		snprintf(resource, sizeof(resource), "%.*s%s", (int)strnlen(ev->path, BW_ENF_PATH_MAX),
+			 ev->path, ev->flags & BW_ENF_EV_TRUNCATED ? "..." : "");
+	}
+	a.resource = resource;
+	snprintf(dataf, sizeof(dataf), "lsm=%s", bw_enf_hook_name(ev->hook));
+	a.data = dataf;
+	a.enforcer = "BPFLSM";
+	a.host = !!(ev->flags & BW_ENF_EV_HOST);
+	switch (ev->reason) {
+	case BW_REASON_RULE_BLOCK:
+	case BW_REASON_RULE_AUDIT:
+		a.blocked = ev->reason == BW_REASON_RULE_BLOCK;
+		if (b->cur && b->cur->version == ev->version)
+			rule = bw_enf_rule_lookup(b->cur, ev->rule_id, NULL);
+		else if (b->prev && b->prev->version == ev->version)
+			rule = bw_enf_rule_lookup(b->prev, ev->rule_id, NULL);
+		a.origin = rule ? rule->origin : NULL;
+		a.action = a.blocked ? "Block" : "Audit";
+		break;
+	case BW_REASON_POSTURE_BLOCK:
+	case BW_REASON_UNRESOLVED_BLOCK:
+		a.blocked = 1;
+		a.default_posture = 1;
+		a.action = "Block";
+		break;
+	default:
+		a.default_posture = 1;
+		a.action = "Audit";
+		break;
+	}
+	b->on_alert(b->alert_arg, &a);
+	return 0;
+}
+
+static void on_ringbuf_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct bpflsm *b = arg;
+
+	ring_buffer__consume(b->rb);
+}
+
+int bw_enforcer_bpflsm_poll(struct bw_enforcer *e, int timeout_ms)
+{
+	struct bpflsm *b = e->priv;
+
+	return ring_buffer__poll(b->rb, timeout_ms);
+}
+
+int bw_enforcer_bpflsm_stats(struct bw_enforcer *e, uint64_t out[BW_ENF_ST__MAX])
+{
+	struct bpflsm *b = e->priv;
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < BW_ENF_ST__MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.bw_enf_stats), &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+/* The version recorded in the rule map in force (after an adoption the
+ * agent has no copy of the policy yet). */
+static uint64_t map_version(struct bpflsm *b)
+{
+	uint32_t zero = 0, inner_id = 0;
+	struct bw_enf_key k, next;
+	struct bw_enf_val v;
+	uint64_t version = 0;
+	int fd, rc;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.bw_enf_rules), &zero, &inner_id) ||
+	    !inner_id)
+		return 0;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return 0;
+	rc = bpf_map_get_next_key(fd, NULL, &next);
+	while (rc == 0) {
+		k = next;
+		if (k.kind == BW_ENF_K_RULESET && bpf_map_lookup_elem(fd, &k, &v) == 0) {
+			version = v.version;
+			break;
+		}
+		rc = bpf_map_get_next_key(fd, &k, &next);
+	}
+	close(fd);
+	return version;
+}
+
+uint64_t bw_enforcer_bpflsm_version(struct bw_enforcer *e)
+{
+	struct bpflsm *b = e->priv;
+
+	return b->version;
+}
+
+int bw_enf_mapset_install(const struct bw_enf_mapset *m, int outer_fd, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_NO_PREALLOC);
+	uint32_t zero = 0;
+	int inner, rc = 0;
+
+	/* A whole new map: hooks keep using the old one until the swap. */
+	inner = bpf_map_create(BPF_MAP_TYPE_HASH, "bw_enf_gen", sizeof(struct bw_enf_key),
+			       sizeof(struct bw_enf_val), m->n ? (uint32_t)m->n : 1, &mopts);
+	if (inner < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "creating a rule map of %zu entries: %s", m->n, strerror(errno));
+		return rc;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		if (bpf_map_update_elem(inner, &m->entries[i].key, &m->entries[i].val, BPF_NOEXIST)) {
+			rc = -errno;
+			snprintf(err, errlen, "filling the rule map (entry %zu of %zu): %s", i, m->n,
+				 strerror(errno));
+			goto cleanup;
+		}
+	}
+	if (bpf_map_update_elem(outer_fd, &zero, &inner, BPF_ANY)) {
+		rc = -errno;
+		snprintf(err, errlen, "swapping the rule map in: %s", strerror(errno));
+	}
+cleanup:
+	close(inner); /* the outer map holds it now (or it is dropped) */
+	return rc;
+}
+
+static int apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp, char ***unenf,
+		 size_t *n_unenf, char *err, size_t errlen)
+{
+	struct bpflsm *b = e->priv;
+	struct bw_enf_mapset *m = NULL;
+	Bulwark__V1__CompiledPolicy *copy = NULL;
+	int rc;
+
+	rc = bw_enf_maps_build(cp, &m, err, errlen);
+	if (rc)
+		return rc;
+	copy = policy_copy(cp);
+	if (!copy) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory copying the policy");
+		goto cleanup;
+	}
+	rc = bw_enf_mapset_install(m, bpf_map__fd(b->skel->maps.bw_enf_rules), err, errlen);
+	if (rc)
+		goto cleanup;
+	bulwark__v1__compiled_policy__free_unpacked(b->prev, NULL);
+	b->prev = b->cur;
+	b->cur = copy;
+	copy = NULL;
+	b->version = cp->version;
+	if (unenf && n_unenf)
+		bw_enf_mapset_take_unenforced(m, unenf, n_unenf);
+	bw_info("BPF-LSM policy applied | version=%llu entries=%zu rulesets=%zu",
+		(unsigned long long)cp->version, m->n, cp->n_containers + (cp->host ? 1 : 0));
+cleanup:
+	if (copy)
+		bulwark__v1__compiled_policy__free_unpacked(copy, NULL);
+	bw_enf_mapset_free(m);
+	return rc;
+}
+
+static void destroy(struct bw_enforcer *e)
+{
+	struct bpflsm *b;
+
+	if (!e)
+		return;
+	b = e->priv;
+	if (b->rb_ev)
+		event_free(b->rb_ev);
+	ring_buffer__free(b->rb);
+	/* Pinned links stay attached; unpinned ones detach here. */
+	for (size_t i = 0; i < b->n_links; i++)
+		bpf_link__destroy(b->links[i]);
+	free(b->links);
+	enforcer__destroy(b->skel);
+	bulwark__v1__compiled_policy__free_unpacked(b->cur, NULL);
+	bulwark__v1__compiled_policy__free_unpacked(b->prev, NULL);
+	free(b);
+}
+
+static const struct bw_enforcer_ops bpflsm_ops = {
+	.name = "BPFLSM",
+	.kind = BULWARK__V1__ENFORCER__ENFORCER_BPFLSM,
+	.apply = apply,
+	.destroy = destroy,
+};
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[PIN_PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static const char *const pinned_maps[] = { "bw_enf_rules", "bw_enf_config", "bw_enf_events",
+					   "bw_enf_stats" };
+
+int bw_enforcer_bpflsm_unpin(const char *pin_dir)
+{
+	char path[PIN_PATH_MAX];
+	struct bpf_program *prog;
+	struct enforcer *skel;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, pinned_maps[i]);
+		if (unlink(path) && errno != ENOENT)
+			rc = -errno;
+	}
+	skel = enforcer__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj) {
+		snprintf(path, sizeof(path), "%s/link_%s", pin_dir, bpf_program__name(prog));
+		if (unlink(path) && errno != ENOENT)
+			rc = -errno;
+	}
+	enforcer__destroy(skel);
+	rmdir(pin_dir);
+	return rc;
+}
+
+static int attach_all(struct bpflsm *b)
+{
+	struct bpf_program *prog;
+	char path[PIN_PATH_MAX];
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, b->skel->obj)
+		n++;
+	b->links = calloc(n, sizeof(*b->links));
+	if (!b->links)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_link *l;
+
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_LSM)
+			continue;
+		l = bpf_program__attach_lsm(prog);
+		if (!l) {
+			int rc = -errno;
+
+			bw_warn("BPF-LSM attach failed | prog=%s err=%s", bpf_program__name(prog),
+				strerror(-rc));
+			return rc;
+		}
+		b->links[b->n_links++] = l;
+		if (!b->pin_dir[0])
+			continue;
+		/* Attach first, then replace the pin: the previous agent's link
+		 * (if any) detaches only once ours enforces. */
+		snprintf(path, sizeof(path), "%s/link_%s", b->pin_dir, bpf_program__name(prog));
+		unlink(path);
+		if (bpf_link__pin(l, path)) {
+			int rc = -errno;
+
+			bw_warn("BPF-LSM link pin failed | path=%s err=%s", path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
+{
+	struct bpflsm *b = calloc(1, sizeof(*b));
+	struct bw_enf_config cfg = { .enabled = 1 };
+	char path[PIN_PATH_MAX];
+	struct stat st;
+	uint32_t zero = 0;
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	b->pub.ops = &bpflsm_ops;
+	b->pub.priv = b;
+	b->on_alert = opts->on_alert;
+	b->alert_arg = opts->alert_arg;
+	if (opts->pin_dir && opts->pin_dir[0]) {
+		if (strlen(opts->pin_dir) >= sizeof(b->pin_dir)) {
+			bw_warn("BPF-LSM pin dir too long | pin_dir=%s", opts->pin_dir);
+			rc = -ENAMETOOLONG;
+			goto cleanup;
+		}
+		strcpy(b->pin_dir, opts->pin_dir);
+		rc = mkdir_p(b->pin_dir);
+		if (rc) {
+			bw_warn("BPF-LSM pin dir | pin_dir=%s err=%s", b->pin_dir, strerror(-rc));
+			goto cleanup;
+		}
+	}
+	b->skel = enforcer__open();
+	if (!b->skel) {
+		rc = -errno;
+		bw_warn("BPF-LSM open failed | err=%s", strerror(-rc));
+		goto cleanup;
+	}
+	bpf_program__set_autoload(b->skel->progs.bw_enf_match_probe, false);
+	if (b->pin_dir[0]) {
+		for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+			struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, pinned_maps[i]);
+
+			snprintf(path, sizeof(path), "%s/%s", b->pin_dir, pinned_maps[i]);
+			/* libbpf reuses a compatible pinned map, else pins the new one. */
+			if (!m || bpf_map__set_pin_path(m, path)) {
+				rc = -EINVAL;
+				goto cleanup;
+			}
+		}
+	}
+	rc = enforcer__load(b->skel);
+	if (rc) {
+		rc = rc < 0 ? rc : -EINVAL;
+		bw_warn("BPF-LSM load failed | err=%s pin_dir=%s", strerror(-rc), b->pin_dir);
+		goto cleanup;
+	}
+	if (stat("/proc/self/ns/mnt", &st) == 0)
+		cfg.host_mntns = st.st_ino;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.bw_enf_config), &zero, &cfg, BPF_ANY)) {
+		rc = -errno;
+		goto cleanup;
+	}
+	rc = attach_all(b);
+	if (rc)
+		goto cleanup;
+	b->version = map_version(b);
+	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.bw_enf_events), on_record, b, NULL);
+	if (!b->rb) {
+		rc = -errno;
+		goto cleanup;
+	}
+	if (opts->base) {
+		b->rb_ev = event_new(opts->base, ring_buffer__epoll_fd(b->rb), EV_READ | EV_PERSIST,
+				     on_ringbuf_ready, b);
+		if (!b->rb_ev || event_add(b->rb_ev, NULL)) {
+			rc = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	bw_info("BPF-LSM enforcer ready | pin_dir=%s adopted_version=%llu links=%zu",
+		b->pin_dir[0] ? b->pin_dir : "-", (unsigned long long)b->version, b->n_links);
+	*out = &b->pub;
+	return 0;
+cleanup:
+	destroy(&b->pub);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Translation of a CompiledPolicy into the BPF-LSM enforcer's map entries
+ * (bpf/include/bw_enf_types.h).  Pure userspace: no kernel needed, so the
+ * whole translation is unit-tested on any machine.
+ *
+ * Rule ids: (ruleset index << 16) | rule index, ruleset index 0 being the host
+ * and i + 1 being cp->containers[i]; bw_enf_rule_lookup maps an alert's rule
+ * id back to the Rule (and its RuleOrigin).
+ */
+#ifndef BW_ENFORCE_MAPS_H
+#define BW_ENFORCE_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "bulwark.pb-c.h"
+#include "bw_enf_types.h"
+
+struct bw_enf_entry {
+	struct bw_enf_key key;
+	struct bw_enf_val val;
+};
+
+/* The complete content of one rule map, sorted by key, keys unique. */
+struct bw_enf_mapset {
+	struct bw_enf_entry *entries;
+	size_t n;
+	/* Rules this backend cannot enforce, one sentence each. */
+	char **unenforced;
+	size_t n_unenforced;
+};
+
+/*
+ * Builds the entries for cp.  *out (freed with bw_enf_mapset_free) only on
+ * success; -EINVAL/-E2BIG with err naming the ruleset and rule otherwise.
+ * cp stays the caller's; nothing in *out points into it.
+ */
+int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out,
+		      char *err, size_t errlen);
+void bw_enf_mapset_free(struct bw_enf_mapset *m);
+
+/* Hands the unenforced list over (the caller frees each string and the array). */
+void bw_enf_mapset_take_unenforced(struct bw_enf_mapset *m, char ***list, size_t *n);
+
+/* The entry for key, or NULL (binary search). */
+const struct bw_enf_entry *bw_enf_mapset_find(const struct bw_enf_mapset *m,
+					      const struct bw_enf_key *key);
+
+/* The rule behind rule_id in cp (and its ruleset), or NULL. */
+const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *cp,
+					    uint32_t rule_id, const Bulwark__V1__RuleSet **rs);
+
+/* FNV-1a of a normalised absolute path ("/a//b/" -> "/a/b", "/" -> ""), as the
+ * kernel side computes it while walking dentries.  -EINVAL for a relative
+ * path or one with "." or ".." components. */
+int bw_enf_path_hash(const char *path, uint64_t *out);
+/* FNV-1a of a bare name (no '/'), for execname rules. */
+uint64_t bw_enf_name_hash(const char *name);
+
+#endif

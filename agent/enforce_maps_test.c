@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "enforce_maps.h"
+#include "bw_enf_hash.h"
+#include "pol.h"
+
+#define CG 4242ULL
+
+static uint64_t h(const char *p)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(bw_enf_path_hash(p, &v), 0);
+	return v;
+}
+
+static const struct bw_enf_entry *find(const struct bw_enf_mapset *m, uint64_t cg, uint32_t kind,
+				       uint64_t hash, uint32_t src)
+{
+	struct bw_enf_key k = { .cgroup_id = cg, .hash = hash, .kind = kind, .src = src };
+
+	return bw_enf_mapset_find(m, &k);
+}
+
+static struct bw_enf_mapset *build(Bulwark__V1__CompiledPolicy *cp)
+{
+	struct bw_enf_mapset *m = NULL;
+	char err[256];
+
+	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), 0);
+	assert_non_null(m);
+	return m;
+}
+
+static void add(Bulwark__V1__RuleSet *rs, const char *text)
+{
+	char line[256], err[128];
+
+	strcpy(line, text);
+	assert_int_equal(pol_rule_parse(rs, line, err, sizeof(err)), 0);
+}
+
+static void test_path_hash(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(h("/"), BW_FNV_BASIS);
+	assert_true(h("/a//b/") == h("/a/b"));
+	assert_true(h("/etc/") == h("/etc"));
+	assert_true(h("/etc/passwd") != h("/etc/passw"));
+	/* Streaming: the hash of "/a/b" continues the hash of "/a". */
+	uint64_t x = h("/a");
+	x = bw_fnv_byte(x, '/');
+	x = bw_fnv_byte(x, 'b');
+	assert_true(x == h("/a/b"));
+	assert_int_equal(bw_enf_path_hash("etc/passwd", &v), -EINVAL);
+	assert_int_equal(bw_enf_path_hash("/etc/../passwd", &v), -EINVAL);
+	assert_int_equal(bw_enf_path_hash("/etc/./passwd", &v), -EINVAL);
+	assert_int_equal(bw_enf_path_hash(NULL, &v), -EINVAL);
+	assert_true(bw_enf_name_hash("sleep") != bw_enf_name_hash("sleeq"));
+}
+
+static void test_basic_kinds(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(7);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	const struct bw_enf_entry *e;
+
+	add(rs, "file path /secret.txt block policy=p1");
+	add(rs, "file dir /etc/ audit");
+	add(rs, "file rdir /var/log/ block readOnly");
+	add(rs, "process path /bin/sleep block ownerOnly");
+	add(rs, "process name nc block");
+	add(rs, "network proto tcp block");
+	add(rs, "capability cap CAP_NET_RAW block");
+	m = build(cp);
+	assert_int_equal(m->n, 8); /* 7 rules + the ruleset */
+	e = find(m, CG, BW_ENF_K_RULESET, 0, 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.version, 7);
+	assert_int_equal(e->val.index, 1);
+	assert_true(e->val.flags & BW_ENF_F_HAS_RULES(BW_ENF_OP_FILE));
+	assert_true(e->val.flags & BW_ENF_F_HAS_RULES(BW_ENF_OP_NETWORK));
+	assert_false(e->val.flags & BW_ENF_F_ALLOWLIST(BW_ENF_OP_FILE));
+	assert_false(e->val.flags & BW_ENF_F_HAS_SOURCES);
+	e = find(m, CG, BW_ENF_K_FILE_PATH, h("/secret.txt"), 0);
+	assert_non_null(e);
+	assert_true(e->val.deny.present);
+	assert_int_equal(e->val.deny.action, BW_ENF_A_BLOCK);
+	assert_int_equal(e->val.deny.rule_id, (1u << 16) | 0);
+	assert_false(e->val.allow.present);
+	e = find(m, CG, BW_ENF_K_FILE_DIR, h("/etc"), 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.action, BW_ENF_A_AUDIT);
+	e = find(m, CG, BW_ENF_K_FILE_REC, h("/var/log"), 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.cond, BW_ENF_C_READ_ONLY);
+	e = find(m, CG, BW_ENF_K_PROC_PATH, h("/bin/sleep"), 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.cond, BW_ENF_C_OWNER_ONLY);
+	assert_non_null(find(m, CG, BW_ENF_K_PROC_NAME, bw_enf_name_hash("nc"), 0));
+	assert_non_null(find(m, CG, BW_ENF_K_NET, bw_enf_net_hash(0, 1, 6), 0));
+	e = find(m, CG, BW_ENF_K_CAP, 13, 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.rule_id, (1u << 16) | 6);
+	/* The rule id leads back to the rule and its origin. */
+	const Bulwark__V1__RuleSet *rso = NULL;
+	const Bulwark__V1__Rule *r = bw_enf_rule_lookup(cp, (1u << 16) | 0, &rso);
+	assert_non_null(r);
+	assert_ptr_equal(rso, rs);
+	assert_string_equal(r->origin->policy_name, "p1");
+	assert_null(bw_enf_rule_lookup(cp, (1u << 16) | 99, NULL));
+	assert_null(bw_enf_rule_lookup(cp, (5u << 16) | 0, NULL));
+	assert_null(bw_enf_rule_lookup(cp, BW_ENF_RULE_NONE, NULL));
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_merge(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	const struct bw_enf_entry *e;
+
+	add(rs, "file path /a audit");
+	add(rs, "file path /a block readOnly");
+	add(rs, "file path /a block");
+	add(rs, "file path /a allow ownerOnly");
+	add(rs, "file path /a allow");
+	m = build(cp);
+	assert_int_equal(m->n, 2);
+	e = find(m, CG, BW_ENF_K_FILE_PATH, h("/a"), 0);
+	assert_non_null(e);
+	/* Block beats Audit; the unconditional Block beats the readOnly one. */
+	assert_int_equal(e->val.deny.action, BW_ENF_A_BLOCK);
+	assert_int_equal(e->val.deny.cond, 0);
+	assert_int_equal(e->val.deny.rule_id & 0xffff, 2);
+	assert_true(e->val.allow.present);
+	assert_int_equal(e->val.allow.cond, 0);
+	assert_int_equal(e->val.allow.rule_id & 0xffff, 4);
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_sources(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	const struct bw_enf_entry *e, *s1, *s2;
+
+	add(rs, "file path /x block from=/bin/cat fromdir=/usr/bin/");
+	add(rs, "file path /y block from=/bin/cat");
+	add(rs, "network proto udp block fromrdir=/opt/");
+	m = build(cp);
+	s1 = find(m, CG, BW_ENF_K_SRC_PATH, h("/bin/cat"), 0);
+	s2 = find(m, CG, BW_ENF_K_SRC_DIR, h("/usr/bin"), 0);
+	assert_non_null(s1);
+	assert_non_null(s2);
+	assert_non_null(find(m, CG, BW_ENF_K_SRC_REC, h("/opt"), 0));
+	assert_int_not_equal(s1->val.index, 0);
+	assert_int_not_equal(s1->val.index, s2->val.index);
+	/* One entry per source, keyed by that source's id; none for "any". */
+	assert_non_null(find(m, CG, BW_ENF_K_FILE_PATH, h("/x"), s1->val.index));
+	assert_non_null(find(m, CG, BW_ENF_K_FILE_PATH, h("/x"), s2->val.index));
+	assert_null(find(m, CG, BW_ENF_K_FILE_PATH, h("/x"), 0));
+	assert_non_null(find(m, CG, BW_ENF_K_FILE_PATH, h("/y"), s1->val.index));
+	assert_null(find(m, CG, BW_ENF_K_FILE_PATH, h("/y"), s2->val.index));
+	e = find(m, CG, BW_ENF_K_RULESET, 0, 0);
+	assert_true(e->val.flags & BW_ENF_F_HAS_SOURCES);
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_allowlist_posture(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *host = pol_ruleset(cp, 1, 0, "");
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	const struct bw_enf_entry *e;
+
+	add(rs, "file rdir /lib/ allow");
+	rs->file_posture = BULWARK__V1__POSTURE__POSTURE_AUDIT;
+	rs->network_posture = BULWARK__V1__POSTURE__POSTURE_BLOCK;
+	rs->process_allowlist = 1;
+	add(host, "file path /root/secret block");
+	m = build(cp);
+	e = find(m, CG, BW_ENF_K_RULESET, 0, 0);
+	assert_true(e->val.flags & BW_ENF_F_ALLOWLIST(BW_ENF_OP_FILE));
+	assert_true(e->val.flags & BW_ENF_F_ALLOWLIST(BW_ENF_OP_PROCESS));
+	assert_true(e->val.flags & BW_ENF_F_HAS_RULES(BW_ENF_OP_PROCESS));
+	/* Process follows the file posture. */
+	assert_false(e->val.flags & BW_ENF_F_POSTURE_BLOCK(BW_ENF_OP_FILE));
+	assert_false(e->val.flags & BW_ENF_F_POSTURE_BLOCK(BW_ENF_OP_PROCESS));
+	assert_true(e->val.flags & BW_ENF_F_POSTURE_BLOCK(BW_ENF_OP_NETWORK));
+	e = find(m, 0, BW_ENF_K_RULESET, 0, 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.index, 0);
+	e = find(m, 0, BW_ENF_K_FILE_PATH, h("/root/secret"), 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.rule_id, 0);
+	assert_ptr_equal(bw_enf_rule_lookup(cp, 0, NULL), host->rules[0]);
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_unenforced(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	Bulwark__V1__RuleSet *late = pol_ruleset(cp, 0, 0, "not-started");
+	struct bw_enf_mapset *m;
+	Bulwark__V1__Rule *r;
+	char **list;
+	size_t n;
+
+	add(rs, "file pattern /tmp/*.sh block");
+	r = pol_rule(rs, BULWARK__V1__OPERATION__OP_SYSCALL, BULWARK__V1__MATCH_KIND__MATCH_SYSCALL,
+		     "", BULWARK__V1__ACTION__ACTION_BLOCK, "sys");
+	r->syscall = 101;
+	r = pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, "/z",
+		     BULWARK__V1__ACTION__ACTION_BLOCK, "aa");
+	r->needs_apparmor = 1;
+	add(late, "file path /q block");
+	m = build(cp);
+	bw_enf_mapset_take_unenforced(m, &list, &n);
+	assert_int_equal(n, 4);
+	assert_non_null(strstr(list[0], "pattern"));
+	assert_non_null(strstr(list[1], "syscall"));
+	assert_non_null(strstr(list[2], "AppArmor"));
+	assert_non_null(strstr(list[3], "not-started"));
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	assert_int_equal(m->n, 1); /* just c1's ruleset entry */
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_errors(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m = NULL;
+	Bulwark__V1__Rule *r;
+	char err[256];
+
+	add(rs, "file path /ok block");
+	add(rs, "file path relative/x block policy=badpol");
+	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), -EINVAL);
+	assert_null(m);
+	assert_non_null(strstr(err, "c1"));
+	assert_non_null(strstr(err, "rule 1"));
+	assert_non_null(strstr(err, "badpol"));
+	assert_non_null(strstr(err, "relative/x"));
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+
+	cp = pol_new(1);
+	rs = pol_ruleset(cp, 0, CG, "c2");
+	r = pol_rule(rs, BULWARK__V1__OPERATION__OP_NETWORK, BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL,
+		     "", BULWARK__V1__ACTION__ACTION_BLOCK, "net");
+	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "protocol"));
+	pol_protocol(r, 2, 1, 6, "tcp");
+	r->action = 42;
+	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "action"));
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+
+	/* Two rulesets for one cgroup. */
+	cp = pol_new(1);
+	pol_ruleset(cp, 0, CG, "a");
+	pol_ruleset(cp, 0, CG, "b");
+	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "4242"));
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+
+	assert_int_equal(bw_enf_maps_build(NULL, &m, err, sizeof(err)), -EINVAL);
+	assert_null(m);
+}
+
+static void test_many_rules(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	char path[64];
+
+	for (int i = 0; i < 10000; i++) {
+		snprintf(path, sizeof(path), "/data/d%d/f%d", i % 100, i);
+		pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, path,
+			 BULWARK__V1__ACTION__ACTION_BLOCK, "many");
+	}
+	m = build(cp);
+	assert_int_equal(m->n, 10001);
+	for (size_t i = 1; i < m->n; i++)
+		assert_true(memcmp(&m->entries[i - 1].key, &m->entries[i].key,
+				   sizeof(struct bw_enf_key)) != 0);
+	assert_non_null(find(m, CG, BW_ENF_K_FILE_PATH, h("/data/d42/f9942"), 0));
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path_hash),	  cmocka_unit_test(test_basic_kinds),
+		cmocka_unit_test(test_merge),		  cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_allowlist_posture), cmocka_unit_test(test_unenforced),
+		cmocka_unit_test(test_errors),		  cmocka_unit_test(test_many_rules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

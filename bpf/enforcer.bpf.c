@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bulwark's BPF-LSM enforcer.
+ *
+ * Every hook finds the ruleset of the current task (its cgroup v2 id; host
+ * tasks use cgroup 0), builds the hashes of the object (a path and each of its
+ * directory prefixes, a socket tuple, a capability) and looks each one up in
+ * the active rule map: a fixed number of hash lookups per directory level,
+ * whatever the number of rules.  The active rule map is the single entry of
+ * bw_enf_rules (an array of maps): the agent builds a complete new map for a
+ * new policy and swaps it in with one update, so a hook sees the old rules
+ * or the new ones, never a mix (it fetches the inner map once per decision).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "bw_reason.h"
+#include "bw_enf_types.h"
+#include "bw_enf_hash.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM 1
+#define MAY_WRITE 0x2
+#define MAY_APPEND 0x8
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define CAP_OPT_NOAUDIT 0x2
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+#define SOCK_TYPE_MASK 0xf
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+#define DEPTH_MASK (BW_ENF_MAX_DEPTH - 1)
+#define HASH_SLOTS 256 /* >= BW_ENF_MAX_DEPTH + 1, power of two */
+
+struct rules_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	/* Sizes, not types: clang would emit the structs as forward
+	 * declarations inside a map-in-map definition. */
+	__uint(key_size, sizeof(struct bw_enf_key));
+	__uint(value_size, sizeof(struct bw_enf_val));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct rules_inner);
+} bw_enf_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_enf_config);
+} bw_enf_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} bw_enf_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BW_ENF_ST__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} bw_enf_stats SEC(".maps");
+
+/* Per-CPU working memory of one decision (too big for the stack). */
+struct scratch {
+	__u64 dent[BW_ENF_MAX_DEPTH]; /* leaf first */
+	__u64 hash[HASH_SLOTS];	      /* hash[0] "/", hash[i] first i components */
+	char name[256];
+	char path[BW_ENF_PATH_BUF + 256];
+	/* Loop counters live here, not on the stack: the verifier does not
+	 * track map contents, so callback states converge instead of being
+	 * explored once per iteration. */
+	__u32 n;
+	__u32 path_len;
+	__u64 h, nh;	/* running path hash and basename hash */
+	struct bw_enf_match_args probe; /* the matching probe's input */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} bw_enf_scratch SEC(".maps");
+
+/* Result of resolving one path into the scratch area. */
+struct resolved {
+	__u32 n;	   /* components: hash[n] is the full path */
+	__u32 unresolved;  /* deeper than BW_ENF_MAX_DEPTH */
+	__u32 path_len;
+	__u32 truncated;
+	__u64 name_hash;   /* basename alone */
+};
+
+struct walk_ctx {
+	__u64 d;	/* struct dentry * */
+	__u64 vfsmnt;	/* struct vfsmount * */
+	__u64 root_d, root_mnt;
+	__u64 mnt_off;	/* offsetof(struct mount, mnt) on this kernel */
+	__u32 done, unresolved, truncated, pad;
+};
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&bw_enf_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&bw_enf_scratch, &zero);
+}
+
+/* One step up the dentry chain, crossing mount points like d_path does. */
+static long walk_up(__u32 i, void *c)
+{
+	struct walk_ctx *w = c;
+	struct scratch *s = get_scratch();
+	struct dentry *d = (void *)w->d;
+	struct mount *m = (void *)(w->vfsmnt - w->mnt_off);
+	struct dentry *parent, *mnt_root;
+
+	if (!s)
+		return 1;
+	if (w->d == w->root_d && w->vfsmnt == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	mnt_root = BPF_CORE_READ(m, mnt.mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+
+		/* The top of a tree the task's root is not in (another
+		 * namespace, an internal mount such as memfd): the path is
+		 * relative to that top, like d_path's. */
+		if (mp == m || d != mnt_root) {
+			w->done = 1;
+			return 1;
+		}
+		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->vfsmnt = (__u64)mp + w->mnt_off;
+		return 0;
+	}
+	if (s->n >= BW_ENF_MAX_DEPTH) {
+		w->unresolved = 1;
+		return 1;
+	}
+	s->dent[s->n & DEPTH_MASK] = w->d;
+	s->n++;
+	w->d = (__u64)parent;
+	return 0;
+}
+
+/* Appends one component to the path and extends the prefix hashes. */
+static long walk_down(__u32 i, void *c)
+{
+	struct walk_ctx *w = c;
+	struct scratch *s = get_scratch();
+	struct dentry *d;
+	const unsigned char *name;
+	__u32 len, off;
+	__u64 h, nh;
+
+	if (!s || i >= s->n)
+		return 1;
+	d = (void *)s->dent[(s->n - 1 - i) & DEPTH_MASK];
+	len = BPF_CORE_READ(d, d_name.len);
+	name = BPF_CORE_READ(d, d_name.name);
+	if (len > 255)
+		len = 255; /* NAME_MAX: cannot happen */
+	if (len == 0 || bpf_probe_read_kernel(s->name, len & 255, name))
+		return 1;
+	h = bw_fnv_byte(s->h, '/');
+	nh = BW_FNV_BASIS;
+	for (int j = 0; j < 255; j++) {
+		unsigned char ch;
+
+		if (j >= len)
+			break;
+		ch = s->name[j];
+		h = bw_fnv_byte(h, ch);
+		nh = bw_fnv_byte(nh, ch);
+	}
+	s->h = h;
+	s->nh = nh;
+	s->hash[(i + 1) & (HASH_SLOTS - 1)] = h;
+	off = s->path_len;
+	if (off + 1 + len < BW_ENF_PATH_BUF) {
+		s->path[off & (BW_ENF_PATH_BUF - 1)] = '/';
+		bpf_probe_read_kernel(&s->path[(off + 1) & (BW_ENF_PATH_BUF - 1)], len & 255,
+				      s->name);
+		s->path_len = off + 1 + len;
+	} else {
+		w->truncated = 1;
+	}
+	return 0;
+}
+
+/* Resolves f_path into s->hash[0..n] (and s->path for alerts). */
+static __always_inline int resolve(struct scratch *s, const struct path *p, struct resolved *r)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct walk_ctx w = {};
+
+	w.d = (__u64)BPF_CORE_READ(p, dentry);
+	w.vfsmnt = (__u64)BPF_CORE_READ(p, mnt);
+	w.root_d = (__u64)BPF_CORE_READ(task, fs, root.dentry);
+	w.root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
+	w.mnt_off = bpf_core_field_offset(struct mount, mnt);
+	s->h = BW_FNV_BASIS;
+	s->nh = BW_FNV_BASIS;
+	s->n = 0;
+	s->path_len = 0;
+	bpf_loop(2 * BW_ENF_MAX_DEPTH + 32, walk_up, &w, 0);
+	if (!w.done)
+		w.unresolved = 1;
+	s->hash[0] = BW_FNV_BASIS;
+	if (!w.unresolved)
+		bpf_loop(BW_ENF_MAX_DEPTH, walk_down, &w, 0);
+	if (s->path_len == 0) {
+		s->path[0] = '/';
+		s->path_len = 1;
+	}
+	s->path[s->path_len & (BW_ENF_PATH_BUF - 1)] = 0;
+	r->n = s->n;
+	r->unresolved = w.unresolved;
+	r->path_len = s->path_len;
+	r->truncated = w.truncated;
+	r->name_hash = s->nh;
+	return 0;
+}
+
+/* ---- decision ------------------------------------------------------------ */
+
+struct subject {
+	__u64 cgroup_id; /* the ruleset's key: 0 for host rules */
+	__u32 uid, owner;
+	__u32 write, is_dir;
+	__u32 src;	 /* fromSource id of the current executable, 0: none */
+};
+
+struct verdict_acc {
+	struct bw_enf_verdict deny;
+	__u32 allowed;
+	__u32 allow_rule;
+};
+
+static __always_inline int deny_applies(__u8 cond, const struct subject *sj)
+{
+	if (!cond)
+		return 1;
+	if ((cond & BW_ENF_C_READ_ONLY) && sj->write)
+		return 1;
+	if ((cond & BW_ENF_C_OWNER_ONLY) && sj->uid != sj->owner)
+		return 1;
+	return 0;
+}
+
+static __always_inline int allow_applies(__u8 cond, const struct subject *sj)
+{
+	if ((cond & BW_ENF_C_READ_ONLY) && sj->write)
+		return 0;
+	if ((cond & BW_ENF_C_OWNER_ONLY) && sj->uid != sj->owner)
+		return 0;
+	return 1;
+}
+
+static __always_inline void consider(void *rules, const struct subject *sj,
+				     struct verdict_acc *acc, __u32 kind, __u64 hash, __u32 src)
+{
+	struct bw_enf_key k = { .cgroup_id = sj->cgroup_id, .hash = hash, .kind = kind, .src = src };
+	struct bw_enf_val *v = bpf_map_lookup_elem(rules, &k);
+
+	if (!v)
+		return;
+	if (v->deny.present && deny_applies(v->deny.cond, sj)) {
+		/* Most specific first; a Block anywhere beats an Audit. */
+		if (!acc->deny.present ||
+		    (acc->deny.action == BW_ENF_A_AUDIT && v->deny.action == BW_ENF_A_BLOCK))
+			acc->deny = v->deny;
+	}
+	if (v->allow.present && !acc->allowed && allow_applies(v->allow.cond, sj)) {
+		acc->allowed = 1;
+		acc->allow_rule = v->allow.rule_id;
+	}
+}
+
+static __always_inline void consider2(void *rules, const struct subject *sj,
+				      struct verdict_acc *acc, __u32 kind, __u64 hash)
+{
+	consider(rules, sj, acc, kind, hash, 0);
+	if (sj->src)
+		consider(rules, sj, acc, kind, hash, sj->src);
+}
+
+/* One decision in progress; on the stack, shared with bpf_loop callbacks
+ * (each callback is verified once, whatever the loop count). */
+struct match_ctx {
+	void *rules;	/* the inner map fetched once: one generation per decision */
+	struct subject sj;
+	struct verdict_acc acc;
+	__u32 n;	/* path components */
+	__u32 base_kind;
+};
+
+static long match_rec_cb(__u32 i, void *c)
+{
+	struct match_ctx *mc = c;
+	struct scratch *s = get_scratch();
+
+	if (!s || i > mc->n || (i == mc->n && !mc->sj.is_dir))
+		return 1;
+	consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 2, s->hash[i & (HASH_SLOTS - 1)]);
+	return 0;
+}
+
+/* Path rules: exact, directory, every ancestor, basename (processes). */
+static __always_inline void match_path(struct match_ctx *mc, struct scratch *s, __u64 name_hash)
+{
+	__u32 n = mc->n;
+
+	consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind, s->hash[n & (HASH_SLOTS - 1)]);
+	if (mc->base_kind == BW_ENF_K_PROC_PATH)
+		consider2(mc->rules, &mc->sj, &mc->acc, BW_ENF_K_PROC_NAME, name_hash);
+	if (n >= 1)
+		consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
+			  s->hash[(n - 1) & (HASH_SLOTS - 1)]);
+	if (mc->sj.is_dir)
+		consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
+			  s->hash[n & (HASH_SLOTS - 1)]);
+	bpf_loop(BW_ENF_MAX_DEPTH + 1, match_rec_cb, mc, 0);
+}
+
+/* fromSource: the current executable's source id in this ruleset, 0: none. */
+static __always_inline __u32 source_id(void *rules, struct scratch *s, __u64 cgroup_id)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	struct resolved r = {};
+	struct bw_enf_key k = { .cgroup_id = cgroup_id };
+	struct bw_enf_val *v;
+
+	if (!exe)
+		return 0;
+	resolve(s, &exe->f_path, &r);
+	if (r.unresolved)
+		return 0;
+	k.kind = BW_ENF_K_SRC_PATH;
+	k.hash = s->hash[r.n & (HASH_SLOTS - 1)];
+	v = bpf_map_lookup_elem(rules, &k);
+	if (v)
+		return v->index;
+	if (r.n >= 1) {
+		k.kind = BW_ENF_K_SRC_DIR;
+		k.hash = s->hash[(r.n - 1) & (HASH_SLOTS - 1)];
+		v = bpf_map_lookup_elem(rules, &k);
+		if (v)
+			return v->index;
+	}
+	k.kind = BW_ENF_K_SRC_REC;
+	for (__u32 i = 0; i < BW_ENF_MAX_DEPTH; i++) {
+		if (i >= r.n)
+			break;
+		k.hash = s->hash[(r.n - 1 - i) & (HASH_SLOTS - 1)];
+		v = bpf_map_lookup_elem(rules, &k);
+		if (v)
+			return v->index;
+	}
+	return 0;
+}
+
+/* Rules and ruleset for the current task; NULL when nothing applies. */
+static __always_inline struct bw_enf_val *task_ruleset(void **rules_out, __u64 *cg_out,
+						      __u32 op)
+{
+	__u32 zero = 0;
+	struct bw_enf_config *cfg = bpf_map_lookup_elem(&bw_enf_config, &zero);
+	void *rules = bpf_map_lookup_elem(&bw_enf_rules, &zero);
+	struct bw_enf_key k = { .kind = BW_ENF_K_RULESET };
+	struct bw_enf_val *rs;
+
+	if (!cfg || !cfg->enabled || !rules)
+		return NULL;
+	k.cgroup_id = bpf_get_current_cgroup_id();
+	rs = bpf_map_lookup_elem(rules, &k);
+	if (!rs) {
+		/* Host rules are for host tasks only, not for containers that
+		 * simply have no policy. */
+		struct task_struct *task = (void *)bpf_get_current_task();
+		__u64 mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+
+		if (mntns != cfg->host_mntns)
+			return NULL;
+		k.cgroup_id = 0;
+		rs = bpf_map_lookup_elem(rules, &k);
+		if (!rs)
+			return NULL;
+	}
+	if (!(rs->flags & BW_ENF_F_HAS_RULES(op)))
+		return NULL;
+	*rules_out = rules;
+	*cg_out = k.cgroup_id;
+	return rs;
+}
+
+/* Turns the matches into a reason: RULE_BLOCK, RULE_AUDIT, POSTURE_*, NONE. */
+static __always_inline __u32 decide(const struct bw_enf_val *rs, __u32 op,
+				    const struct verdict_acc *acc, __u32 unresolved,
+				    __u32 *rule_id)
+{
+	int block_posture = !!(rs->flags & BW_ENF_F_POSTURE_BLOCK(op));
+
+	*rule_id = BW_ENF_RULE_NONE;
+	if (unresolved)
+		return block_posture ? BW_REASON_UNRESOLVED_BLOCK : BW_REASON_UNRESOLVED_AUDIT;
+	if (acc->deny.present) {
+		*rule_id = acc->deny.rule_id;
+		if (acc->deny.action == BW_ENF_A_BLOCK)
+			return BW_REASON_RULE_BLOCK;
+		return BW_REASON_RULE_AUDIT;
+	}
+	if ((rs->flags & BW_ENF_F_ALLOWLIST(op)) && !acc->allowed)
+		return block_posture ? BW_REASON_POSTURE_BLOCK : BW_REASON_POSTURE_AUDIT;
+	return BW_REASON_NONE;
+}
+
+static __always_inline int is_denial(__u32 reason)
+{
+	return reason == BW_REASON_RULE_BLOCK || reason == BW_REASON_POSTURE_BLOCK ||
+	       reason == BW_REASON_UNRESOLVED_BLOCK;
+}
+
+struct alert_info {
+	__u64 cgroup_id, version;
+	__u32 hook, op, reason, rule_id;
+	__u32 family, type, protocol;
+	__s32 cap;
+	__u32 flags;
+};
+
+static __always_inline void emit(const struct alert_info *ai, struct scratch *s, __u32 path_len)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct bw_enf_event *ev;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	stat_inc(is_denial(ai->reason) ? BW_ENF_ST_DENIED : BW_ENF_ST_AUDITED);
+	ev = bpf_ringbuf_reserve(&bw_enf_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(BW_ENF_ST_LOST);
+		return;
+	}
+	ev->ts_boot_ns = bpf_ktime_get_boot_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->version = ai->version;
+	ev->pid = pid_tgid >> 32;
+	ev->tid = (__u32)pid_tgid;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->rule_id = ai->rule_id;
+	ev->hook = ai->hook;
+	ev->reason = ai->reason;
+	ev->op = ai->op;
+	ev->family = ai->family;
+	ev->type = ai->type;
+	ev->protocol = ai->protocol;
+	ev->cap = ai->cap;
+	ev->flags = ai->flags | (ai->cgroup_id == 0 ? BW_ENF_EV_HOST : 0);
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->path_len = 0;
+	ev->path[0] = 0;
+	if (s && path_len) {
+		__u32 n = path_len;
+
+		if (n >= BW_ENF_PATH_MAX) {
+			n = BW_ENF_PATH_MAX - 1;
+			ev->flags |= BW_ENF_EV_TRUNCATED;
+		}
+		bpf_probe_read_kernel(ev->path, n & (BW_ENF_PATH_MAX - 1), s->path);
+		ev->path[n & (BW_ENF_PATH_MAX - 1)] = 0;
+		ev->path_len = n;
+	}
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* ---- path hooks ---------------------------------------------------------- */
+
+static __always_inline int check_path(const struct path *p, struct inode *ino, __u32 op, __u32 write,
+				      __u32 hook)
+{
+	void *rules;
+	__u64 cg;
+	struct bw_enf_val *rs = task_ruleset(&rules, &cg, op);
+	struct scratch *s;
+	struct match_ctx mc = {};
+	struct resolved r = {};
+	struct alert_info ai = {};
+	__u32 reason;
+
+	if (!rs)
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	mc.rules = rules;
+	mc.sj.cgroup_id = cg;
+	mc.sj.write = write;
+	mc.sj.uid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), cred, fsuid.val);
+	mc.sj.owner = BPF_CORE_READ(ino, i_uid.val);
+	mc.sj.is_dir = (BPF_CORE_READ(ino, i_mode) & S_IFMT) == S_IFDIR;
+	if (rs->flags & BW_ENF_F_HAS_SOURCES)
+		mc.sj.src = source_id(rules, s, cg);
+	resolve(s, p, &r);
+	if (r.unresolved) {
+		stat_inc(BW_ENF_ST_UNRESOLVED);
+	} else {
+		mc.n = r.n;
+		mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
+		match_path(&mc, s, r.name_hash);
+	}
+	reason = decide(rs, op, &mc.acc, r.unresolved, &ai.rule_id);
+	if (reason == BW_REASON_NONE)
+		return 0;
+	ai.cgroup_id = cg;
+	ai.version = rs->version;
+	ai.hook = hook;
+	ai.op = op;
+	ai.reason = reason;
+	ai.cap = -1;
+	emit(&ai, s, r.path_len);
+	return is_denial(reason) ? -EPERM : 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bw_enf_bprm, struct linux_binprm *bprm, int ret)
+{
+	struct file *f;
+
+	if (ret)
+		return ret;
+	f = BPF_CORE_READ(bprm, file);
+	if (!f)
+		return 0;
+	return check_path(&f->f_path, BPF_CORE_READ(f, f_inode), BW_ENF_OP_PROCESS, 0,
+			  BW_HOOK_BPRM_CHECK);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bw_enf_file_open, struct file *file, int ret)
+{
+	__u32 mode;
+
+	if (ret)
+		return ret;
+	mode = BPF_CORE_READ(file, f_mode);
+	/* Opening a binary for execve is the process rules' business. */
+	if (mode & FMODE_EXEC)
+		return 0;
+	return check_path(&file->f_path, BPF_CORE_READ(file, f_inode), BW_ENF_OP_FILE,
+			  !!(mode & FMODE_WRITE), BW_HOOK_FILE_OPEN);
+}
+
+SEC("lsm/file_permission")
+int BPF_PROG(bw_enf_file_permission, struct file *file, int mask, int ret)
+{
+	if (ret)
+		return ret;
+	/* Reads were decided at open; writes are re-checked so that a
+	 * descriptor opened before the policy cannot bypass readOnly. */
+	if (!(mask & (MAY_WRITE | MAY_APPEND)))
+		return 0;
+	return check_path(&file->f_path, BPF_CORE_READ(file, f_inode), BW_ENF_OP_FILE, 1,
+			  BW_HOOK_FILE_PERMISSION);
+}
+
+/* ---- network and capabilities -------------------------------------------- */
+
+static __always_inline int check_simple(__u32 op, __u32 hook, __u32 kind, __u64 hashes[8],
+					__u32 nh, struct alert_info *ai, __u32 noaudit)
+{
+	void *rules;
+	__u64 cg;
+	struct bw_enf_val *rs = task_ruleset(&rules, &cg, op);
+	struct subject sj = {};
+	struct verdict_acc acc = {};
+	__u32 reason;
+
+	if (!rs)
+		return 0;
+	sj.cgroup_id = cg;
+	if (rs->flags & BW_ENF_F_HAS_SOURCES) {
+		struct scratch *s = get_scratch();
+
+		if (s)
+			sj.src = source_id(rules, s, cg);
+	}
+	for (__u32 i = 0; i < 8; i++) {
+		if (i >= nh)
+			break;
+		consider2(rules, &sj, &acc, kind, hashes[i]);
+	}
+	reason = decide(rs, op, &acc, 0, &ai->rule_id);
+	if (reason == BW_REASON_NONE)
+		return 0;
+	ai->cgroup_id = cg;
+	ai->version = rs->version;
+	ai->hook = hook;
+	ai->op = op;
+	ai->reason = reason;
+	if (!noaudit)
+		emit(ai, NULL, 0);
+	return is_denial(reason) ? -EPERM : 0;
+}
+
+static __always_inline int check_socket(__u32 family, __u32 type, __u32 protocol, __u32 hook)
+{
+	struct alert_info ai = {};
+	__u64 h[8];
+
+	type &= SOCK_TYPE_MASK;
+	if (protocol == 0 && (family == AF_INET || family == AF_INET6)) {
+		if (type == SOCK_STREAM)
+			protocol = IPPROTO_TCP;
+		else if (type == SOCK_DGRAM)
+			protocol = IPPROTO_UDP;
+	}
+	/* Every combination of "any" in a rule: 8 lookups. */
+	for (int i = 0; i < 8; i++)
+		h[i] = bw_enf_net_hash(i & 1 ? 0 : family, i & 2 ? 0 : type, i & 4 ? 0 : protocol);
+	ai.family = family;
+	ai.type = type;
+	ai.protocol = protocol;
+	ai.cap = -1;
+	return check_simple(BW_ENF_OP_NETWORK, hook, BW_ENF_K_NET, h, 8, &ai, 0);
+}
+
+static __always_inline int check_sock(struct socket *sock, __u32 hook)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+
+	if (!sk)
+		return 0;
+	return check_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sock, type),
+			    BPF_CORE_READ(sk, sk_protocol), hook);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(bw_enf_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	if (ret || kern)
+		return ret;
+	return check_socket(family, type, protocol, BW_HOOK_SOCKET_CREATE);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(bw_enf_socket_bind, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	return ret ? ret : check_sock(sock, BW_HOOK_SOCKET_BIND);
+}
+
+SEC("lsm/socket_listen")
+int BPF_PROG(bw_enf_socket_listen, struct socket *sock, int backlog, int ret)
+{
+	return ret ? ret : check_sock(sock, BW_HOOK_SOCKET_LISTEN);
+}
+
+SEC("lsm/socket_accept")
+int BPF_PROG(bw_enf_socket_accept, struct socket *sock, struct socket *newsock, int ret)
+{
+	return ret ? ret : check_sock(sock, BW_HOOK_SOCKET_ACCEPT);
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(bw_enf_socket_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	return ret ? ret : check_sock(sock, BW_HOOK_SOCKET_CONNECT);
+}
+
+SEC("lsm/capable")
+int BPF_PROG(bw_enf_capable, const struct cred *cred, struct user_namespace *ns, int cap,
+	     unsigned int opts, int ret)
+{
+	struct alert_info ai = {};
+	__u64 h[8] = {};
+
+	if (ret)
+		return ret;
+	h[0] = (__u64)cap;
+	ai.cap = cap;
+	/* A no-audit check is a probe (e.g. "may I?"): decide, stay quiet. */
+	return check_simple(BW_ENF_OP_CAPABILITY, BW_HOOK_CAPABLE, BW_ENF_K_CAP, h, 1, &ai,
+			    opts & CAP_OPT_NOAUDIT);
+}
+
+/* ---- matching probe (BPF_PROG_TEST_RUN) ------------------------------------ */
+
+struct probe_ctx {
+	__u32 reason, rule_id;
+};
+
+/* One byte of a '/'-separated path (copied into s->name). */
+static long probe_hash_cb(__u32 j, void *c)
+{
+	struct scratch *s = get_scratch();
+	unsigned char ch;
+
+	if (!s)
+		return 1;
+	ch = s->name[j & 255];
+	if (!ch)
+		return 1;
+	if (ch == '/') {
+		if (j > 0) {
+			s->n++;
+			s->hash[s->n & (HASH_SLOTS - 1)] = s->h;
+		}
+		s->nh = BW_FNV_BASIS;
+	} else {
+		s->nh = bw_fnv_byte(s->nh, ch);
+	}
+	s->h = bw_fnv_byte(s->h, ch);
+	return 0;
+}
+
+/* Hashes the path like walk_down does and runs the decision. */
+static long probe_once(__u32 i, void *c)
+{
+	struct probe_ctx *pc = c;
+	struct scratch *s = get_scratch();
+	__u32 zero = 0;
+	void *rules = bpf_map_lookup_elem(&bw_enf_rules, &zero);
+	struct bw_enf_key k = { .kind = BW_ENF_K_RULESET };
+	struct bw_enf_val *rs;
+	struct match_ctx mc = {};
+	__u32 op;
+
+	if (!s || !rules)
+		return 1;
+	/* Callbacks cannot reach the syscall ctx: the input was copied here. */
+	op = s->probe.op == BW_ENF_OP_PROCESS ? BW_ENF_OP_PROCESS : BW_ENF_OP_FILE;
+	k.cgroup_id = s->probe.cgroup_id;
+	rs = bpf_map_lookup_elem(rules, &k);
+	if (!rs || !(rs->flags & BW_ENF_F_HAS_RULES(op))) {
+		pc->reason = BW_REASON_NONE;
+		pc->rule_id = BW_ENF_RULE_NONE;
+		return 0;
+	}
+	s->hash[0] = BW_FNV_BASIS;
+	__builtin_memcpy(s->name, s->probe.path, sizeof(s->probe.path));
+	s->name[255] = 0;
+	s->n = 0;
+	s->h = BW_FNV_BASIS;
+	s->nh = BW_FNV_BASIS;
+	bpf_loop(256, probe_hash_cb, NULL, 0);
+	if (s->h != BW_FNV_BASIS) {
+		s->n++;
+		s->hash[s->n & (HASH_SLOTS - 1)] = s->h;
+	}
+	mc.rules = rules;
+	mc.n = s->n;
+	mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
+	mc.sj.cgroup_id = s->probe.cgroup_id;
+	mc.sj.uid = s->probe.uid;
+	mc.sj.owner = s->probe.owner;
+	mc.sj.write = s->probe.write;
+	mc.sj.is_dir = s->probe.is_dir;
+	mc.sj.src = s->probe.src;
+	match_path(&mc, s, s->nh);
+	pc->reason = decide(rs, op, &mc.acc, 0, &pc->rule_id);
+	return 0;
+}
+
+SEC("syscall")
+int bw_enf_match_probe(struct bw_enf_match_args *args)
+{
+	struct probe_ctx pc = {};
+	__u32 iters = args->iterations ? args->iterations : 1;
+	struct scratch *s = get_scratch();
+	__u64 t0;
+
+	if (!s)
+		return 0;
+	__builtin_memcpy(&s->probe, args, sizeof(s->probe));
+	t0 = bpf_ktime_get_ns();
+	bpf_loop(iters, probe_once, &pc, 0);
+	args->ns = bpf_ktime_get_ns() - t0;
+	args->reason = pc.reason;
+	args->rule_id = pc.rule_id;
+	args->verdict = is_denial(pc.reason) ? -EPERM : 0;
+	return 0;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared between bpf/enforcer.bpf.c and agent/enforce_*.c: the keys and
+ * values of the rule maps and the alert record of the ring buffer.  Only
+ * __u32/__u64 and fixed arrays: the layout is the ABI of the pinned maps a
+ * restarted agent adopts, so fields are appended, never moved.
+ *
+ * One rule map per policy generation (a BPF hash map).  It holds every
+ * ruleset of the node keyed by cgroup id (0: the host), and inside a ruleset
+ * one entry per (kind, hash, source): a lookup per path prefix finds every
+ * rule that can apply, whatever the number of rules.
+ */
+#ifndef BW_ENF_TYPES_H
+#define BW_ENF_TYPES_H
+
+#define BW_ENF_MAX_DEPTH 128	/* path components the hooks resolve */
+#define BW_ENF_PATH_MAX 512	/* path bytes carried in an alert */
+#define BW_ENF_PATH_BUF 4096	/* assembled path (for alerts only; hashes never truncate) */
+#define BW_ENF_RULE_NONE 0xffffffffu
+
+enum bw_enf_kind {
+	BW_ENF_K_RULESET = 1,	/* hash 0, src 0: struct bw_enf_val.rs */
+	BW_ENF_K_PROC_PATH = 2, /* hash of the executable's full path */
+	BW_ENF_K_PROC_DIR = 3,	/* hash of its directory (files directly inside) */
+	BW_ENF_K_PROC_REC = 4,	/* hash of any ancestor directory */
+	BW_ENF_K_PROC_NAME = 5, /* hash of the basename alone (matchPaths execname) */
+	BW_ENF_K_FILE_PATH = 6,
+	BW_ENF_K_FILE_DIR = 7,
+	BW_ENF_K_FILE_REC = 8,
+	BW_ENF_K_NET = 9,	/* bw_enf_net_hash(family, type, protocol) */
+	BW_ENF_K_CAP = 10,	/* CAP_* number */
+	BW_ENF_K_SRC_PATH = 11, /* fromSource: val.src is the source id */
+	BW_ENF_K_SRC_DIR = 12,
+	BW_ENF_K_SRC_REC = 13,
+};
+
+struct bw_enf_key {
+	__u64 cgroup_id; /* 0: host rules */
+	__u64 hash;
+	__u32 kind;	 /* enum bw_enf_kind */
+	__u32 src;	 /* 0: any process; else the fromSource id of the ruleset */
+};
+
+/* Conditions under which a rule applies (KubeArmor's options). */
+#define BW_ENF_C_OWNER_ONLY 0x1 /* Block/Audit: applies to non-owners; Allow: owner only */
+#define BW_ENF_C_READ_ONLY 0x2	/* Block/Audit: applies to writes; Allow: reads only */
+
+#define BW_ENF_A_BLOCK 0
+#define BW_ENF_A_AUDIT 1
+#define BW_ENF_A_ALLOW 2
+
+struct bw_enf_verdict {
+	__u32 rule_id;	/* (ruleset index << 16) | rule index: the RuleOrigin */
+	__u8 present;
+	__u8 action;	/* BW_ENF_A_* */
+	__u8 cond;	/* BW_ENF_C_* */
+	__u8 pad;
+};
+
+/* Ruleset flags: bit (op) of each group, op = enum bw_enf_op. */
+enum bw_enf_op {
+	BW_ENF_OP_PROCESS = 0,
+	BW_ENF_OP_FILE = 1,
+	BW_ENF_OP_NETWORK = 2,
+	BW_ENF_OP_CAPABILITY = 3,
+};
+#define BW_ENF_F_ALLOWLIST(op) (1u << (op))	  /* operation in allow-list mode */
+#define BW_ENF_F_POSTURE_BLOCK(op) (1u << (4 + (op))) /* misses are blocked */
+#define BW_ENF_F_HAS_RULES(op) (1u << (8 + (op)))	  /* any rule of that operation */
+#define BW_ENF_F_HAS_SOURCES (1u << 12)		  /* some rule has fromSource */
+
+struct bw_enf_val {
+	struct bw_enf_verdict deny;  /* Block or Audit rule */
+	struct bw_enf_verdict allow; /* Allow rule */
+	__u64 version;	/* ruleset entry: the policy version */
+	__u32 flags;	/* ruleset entry: BW_ENF_F_* */
+	__u32 index;	/* ruleset entry: ruleset index; source entry: source id */
+};
+
+/* bw_enf_config array: index 0. */
+struct bw_enf_config {
+	__u64 host_mntns; /* inode of the host mount namespace: tasks in it get host rules */
+	__u32 enabled;	  /* 0: programs stay attached but decide nothing */
+	__u32 pad;
+};
+
+#define BW_ENF_EV_TRUNCATED 0x1 /* path longer than BW_ENF_PATH_MAX */
+#define BW_ENF_EV_HOST 0x2	/* host ruleset */
+#define BW_ENF_EV_NOAUDIT 0x4
+
+struct bw_enf_event {
+	__u64 ts_boot_ns;
+	__u64 cgroup_id;
+	__u64 version;	/* policy version whose rule_id this is */
+	__u32 pid, tid, ppid, uid;
+	__u32 rule_id;	/* BW_ENF_RULE_NONE for posture */
+	__u32 hook;	/* enum bw_enf_hook */
+	__u32 reason;	/* enum bw_reason */
+	__u32 op;	/* enum bw_enf_op */
+	__u32 family, type, protocol;
+	__s32 cap;
+	__u32 flags;	/* BW_ENF_EV_* */
+	__u32 path_len;
+	char comm[16];
+	char path[BW_ENF_PATH_MAX];
+};
+
+/* bw_enf_stats per-cpu array indexes. */
+enum bw_enf_stat {
+	BW_ENF_ST_DENIED = 0,
+	BW_ENF_ST_AUDITED = 1,
+	BW_ENF_ST_LOST = 2,	/* ring buffer full */
+	BW_ENF_ST_UNRESOLVED = 3,
+	BW_ENF_ST__MAX = 8,
+};
+
+/* The SEC("syscall") matching probe: the same decision code, driven from
+ * userspace through BPF_PROG_TEST_RUN (host tests and bench enforce-match). */
+struct bw_enf_match_args {
+	__u64 cgroup_id;
+	__u32 op;	/* BW_ENF_OP_FILE or BW_ENF_OP_PROCESS */
+	__u32 write;
+	__u32 uid, owner;
+	__u32 iterations; /* repeat the decision this many times (timing) */
+	__u32 is_dir;
+	__u32 src;	/* fromSource id the current executable would have */
+	__u32 pad;
+	char path[256];	/* absolute, '/'-separated */
+	/* out */
+	__s32 verdict;	/* 0 or -EPERM */
+	__u32 reason;
+	__u32 rule_id;
+	__u32 pad2;
+	__u64 ns;	/* time of all iterations (bpf_ktime_get_ns) */
+};
+
+#endif
