@@ -233,7 +233,11 @@ static void arm_heartbeat(struct bw_ctlclient *c)
 
 static void on_hb(evutil_socket_t fd, short what, void *arg)
 {
-	bw_ctlclient_heartbeat(arg);
+	struct bw_ctlclient *c = arg;
+
+	bw_ctlclient_heartbeat(c);
+	if (c->connected)
+		arm_heartbeat(c);
 }
 
 static void send_ack(struct bw_ctlclient *c, uint64_t version, int ok,
