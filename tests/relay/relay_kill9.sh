@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The real bulwark-relay killed with SIGKILL mid-stream, twice: once while it
+# writes straight to Redis, once while Redis is down and the relay holds the
+# events only in its disk spool.  Synthetic agents (bw-relay-load) keep what
+# was not acknowledged and resend it; no acknowledged event may be lost and
+# every agent's events must stay in order.
+set -euo pipefail
+BIN=${BW_BUILD:?}/bin
+for b in bulwark-relay bw-relay-load; do
+	[ -x "$BIN/$b" ] || { echo "skip: $BIN/$b is not built" >&2; exit 77; }
+done
+command -v redis-server >/dev/null || { echo "skip: redis-server is not installed" >&2; exit 77; }
+
+tmp=$(mktemp -d /tmp/bw_relay_kill9.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+redis_port=$(free_port)
+relay_port=$(free_port)
+metrics_port=$(free_port)
+relay_url=tcp://127.0.0.1:$relay_port
+
+redis_start() {
+	redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' \
+		--appendonly yes --appendfsync always --logfile "$tmp/redis.log" &
+	redis_pid=$!
+	pids+=("$redis_pid")
+	for _ in $(seq 100); do
+		redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "FAIL: redis-server did not start" >&2
+	exit 1
+}
+
+relay_start() {
+	"$BIN/bulwark-relay" --listen "$relay_url" --redis "127.0.0.1:$redis_port" \
+		--spool.dir "$tmp/spool" --metrics "tcp:127.0.0.1:$metrics_port" \
+		--redis.reconnect-max 200ms --stats-interval 0 >>"$tmp/relay.log" 2>&1 &
+	relay_pid=$!
+	pids+=("$relay_pid")
+	sleep 0.3
+	kill -0 "$relay_pid" || { echo "FAIL: relay did not start"; cat "$tmp/relay.log"; exit 1; }
+}
+
+check() { # prefix agents events
+	local out
+	out=$("$BIN/bw-relay-load" verify --redis "127.0.0.1:$redis_port" --prefix "$1" \
+		--agents "$2" --events "$3")
+	echo "verify $1: $out"
+	grep -q ' out_of_order=0 missing=0 ' <<<"$out" || {
+		echo "FAIL: events lost or reordered"
+		tail -20 "$tmp/relay.log"
+		exit 1
+	}
+}
+
+redis_start
+relay_start
+
+echo "== 1: kill -9 of the relay while it writes to Redis"
+"$BIN/bw-relay-load" send --relay "$relay_url" --agents 4 --events 15000 --rate 20000 \
+	--prefix k1 --timeout 60 >"$tmp/send1.out" &
+send=$!
+sleep 1.2
+kill -9 "$relay_pid"
+sleep 0.5
+relay_start
+wait "$send" || { echo "FAIL: not every event was acknowledged"; cat "$tmp/send1.out"; exit 1; }
+cat "$tmp/send1.out"
+grep -q 'resent=[1-9]' "$tmp/send1.out" || { echo "FAIL: the kill did not force resends"; exit 1; }
+check k1 4 15000
+
+echo "== 2: Redis down, relay spooling, relay kill -9, relay back, then Redis back"
+kill -9 "$redis_pid"
+"$BIN/bw-relay-load" send --relay "$relay_url" --agents 4 --events 10000 --rate 20000 \
+	--prefix k2 --timeout 60 >"$tmp/send2.out" &
+send=$!
+sleep 1.2
+spooled=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk '/^bulwark_relay_spooled_events_total/ {print $2}')
+echo "spooled before the kill: $spooled"
+[ "${spooled:-0}" -gt 0 ] || { echo "FAIL: nothing was spooled while Redis was down"; exit 1; }
+kill -9 "$relay_pid"
+sleep 0.3
+relay_start
+sleep 0.5
+redis_start
+wait "$send" || { echo "FAIL: not every event was acknowledged"; cat "$tmp/send2.out"; exit 1; }
+cat "$tmp/send2.out"
+# Acknowledged from the spool is not yet in Redis: wait for the drain.
+for _ in $(seq 200); do
+	m=$(curl -sf "http://127.0.0.1:$metrics_port/metrics" || true)
+	if grep -q '^bulwark_relay_spool_bytes 0$' <<<"$m" && grep -q '^bulwark_relay_inflight_events 0$' <<<"$m" &&
+		grep -q '^bulwark_relay_redis_up 1$' <<<"$m"; then
+		break
+	fi
+	sleep 0.1
+done
+grep -q 'spool: recovered pending records' "$tmp/relay.log" || {
+	echo "FAIL: the restarted relay found nothing in its spool"
+	exit 1
+}
+check k2 4 10000
+check k1 4 15000
+echo "PASS"
