@@ -269,6 +269,13 @@ void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct p
 		yaml_node_t *k = pnode(c, pr->key), *v = pnode(c, pr->value);
 		if (!k || k->type != YAML_SCALAR_NODE || !is_meta_key(sval(k)))
 			continue;
+		/* A repeated key is reported by the caller's field check; the
+		 * first one counts. */
+		if ((!strcmp(sval(k), "severity") && m->has_severity) ||
+		    (!strcmp(sval(k), "action") && m->has_action) ||
+		    (!strcmp(sval(k), "message") && m->has_message) ||
+		    (!strcmp(sval(k), "tags") && m->has_tags))
+			continue;
 		snprintf(sub, sizeof(sub), "%s.%s", path, sval(k));
 		if (!strcmp(sval(k), "severity")) {
 			char *end;

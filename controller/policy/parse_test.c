@@ -383,6 +383,8 @@ static void test_errors(void **state)
 	parse_fails(KSP "  process:\n    matchPaths: [{path: /a}]\n---\n" KSP
 			"  process:\n    matchPaths: [{path: /a}]\n",
 		    "KubeArmorPolicy 'p' is defined twice");
+	parse_fails(KSP "  tags: [a]\n  tags: [b, c]\n  process:\n    matchPaths: [{path: /a}]\n",
+		    "spec.tags is given twice");
 	parse_fails(KSP "  process:\n    matchPaths: [{path: \"/a\\0b\"}]\n",
 		    "must not contain NUL");
 }
