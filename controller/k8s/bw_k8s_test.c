@@ -188,24 +188,26 @@ static void write_token(const char *value)
 	assert_int_equal(rename(tmp, fake.token), 0);
 }
 
-static int start_fake(void)
+/* Starts fake_apiserver.py; with cert/key it serves HTTPS.  Returns its port. */
+static int spawn_fake(pid_t *pid, const char *name, const char *cert, const char *key)
 {
 	char script[512], portfile[128];
 	uint64_t deadline;
+	int port;
 
-	snprintf(fake.dir, sizeof(fake.dir), "/tmp/bw_k8s_test.XXXXXX");
-	if (!mkdtemp(fake.dir))
-		return -errno;
-	snprintf(fake.token, sizeof(fake.token), "%s/token", fake.dir);
-	snprintf(portfile, sizeof(portfile), "%s/port", fake.dir);
+	snprintf(portfile, sizeof(portfile), "%s/%s.port", fake.dir, name);
 	snprintf(script, sizeof(script), "%s/controller/k8s/fake_apiserver.py", BW_SOURCE_DIR);
-	write_token("token-one");
-	fake.pid = fork();
-	if (fake.pid < 0)
+	*pid = fork();
+	if (*pid < 0)
 		return -errno;
-	if (fake.pid == 0) {
-		execlp("python3", "python3", script, "--token-file", fake.token, "--port-file",
-		       portfile, (char *)NULL);
+	if (*pid == 0) {
+		if (cert)
+			execlp("python3", "python3", script, "--token-file", fake.token,
+			       "--port-file", portfile, "--tls-cert", cert, "--tls-key", key,
+			       (char *)NULL);
+		else
+			execlp("python3", "python3", script, "--token-file", fake.token,
+			       "--port-file", portfile, (char *)NULL);
 		_exit(127);
 	}
 	deadline = bw_mono_ns() + 10ull * 1000 * 1000 * 1000;
@@ -214,17 +216,33 @@ static int start_fake(void)
 		int status;
 
 		if (f) {
-			int ok = fscanf(f, "%d", &fake.port) == 1;
+			int ok = fscanf(f, "%d", &port) == 1;
 
 			fclose(f);
 			if (ok)
-				return 0;
+				return port;
 		}
-		if (waitpid(fake.pid, &status, WNOHANG) == fake.pid)
+		if (waitpid(*pid, &status, WNOHANG) == *pid)
 			return -ECHILD;
 		usleep(20 * 1000);
 	}
 	return -ETIMEDOUT;
+}
+
+static int start_fake(void)
+{
+	int port;
+
+	snprintf(fake.dir, sizeof(fake.dir), "/tmp/bw_k8s_test.XXXXXX");
+	if (!mkdtemp(fake.dir))
+		return -errno;
+	snprintf(fake.token, sizeof(fake.token), "%s/token", fake.dir);
+	write_token("token-one");
+	port = spawn_fake(&fake.pid, "http", NULL, NULL);
+	if (port < 0)
+		return port;
+	fake.port = port;
+	return 0;
 }
 
 static void stop_fake(void)
@@ -428,6 +446,7 @@ static void test_list_watch_restart_expiry(void **state)
 	char rv_before[32];
 
 	rec_reset();
+	ctl_ok("release", "{}");
 	seed();
 	k = start(base, 0);
 	assert_true(run_until(base, all_synced, k, 10));
@@ -513,6 +532,7 @@ static void test_garbage_and_token_rotation(void **state)
 	struct bw_k8s *k;
 
 	rec_reset();
+	ctl_ok("release", "{}");
 	k = start(base, 1u << BW_K8S_POLICY);
 	assert_true(run_until(base, all_synced, k, 10));
 
@@ -614,6 +634,74 @@ static void test_status_write_back(void **state)
 	event_base_free(base);
 }
 
+static int make_cert(const char *name)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+		 "-keyout %s/%s.key -out %s/%s.crt >/dev/null 2>&1",
+		 fake.dir, name, fake.dir, name);
+	return system(cmd);
+}
+
+/* HTTPS: the API server's certificate must chain to the CA file and name
+ * the address dialled; a client trusting another CA gets nowhere. */
+static void test_tls(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct bw_k8s_config cfg = { 0 };
+	struct bw_k8s_stats st;
+	struct bw_k8s *k = NULL;
+	char server[64], ca[128], other[128], cert[128], key[128], err[256] = "";
+	pid_t pid;
+	int port;
+
+	if (system("openssl version >/dev/null 2>&1") != 0) {
+		event_base_free(base);
+		skip(); /* no openssl command to make certificates */
+	}
+	assert_int_equal(make_cert("server"), 0);
+	assert_int_equal(make_cert("other"), 0);
+	snprintf(cert, sizeof(cert), "%s/server.crt", fake.dir);
+	snprintf(key, sizeof(key), "%s/server.key", fake.dir);
+	snprintf(ca, sizeof(ca), "%s/server.crt", fake.dir);
+	snprintf(other, sizeof(other), "%s/other.crt", fake.dir);
+	write_token("token-tls");
+	port = spawn_fake(&pid, "tls", cert, key);
+	assert_true(port > 0);
+	snprintf(server, sizeof(server), "https://127.0.0.1:%d", port);
+	cfg.server = server;
+	cfg.token_path = fake.token;
+	cfg.resources = 1u << BW_K8S_NAMESPACE;
+	cfg.backoff_min_ms = 50;
+	cfg.backoff_max_ms = 200;
+	rec_reset();
+
+	cfg.ca_path = other;
+	assert_int_equal(bw_k8s_new(&k, base, &cfg, &callbacks, err, sizeof(err)), 0);
+	assert_false(run_until(base, all_synced, k, 1));
+	bw_k8s_get_stats(k, &st);
+	assert_true(st.errors >= 1);
+	bw_k8s_free(k);
+
+	cfg.ca_path = ca;
+	assert_int_equal(bw_k8s_new(&k, base, &cfg, &callbacks, err, sizeof(err)), 0);
+	assert_true(run_until(base, all_synced, k, 10));
+	assert_true(recorded("synced Namespace"));
+	bw_k8s_free(k);
+
+	/* A CA file that is not one is a configuration error, said at once. */
+	cfg.ca_path = fake.token;
+	assert_int_equal(bw_k8s_new(&k, base, &cfg, &callbacks, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "CA file"));
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	event_base_free(base);
+}
+
 static void test_bad_config(void **state)
 {
 	struct event_base *base = event_base_new();
@@ -653,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_and_token_rotation),
 		cmocka_unit_test(test_unauthorized_then_recovers),
 		cmocka_unit_test(test_status_write_back),
+		cmocka_unit_test(test_tls),
 	};
 	int rc;
 

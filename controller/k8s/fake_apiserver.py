@@ -16,6 +16,7 @@ controller uses:
 and bearer-token checks against --token-file (re-read per request).
 
 The test drives it over /_ctl/... (no token):
+  (with --tls-cert, the same over HTTPS)
   POST /_ctl/put        body: an object (kind, metadata.name[, namespace])
   POST /_ctl/delete     body: {"kind":..., "namespace":..., "name":...}
   POST /_ctl/compact    forget the log up to now: older RVs get 410
@@ -31,6 +32,7 @@ import os
 import select
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -197,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def client_gone(self):
         """A closed client must not keep a watch (and eat test events)."""
+        if isinstance(self.connection, ssl.SSLSocket):
+            return False  # no peeking through TLS; the stream times out instead
         readable, _, _ = select.select([self.connection], [], [], 0)
         return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
 
@@ -286,10 +290,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--token-file", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key")
     a = ap.parse_args()
     Handler.token_file = a.token_file
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:

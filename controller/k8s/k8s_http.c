@@ -256,6 +256,17 @@ static void done_cb(struct evhttp_request *req, void *arg)
 	if (r->finished)
 		return; /* aborted from chunk_cb; reap already scheduled */
 	r->finished = 1;
+#ifdef BW_K8S_TLS
+	if (!status && r->client->tls) {
+		/* Say why TLS failed (an untrusted or misnamed certificate, mostly). */
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(r->conn);
+		unsigned long e = bev ? bufferevent_get_openssl_error(bev) : 0;
+
+		if (e)
+			bw_warn("kubernetes: TLS failed | host=%s why=\"%s\"", r->client->host,
+				ERR_reason_error_string(e));
+	}
+#endif
 	r->done(r->arg, status,
 		(req && !r->chunk && status) ? evhttp_request_get_input_buffer(req) : NULL);
 	event_add(r->reap, &(struct timeval){ 0, 0 });
