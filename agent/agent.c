@@ -128,6 +128,11 @@ static int start_shipper(struct bw_agent *a)
 	char *list, *save = NULL, *tok;
 	int rc;
 
+	if (!*a->cfg.relay_urls) {
+		bw_warn("no relay configured: events are counted as dropped, not shipped | "
+			"key=relay.urls");
+		return 0;
+	}
 	list = strdup(a->cfg.relay_urls);
 	if (!list)
 		return -ENOMEM;
@@ -181,7 +186,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	struct bw_shipper_stats ss;
 	uint64_t now = bw_mono_ns();
 
-	bw_shipper_stats(a->ship, &ss);
+	if (a->ship)
+		bw_shipper_stats(a->ship, &ss);
+	else
+		memset(&ss, 0, sizeof(ss));
 	if (ss.connected != a->relay_connected) {
 		a->relay_connected = ss.connected;
 		if (ss.connected)
@@ -318,7 +326,7 @@ void bw_agent_get_stats(const struct bw_agent *a, struct bw_agent_stats *out)
 	if (a->ship) {
 		bw_shipper_stats(a->ship, &ss);
 		out->events_sent = ss.acked;
-		out->events_dropped = ss.dropped;
+		out->events_dropped += ss.dropped;
 		out->events_buffered = ss.queued;
 	}
 	if (a->mon) {

@@ -25,7 +25,7 @@ struct bw_agent_config {
 	char *node_labels;     /* "k=v,k=v"; kubearmor.io/hostname is always added */
 	char *cluster_name;    /* ClusterName in every event */
 	char *controller_url;  /* nng URL the controller listens on; "" runs without one */
-	char *relay_urls;      /* comma-separated nng URLs; "" keeps events in the buffer */
+	char *relay_urls;      /* comma-separated nng URLs; "": events counted as dropped */
 	char *pin_dir;         /* bpffs directory for pinned enforcement */
 	char *enforcer;        /* auto, bpflsm, apparmor, cgroup, none */
 	char *visibility;      /* containers: any of process,file,network,capabilities or none */

@@ -23,7 +23,7 @@ const struct bw_cfg_field bw_agent_config_table[] = {
 	F("controller.url", BW_CFG_STRING, controller_url, 0, 0, "tcp://127.0.0.1:7600",
 	  "the controller's agent channel (nng URL); empty: no controller"),
 	F("relay.urls", BW_CFG_STRING, relay_urls, 0, 0, "tcp://127.0.0.1:4790",
-	  "relays to ship events to, comma-separated nng URLs; empty: buffer only"),
+	  "relays to ship events to, comma-separated nng URLs; empty: none (events dropped, counted)"),
 	F("enforcer.prefer", BW_CFG_STRING, enforcer, 0, 0, "auto",
 	  "auto, bpflsm, apparmor, cgroup or none"),
 	F("enforcer.pin-dir", BW_CFG_STRING, pin_dir, 0, 0, "/sys/fs/bpf/bulwark",

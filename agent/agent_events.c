@@ -18,6 +18,10 @@ void bw_agent_ship(void *arg, Bulwark__V1__Event *ev)
 	struct bw_agent *a = arg;
 	int rc;
 
+	if (!a->ship) {
+		a->st.events_dropped++; /* no relay configured (warned at start) */
+		return;
+	}
 	rc = bw_shipper_submit(a->ship, ev);
 	if (rc == 0) {
 		a->st.events_queued++;

@@ -17,3 +17,6 @@ endforeach()
 
 bw_unit_test(agent_config_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_config_test.c
              LIBS agent_core)
+# Real modules against a fake controller and relay (nng on loopback); root.
+bw_unit_test(agent_wiring_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_wiring_test.c
+             LIBS agent_core TIMEOUT 60 LABELS integration)

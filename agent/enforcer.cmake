@@ -28,3 +28,5 @@ target_link_libraries(bw_enf_testpolicy PUBLIC bw_enforcers)
 
 bw_unit_test(enforce_apparmor_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_test.c
              LIBS bw_enf_testpolicy)
+bw_unit_test(enforce_cgroup_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup_test.c
+             LIBS bw_enf_testpolicy)

@@ -87,11 +87,13 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	event_base_dispatch(base);
-	bw_info("stopping | signal=%d", bw_signals_caught(sig));
 	bw_agent_log_stats(agent);
 	code = 0;
 cleanup:
-	bw_agent_free(agent);
+	if (agent) {
+		bw_agent_free(agent);
+		bw_info("agent stopped; enforcement stays pinned for the next agent");
+	}
 	bw_signals_free(sig);
 	if (base)
 		event_base_free(base);

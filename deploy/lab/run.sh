@@ -309,8 +309,9 @@ read_alerts() {
 	rcli --raw XREAD COUNT 1000 STREAMS "$STREAM_ALERTS" 0 >"$LAB/alerts.txt" 2>&1
 }
 has_alert() { # has_alert POLICY ACTION
-	read_alerts && awk -v p="$1" -v a="$2" -f "$LABSRC/alerts.awk" "$LAB/alerts.txt" |
-		grep -q "^$CTR	$1	$2	"
+	read_alerts && awk -f "$LABSRC/alerts.awk" "$LAB/alerts.txt" |
+		awk -F'\t' -v c="$CTR" -v p="$1" -v a="$2" \
+			'$1 == c && $2 == p && $3 == a { found = 1 } END { exit !found }'
 }
 expect_alert() { # expect_alert POLICY ACTION RESULT-DESCRIPTION
 	if wait_for "$TIMEOUT" has_alert "$1" "$2"; then
