@@ -38,6 +38,7 @@ struct k8s_client {
 	char *host;
 	int port;
 	char *token_path;
+	struct k8s_req *zombies; /* finished, waiting for their reap event */
 #ifdef BW_K8S_TLS
 	SSL_CTX *ssl;
 #endif
@@ -53,7 +54,10 @@ struct k8s_req {
 	void *arg;
 	int finished; /* done called or cancelled: no more callbacks */
 	int aborted;  /* chunk callback asked to stop */
+	struct k8s_req *znext, **zprev; /* on client->zombies while a reap is pending */
 };
+
+static void reap_now(struct k8s_req *r);
 
 static int parse_server(struct k8s_client *c, const char *server, char *err, size_t errlen)
 {
@@ -171,6 +175,8 @@ void k8s_client_free(struct k8s_client *c)
 {
 	if (!c)
 		return;
+	while (c->zombies)
+		reap_now(c->zombies);
 #ifdef BW_K8S_TLS
 	if (c->ssl)
 		SSL_CTX_free(c->ssl);
@@ -217,14 +223,35 @@ cleanup:
 	return buf;
 }
 
-static void reap_cb(evutil_socket_t fd, short what, void *arg)
+static void reap_now(struct k8s_req *r)
 {
-	struct k8s_req *r = arg;
-
+	if (r->zprev) {
+		*r->zprev = r->znext;
+		if (r->znext)
+			r->znext->zprev = r->zprev;
+	}
 	if (r->conn)
 		evhttp_connection_free(r->conn);
 	event_free(r->reap);
 	free(r);
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	reap_now(arg);
+}
+
+/* Frees r from the loop, outside evhttp's callbacks; or at client free. */
+static void reap_later(struct k8s_req *r)
+{
+	struct k8s_client *c = r->client;
+
+	r->znext = c->zombies;
+	if (c->zombies)
+		c->zombies->zprev = &r->znext;
+	r->zprev = &c->zombies;
+	c->zombies = r;
+	event_add(r->reap, &(struct timeval){ 0, 0 });
 }
 
 static void chunk_cb(struct evhttp_request *req, void *arg)
@@ -242,8 +269,8 @@ static void chunk_cb(struct evhttp_request *req, void *arg)
 		/* Cancelling inside evhttp's read path is not allowed: end it from the loop. */
 		r->req = NULL;
 		r->finished = 1;
+		reap_later(r);
 		r->done(r->arg, -1, NULL);
-		event_add(r->reap, &(struct timeval){ 0, 0 });
 	}
 }
 
@@ -267,9 +294,9 @@ static void done_cb(struct evhttp_request *req, void *arg)
 				ERR_reason_error_string(e));
 	}
 #endif
+	reap_later(r);
 	r->done(r->arg, status,
 		(req && !r->chunk && status) ? evhttp_request_get_input_buffer(req) : NULL);
-	event_add(r->reap, &(struct timeval){ 0, 0 });
 }
 
 static struct bufferevent *new_bev(struct k8s_client *c)
