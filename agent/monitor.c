@@ -31,6 +31,7 @@ struct bw_monitor {
 	struct monitor *skel;
 	struct ring_buffer *rb;
 	struct event *ev;
+	struct event *drain; /* periodic drain when the kernel batches wakeups */
 	bw_monitor_record_fn on_record;
 	void *arg;
 	struct bw_mon_prog progs[64];
@@ -247,6 +248,13 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		goto cleanup;
 	}
 	m->skel->rodata->bw_agent_tgid = opts->report_self ? 0 : (uint32_t)getpid();
+	if (opts->drain_ms >= 0) {
+		uint32_t rb = opts->ringbuf_bytes ? opts->ringbuf_bytes : 4u << 20;
+		uint32_t wb = opts->wakeup_bytes ? opts->wakeup_bytes : 64u << 10;
+
+		/* never wait for more than a quarter of the buffer */
+		m->skel->rodata->bw_wakeup_bytes = wb < rb / 4 ? wb : rb / 4;
+	}
 	if (opts->ringbuf_bytes)
 		bpf_map__set_max_entries(m->skel->maps.bw_mon_events, opts->ringbuf_bytes);
 	rc = libbpf_num_possible_cpus();
@@ -308,6 +316,17 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		snprintf(err, errlen, "adding the ring buffer to the event loop failed");
 		goto cleanup;
 	}
+	if (opts->drain_ms >= 0) {
+		int ms = opts->drain_ms ? opts->drain_ms : 50;
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+		m->drain = event_new(opts->base, -1, EV_PERSIST, on_readable, m);
+		if (!m->drain || event_add(m->drain, &tv)) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "adding the ring buffer drain timer failed");
+			goto cleanup;
+		}
+	}
 	rc = bw_monitor_set_groups(m, opts->groups);
 	if (rc) {
 		snprintf(err, errlen, "attaching the monitor programs: %s", strerror(-rc));
@@ -353,6 +372,8 @@ void bw_monitor_free(struct bw_monitor *m)
 		return;
 	if (m->ev)
 		event_free(m->ev);
+	if (m->drain)
+		event_free(m->drain);
 	for (int i = 0; i < m->nprogs; i++)
 		bpf_link__destroy(m->progs[i].link);
 	ring_buffer__free(m->rb);

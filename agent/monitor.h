@@ -29,6 +29,13 @@ struct bw_monitor_opts {
 	unsigned groups;               /* BW_MON_G_*; BW_MON_G_PROCESS is always added */
 	uint32_t ringbuf_bytes;        /* power of two >= 4096; 0: 4 MiB */
 	int report_self;               /* 1: also report the agent's own syscalls (tests) */
+	/*
+	 * Batching: the kernel wakes the loop only when this many bytes are
+	 * pending, and the loop drains every drain_ms otherwise.  0/0: defaults
+	 * (64 KiB, 50 ms); drain_ms < 0: wake up on every record (lowest latency).
+	 */
+	uint32_t wakeup_bytes;
+	int drain_ms;
 };
 
 struct bw_monitor;

@@ -26,6 +26,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
 const volatile __u32 bw_agent_tgid = 0; /* the agent's own syscalls are not reported */
+/* Wake the agent only once this much is pending (0: on every record).  Below
+ * it the agent drains on a short timer: one wakeup per batch instead of one
+ * per record is what keeps an exec storm cheap. */
+const volatile __u32 bw_wakeup_bytes = 0;
 
 struct bw_mon_rec {
 	struct bw_mon_hdr h;
@@ -207,7 +211,13 @@ static __always_inline int bw_rec_send(struct bw_mon_rec *r, __u32 off)
 
 	if (size > sizeof(*r))
 		size = sizeof(*r);
-	if (bpf_ringbuf_output(&bw_mon_events, r, size, 0)) {
+	__u64 flags = 0;
+
+	if (bw_wakeup_bytes)
+		flags = bpf_ringbuf_query(&bw_mon_events, BPF_RB_AVAIL_DATA) >= bw_wakeup_bytes
+				? BPF_RB_FORCE_WAKEUP
+				: BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&bw_mon_events, r, size, flags)) {
 		bw_lost(BW_LOST_RINGBUF);
 		return -1;
 	}
