@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,54 +97,6 @@ static int parse(int argc, char **argv, struct opts *o)
 
 /* ---- send --------------------------------------------------------------- */
 
-struct lat {
-	pthread_t th;
-	redisContext *c;
-	const char *stream;
-	uint64_t expect, seen;
-	uint64_t *samples;
-	size_t n, cap;
-	volatile int stop;
-};
-
-static void *lat_reader(void *arg)
-{
-	struct lat *l = arg;
-	char last[64] = "$";
-
-	while (!l->stop && l->seen < l->expect) {
-		redisReply *r = redisCommand(l->c, "XREAD COUNT 10000 BLOCK 200 STREAMS %s %s",
-					     l->stream, last);
-		uint64_t now = bw_real_ns();
-
-		if (!r)
-			break;
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
-			redisReply *entries = r->element[0]->element[1];
-
-			for (size_t i = 0; i < entries->elements; i++) {
-				redisReply *e = entries->element[i], *kv = e->element[1];
-
-				snprintf(last, sizeof(last), "%s", e->element[0]->str);
-				for (size_t k = 0; k + 1 < kv->elements; k += 2) {
-					if (strcmp(kv->element[k]->str, "Data") != 0)
-						continue;
-					if (strncmp(kv->element[k + 1]->str, "t=", 2) == 0) {
-						uint64_t t = strtoull(kv->element[k + 1]->str + 2,
-								      NULL, 10);
-
-						if (l->n < l->cap && now > t)
-							l->samples[l->n++] = now - t;
-					}
-				}
-				l->seen++;
-			}
-		}
-		freeReplyObject(r);
-	}
-	return NULL;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -155,6 +106,7 @@ static int cmp_u64(const void *a, const void *b)
 
 struct sender {
 	struct opts *o;
+	uint64_t **submit_ns; /* per agent, per seq-1: CLOCK_REALTIME of the submit */
 	struct event_base *base;
 	struct bw_shipper **sh;
 	long *done; /* events submitted per agent */
@@ -233,6 +185,10 @@ static long submit_some(struct sender *s, long budget)
 			free(ev.updated_time);
 			if (rc)
 				continue; /* counted as dropped by the shipper */
+			if (s->submit_ns) {
+				bw_shipper_stats(s->sh[a], &st);
+				s->submit_ns[a][st.last_seq - 1] = bw_real_ns();
+			}
 			s->done[a]++;
 			n++;
 			progressed = 1;
@@ -275,12 +231,85 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(s->base);
 }
 
+/*
+ * Latency from submit to readable: Redis stamps each entry's id with its
+ * own clock (ms) when XADD runs, which is when XREAD can see it.  Reading
+ * the stream back after the run keeps the measurement off the CPUs the
+ * relay and Redis need during it.
+ */
+static int latency(struct sender *s, const char *addr, const char *stream, uint64_t *seen,
+		   double *p50, double *p99)
+{
+	struct bw_redis_url u;
+	char err[256], start[64] = "-";
+	size_t plen = strlen(s->o->prefix), n = 0, cap = 1024;
+	uint64_t *samples = malloc(cap * sizeof(*samples));
+	redisContext *c;
+
+	if (bw_redis_url_parse(addr, &u, err, sizeof(err)))
+		return -EINVAL;
+	c = u.path[0] ? redisConnectUnix(u.path) : redisConnect(u.host, u.port);
+	if (!c || c->err)
+		return -ECONNREFUSED;
+	for (;;) {
+		redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 10000", stream, start);
+		size_t k;
+
+		if (!r || r->type != REDIS_REPLY_ARRAY)
+			break;
+		for (k = 0; k < r->elements; k++) {
+			redisReply *e = r->element[k], *kv = e->element[1];
+			unsigned long long ms = strtoull(e->element[0]->str, NULL, 10);
+
+			snprintf(start, sizeof(start), "(%s", e->element[0]->str);
+			for (size_t f = 0; f + 1 < kv->elements; f += 2) {
+				const char *id = kv->element[f + 1]->str, *colon;
+				char *end;
+				long a;
+				uint64_t seq, t;
+
+				if (strcmp(kv->element[f]->str, "EventId") != 0)
+					continue;
+				if (strncmp(id, s->o->prefix, plen) != 0 || id[plen] != '-')
+					break;
+				a = strtol(id + plen + 1, &end, 10);
+				colon = strrchr(id, ':');
+				if (*end != ':' || a < 0 || a >= s->o->agents || !colon)
+					break;
+				seq = strtoull(colon + 1, NULL, 10);
+				if (seq < 1 || seq > (uint64_t)s->o->events || !s->submit_ns[a][seq - 1])
+					break;
+				t = s->submit_ns[a][seq - 1];
+				s->submit_ns[a][seq - 1] = 0; /* duplicates count once */
+				if (n == cap) {
+					cap *= 2;
+					samples = realloc(samples, cap * sizeof(*samples));
+				}
+				/* id time is truncated to the ms: round the submit the same way */
+				samples[n++] = ms * 1000000ull > t / 1000000 * 1000000
+						       ? ms * 1000000ull - t / 1000000 * 1000000
+						       : 0;
+				break;
+			}
+		}
+		freeReplyObject(r);
+		if (k < 10000)
+			break;
+	}
+	redisFree(c);
+	qsort(samples, n, sizeof(*samples), cmp_u64);
+	*seen = n;
+	*p50 = n ? (double)samples[n / 2] / 1e6 : 0;
+	*p99 = n ? (double)samples[(size_t)((double)n * 0.99)] / 1e6 : 0;
+	free(samples);
+	return 0;
+}
+
 static int cmd_send(struct opts *o)
 {
 	struct bw_shipper_stats tot = { 0 };
 	struct sender s = { .o = o };
 	struct timeval tv = { 0, 1000 };
-	struct lat lat = { 0 };
 	char *urls[16], *list;
 	size_t nurls = 0;
 	uint64_t elapsed;
@@ -323,25 +352,9 @@ static int cmd_send(struct opts *o)
 		}
 	}
 	if (o->latency_redis) {
-		struct bw_redis_url u;
-		char err[256];
-
-		if (bw_redis_url_parse(o->latency_redis, &u, err, sizeof(err))) {
-			fprintf(stderr, "bw-relay-load: %s\n", err);
-			goto cleanup;
-		}
-		lat.c = u.path[0] ? redisConnectUnix(u.path) : redisConnect(u.host, u.port);
-		if (!lat.c || lat.c->err) {
-			fprintf(stderr, "bw-relay-load: cannot connect to redis %s\n",
-				o->latency_redis);
-			goto cleanup;
-		}
-		lat.stream = o->stream;
-		lat.expect = (uint64_t)(o->agents * o->events);
-		lat.cap = lat.expect;
-		lat.samples = calloc(lat.cap ? lat.cap : 1, sizeof(uint64_t));
-		pthread_create(&lat.th, NULL, lat_reader, &lat);
-		usleep(100000); /* the reader's XREAD $ must start before the first event */
+		s.submit_ns = calloc((size_t)o->agents, sizeof(*s.submit_ns));
+		for (long a = 0; a < o->agents; a++)
+			s.submit_ns[a] = calloc((size_t)o->events, sizeof(uint64_t));
 	}
 	/* Let the connections come up before timing. */
 	{
@@ -385,23 +398,19 @@ static int cmd_send(struct opts *o)
 	       tot.submitted, tot.acked, tot.sent, tot.resent, tot.dropped, tot.errors, tot.queued,
 	       elapsed / 1000000, elapsed ? (double)tot.acked * 1e9 / (double)elapsed : 0.0);
 	if (o->latency_redis) {
-		uint64_t until = bw_mono_ns() + 10000000000ull;
+		uint64_t seen = 0;
+		double p50 = 0, p99 = 0;
 
-		while (lat.seen < lat.expect && bw_mono_ns() < until)
-			usleep(10000);
-		lat.stop = 1;
-		pthread_join(lat.th, NULL);
-		qsort(lat.samples, lat.n, sizeof(uint64_t), cmp_u64);
-		printf(" readable=%" PRIu64 " p50_ms=%.2f p99_ms=%.2f", lat.seen,
-		       lat.n ? (double)lat.samples[lat.n / 2] / 1e6 : 0.0,
-		       lat.n ? (double)lat.samples[(size_t)((double)lat.n * 0.99)] / 1e6 : 0.0);
+		if (latency(&s, o->latency_redis, o->stream, &seen, &p50, &p99))
+			fprintf(stderr, "bw-relay-load: cannot read %s for latency\n", o->stream);
+		printf(" readable=%" PRIu64 " p50_ms=%.2f p99_ms=%.2f", seen, p50, p99);
 	}
 	printf("\n");
 	rc = tot.acked == (uint64_t)(o->agents * o->events) ? 0 : 1;
 cleanup:
-	if (lat.c)
-		redisFree(lat.c);
-	free(lat.samples);
+	for (long a = 0; s.submit_ns && a < o->agents; a++)
+		free(s.submit_ns[a]);
+	free(s.submit_ns);
 	for (long a = 0; s.sh && a < o->agents; a++)
 		bw_shipper_free(s.sh[a]);
 	if (s.tick)

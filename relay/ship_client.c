@@ -230,7 +230,9 @@ static void handle_error(struct bw_shipper *s, const Bulwark__V1__Error *e)
 	uint64_t delay_ms = e->code == -EAGAIN ? 20 : 500;
 	struct timeval tv = { 0, (long)delay_ms * 1000 };
 
-	s->retry_at_ns = bw_mono_ns() + delay_ms * 1000000ull;
+	/* Several Errors answer one window: the longest wait wins. */
+	if (s->retry_at_ns < bw_mono_ns() + delay_ms * 1000000ull)
+		s->retry_at_ns = bw_mono_ns() + delay_ms * 1000000ull;
 	rewind_send(s);
 	evtimer_add(s->send_ev, &tv);
 }

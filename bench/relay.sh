@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# about: agents -> relay -> Redis Streams throughput vs redis-benchmark pipelined XADD, p99 latency, loss
+#
+# Same run, same machine, same entry: (1) redis-benchmark sends pipelined
+# XADDs of exactly the entry the relay writes (fields copied from a relayed
+# alert) - Redis's own limit here; (2) synthetic agents (bw-relay-load, one
+# bw_shipper each) push alerts through bulwark-relay as fast as acks allow;
+# (3) at half of (2)'s rate, the latency from the agent's submit to the
+# entry being readable with XREAD; (4) every event is checked in the stream.
+# Env: EVENTS (per agent, default 100000), AGENTS (4), ENTRY_PAD (0: extra bytes in Data).
+set -euo pipefail
+BIN=${BW_BUILD:?}/bin
+for b in bulwark-relay bw-relay-load; do
+	[ -x "$BIN/$b" ] || { echo "bench relay: $BIN/$b is not built" >&2; exit 1; }
+done
+command -v redis-benchmark >/dev/null || { echo "bench relay: needs redis-benchmark (redis-tools)" >&2; exit 1; }
+EVENTS=${EVENTS:-100000}
+AGENTS=${AGENTS:-4}
+PAD=${ENTRY_PAD:-0}
+TOTAL=$((EVENTS * AGENTS))
+
+tmp=$(mktemp -d /tmp/bw_bench_relay.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+redis_port=$(free_port)
+relay_url=tcp://127.0.0.1:$(free_port)
+rc() { redis-cli -p "$redis_port" "$@"; }
+
+# In-memory Redis, as a throughput reference (persistence would measure the disk).
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
+	--logfile "$tmp/redis.log" &
+pids+=($!)
+for _ in $(seq 100); do rc ping >/dev/null 2>&1 && break; sleep 0.05; done
+"$BIN/bulwark-relay" --listen "$relay_url" --redis "127.0.0.1:$redis_port" \
+	--spool.dir "$tmp/spool" --metrics '' --stats-interval 0 --stream.maxlen 0 \
+	2>"$tmp/relay.log" &
+pids+=($!)
+sleep 0.3
+
+# The exact entry the relay writes, for redis-benchmark.
+"$BIN/bw-relay-load" send --relay "$relay_url" --agents 1 --events 1 --size "$PAD" \
+	--prefix sample >/dev/null
+mapfile -t fields < <(rc --raw XRANGE bulwark:alerts - + COUNT 1 | tail -n +2)
+entry_bytes=$(printf '%s' "${fields[@]}" | wc -c)
+rc DEL bulwark:alerts >/dev/null
+
+echo "entry: ${#fields[@]} field names+values, $entry_bytes bytes; $AGENTS agents x $EVENTS events" >&2
+
+# (1) Redis's own limit: pipelined XADD of the same entry.
+bench_out=$(redis-benchmark -p "$redis_port" -n "$TOTAL" -c "$AGENTS" -P 64 --csv \
+	XADD bench:xadd '*' "${fields[@]}" | tail -1)
+redis_eps=$(awk -F'","' '{print $2}' <<<"$bench_out" | tr -d '"' | cut -d. -f1)
+rc DEL bench:xadd >/dev/null
+echo "redis-benchmark: $bench_out" >&2
+
+# (2) Through the relay, as fast as the agents' windows allow.
+out=$("$BIN/bw-relay-load" send --relay "$relay_url" --agents "$AGENTS" --events "$EVENTS" \
+	--size "$PAD" --prefix tput --timeout 120)
+echo "relay max: $out" >&2
+relay_eps=$(sed -n 's/.* eps=\([0-9]*\).*/\1/p' <<<"$out")
+v1=$("$BIN/bw-relay-load" verify --redis "127.0.0.1:$redis_port" --prefix tput --agents "$AGENTS" \
+	--events "$EVENTS")
+echo "verify: $v1" >&2
+rc DEL bulwark:alerts >/dev/null
+
+# (3) Latency at half the relay's maximum rate (a third as many events: same duration-ish).
+half=$((relay_eps / 2))
+lat_events=$((EVENTS / 3 > 1000 ? EVENTS / 3 : 1000))
+out3=$("$BIN/bw-relay-load" send --relay "$relay_url" --agents "$AGENTS" --events "$lat_events" \
+	--size "$PAD" --prefix lat --rate "$half" --timeout 120 \
+	--latency-redis "127.0.0.1:$redis_port" --stream bulwark:alerts)
+echo "relay at ${half}/s: $out3" >&2
+p99=$(sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p' <<<"$out3")
+v3=$("$BIN/bw-relay-load" verify --redis "127.0.0.1:$redis_port" --prefix lat --agents "$AGENTS" \
+	--events "$lat_events")
+echo "verify: $v3" >&2
+
+loss=0
+for v in "$v1" "$v3"; do
+	m=$(sed -n 's/.* missing=\([0-9]*\).*/\1/p' <<<"$v")
+	loss=$((loss + ${m:-1}))
+done
+ratio=$(python3 -c "print(f'{$relay_eps / $redis_eps:.2f}')")
+echo "relay ratio=$ratio relay_eps=$relay_eps redis_eps=$redis_eps p99_ms=$p99 loss=$loss entry_bytes=$entry_bytes agents=$AGENTS"
