@@ -188,8 +188,9 @@ int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventor
 			 const char *container_id, Bulwark__V1__RuleSet **out);
 int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *inv,
 		    const char *node, Bulwark__V1__RuleSet **out);
-/* Recomputes cp->digest: SHA-256 over each rule set's packed bytes, each
- * preceded by its length as 8 big-endian bytes, containers then host. */
+/* Recomputes cp->digest: SHA-256 over the SHA-256 of each rule set's packed
+ * bytes, containers in cp's order (sorted by id), then the host's (32 zero
+ * bytes when there is no host rule set). */
 int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp);
 
 /*

@@ -449,46 +449,58 @@ static int cmp_ruleset(const void *pa, const void *pb)
 	return strcmp(a->container_id, b->container_id);
 }
 
-/* Length-prefixed packed rule sets, containers (sorted) then the host. */
-static int ruleset_hash(struct bw_sha256 *h, const Bulwark__V1__RuleSet *rs)
+int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32])
 {
-	uint8_t stackbuf[4096], *buf = stackbuf, lenb[8];
+	uint8_t stackbuf[4096], *buf = stackbuf;
 	size_t len = protobuf_c_message_get_packed_size(&rs->base);
+	struct bw_sha256 h;
 
 	if (len > sizeof(stackbuf) && !(buf = malloc(len)))
 		return -ENOMEM;
 	protobuf_c_message_pack(&rs->base, buf);
-	for (int i = 0; i < 8; i++)
-		lenb[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-	bw_sha256_update(h, lenb, sizeof(lenb));
-	bw_sha256_update(h, buf, len);
+	bw_sha256_init(&h);
+	bw_sha256_update(&h, buf, len);
+	bw_sha256_final(&h, out);
 	if (buf != stackbuf)
 		free(buf);
 	return 0;
 }
 
-int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp)
+int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], size_t n,
+		  const uint8_t host[32])
 {
 	struct bw_sha256 h;
 	uint8_t *d = malloc(32);
-	int rc = 0;
 
 	if (!d)
 		return -ENOMEM;
 	bw_sha256_init(&h);
-	for (size_t i = 0; !rc && i < cp->n_containers; i++)
-		rc = ruleset_hash(&h, cp->containers[i]);
-	if (!rc && cp->host)
-		rc = ruleset_hash(&h, cp->host);
-	if (rc) {
-		free(d);
-		return rc;
-	}
+	for (size_t i = 0; i < n; i++)
+		bw_sha256_update(&h, ctr[i], 32);
+	bw_sha256_update(&h, host, 32);
 	bw_sha256_final(&h, d);
 	free(cp->digest.data);
 	cp->digest.data = d;
 	cp->digest.len = 32;
 	return 0;
+}
+
+int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp)
+{
+	uint8_t(*d)[32] = calloc(cp->n_containers + 1, 32);
+	uint8_t host[32] = { 0 };
+	int rc = 0;
+
+	if (!d)
+		return -ENOMEM;
+	for (size_t i = 0; !rc && i < cp->n_containers; i++)
+		rc = bw_ruleset_digest(cp->containers[i], d[i]);
+	if (!rc && cp->host)
+		rc = bw_ruleset_digest(cp->host, host);
+	if (!rc)
+		rc = bw_digest_set(cp, (const uint8_t(*)[32])d, cp->n_containers, host);
+	free(d);
+	return rc;
 }
 
 void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp)

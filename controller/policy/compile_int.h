@@ -67,4 +67,11 @@ struct bw_policy_set {
 bool bw_match_container(const struct bw_policy *p, const struct inv_container *c);
 bool bw_match_node(const struct bw_policy *p, const struct inv_node *n);
 
+/* SHA-256 of a rule set's packed bytes. */
+int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);
+/* cp->digest = SHA-256 of the container digests (in cp's order) then the
+ * host's: a node digest costs 32 bytes per container, not a repack. */
+int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], size_t n,
+		  const uint8_t host[32]);
+
 #endif

@@ -15,6 +15,7 @@
 
 struct centry {
 	Bulwark__V1__RuleSet *rs;
+	uint8_t digest[32];
 	uint64_t ctr_gen, ns_gen, cluster_gen, posture_gen;
 	bool seen; /* still on the node in the latest build */
 };
@@ -22,6 +23,7 @@ struct centry {
 struct cnode {
 	struct bw_strmap ctrs; /* container id -> centry */
 	Bulwark__V1__RuleSet *host;
+	uint8_t host_digest[32];
 	uint64_t node_gen, host_gen, posture_gen;
 	Bulwark__V1__CompiledPolicy *out; /* shell: rule sets belong to the cache */
 };
@@ -106,12 +108,12 @@ static void drop_shell(struct cnode *cn)
 	cn->out = NULL;
 }
 
-static int cmp_ruleset(const void *pa, const void *pb)
+static int cmp_entry(const void *pa, const void *pb)
 {
-	const Bulwark__V1__RuleSet *a = *(Bulwark__V1__RuleSet *const *)pa;
-	const Bulwark__V1__RuleSet *b = *(Bulwark__V1__RuleSet *const *)pb;
+	const struct centry *a = *(struct centry *const *)pa;
+	const struct centry *b = *(struct centry *const *)pb;
 
-	return strcmp(a->container_id, b->container_id);
+	return strcmp(a->rs->container_id, b->rs->container_id);
 }
 
 int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
@@ -166,7 +168,15 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 			}
 		}
 		ruleset_free(e->rs);
-		*e = (struct centry){ rs, ic->gen, ns_gen, s->cluster_gen, pgen, true };
+		*e = (struct centry){ .rs = rs, .ctr_gen = ic->gen, .ns_gen = ns_gen,
+				      .cluster_gen = s->cluster_gen, .posture_gen = pgen,
+				      .seen = true };
+		if ((rc = bw_ruleset_digest(rs, e->digest))) {
+			ruleset_free(e->rs);
+			e->rs = NULL;
+			drop_shell(cn);
+			return rc;
+		}
 		c->compiled++;
 		drop_shell(cn);
 	}
@@ -186,6 +196,10 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 		Bulwark__V1__RuleSet *rs = NULL;
 		if ((rc = bw_compile_host(s, inv, node, &rs)))
 			return rc;
+		if ((rc = bw_ruleset_digest(rs, cn->host_digest))) {
+			ruleset_free(rs);
+			return rc;
+		}
 		ruleset_free(cn->host);
 		cn->host = rs;
 		cn->node_gen = n->gen;
@@ -205,11 +219,27 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 			shell_free(cp);
 			return -ENOMEM;
 		}
+		struct centry **ents = calloc(cn->ctrs.len ? cn->ctrs.len : 1, sizeof(*ents));
+		uint8_t(*dg)[32] = calloc(cn->ctrs.len ? cn->ctrs.len : 1, 32);
+		size_t ne = 0;
+		if (!ents || !dg) {
+			free(ents);
+			free(dg);
+			shell_free(cp);
+			return -ENOMEM;
+		}
 		for (size_t i = 0; bw_strmap_next(&cn->ctrs, &i, &k, &v);)
-			cp->containers[cp->n_containers++] = ((struct centry *)v)->rs;
-		qsort(cp->containers, cp->n_containers, sizeof(*cp->containers), cmp_ruleset);
+			ents[ne++] = v;
+		qsort(ents, ne, sizeof(*ents), cmp_entry);
+		for (size_t i = 0; i < ne; i++) {
+			cp->containers[cp->n_containers++] = ents[i]->rs;
+			memcpy(dg[i], ents[i]->digest, 32);
+		}
 		cp->host = cn->host;
-		if ((rc = bw_compiled_digest(cp))) {
+		rc = bw_digest_set(cp, (const uint8_t(*)[32])dg, ne, cn->host_digest);
+		free(ents);
+		free(dg);
+		if (rc) {
 			shell_free(cp);
 			return rc;
 		}
