@@ -36,7 +36,7 @@ COPY --from=build /build/bin/bulwark-controller /build/bin/bulwarkctl /usr/local
 COPY deploy/docker/config/controller.yaml /etc/bulwark/controller.yaml
 USER 10001:10001
 VOLUME ["/var/lib/bulwark"]
-# 7400: agents (nng); 7401: admin API over TCP (token).
-EXPOSE 7400 7401
+# 7600: agents (nng).  The admin API is the unix socket /run/bulwark/controller.sock.
+EXPOSE 7600
 ENTRYPOINT ["/usr/local/bin/bulwark-controller"]
 CMD ["--config", "/etc/bulwark/controller.yaml"]

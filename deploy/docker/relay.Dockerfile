@@ -35,7 +35,7 @@ COPY --from=build /build/bin/bulwark-relay /usr/local/bin/
 COPY deploy/docker/config/relay.yaml /etc/bulwark/relay.yaml
 USER 10002:10002
 VOLUME ["/var/lib/bulwark-relay"]
-# 7500: agents' event batches (nng).
-EXPOSE 7500
+# 4790: agents' event batches (nng).
+EXPOSE 4790
 ENTRYPOINT ["/usr/local/bin/bulwark-relay"]
 CMD ["--config", "/etc/bulwark/relay.yaml"]

@@ -8,6 +8,8 @@
   validate.py docker  [--src DIR] [--bin DIR]
   validate.py crds    [--src DIR]        CRD YAML is what gen-crds.py writes
   validate.py files   [--src DIR] FILE.. Kubernetes files (CRDs of the render known)
+  validate.py configs [--src DIR] --bin DIR   the daemons' --check-config on every
+                                         config file and flag set deployed
 """
 import argparse
 import glob
@@ -27,7 +29,7 @@ except ImportError as e:
           e.name, file=sys.stderr)
     sys.exit(77)
 
-from bwdeploy import bulwark, compose, docker, k8s, yamlio  # noqa: E402
+from bwdeploy import bulwark, compose, configs, docker, k8s, yamlio  # noqa: E402
 from bwdeploy.report import Report  # noqa: E402
 
 
@@ -120,10 +122,23 @@ def cmd_crds(a, report):
     report.count("crds", len(glob.glob(os.path.join(os.path.dirname(gen), "*.yaml"))))
 
 
+def cmd_configs(a, report):
+    if not a.bin or not any(os.access(os.path.join(a.bin, b), os.X_OK)
+                            for b in configs.IMAGE_CONFIG):
+        print("skip: no bulwark daemons built in %s" % a.bin, file=sys.stderr)
+        sys.exit(77)
+    objs = [(w, d) for w, d in enumerate(render(a.src, report)) if isinstance(d, dict)]
+    objs = [("render: %s/%s" % (d.get("kind"), (d.get("metadata") or {}).get("name")), d)
+            for _, d in objs]
+    model = compose.validate(os.path.join(a.src, "deploy", "compose", "docker-compose.yml"),
+                             Report(), env={})
+    configs.run(a.src, a.bin, report, objs, model)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["k8s", "compose", "docker", "crds", "files"])
+    ap.add_argument("what", choices=["k8s", "compose", "docker", "crds", "files", "configs"])
     ap.add_argument("--src", default=os.environ.get("BW_SRC") or
                     os.path.dirname(os.path.dirname(HERE)))
     ap.add_argument("--bin", default=None, help="directory of built binaries")
@@ -134,7 +149,7 @@ def main():
         a.files = ([a.file] if a.file else []) + a.files
     report = Report()
     {"k8s": cmd_k8s, "compose": cmd_compose, "docker": cmd_docker, "crds": cmd_crds,
-     "files": cmd_files}[a.what](a, report)
+     "files": cmd_files, "configs": cmd_configs}[a.what](a, report)
     return report.finish("deploy-" + a.what)
 
 
