@@ -14,7 +14,8 @@ APT_PACKAGES = build-essential cmake pkg-config clang llvm bpftool libbpf-dev \
 	libnng-dev libprotobuf-c-dev protobuf-c-compiler libevent-dev libyaml-dev \
 	libhiredis-dev libapparmor-dev libcjson-dev libcmocka-dev libclang-rt-14-dev \
 	redis-server redis-tools runc busybox-static iproute2 cpio kmod \
-	qemu-system-x86 linux-image-amd64 apparmor
+	qemu-system-x86 linux-image-amd64 apparmor \
+	libssl-dev python3 python3-yaml python3-jsonschema
 
 .PHONY: all deps build test lab bench clean vmlinux format
 

@@ -10,7 +10,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config clang llvm bpftool libbpf-dev \
       libnng-dev libprotobuf-c-dev protobuf-c-compiler libevent-dev libyaml-dev \
-      libhiredis-dev libapparmor-dev libcjson-dev libcmocka-dev libclang-rt-14-dev \
+      libhiredis-dev libapparmor-dev libcjson-dev libcmocka-dev libclang-rt-14-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
