@@ -27,7 +27,7 @@ static inline struct bw_policy *parse_one(const char *text)
 	int rc = bw_policy_parse(text, strlen(text), "t.yaml", &v, &n, d);
 	if (rc) {
 		char *s = bw_diags_format(d);
-		fprintf(stderr, "unexpected errors:\n%s", s);
+		fprintf(stderr, "unexpected errors:\n%s", s ? s : "");
 		free(s);
 	}
 	assert_int_equal(rc, 0);
@@ -48,9 +48,10 @@ static inline void parse_fails(const char *text, const char *want)
 	assert_int_equal(bw_diags_new(&d), 0);
 	assert_int_equal(bw_policy_parse(text, strlen(text), "t.yaml", &v, &n, d), -EINVAL);
 	char *s = bw_diags_format(d);
-	if (!strstr(s, want))
-		fprintf(stderr, "wanted '%s' in:\n%s", want, s);
-	assert_non_null(strstr(s, want));
+	const char *txt = s ? s : "";
+	if (!strstr(txt, want))
+		fprintf(stderr, "wanted '%s' in:\n%s", want, txt);
+	assert_non_null(strstr(txt, want));
 	free(s);
 	bw_diags_free(d);
 }

@@ -25,7 +25,7 @@ if [ ! -f "$pb" ]; then
 	exit 77
 fi
 pol=$src/controller/policy
-srcs=$(ls "$pol"/*.c | grep -v '_test\.c$')
+srcs=$(ls "$pol"/*.c | grep -Ev '(_test|_bench)\.c$')
 # shellcheck disable=SC2086
 "$clang" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$pol" -I"$build/proto" \
