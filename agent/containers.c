@@ -57,6 +57,8 @@ struct bw_containers {
 	struct event *iev, *debounce, *tick;
 	uint64_t last_rescan_ns;
 	uint64_t miss[64]; /* cgroup ids a rescan did not explain (host cgroups) */
+	char bad_path[PATH_MAX]; /* last unreadable state file, warned about once */
+	struct timespec bad_mtime;
 	size_t nmiss;
 	size_t last_hit;
 };
@@ -572,9 +574,15 @@ static int scan_one(struct bw_containers *c, const char *runtime, const char *ns
 		old->seen = 1;
 		return 0;
 	}
+	if (strcmp(c->bad_path, path) == 0 && c->bad_mtime.tv_sec == st.st_mtim.tv_sec &&
+	    c->bad_mtime.tv_nsec == st.st_mtim.tv_nsec)
+		return 0; /* unchanged since it failed: do not warn on every rescan */
 	e = parse_state(c, runtime, ns, id, path, &st);
-	if (!e)
+	if (!e) {
+		snprintf(c->bad_path, sizeof(c->bad_path), "%s", path);
+		c->bad_mtime = st.st_mtim;
 		return 0; /* not running: if it was known, the sweep removes it */
+	}
 	e->seen = 1;
 	if (old) {
 		entry_free(old);

@@ -36,8 +36,13 @@ struct bw_events {
 	struct throttle *thr;
 	size_t nthr;
 	uint64_t (*now)(void);
+	uint64_t last_sweep_boot_ns;
 	struct bw_events_stats st;
 };
+
+/* Exited processes stay this long so events that trail their exit (a
+ * child's, a late record from another CPU) still find them. */
+#define PROC_GRACE_NS (10ull * 1000000000ull)
 
 static const char *const sys_names[BW_SYS_MAX] = {
 	[BW_SYS_NONE] = "",		 [BW_SYS_EXECVE] = "SYS_EXECVE",
@@ -283,6 +288,10 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 	int in_c;
 
 	bw_proctree_update(e->o.proctree, h, data, data_len);
+	if (h->type == BW_MON_EXIT && h->ts_boot_ns > e->last_sweep_boot_ns + PROC_GRACE_NS / 2) {
+		bw_proctree_sweep(e->o.proctree, h->ts_boot_ns, PROC_GRACE_NS);
+		e->last_sweep_boot_ns = h->ts_boot_ns;
+	}
 	if (!need)
 		return;
 	in_c = bw_enrich_event(e->o.proctree, e->o.containers, h->cgroup_id, h->pid, &ev, xbuf);
@@ -378,11 +387,24 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 
 /* ------------------------------------------------------------- alerts */
 
-static struct throttle *throttle_for(struct bw_events *e, const char *id)
+static struct throttle *throttle_for(struct bw_events *e, const char *id, uint64_t now)
 {
 	for (size_t i = 0; i < e->nthr; i++)
 		if (strcmp(e->thr[i].id, id) == 0)
 			return &e->thr[i];
+	if (e->nthr >= 256) {
+		/* forget containers with no alert for a minute and no silence running */
+		for (size_t i = 0; i < e->nthr;) {
+			struct throttle *t = &e->thr[i];
+
+			if (now - t->window_start > 60000000000ull && now >= t->silent_until) {
+				free(t->id);
+				e->thr[i] = e->thr[--e->nthr];
+			} else {
+				i++;
+			}
+		}
+	}
 	struct throttle *n = realloc(e->thr, (e->nthr + 1) * sizeof(*n));
 	char *d = strdup(id);
 
@@ -401,8 +423,8 @@ static struct throttle *throttle_for(struct bw_events *e, const char *id)
 /* 1: emit; 0: drop; 2: emit the SystemEvent (and drop this alert). */
 static int throttle_check(struct bw_events *e, const char *id)
 {
-	struct throttle *t = throttle_for(e, id);
 	uint64_t now = e->now();
+	struct throttle *t = throttle_for(e, id, now);
 
 	if (!t)
 		return 1; /* without memory for the state, never lose the alert */
