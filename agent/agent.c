@@ -179,26 +179,13 @@ static int start_enforcer(struct bw_agent *a)
 	return 0;
 }
 
-/* Once a second: relay connection changes, kernel loss counters. */
+/* Once a second: kernel loss counters, process tree sweep, stats line.
+ * (The shipper logs relay connections itself.) */
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_agent *a = arg;
-	struct bw_shipper_stats ss;
 	uint64_t now = bw_mono_ns();
 
-	if (a->ship)
-		bw_shipper_stats(a->ship, &ss);
-	else
-		memset(&ss, 0, sizeof(ss));
-	if (ss.connected != a->relay_connected) {
-		a->relay_connected = ss.connected;
-		if (ss.connected)
-			bw_info("relay connected | url=%s queued=%llu", a->relay_urls[ss.url_index],
-				(unsigned long long)ss.queued);
-		else
-			bw_warn("relay disconnected, events are kept in the buffer | queued=%llu",
-				(unsigned long long)ss.queued);
-	}
 	bw_agent_check_losses(a);
 	bw_proctree_sweep(a->tree, bw_boot_ns(), 30ULL * 1000000000ULL);
 	if (a->cfg.stats_interval_ms &&
@@ -240,17 +227,6 @@ int bw_agent_new(struct bw_agent **out, struct event_base *base,
 		a->node_labels = NULL;
 		rc = -ENOMEM;
 		goto fail;
-	}
-	for (char *p = a->cfg.relay_urls, *s; p && *p && a->n_relays < 16;) {
-		size_t n = strcspn(p, ",");
-
-		s = strndup(p, n);
-		if (!s) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		a->relay_urls[a->n_relays++] = s;
-		p += n + (p[n] == ',');
 	}
 
 	/* Order: containers first (the monitor and enforcer ask it about
@@ -311,8 +287,6 @@ void bw_agent_free(struct bw_agent *a)
 	bw_shipper_free(a->ship);
 	bw_containers_free(a->ctrs);
 	bw_agent_policy_free(a);
-	for (size_t i = 0; i < a->n_relays; i++)
-		free(a->relay_urls[i]);
 	free(a->node_labels);
 	bw_cfg_free(bw_agent_config_table, &a->cfg);
 	free(a);

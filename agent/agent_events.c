@@ -41,6 +41,15 @@ void bw_agent_on_alert(void *arg, const struct bw_enforcer_alert *al)
 	struct bw_agent *a = arg;
 
 	a->st.alerts++;
+	/*
+	 * The enforcer and the monitor have separate ring buffers, read in
+	 * whatever order the loop wakes up.  The exec that started the
+	 * offending process was recorded before the alert was, so draining
+	 * the monitor first lets the process tree know it (ProcessName,
+	 * Source, parent) even when the process has exited since.
+	 */
+	if (a->mon)
+		bw_monitor_drain(a->mon);
 	if (!bw_events_alert(a->events, al))
 		return; /* throttled: bw_events counted it and announced the silence */
 	bw_debug("alert | policy=%s action=%s operation=%s resource=%s blocked=%d cgroup=%llu",

@@ -23,8 +23,6 @@ struct bw_agent {
 	uint64_t boot_id;
 	unsigned vis_containers, vis_host; /* BW_VIS_* bits */
 	char *node_labels;	      /* cfg.node_labels + kubearmor.io/hostname */
-	char *relay_urls[16];	      /* cfg.relay_urls split */
-	size_t n_relays;
 
 	struct bw_containers *ctrs;
 	struct bw_proctree *tree;
@@ -46,7 +44,6 @@ struct bw_agent {
 	struct event *tick_ev;
 	struct event *counters_ev; /* heartbeat counters refresh */
 	uint64_t last_stats_ns;
-	int relay_connected;
 	uint64_t lost_reported; /* kernel losses already announced as a SystemEvent */
 	uint64_t last_drop_logged_at; /* events_queued when a drop was last logged */
 	struct bw_agent_stats st;

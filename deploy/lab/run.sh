@@ -96,11 +96,11 @@ cleanup() {
 		runc --root "$LAB/runc" kill "$CTR" KILL >/dev/null 2>&1
 		runc --root "$LAB/runc" delete -f "$CTR" >/dev/null 2>&1
 	fi
-	# Stop in the reverse order of start: the agent first, Redis last.
+	# Stop in the reverse order of start, each before the next: the agent
+	# first (its last events still reach the relay), Redis last.
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${PIDS[$i]}" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
+		pid=${PIDS[$i]}
+		kill -TERM "$pid" 2>/dev/null
 		for _ in $(seq 1 50); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
