@@ -142,31 +142,82 @@ static void reject(struct bw_relay *r, uint32_t pipe, int code, const char *why)
 	send_error(r, pipe, code, why);
 }
 
+/*
+ * Acks are cumulative, so one per agent and loop iteration is enough: the
+ * completions of a whole hiredis read coalesce into one message.
+ */
 void relay_send_ack(struct bw_relay *r, uint32_t pipe, uint64_t upto, int force)
 {
-	Bulwark__V1__EventAck ack = BULWARK__V1__EVENT_ACK__INIT;
-	nng_pipe p = NNG_PIPE_INITIALIZER;
 	struct agent *a = agent_find(r, pipe);
-	BwEnvelope env;
-	int rc;
 
 	if (!a || (upto <= a->acked && !force))
 		return;
 	if (upto > a->acked)
 		a->acked = upto;
-	p.id = pipe;
-	bw_envelope_init(&env);
-	ack.node = a->node;
-	ack.boot = a->boot;
-	ack.upto_seq = a->acked;
-	env.body_case = BULWARK__V1__ENVELOPE__BODY_EVENT_ACK;
-	env.event_ack = &ack;
-	rc = bw_wire_send(r->sock, p, &env);
-	if (rc == 0)
-		r->st.acks++;
-	else if (relay_warn_ok(r))
-		/* The agent resends what stays unacknowledged; duplicates carry ids. */
-		bw_warn("cannot send ack | node=%s pipe=%u err=%s", a->node, pipe, strerror(-rc));
+	if (a->ack_dirty)
+		return;
+	if (r->ndirty == r->capdirty) {
+		size_t cap = r->capdirty ? r->capdirty * 2 : 64;
+		uint32_t *d = realloc(r->dirty, cap * sizeof(*d));
+
+		if (!d)
+			return; /* the tick sends it again */
+		r->dirty = d;
+		r->capdirty = cap;
+	}
+	a->ack_dirty = 1;
+	r->dirty[r->ndirty++] = pipe;
+	event_active(r->ack_ev, 0, 0);
+}
+
+static void on_acks(evutil_socket_t fd, short what, void *arg)
+{
+	struct bw_relay *r = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < r->ndirty; i++) {
+		Bulwark__V1__EventAck ack = BULWARK__V1__EVENT_ACK__INIT;
+		nng_pipe p = NNG_PIPE_INITIALIZER;
+		struct agent *a = agent_find(r, r->dirty[i]);
+		BwEnvelope env;
+		int rc;
+
+		if (!a)
+			continue;
+		a->ack_dirty = 0;
+		a->ack_sent_ns = bw_mono_ns();
+		p.id = a->pipe;
+		bw_envelope_init(&env);
+		ack.node = a->node;
+		ack.boot = a->boot;
+		ack.upto_seq = a->acked;
+		env.body_case = BULWARK__V1__ENVELOPE__BODY_EVENT_ACK;
+		env.event_ack = &ack;
+		rc = bw_wire_send(r->sock, p, &env);
+		if (rc == 0)
+			r->st.acks++;
+		else if (relay_warn_ok(r))
+			bw_warn("cannot send ack | node=%s pipe=%u err=%s", a->node, a->pipe,
+				strerror(-rc));
+	}
+	r->ndirty = 0;
+}
+
+/*
+ * nng's polyamorous pair drops a message when the peer's queue is full, so
+ * an ack can vanish; the agent would wait for its ack timeout.  Agents
+ * active lately get their (cumulative) ack again every second.
+ */
+void relay_resend_acks(struct bw_relay *r)
+{
+	uint64_t now = bw_mono_ns();
+
+	for (int b = 0; b < AGENT_BUCKETS; b++)
+		for (struct agent *a = r->agents[b]; a; a = a->hnext)
+			if (a->acked && now - a->last_ns < 10000000000ull &&
+			    now - a->ack_sent_ns > 500000000ull)
+				relay_send_ack(r, a->pipe, a->acked, 1);
 }
 
 /* ---- units: the XADDs of one batch, completed in order ---------------- */
@@ -593,7 +644,8 @@ int bw_relay_new(struct bw_relay **out, struct event_base *base, const struct bw
 		goto cleanup;
 	r->cursor = bw_spool_head(r->spool);
 	r->flush_ev = event_new(base, -1, 0, on_flush, r);
-	if (!r->flush_ev) {
+	r->ack_ev = event_new(base, -1, 0, on_acks, r);
+	if (!r->flush_ev || !r->ack_ev) {
 		rc = -ENOMEM;
 		goto cleanup;
 	}
@@ -640,6 +692,8 @@ void bw_relay_free(struct bw_relay *r)
 	relay_redis_stop(r);
 	if (r->flush_ev && r->nsync)
 		on_flush(-1, 0, r);
+	if (r->ack_ev && r->ndirty)
+		on_acks(-1, 0, r);
 	relay_metrics_stop(r);
 	bw_nng_watch_free(r->watch);
 	if (r->sock_open)
@@ -653,6 +707,9 @@ void bw_relay_free(struct bw_relay *r)
 			agent_drop(r, r->agents[b]->pipe);
 	if (r->flush_ev)
 		event_free(r->flush_ev);
+	if (r->ack_ev)
+		event_free(r->ack_ev);
+	free(r->dirty);
 	bw_spool_close(r->spool);
 	free(r->sync_acks);
 	bw_cfg_free(bw_relay_config_table, &r->cfg);

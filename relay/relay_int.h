@@ -27,6 +27,8 @@ struct agent {
 	uint64_t next_seq; /* next seq this connection may send; 0: any */
 	uint64_t acked;
 	uint64_t last_ns;
+	uint64_t ack_sent_ns;
+	int ack_dirty; /* queued in bw_relay.dirty */
 	struct agent *hnext;
 };
 
@@ -73,6 +75,9 @@ struct bw_relay {
 	struct sync_ack *sync_acks; /* acks owed once the spool is synced */
 	size_t nsync, capsync;
 	struct event *flush_ev;
+	uint32_t *dirty; /* pipes owed an ack this loop iteration */
+	size_t ndirty, capdirty;
+	struct event *ack_ev;
 
 	struct relay_units units;
 	int in_progress;
@@ -101,6 +106,7 @@ void relay_send_ack(struct bw_relay *r, uint32_t pipe, uint64_t upto, int force)
 void relay_on_reply(struct bw_relay *r, struct relay_unit *u, int ok);
 void relay_progress(struct bw_relay *r);
 void relay_sweep_agents(struct bw_relay *r);
+void relay_resend_acks(struct bw_relay *r);
 void relay_unit_free(struct relay_unit *u);
 
 /* relay_redis.c */

@@ -205,6 +205,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	relay_redis_watchdog(r);
 	relay_sweep_agents(r);
+	relay_resend_acks(r);
 	if (r->cfg.stats_interval_ms > 0 &&
 	    now - r->last_stats_ns >= (uint64_t)r->cfg.stats_interval_ms * 1000000ull) {
 		r->last_stats_ns = now;

@@ -244,7 +244,8 @@ int bw_spool_open(struct bw_spool **out, const char *dir, uint64_t max_bytes,
 		if (rc)
 			goto cleanup;
 	}
-	qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+	if (s->nsegs > 1)
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
 	read_head_file(s);
 
 	/* Segments wholly before the head were delivered already. */
