@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bw-enf-vmtest: runs enforcement scenarios inside the test VM (no
+ * controller there).  A scenario file is a list of steps:
+ *
+ *   scenario NAME            start a scenario (the previous one is judged)
+ *   container NAME           start a runc container from /bundle (cgroup id noted)
+ *   policy                   start a new CompiledPolicy (version + 1)
+ *   ruleset NAME|host        following rules/postures go to that ruleset
+ *   posture file|network|capability block|audit
+ *   rule RULE...             see tests/vm/pol.h (pol_rule_parse)
+ *   apply                    hand the policy to the enforcer
+ *   run NAME|host ok|fail [user=U] CMD...   run CMD (sh -c) and check its status
+ *   alert k=v...             an alert since the last run has all these fields ('~': space)
+ *                            (policy type action result operation resource data
+ *                            enforcer severity tags message)
+ *   noalert                  no alert since the last run
+ *   restart                  destroy the enforcer (pins stay) and start a new one
+ *   unpin                    remove the pins and the enforcer: enforcement ends
+ *   bench N LABEL            time N open/close and socket/close loops
+ *
+ * Prints "PASS name" / "FAIL name: why" per scenario and
+ * "BWVM-SUMMARY pass=N fail=M" last; exit status 0 only when all passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "enforce_bpflsm.h"
+#include "pol.h"
+
+#define MAX_ALERTS 256
+#define MAX_CONTAINERS 8
+
+struct alert_rec {
+	char policy[64], type[32], action[16], result[32], operation[16], resource[256], data[64],
+		enforcer[16], severity[8], tags[128], message[128];
+};
+
+struct ctr {
+	char name[32];
+	uint64_t cgroup_id;
+};
+
+static struct {
+	struct bw_enforcer *e;
+	const char *pin_dir;
+	struct alert_rec alerts[MAX_ALERTS];
+	int n_alerts;
+	struct ctr ctrs[MAX_CONTAINERS];
+	int n_ctrs;
+	Bulwark__V1__CompiledPolicy *cp;
+	Bulwark__V1__RuleSet *rs;
+	uint64_t version;
+	char scenario[128];
+	int failed; /* current scenario */
+	int n_pass, n_fail;
+	int verbose;
+} g;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g.failed++)
+		return; /* the first reason is the one that matters */
+	printf("FAIL %s: ", g.scenario);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void on_alert(void *arg, const struct bw_enforcer_alert *a)
+{
+	struct alert_rec *r;
+	const Bulwark__V1__RuleOrigin *o = a->origin;
+
+	if (g.n_alerts >= MAX_ALERTS)
+		return;
+	r = &g.alerts[g.n_alerts++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->policy, sizeof(r->policy), "%s",
+		 a->default_posture ? "DefaultPosture" : o ? o->policy_name : "?");
+	snprintf(r->type, sizeof(r->type), "%s", a->host ? "MatchedHostPolicy" : "MatchedPolicy");
+	snprintf(r->action, sizeof(r->action), "%s", a->action ? a->action : "");
+	snprintf(r->result, sizeof(r->result), "%s", a->blocked ? "Permission denied" : "Passed");
+	snprintf(r->operation, sizeof(r->operation), "%s", a->operation);
+	snprintf(r->resource, sizeof(r->resource), "%s", a->resource);
+	snprintf(r->data, sizeof(r->data), "%s", a->data);
+	snprintf(r->enforcer, sizeof(r->enforcer), "%s", a->enforcer);
+	if (o) {
+		snprintf(r->severity, sizeof(r->severity), "%u", o->severity);
+		snprintf(r->message, sizeof(r->message), "%s", o->message ? o->message : "");
+		for (size_t i = 0; i < o->n_tags; i++)
+			snprintf(r->tags + strlen(r->tags), sizeof(r->tags) - strlen(r->tags), "%s%s",
+				 i ? "," : "", o->tags[i]);
+	}
+	if (g.verbose)
+		printf("  alert policy=%s type=%s action=%s result=\"%s\" operation=%s resource=%s data=%s comm=%s cgroup=%llu\n",
+		       r->policy, r->type, r->action, r->result, r->operation, r->resource, r->data,
+		       a->comm, (unsigned long long)a->cgroup_id);
+}
+
+static int enforcer_start(void)
+{
+	struct bw_enforcer_opts o = { .on_alert = on_alert, .pin_dir = g.pin_dir };
+
+	return bw_enforcer_bpflsm_new(&g.e, &o);
+}
+
+static void drain(int ms)
+{
+	if (g.e)
+		bw_enforcer_bpflsm_poll(g.e, ms);
+}
+
+static struct ctr *ctr_find(const char *name)
+{
+	for (int i = 0; i < g.n_ctrs; i++)
+		if (!strcmp(g.ctrs[i].name, name))
+			return &g.ctrs[i];
+	return NULL;
+}
+
+/* Runs argv; returns the exit status (or -1), output to out (may be NULL). */
+static int spawn(char *const argv[], const char *out)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		close(0);
+		open("/dev/null", O_RDONLY);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static uint64_t cgroup_of(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	/* runc puts container NAME in cgroup v2 "/NAME" when cgroupsPath is unset. */
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", name);
+	if (stat(path, &st))
+		return 0;
+	return st.st_ino;
+}
+
+static void step_container(const char *name)
+{
+	char *argv[] = { "runc", "run", "-d", "--no-pivot", "-b", "/bundle", (char *)name, NULL };
+	struct ctr *c;
+	int rc;
+
+	if (ctr_find(name))
+		return;
+	if (g.n_ctrs >= MAX_CONTAINERS) {
+		fail("too many containers");
+		return;
+	}
+	rc = spawn(argv, "/tmp/runc-run.log");
+	if (rc) {
+		fail("runc run %s exited %d (see /tmp/runc-run.log)", name, rc);
+		system("cat /tmp/runc-run.log");
+		return;
+	}
+	c = &g.ctrs[g.n_ctrs++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->cgroup_id = cgroup_of(name);
+	if (!c->cgroup_id)
+		fail("no cgroup for container %s", name);
+	else
+		printf("  container %s cgroup_id=%llu\n", name, (unsigned long long)c->cgroup_id);
+}
+
+static void step_policy(void)
+{
+	if (g.cp)
+		bulwark__v1__compiled_policy__free_unpacked(g.cp, NULL);
+	g.cp = pol_new(++g.version);
+	g.rs = NULL;
+}
+
+static void step_ruleset(const char *name)
+{
+	struct ctr *c;
+
+	if (!g.cp)
+		step_policy();
+	if (!strcmp(name, "host")) {
+		g.rs = g.cp->host ? g.cp->host : pol_ruleset(g.cp, 1, 0, "");
+		return;
+	}
+	c = ctr_find(name);
+	if (!c) {
+		fail("ruleset for unknown container %s", name);
+		return;
+	}
+	for (size_t i = 0; i < g.cp->n_containers; i++)
+		if (g.cp->containers[i]->cgroup_id == c->cgroup_id) {
+			g.rs = g.cp->containers[i];
+			return;
+		}
+	g.rs = pol_ruleset(g.cp, 0, c->cgroup_id, name);
+}
+
+static void step_apply(void)
+{
+	char **un = NULL, err[256] = "";
+	size_t n_un = 0;
+	int rc;
+
+	if (!g.cp)
+		step_policy();
+	rc = g.e->ops->apply(g.e, g.cp, &un, &n_un, err, sizeof(err));
+	if (rc)
+		fail("apply: %s (%s)", err, strerror(-rc));
+	for (size_t i = 0; i < n_un; i++) {
+		printf("  unenforced: %s\n", un[i]);
+		free(un[i]);
+	}
+	free(un);
+}
+
+static void step_run(char *rest)
+{
+	char *save = NULL, *who = strtok_r(rest, " \t", &save);
+	char *expect = strtok_r(NULL, " \t", &save);
+	char *cmd = save, user[32] = "";
+	int rc;
+
+	if (!who || !expect || !cmd) {
+		fail("run needs WHO ok|fail CMD");
+		return;
+	}
+	while (*cmd == ' ')
+		cmd++;
+	if (!strncmp(cmd, "user=", 5)) {
+		char *sp = strchr(cmd, ' ');
+
+		if (!sp) {
+			fail("run: user= without command");
+			return;
+		}
+		snprintf(user, sizeof(user), "%.*s", (int)(sp - cmd - 5), cmd + 5);
+		cmd = sp + 1;
+	}
+	drain(0);
+	g.n_alerts = 0;
+	if (!strcmp(who, "host")) {
+		char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+		rc = spawn(argv, "/tmp/run.out");
+	} else {
+		char *argv[] = { "runc", "exec", "--user", user[0] ? user : "0:0", who, "/bin/sh",
+				 "-c", cmd, NULL };
+
+		rc = spawn(argv, "/tmp/run.out");
+	}
+	drain(200);
+	if (g.verbose)
+		printf("  run %s: %s -> %d\n", who, cmd, rc);
+	if ((!strcmp(expect, "ok") && rc != 0) || (!strcmp(expect, "fail") && rc == 0)) {
+		fail("'%s' in %s exited %d, expected %s", cmd, who, rc, expect);
+		system("head -c 600 /tmp/run.out");
+	}
+}
+
+static const char *field(const struct alert_rec *r, const char *k)
+{
+	if (!strcmp(k, "policy")) return r->policy;
+	if (!strcmp(k, "type")) return r->type;
+	if (!strcmp(k, "action")) return r->action;
+	if (!strcmp(k, "result")) return r->result;
+	if (!strcmp(k, "operation")) return r->operation;
+	if (!strcmp(k, "resource")) return r->resource;
+	if (!strcmp(k, "data")) return r->data;
+	if (!strcmp(k, "enforcer")) return r->enforcer;
+	if (!strcmp(k, "severity")) return r->severity;
+	if (!strcmp(k, "tags")) return r->tags;
+	if (!strcmp(k, "message")) return r->message;
+	return NULL;
+}
+
+static void step_alert(char *rest)
+{
+	char *kv[16];
+	int n = 0;
+	char *save = NULL;
+	char why[300] = "";
+
+	for (char *t = strtok_r(rest, " \t", &save); t && n < 16; t = strtok_r(NULL, " \t", &save))
+		kv[n++] = t;
+	for (int a = 0; a < g.n_alerts; a++) {
+		int ok = 1;
+
+		for (int i = 0; i < n && ok; i++) {
+			char *eq = strchr(kv[i], '=');
+			const char *v;
+
+			if (!eq)
+				return fail("alert: '%s' is not k=v", kv[i]);
+			*eq = 0;
+			v = field(&g.alerts[a], kv[i]);
+			*eq = '=';
+			/* '~' in expected values stands for a space. */
+			char want[256];
+			snprintf(want, sizeof(want), "%s", eq + 1);
+			for (char *p = want; *p; p++)
+				if (*p == '~')
+					*p = ' ';
+			if (!v || strcmp(v, want)) {
+				ok = 0;
+				snprintf(why, sizeof(why), "%s: wanted '%s' got '%s'", kv[i], want,
+					 v ? v : "(no such field)");
+			}
+		}
+		if (ok)
+			return;
+	}
+	fail("no matching alert among %d (last mismatch %s)", g.n_alerts, why);
+	for (int a = 0; a < g.n_alerts && a < 5; a++)
+		printf("    got policy=%s action=%s result=\"%s\" operation=%s resource=%s data=%s\n",
+		       g.alerts[a].policy, g.alerts[a].action, g.alerts[a].result,
+		       g.alerts[a].operation, g.alerts[a].resource, g.alerts[a].data);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void step_bench(char *rest)
+{
+	char *save = NULL, *ns = strtok_r(rest, " \t", &save), *label = strtok_r(NULL, " \t", &save);
+	long n = ns ? atol(ns) : 0;
+	uint64_t t0, t_open, t_sock;
+
+	if (n <= 0 || !label)
+		return fail("bench needs N LABEL");
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = open("/scenario/bench-target/a/b/c/file", O_RDONLY);
+
+		if (fd < 0)
+			return fail("bench open: %s", strerror(errno));
+		close(fd);
+	}
+	t_open = now_ns() - t0;
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		if (fd < 0)
+			return fail("bench socket: %s", strerror(errno));
+		close(fd);
+	}
+	t_sock = now_ns() - t0;
+	printf("BENCH label=%s n=%ld open_ns=%llu socket_ns=%llu\n", label, n,
+	       (unsigned long long)(t_open / (uint64_t)n), (unsigned long long)(t_sock / (uint64_t)n));
+	drain(0);
+}
+
+static void judge(void)
+{
+	if (!g.scenario[0])
+		return;
+	if (g.failed)
+		g.n_fail++;
+	else {
+		g.n_pass++;
+		printf("PASS %s\n", g.scenario);
+	}
+	fflush(stdout);
+	g.failed = 0;
+}
+
+static void step(char *line)
+{
+	char *save = NULL, *cmd = strtok_r(line, " \t", &save), *rest = save ? save : (char *)"";
+	char err[256];
+
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	if (!cmd || cmd[0] == '#')
+		return;
+	if (!strcmp(cmd, "scenario")) {
+		judge();
+		snprintf(g.scenario, sizeof(g.scenario), "%s", rest);
+		g.n_alerts = 0;
+		/* Every scenario starts from an empty policy. */
+		step_policy();
+		step_apply();
+		return;
+	}
+	if (g.failed && strcmp(cmd, "bench"))
+		return; /* the rest of a failed scenario would only add noise */
+	if (!strcmp(cmd, "container"))
+		step_container(rest);
+	else if (!strcmp(cmd, "policy"))
+		step_policy();
+	else if (!strcmp(cmd, "ruleset"))
+		step_ruleset(rest);
+	else if (!strcmp(cmd, "posture")) {
+		char *s2 = NULL, *what = strtok_r(rest, " \t", &s2), *how = strtok_r(NULL, " \t", &s2);
+		Bulwark__V1__Posture p = how && !strcmp(how, "audit") ?
+						 BULWARK__V1__POSTURE__POSTURE_AUDIT :
+						 BULWARK__V1__POSTURE__POSTURE_BLOCK;
+
+		if (!g.rs || !what)
+			return fail("posture needs a ruleset and a kind");
+		if (!strcmp(what, "file"))
+			g.rs->file_posture = p;
+		else if (!strcmp(what, "network"))
+			g.rs->network_posture = p;
+		else
+			g.rs->capability_posture = p;
+	} else if (!strcmp(cmd, "rule")) {
+		if (!g.rs)
+			return fail("rule before ruleset");
+		if (pol_rule_parse(g.rs, rest, err, sizeof(err)))
+			fail("rule: %s", err);
+	} else if (!strcmp(cmd, "apply"))
+		step_apply();
+	else if (!strcmp(cmd, "run"))
+		step_run(rest);
+	else if (!strcmp(cmd, "alert"))
+		step_alert(rest);
+	else if (!strcmp(cmd, "noalert")) {
+		if (g.n_alerts)
+			fail("%d unexpected alerts (first: %s %s %s)", g.n_alerts, g.alerts[0].policy,
+			     g.alerts[0].operation, g.alerts[0].resource);
+	} else if (!strcmp(cmd, "restart")) {
+		g.e->ops->destroy(g.e);
+		g.e = NULL;
+		if (enforcer_start())
+			fail("restart: the enforcer did not come back");
+		else if (bw_enforcer_bpflsm_version(g.e) != g.version)
+			fail("restart: adopted version %llu, expected %llu",
+			     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
+			     (unsigned long long)g.version);
+	} else if (!strcmp(cmd, "unpin")) {
+		g.e->ops->destroy(g.e);
+		g.e = NULL;
+		bw_enforcer_bpflsm_unpin(g.pin_dir);
+		if (enforcer_start())
+			fail("unpin: the enforcer did not come back");
+	} else if (!strcmp(cmd, "bench"))
+		step_bench(rest);
+	else
+		fail("unknown step '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	char line[1024];
+	FILE *f;
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bw-enf-vmtest SCENARIO_FILE [-v]\n");
+		return 2;
+	}
+	g.verbose = argc > 2 && !strcmp(argv[2], "-v");
+	g.pin_dir = getenv("BW_PIN_DIR") ? getenv("BW_PIN_DIR") : "/sys/fs/bpf/bulwark";
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	f = fopen(argv[1], "r");
+	if (!f) {
+		fprintf(stderr, "bw-enf-vmtest: %s: %s\n", argv[1], strerror(errno));
+		return 2;
+	}
+	rc = enforcer_start();
+	if (rc) {
+		printf("BWVM-SUMMARY pass=0 fail=1 (BPF-LSM enforcer did not start: %s)\n",
+		       strerror(-rc));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		step(line);
+	}
+	judge();
+	fclose(f);
+	for (int i = 0; i < g.n_ctrs; i++) {
+		char *kill_argv[] = { "runc", "delete", "-f", g.ctrs[i].name, NULL };
+
+		spawn(kill_argv, NULL);
+	}
+	if (g.e)
+		g.e->ops->destroy(g.e);
+	bulwark__v1__compiled_policy__free_unpacked(g.cp, NULL);
+	printf("BWVM-SUMMARY pass=%d fail=%d\n", g.n_pass, g.n_fail);
+	return g.n_fail ? 1 : 0;
+}
