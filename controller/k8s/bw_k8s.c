@@ -45,11 +45,11 @@ struct watch {
 	struct event *timer;
 	struct known *known[KNOWN_BUCKETS];
 	unsigned gen;
-	char *rv;	  /* where the next watch starts */
-	char *cont;	  /* list continuation token */
-	int relist;	  /* after the backoff: list (1) or watch (0) */
-	int gone;	  /* the stream said 410: our resourceVersion expired */
-	int synced;	  /* a list completed at least once */
+	char *rv;   /* where the next watch starts */
+	char *cont; /* list continuation token */
+	int relist; /* after the backoff: list (1) or watch (0) */
+	int gone;   /* the stream said 410: our resourceVersion expired */
+	int synced; /* a list completed at least once */
 	long long backoff_ms;
 	uint64_t watch_start_ns;
 	unsigned long long watch_events;
@@ -196,7 +196,7 @@ static void retry_later(struct watch *w, int relist, const char *why)
 	long long ms = w->backoff_ms ? w->backoff_ms : k->cfg.backoff_min_ms;
 	/* Full jitter on the upper half, so many controllers do not retry in step. */
 	long long delay = ms / 2 + (long long)(bw_random_u64() % (uint64_t)(ms / 2 + 1));
-	struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
+	struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
 
 	w->req = NULL;
 	w->state = ST_BACKOFF;
@@ -256,7 +256,8 @@ static void list_done(void *arg, int status, struct evbuffer *body)
 
 		if (k8s_object_key(item, key, sizeof(key), &item_rv)) {
 			bw_warn("kubernetes: skipping an object without a usable name | "
-				"resource=%s", bw_k8s_resource_kind(w->res));
+				"resource=%s",
+				bw_k8s_resource_kind(w->res));
 			continue;
 		}
 		if (known_put(w, key, item_rv))
@@ -341,12 +342,13 @@ static int apply_event(struct watch *w, const char *line, size_t len)
 		if (code == 410) {
 			k->stats.expired++;
 			w->gone = 1;
-			bw_info("kubernetes: resourceVersion expired, relisting | resource=%s rv=%s",
-				bw_k8s_resource_kind(w->res), w->rv ? w->rv : "");
+			bw_info(
+			    "kubernetes: resourceVersion expired, relisting | resource=%s rv=%s",
+			    bw_k8s_resource_kind(w->res), w->rv ? w->rv : "");
 		} else {
 			k->stats.errors++;
-			bw_warn("kubernetes: watch error | resource=%s code=%d", bw_k8s_resource_kind(w->res),
-				code);
+			bw_warn("kubernetes: watch error | resource=%s code=%d",
+				bw_k8s_resource_kind(w->res), code);
 		}
 		rc = 1;
 		goto cleanup;
@@ -354,7 +356,8 @@ static int apply_event(struct watch *w, const char *line, size_t len)
 	if (strcmp(type, "BOOKMARK") == 0) {
 		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 
-		rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
+		rv =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
 		if (rv)
 			set_str(&w->rv, rv);
 		goto cleanup;
@@ -544,8 +547,8 @@ int bw_k8s_set_policy_status(struct bw_k8s *k, enum bw_k8s_resource r, const cha
 	op->k = k;
 	op->done = done;
 	op->arg = arg;
-	rc = k8s_request(k->client, EVHTTP_REQ_PATCH, uri, "application/merge-patch+json", body,
-			 30, 1 << 20, NULL, status_done, op, &op->req);
+	rc = k8s_request(k->client, EVHTTP_REQ_PATCH, uri, "application/merge-patch+json", body, 30,
+			 1 << 20, NULL, status_done, op, &op->req);
 	if (rc)
 		goto cleanup;
 	op->next = k->ops;
@@ -569,8 +572,9 @@ static int in_cluster_server(char *buf, size_t len, char *err, size_t errlen)
 	int n;
 
 	if (!host || !*host) {
-		snprintf(err, errlen, "no server given and KUBERNETES_SERVICE_HOST is unset "
-				      "(not running in a cluster)");
+		snprintf(err, errlen,
+			 "no server given and KUBERNETES_SERVICE_HOST is unset "
+			 "(not running in a cluster)");
 		return -ENOENT;
 	}
 	/* IPv6 service addresses need brackets in a URL. */
@@ -603,7 +607,8 @@ int bw_k8s_new(struct bw_k8s **out, struct event_base *base, const struct bw_k8s
 	if (!k->cfg.resources)
 		k->cfg.resources = BW_K8S_ALL;
 	if (k->cfg.resources & ~BW_K8S_ALL) {
-		snprintf(err, errlen, "resources: unknown bits 0x%x", k->cfg.resources & ~BW_K8S_ALL);
+		snprintf(err, errlen, "resources: unknown bits 0x%x",
+			 k->cfg.resources & ~BW_K8S_ALL);
 		rc = -EINVAL;
 		goto cleanup;
 	}
@@ -614,7 +619,8 @@ int bw_k8s_new(struct bw_k8s **out, struct event_base *base, const struct bw_k8s
 	if (k->cfg.backoff_min_ms <= 0)
 		k->cfg.backoff_min_ms = 500;
 	if (k->cfg.backoff_max_ms < k->cfg.backoff_min_ms)
-		k->cfg.backoff_max_ms = k->cfg.backoff_min_ms > 30000 ? k->cfg.backoff_min_ms : 30000;
+		k->cfg.backoff_max_ms =
+		    k->cfg.backoff_min_ms > 30000 ? k->cfg.backoff_min_ms : 30000;
 	if (!k->cfg.max_object_bytes)
 		k->cfg.max_object_bytes = 64u << 20;
 	/* Only the client keeps the strings; do not hold borrowed pointers. */

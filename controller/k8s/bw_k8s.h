@@ -71,9 +71,10 @@ struct bw_k8s_namespace {
 
 struct bw_k8s_callbacks {
 	/*
-	 * A policy was added or changed.  json is the whole object as the API
-	 * server returned it (JSON, which YAML parsers accept), ns is "" for
-	 * cluster-scoped kinds.
+	 * A policy was added or changed.  json is the object as the API server
+	 * returned it (JSON, which YAML parsers accept) less metadata's
+	 * managedFields and kubectl's last-applied-configuration annotation;
+	 * ns is "" for cluster-scoped kinds.
 	 */
 	void (*policy_upsert)(void *arg, enum bw_k8s_resource r, const char *ns, const char *name,
 			      const char *json);
@@ -100,12 +101,12 @@ struct bw_k8s_config {
 	 * A missing token file sends no Authorization header (kubectl proxy). */
 	const char *token_path;
 	const char *ca_path;
-	unsigned resources;	    /* bit per enum bw_k8s_resource; 0 means BW_K8S_ALL */
-	int watch_timeout_s;	    /* server-side watch timeout; 0: 300 */
-	int page_size;		    /* list page size; 0: 500 */
-	long long backoff_min_ms;   /* first retry delay; 0: 500 */
-	long long backoff_max_ms;   /* delay cap; 0: 30000 */
-	size_t max_object_bytes;    /* largest list page or watch event; 0: 64 MiB */
+	unsigned resources;	  /* bit per enum bw_k8s_resource; 0 means BW_K8S_ALL */
+	int watch_timeout_s;	  /* server-side watch timeout; 0: 300 */
+	int page_size;		  /* list page size; 0: 500 */
+	long long backoff_min_ms; /* first retry delay; 0: 500 */
+	long long backoff_max_ms; /* delay cap; 0: 30000 */
+	size_t max_object_bytes;  /* largest list page or watch event; 0: 64 MiB */
 };
 
 struct bw_k8s;
@@ -140,11 +141,11 @@ int bw_k8s_set_policy_status(struct bw_k8s *k, enum bw_k8s_resource r, const cha
 
 /* Counters for logs and tests. */
 struct bw_k8s_stats {
-	unsigned long long lists;     /* list requests sent (each page counts) */
-	unsigned long long watches;   /* watch requests sent */
-	unsigned long long events;    /* watch events applied */
-	unsigned long long expired;   /* 410 Gone: resourceVersion too old */
-	unsigned long long errors;    /* failed requests and bad responses */
+	unsigned long long lists;   /* list requests sent (each page counts) */
+	unsigned long long watches; /* watch requests sent */
+	unsigned long long events;  /* watch events applied */
+	unsigned long long expired; /* 410 Gone: resourceVersion too old */
+	unsigned long long errors;  /* failed requests and bad responses */
 };
 void bw_k8s_get_stats(const struct bw_k8s *k, struct bw_k8s_stats *out);
 

@@ -95,9 +95,16 @@ static void on_policy(void *arg, enum bw_k8s_resource r, const char *ns, const c
 	const cJSON *spec = cJSON_GetObjectItem(doc, "spec");
 	const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(spec, "action"));
 
-	/* The JSON is the whole object: kind and spec survive the trip. */
-	record("policy+ %s %s/%s kind=%s action=%s", bw_k8s_resource_kind(r), ns, name,
-	       kind ? kind : "?", action ? action : "?");
+	/* The JSON is the whole object: kind and spec survive the trip, the
+	 * server's bookkeeping does not. */
+	const cJSON *meta = cJSON_GetObjectItem(doc, "metadata");
+
+	record("policy+ %s %s/%s kind=%s action=%s%s", bw_k8s_resource_kind(r), ns, name,
+	       kind ? kind : "?", action ? action : "?",
+	       (cJSON_GetObjectItem(meta, "managedFields") ||
+		strstr(json, "last-applied-configuration"))
+		   ? " bookkeeping!"
+		   : "");
 	cJSON_Delete(doc);
 }
 
@@ -162,15 +169,15 @@ static void on_status(void *arg, int rc, int http)
 }
 
 static const struct bw_k8s_callbacks callbacks = {
-	.policy_upsert = on_policy,
-	.policy_delete = on_policy_delete,
-	.pod_upsert = on_pod,
-	.pod_delete = on_pod_delete,
-	.namespace_upsert = on_ns,
-	.namespace_delete = on_ns_delete,
-	.node_upsert = on_node,
-	.node_delete = on_node_delete,
-	.synced = on_synced,
+    .policy_upsert = on_policy,
+    .policy_delete = on_policy_delete,
+    .pod_upsert = on_pod,
+    .pod_delete = on_pod_delete,
+    .namespace_upsert = on_ns,
+    .namespace_delete = on_ns_delete,
+    .node_upsert = on_node,
+    .node_delete = on_node_delete,
+    .synced = on_synced,
 };
 
 /* --- the fake server --------------------------------------------------------- */
@@ -261,7 +268,7 @@ static void stop_fake(void)
 /* A blocking request to the fake's control API; returns the body (caller frees). */
 static char *ctl(const char *op, const char *body)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)fake.port) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fake.port)};
 	char req[8192];
 	size_t cap = 1 << 16, len = 0;
 	char *resp = malloc(cap);
@@ -317,8 +324,8 @@ static int requests_matching(const char *method, const char *path, const char *q
 	cJSON_ArrayForEach(r, cJSON_GetObjectItem(doc, "requests"))
 	{
 		const cJSON *q = cJSON_GetObjectItem(r, "query");
-		const char *v = query_key ? cJSON_GetStringValue(cJSON_GetObjectItem(q, query_key))
-					  : NULL;
+		const char *v =
+		    query_key ? cJSON_GetStringValue(cJSON_GetObjectItem(q, query_key)) : NULL;
 
 		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "method")), method) != 0 ||
 		    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "path")), path) != 0)
@@ -355,7 +362,7 @@ static int run_until(struct event_base *base, int (*pred)(const void *), const v
 {
 	uint64_t deadline = bw_mono_ns() + (uint64_t)seconds * 1000 * 1000 * 1000;
 	struct event *tick = event_new(base, -1, EV_PERSIST, wake, NULL);
-	struct timeval tv = { 0, 20 * 1000 };
+	struct timeval tv = {0, 20 * 1000};
 	int ok;
 
 	event_add(tick, &tv);
@@ -385,9 +392,11 @@ static void put(const char *json)
 	ctl_ok("put", json);
 }
 
-#define KSP(name, action)                                                                        \
-	"{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":\"KubeArmorPolicy\","             \
-	"\"metadata\":{\"name\":\"" name "\",\"namespace\":\"default\"},"                          \
+#define KSP(name, action)                                                                          \
+	"{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":\"KubeArmorPolicy\","              \
+	"\"metadata\":{\"name\":\"" name "\",\"namespace\":\"default\","                           \
+	"\"managedFields\":[{\"manager\":\"kubectl\"}],\"annotations\":{"                          \
+	"\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\",\"team\":\"a\"}},"            \
 	"\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"                              \
 	"\"process\":{\"matchPaths\":[{\"path\":\"/bin/sh\"}]},\"action\":\"" action "\"}}"
 
@@ -410,7 +419,8 @@ static void seed(void)
 	put(KSP("p3", "Block"));
 	put("{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":\"KubeArmorHostPolicy\","
 	    "\"metadata\":{\"name\":\"h1\"},\"spec\":{\"nodeSelector\":{\"matchLabels\":"
-	    "{\"kubernetes.io/os\":\"linux\"}},\"file\":{\"matchPaths\":[{\"path\":\"/etc/shadow\"}]},"
+	    "{\"kubernetes.io/os\":\"linux\"}},\"file\":{\"matchPaths\":[{\"path\":\"/etc/"
+	    "shadow\"}]},"
 	    "\"action\":\"Audit\"}}");
 	put("{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":\"KubeArmorClusterPolicy\","
 	    "\"metadata\":{\"name\":\"c1\"},\"spec\":{\"selector\":{\"matchExpressions\":[{\"key\":"
@@ -420,7 +430,7 @@ static void seed(void)
 
 static struct bw_k8s *start(struct event_base *base, unsigned resources)
 {
-	struct bw_k8s_config cfg = { 0 };
+	struct bw_k8s_config cfg = {0};
 	struct bw_k8s *k = NULL;
 	char server[64], err[256] = "";
 
@@ -452,12 +462,16 @@ static void test_list_watch_restart_expiry(void **state)
 	assert_true(run_until(base, all_synced, k, 10));
 
 	/* Initial lists: every kind, decoded. */
-	assert_true(recorded("policy+ KubeArmorPolicy default/p1 kind=KubeArmorPolicy action=Block"));
-	assert_true(recorded("policy+ KubeArmorPolicy default/p2 kind=KubeArmorPolicy action=Audit"));
-	assert_true(recorded("policy+ KubeArmorPolicy default/p3 kind=KubeArmorPolicy action=Block"));
-	assert_true(recorded("policy+ KubeArmorHostPolicy /h1 kind=KubeArmorHostPolicy action=Audit"));
+	assert_true(
+	    recorded("policy+ KubeArmorPolicy default/p1 kind=KubeArmorPolicy action=Block"));
+	assert_true(
+	    recorded("policy+ KubeArmorPolicy default/p2 kind=KubeArmorPolicy action=Audit"));
+	assert_true(
+	    recorded("policy+ KubeArmorPolicy default/p3 kind=KubeArmorPolicy action=Block"));
+	assert_true(
+	    recorded("policy+ KubeArmorHostPolicy /h1 kind=KubeArmorHostPolicy action=Audit"));
 	assert_true(recorded(
-		"policy+ KubeArmorClusterPolicy /c1 kind=KubeArmorClusterPolicy action=Block"));
+	    "policy+ KubeArmorClusterPolicy /c1 kind=KubeArmorClusterPolicy action=Block"));
 	assert_true(recorded("pod+ default/web node=n1 phase=Running labels=app=web "
 			     "containers=init:i0,nginx:abc,side:def"));
 	assert_true(recorded("ns+ default labels=env=prod,team=a file=block network=audit caps=- "
@@ -470,11 +484,14 @@ static void test_list_watch_restart_expiry(void **state)
 	/* Live events arrive through the watch, split across chunks. */
 	put(KSP("p4", "Audit"));
 	put(KSP("p2", "Block"));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/p4 kind=KubeArmorPolicy action=Audit", 5));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/p2 kind=KubeArmorPolicy action=Block", 5));
-	ctl_ok("delete", "{\"kind\":\"KubeArmorPolicy\",\"namespace\":\"default\",\"name\":\"p3\"}");
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/p4 kind=KubeArmorPolicy action=Audit", 5));
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/p2 kind=KubeArmorPolicy action=Block", 5));
+	ctl_ok("delete",
+	       "{\"kind\":\"KubeArmorPolicy\",\"namespace\":\"default\",\"name\":\"p3\"}");
 	assert_true(run_until(base, has_line, "policy- KubeArmorPolicy default/p3", 5));
 
 	/* Watch restart: the server closes every stream; the client resumes from
@@ -483,8 +500,9 @@ static void test_list_watch_restart_expiry(void **state)
 	bw_k8s_get_stats(k, &st);
 	ctl_ok("drop", "{}");
 	put(KSP("p5", "Block"));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/p5 kind=KubeArmorPolicy action=Block", 5));
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/p5 kind=KubeArmorPolicy action=Block", 5));
 	assert_true(requests_matching("GET", "/apis/security.kubearmor.com/v1/kubearmorpolicies",
 				      "resourceVersion", rv_before) >= 1);
 	{
@@ -499,7 +517,8 @@ static void test_list_watch_restart_expiry(void **state)
 	 * then the stream breaks.  The resumed watch gets ERROR 410; the relist
 	 * must report the gap: p1 deleted, p6 added, p4 changed, n1 relabelled. */
 	ctl_ok("hold", "{}");
-	ctl_ok("delete", "{\"kind\":\"KubeArmorPolicy\",\"namespace\":\"default\",\"name\":\"p1\"}");
+	ctl_ok("delete",
+	       "{\"kind\":\"KubeArmorPolicy\",\"namespace\":\"default\",\"name\":\"p1\"}");
 	put(KSP("p6", "Audit"));
 	put(KSP("p4", "Block"));
 	put("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n1\","
@@ -509,10 +528,12 @@ static void test_list_watch_restart_expiry(void **state)
 	ctl_ok("drop", "{}");
 	ctl_ok("release", "{}");
 	assert_true(run_until(base, has_line, "policy- KubeArmorPolicy default/p1", 5));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/p6 kind=KubeArmorPolicy action=Audit", 5));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/p4 kind=KubeArmorPolicy action=Block", 5));
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/p6 kind=KubeArmorPolicy action=Audit", 5));
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/p4 kind=KubeArmorPolicy action=Block", 5));
 	assert_true(run_until(base, has_line, "node+ n1 labels=kubernetes.io/os=linux,zone=b", 5));
 	assert_true(run_until(base, has_line, "pod- default/web", 5));
 	bw_k8s_get_stats(k, &st);
@@ -539,8 +560,9 @@ static void test_garbage_and_token_rotation(void **state)
 	/* A line that is not JSON ends the stream and forces a clean relist. */
 	ctl_ok("garbage", "{}");
 	put(KSP("g1", "Audit"));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/g1 kind=KubeArmorPolicy action=Audit", 5));
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/g1 kind=KubeArmorPolicy action=Audit", 5));
 	bw_k8s_get_stats(k, &st);
 	assert_true(st.errors >= 1);
 
@@ -548,8 +570,9 @@ static void test_garbage_and_token_rotation(void **state)
 	write_token("token-two");
 	ctl_ok("drop", "{}");
 	put(KSP("g2", "Block"));
-	assert_true(run_until(base, has_line,
-			      "policy+ KubeArmorPolicy default/g2 kind=KubeArmorPolicy action=Block", 5));
+	assert_true(
+	    run_until(base, has_line,
+		      "policy+ KubeArmorPolicy default/g2 kind=KubeArmorPolicy action=Block", 5));
 	bw_k8s_free(k);
 	event_base_free(base);
 }
@@ -603,9 +626,8 @@ static void test_status_write_back(void **state)
 	put(KSP("s1", "Block"));
 	k = start(base, 1u << BW_K8S_POLICY);
 	assert_true(run_until(base, all_synced, k, 10));
-	assert_int_equal(bw_k8s_set_policy_status(k, BW_K8S_POLICY, "default", "s1", "OK",
-						  on_status, NULL),
-			 0);
+	assert_int_equal(
+	    bw_k8s_set_policy_status(k, BW_K8S_POLICY, "default", "s1", "OK", on_status, NULL), 0);
 	assert_true(run_until(base, status_finished, NULL, 5));
 	assert_int_equal(rec.status_rc, 0);
 	assert_int_equal(rec.status_http, 200);
@@ -618,9 +640,8 @@ static void test_status_write_back(void **state)
 
 	/* A missing object: the error comes back with the HTTP status. */
 	rec.status_done = 0;
-	assert_int_equal(bw_k8s_set_policy_status(k, BW_K8S_HOST_POLICY, "", "nope", "OK",
-						  on_status, NULL),
-			 0);
+	assert_int_equal(
+	    bw_k8s_set_policy_status(k, BW_K8S_HOST_POLICY, "", "nope", "OK", on_status, NULL), 0);
 	assert_true(run_until(base, status_finished, NULL, 5));
 	assert_int_equal(rec.status_rc, -EIO);
 	assert_int_equal(rec.status_http, 404);
@@ -651,7 +672,7 @@ static int make_cert(const char *name)
 static void test_tls(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct bw_k8s_config cfg = { 0 };
+	struct bw_k8s_config cfg = {0};
 	struct bw_k8s_stats st;
 	struct bw_k8s *k = NULL;
 	char server[64], ca[128], other[128], cert[128], key[128], err[256] = "";
@@ -705,7 +726,7 @@ static void test_tls(void **state)
 static void test_bad_config(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct bw_k8s_config cfg = { 0 };
+	struct bw_k8s_config cfg = {0};
 	struct bw_k8s *k = (struct bw_k8s *)0x1;
 	char err[256];
 
@@ -736,12 +757,12 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_config),
-		cmocka_unit_test(test_list_watch_restart_expiry),
-		cmocka_unit_test(test_garbage_and_token_rotation),
-		cmocka_unit_test(test_unauthorized_then_recovers),
-		cmocka_unit_test(test_status_write_back),
-		cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_bad_config),
+	    cmocka_unit_test(test_list_watch_restart_expiry),
+	    cmocka_unit_test(test_garbage_and_token_rotation),
+	    cmocka_unit_test(test_unauthorized_then_recovers),
+	    cmocka_unit_test(test_status_write_back),
+	    cmocka_unit_test(test_tls),
 	};
 	int rc;
 

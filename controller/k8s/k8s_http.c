@@ -52,8 +52,8 @@ struct k8s_req {
 	k8s_chunk_fn chunk;
 	k8s_done_fn done;
 	void *arg;
-	int finished; /* done called or cancelled: no more callbacks */
-	int aborted;  /* chunk callback asked to stop */
+	int finished;			/* done called or cancelled: no more callbacks */
+	int aborted;			/* chunk callback asked to stop */
 	struct k8s_req *znext, **zprev; /* on client->zombies while a reap is pending */
 };
 
@@ -251,7 +251,7 @@ static void reap_later(struct k8s_req *r)
 		c->zombies->zprev = &r->znext;
 	r->zprev = &c->zombies;
 	c->zombies = r;
-	event_add(r->reap, &(struct timeval){ 0, 0 });
+	event_add(r->reap, &(struct timeval){0, 0});
 }
 
 static void chunk_cb(struct evhttp_request *req, void *arg)
@@ -315,8 +315,9 @@ static struct bufferevent *new_bev(struct k8s_client *c)
 			SSL_free(ssl);
 			return NULL;
 		}
-		bev = bufferevent_openssl_socket_new(c->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		bev =
+		    bufferevent_openssl_socket_new(c->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+						   BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (!bev)
 			SSL_free(ssl);
 		else

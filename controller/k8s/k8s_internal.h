@@ -54,8 +54,8 @@ void k8s_request_cancel(struct k8s_req *r);
 /* Where each resource lives on the API server. */
 struct k8s_resource_info {
 	const char *kind;
-	const char *path;   /* list/watch path across all namespaces */
-	const char *plural; /* for per-object paths */
+	const char *path;	/* list/watch path across all namespaces */
+	const char *plural;	/* for per-object paths */
 	const char *group_path; /* "/apis/security.kubearmor.com/v1" or "/api/v1" */
 	int namespaced;
 };

@@ -11,15 +11,14 @@
 #define KA "/apis/security.kubearmor.com/v1"
 
 static const struct k8s_resource_info resources[BW_K8S_NR_RESOURCES] = {
-	[BW_K8S_POLICY] = { "KubeArmorPolicy", KA "/kubearmorpolicies", "kubearmorpolicies", KA,
-			    1 },
-	[BW_K8S_HOST_POLICY] = { "KubeArmorHostPolicy", KA "/kubearmorhostpolicies",
-				 "kubearmorhostpolicies", KA, 0 },
-	[BW_K8S_CLUSTER_POLICY] = { "KubeArmorClusterPolicy", KA "/kubearmorclusterpolicies",
-				    "kubearmorclusterpolicies", KA, 0 },
-	[BW_K8S_POD] = { "Pod", "/api/v1/pods", "pods", "/api/v1", 1 },
-	[BW_K8S_NAMESPACE] = { "Namespace", "/api/v1/namespaces", "namespaces", "/api/v1", 0 },
-	[BW_K8S_NODE] = { "Node", "/api/v1/nodes", "nodes", "/api/v1", 0 },
+    [BW_K8S_POLICY] = {"KubeArmorPolicy", KA "/kubearmorpolicies", "kubearmorpolicies", KA, 1},
+    [BW_K8S_HOST_POLICY] = {"KubeArmorHostPolicy", KA "/kubearmorhostpolicies",
+			    "kubearmorhostpolicies", KA, 0},
+    [BW_K8S_CLUSTER_POLICY] = {"KubeArmorClusterPolicy", KA "/kubearmorclusterpolicies",
+			       "kubearmorclusterpolicies", KA, 0},
+    [BW_K8S_POD] = {"Pod", "/api/v1/pods", "pods", "/api/v1", 1},
+    [BW_K8S_NAMESPACE] = {"Namespace", "/api/v1/namespaces", "namespaces", "/api/v1", 0},
+    [BW_K8S_NODE] = {"Node", "/api/v1/nodes", "nodes", "/api/v1", 0},
 };
 
 const struct k8s_resource_info *k8s_resource(enum bw_k8s_resource r)
@@ -72,8 +71,7 @@ char *k8s_labels_string(const cJSON *labels)
 	size_t n = 0, total = 1, i;
 	char *out = NULL, *p;
 
-	cJSON_ArrayForEach(it, labels)
-		n++;
+	cJSON_ArrayForEach(it, labels) n++;
 	if (n) {
 		pairs = calloc(n, sizeof(*pairs));
 		if (!pairs)
@@ -132,18 +130,19 @@ static void add_statuses(const cJSON *list, const char **ids, const char **names
 
 static void pod_upsert(const struct bw_k8s_callbacks *cb, const cJSON *obj)
 {
-	static const char *const lists[] = { "initContainerStatuses", "containerStatuses",
-					     "ephemeralContainerStatuses" };
+	static const char *const lists[] = {"initContainerStatuses", "containerStatuses",
+					    "ephemeralContainerStatuses"};
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
-	struct bw_k8s_pod pod = { 0 };
+	struct bw_k8s_pod pod = {0};
 	const char **ids = NULL, **names = NULL;
 	size_t cap = 0, i;
 	char *labels;
 
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		cap += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(status, lists[i]));
+		cap +=
+		    (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(status, lists[i]));
 	labels = k8s_labels_string(cJSON_GetObjectItemCaseSensitive(meta, "labels"));
 	if (cap) {
 		ids = calloc(cap, sizeof(*ids));
@@ -180,7 +179,7 @@ static void namespace_upsert(const struct bw_k8s_callbacks *cb, const cJSON *obj
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
-	struct bw_k8s_namespace ns = { 0 };
+	struct bw_k8s_namespace ns = {0};
 	char *labels = k8s_labels_string(cJSON_GetObjectItemCaseSensitive(meta, "labels"));
 
 	if (!labels) {
@@ -215,8 +214,20 @@ static void policy_upsert(const struct bw_k8s_callbacks *cb, enum bw_k8s_resourc
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	const char *ns = str_at(meta, "namespace");
-	char *json = cJSON_PrintUnformatted(obj);
+	cJSON *copy = cJSON_Duplicate(obj, 1);
+	cJSON *cmeta = cJSON_GetObjectItemCaseSensitive(copy, "metadata");
+	char *json;
 
+	/*
+	 * Server bookkeeping is not policy: managedFields and kubectl's
+	 * last-applied copy would double what the controller stores.
+	 */
+	cJSON_DeleteItemFromObjectCaseSensitive(cmeta, "managedFields");
+	cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(cmeta, "annotations"),
+	    "kubectl.kubernetes.io/last-applied-configuration");
+	json = copy ? cJSON_PrintUnformatted(copy) : NULL;
+	cJSON_Delete(copy);
 	if (!json) {
 		bw_error("out of memory handling a policy | name=%s", str_at(meta, "name"));
 		return;
@@ -256,8 +267,7 @@ void k8s_dispatch_upsert(const struct bw_k8s_callbacks *cb, enum bw_k8s_resource
 	}
 }
 
-void k8s_dispatch_delete(const struct bw_k8s_callbacks *cb, enum bw_k8s_resource r,
-			 const char *key)
+void k8s_dispatch_delete(const struct bw_k8s_callbacks *cb, enum bw_k8s_resource r, const char *key)
 {
 	const char *slash = strchr(key, '/');
 	char ns[256] = "";
