@@ -89,6 +89,7 @@ struct bw_relay {
 	long long backoff_ms;
 	struct event *reconnect_ev;
 	uint64_t down_since_ns;
+	uint64_t connect_ns; /* when the current connection attempt began */
 
 	/* metrics and housekeeping */
 	struct evhttp *http;

@@ -167,6 +167,7 @@ static void redis_connect(struct bw_relay *r)
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	r->ac = ac;
+	r->connect_ns = bw_mono_ns();
 }
 
 int relay_redis_command(struct bw_relay *r, struct relay_unit *u, int argc, const char **argv,
@@ -185,13 +186,26 @@ void relay_redis_watchdog(struct bw_relay *r)
 {
 	struct relay_unit *u = TAILQ_FIRST(&r->units);
 	redisAsyncContext *ac = r->ac;
+	uint64_t now = bw_mono_ns(), limit = (uint64_t)r->cfg.redis_timeout_ms * 1000000ull;
+	const char *what;
+	uint64_t since;
 
-	if (!ac || !u || !u->remaining || !u->sent_ns)
+	if (!ac)
 		return;
-	if (bw_mono_ns() - u->sent_ns < (uint64_t)r->cfg.redis_timeout_ms * 1000000ull)
+	if (!r->redis_ready) {
+		/* connect + AUTH/SELECT/PING must not hang forever either */
+		what = "redis did not complete the handshake";
+		since = r->connect_ns;
+	} else if (u && u->remaining && u->sent_ns) {
+		what = "redis stopped answering";
+		since = u->sent_ns;
+	} else {
 		return;
-	bw_error("redis stopped answering; reconnecting | addr=%s waited_ms=%" PRIu64,
-		 r->cfg.redis, (bw_mono_ns() - u->sent_ns) / 1000000);
+	}
+	if (now - since < limit)
+		return;
+	bw_error("%s; reconnecting | addr=%s waited_ms=%" PRIu64, what, r->cfg.redis,
+		 (now - since) / 1000000);
 	r->redis_ready = 0;
 	r->st.redis_errors++;
 	/* Fails every pending reply (they go to the spool), then on_disconnect. */

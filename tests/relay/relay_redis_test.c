@@ -161,6 +161,8 @@ static void cfg_set(struct bw_relay_config *cfg, const char *k, const char *v)
 		fail_msg("%s", err);
 }
 
+static const char *extra_key, *extra_val, *extra_key2, *extra_val2;
+
 static struct bw_relay *relay_start(struct env *e, const char *redis, const char *spool_max,
 				    const char *max_message)
 {
@@ -179,6 +181,10 @@ static struct bw_relay *relay_start(struct env *e, const char *redis, const char
 		cfg_set(&cfg, "spool.max", spool_max);
 	if (max_message)
 		cfg_set(&cfg, "max-message", max_message);
+	if (extra_key)
+		cfg_set(&cfg, extra_key, extra_val);
+	if (extra_key2)
+		cfg_set(&cfg, extra_key2, extra_val2);
 	if (bw_relay_new(&r, e->base, &cfg, err, sizeof(err)))
 		fail_msg("relay: %s", err);
 	bw_cfg_free(bw_relay_config_table, &cfg);
@@ -640,6 +646,76 @@ static void test_auth_acl_user_and_db(void **state)
 	bw_relay_free(r);
 }
 
+static void test_per_namespace_streams_and_maxlen(void **state)
+{
+	struct env *e = *state;
+	struct agents a = { .n = 1 };
+	struct bw_relay *r;
+	redisContext *c;
+	redisReply *rep;
+
+	redis_start(e, NULL, NULL);
+	extra_key = "stream.per-namespace";
+	extra_val = "true";
+	extra_key2 = "stream.maxlen";
+	extra_val2 = "100";
+	r = relay_start(e, NULL, NULL, NULL);
+	extra_key = extra_key2 = NULL;
+	a.sh[0] = agent_new(e, "node-a");
+	submit(a.sh[0], 2000, 0, 10);
+	submit(a.sh[0], 10, 1, 10);
+	assert_true(run_until(e->base, agents_done, &a, 10000));
+	c = redis_conn(e);
+	rep = redisCommand(c, "XLEN bulwark:alerts:shop");
+	/* MAXLEN ~ trims whole nodes: at least 100 stay, far fewer than 2000 */
+	assert_true(rep->integer >= 100 && rep->integer < 1000);
+	freeReplyObject(rep);
+	rep = redisCommand(c, "XLEN bulwark:logs:shop");
+	assert_int_equal(rep->integer, 10);
+	freeReplyObject(rep);
+	rep = redisCommand(c, "EXISTS bulwark:alerts");
+	assert_int_equal(rep->integer, 0);
+	freeReplyObject(rep);
+	redisFree(c);
+	bw_shipper_free(a.sh[0]);
+	bw_relay_free(r);
+}
+
+/* A Redis that keeps the connection but stops answering (SIGSTOP). */
+static void test_redis_hang(void **state)
+{
+	struct env *e = *state;
+	const char *nodes[] = { "node-a" };
+	uint64_t expect[] = { 3000 };
+	struct agents a = { .n = 1 };
+	struct bw_relay_stats st;
+	struct bw_relay *r;
+
+	redis_start(e, NULL, NULL);
+	extra_key = "redis.timeout";
+	extra_val = "300ms";
+	r = relay_start(e, NULL, NULL, NULL);
+	extra_key = NULL;
+	a.sh[0] = agent_new(e, "node-a");
+	submit(a.sh[0], 1000, 0, 10);
+	assert_true(run_until(e->base, agents_done, &a, 10000));
+	kill(e->redis_pid, SIGSTOP);
+	submit(a.sh[0], 1000, 0, 10);
+	/* acked from the spool although Redis hangs */
+	assert_true(run_until(e->base, agents_done, &a, 10000));
+	bw_relay_get_stats(r, &st);
+	assert_int_equal(st.redis_up, 0);
+	assert_true(st.spooled > 0);
+	assert_true(st.redis_errors > 0);
+	kill(e->redis_pid, SIGCONT);
+	submit(a.sh[0], 1000, 0, 10);
+	assert_true(run_until(e->base, agents_done, &a, 10000));
+	assert_true(run_until(e->base, relay_drained, r, 10000));
+	verify_stream(e, "bulwark:alerts", nodes, expect, 1, NULL);
+	bw_shipper_free(a.sh[0]);
+	bw_relay_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +724,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_redis_restart_mid_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spool_full_stops_acking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_acl_user_and_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_namespace_streams_and_maxlen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_redis_hang, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
