@@ -179,6 +179,14 @@ void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
  * capability, syscall and fromSource) leave only the Block; Audit rules are
  * kept.  Rules are sorted and exact duplicates dropped.
  *
+ * Bulwark extensions (beyond KubeArmor; KubeArmor itself rejects them):
+ * network.matchAddresses entries {address: IP or CIDR, ports: [N, "lo-hi"],
+ * protocol, fromSource, severity, tags, message, action} give MATCH_ADDRESS
+ * rules (one per port range; value the canonical CIDR; Protocol.family from
+ * the address).  A matchPatterns pattern that is absolute and uses only '*',
+ * '**' and '?' is a glob the BPF-LSM enforcer evaluates in the kernel; any
+ * other pattern is marked needs_apparmor.
+ *
  * Incremental compiling: the unit of work is one container
  * (bw_compile_container) or one host (bw_compile_host); bw_compile_node is
  * those plus the digest.  bw_compiler (below) caches rule sets and recompiles

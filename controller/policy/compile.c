@@ -144,14 +144,21 @@ static Bulwark__V1__Rule *make_rule(const struct bw_policy *p, const struct bw_p
 	r->needs_bpflsm = pr->needs_bpflsm;
 	if (pr->apparmor_raw)
 		r->apparmor_raw = xstrdup(pr->apparmor_raw, &oom);
-	if (pr->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL) {
+	r->port_min = pr->port_min;
+	r->port_max = pr->port_max;
+	if (pr->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ||
+	    pr->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS) {
 		Bulwark__V1__Protocol *pt = malloc(sizeof(*pt));
 		if (pt) {
 			bulwark__v1__protocol__init(pt);
 			pt->family = pr->family;
 			pt->type = pr->type;
 			pt->protocol = pr->protocol;
-			pt->name = xstrdup(pr->value, &oom);
+			/* An address rule's protocol has no name of its own. */
+			pt->name = xstrdup(pr->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ?
+						   pr->value :
+						   "",
+					   &oom);
 			r->protocol = pt;
 		} else {
 			oom = true;

@@ -48,7 +48,9 @@ static cJSON *rule_json(const Bulwark__V1__Rule *r)
 	if (r->value && r->value[0])
 		cJSON_AddStringToObject(j, "value", r->value);
 	cJSON_AddStringToObject(j, "action", action_name(r->action));
-	if (r->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL && r->protocol) {
+	if ((r->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ||
+	     r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS) &&
+	    r->protocol) {
 		cJSON *p = cJSON_AddObjectToObject(j, "protocol");
 		cJSON_AddNumberToObject(p, "family", r->protocol->family);
 		cJSON_AddNumberToObject(p, "type", r->protocol->type);

@@ -58,4 +58,11 @@ void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
 void parse_apparmor(struct pctx *c, const yaml_node_t *n, const char *path,
 		    const struct pmeta *spec, cJSON *j);
 
+/* parse_net.c: Bulwark's extensions (matchAddresses, kernel globs). */
+bool bw_glob_kernel_ok(const char *pattern);
+bool parse_address(struct pctx *c, const yaml_node_t *n, const char *path, char **canon,
+		   uint32_t *family);
+bool parse_ports(struct pctx *c, const yaml_node_t *n, const char *path, uint32_t (**out)[2],
+		 size_t *n_out);
+
 #endif

@@ -22,6 +22,7 @@ enum list {
 	L_CAPS,	      /* capabilities matchCapabilities */
 	L_SYSCALLS,   /* syscalls matchSyscalls */
 	L_SYS_PATHS,  /* syscalls matchPaths */
+	L_ADDRESSES,  /* network matchAddresses (Bulwark extension) */
 };
 
 /* An entry's fields, as parsed, before they become rules. */
@@ -36,6 +37,11 @@ struct item {
 	size_t n_syscalls;
 	struct bw_src *src;
 	size_t n_src;
+	bool pattern_apparmor; /* not a glob the kernel matcher evaluates */
+	char *address;	       /* canonical CIDR */
+	uint32_t family;
+	uint32_t (*ports)[2];
+	size_t n_ports;
 	struct pmeta meta;
 };
 
@@ -46,6 +52,8 @@ static void item_clear(struct item *it)
 	free(it->dir);
 	free(it->pattern);
 	free(it->proto_name);
+	free(it->address);
+	free(it->ports);
 	free(it->syscalls);
 	for (size_t i = 0; i < it->n_syscalls; i++)
 		free(it->syscall_names[i]);
@@ -257,6 +265,8 @@ static const char *const caps_fields[] = { "capability", "fromSource", "severity
 					   "message",	 "action" };
 static const char *const syscalls_fields[] = { "syscall", "fromSource", "severity", "tags",
 					       "message", "action" };
+static const char *const addresses_fields[] = { "address", "ports", "protocol", "fromSource",
+						"severity", "tags", "message", "action" };
 static const char *const sys_paths_fields[] = { "path", "recursive", "syscall", "fromSource",
 						"severity", "tags", "message", "action" };
 
@@ -284,6 +294,9 @@ static size_t item_fields(enum sect s, enum list l, const char **out)
 		break;
 	case L_SYSCALLS:
 		src = syscalls_fields, n = ARRAY_SIZE(syscalls_fields);
+		break;
+	case L_ADDRESSES:
+		src = addresses_fields, n = ARRAY_SIZE(addresses_fields);
 		break;
 	default:
 		src = sys_paths_fields, n = ARRAY_SIZE(sys_paths_fields);
@@ -313,7 +326,9 @@ static void emit(struct pctx *c, const yaml_node_t *at, enum sect s, enum list l
 		 struct item *it, const struct pmeta *sect_meta, const struct pmeta *spec)
 {
 	const struct pmeta *lv[3] = { &it->meta, sect_meta, spec };
-	size_t n = (l == L_SYSCALLS || l == L_SYS_PATHS) ? it->n_syscalls : 1;
+	size_t n = (l == L_SYSCALLS || l == L_SYS_PATHS) ? it->n_syscalls :
+		   l == L_ADDRESSES && it->n_ports	 ? it->n_ports :
+							   1;
 
 	for (size_t i = 0; i < n; i++) {
 		struct bw_prule *r = add_rule(c, at);
@@ -336,7 +351,21 @@ static void emit(struct pctx *c, const yaml_node_t *at, enum sect s, enum list l
 			break;
 		case L_PATTERNS:
 			r->match = BULWARK__V1__MATCH_KIND__MATCH_PATTERN;
+			r->needs_apparmor = it->pattern_apparmor;
 			value = it->pattern;
+			break;
+		case L_ADDRESSES:
+			r->match = BULWARK__V1__MATCH_KIND__MATCH_ADDRESS;
+			r->family = it->family;
+			if (it->proto) {
+				r->type = it->proto->type;
+				r->protocol = it->proto->protocol;
+			}
+			if (it->n_ports) {
+				r->port_min = it->ports[i][0];
+				r->port_max = it->ports[i][1];
+			}
+			value = it->address;
 			break;
 		case L_PROTOCOLS:
 			r->match = BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL;
@@ -419,8 +448,26 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 					cJSON_AddStringToObject(j, k, it.execname);
 			}
 		} else if (!strcmp(k, "pattern")) {
-			if (get_str(c, v, sub, BW_MAX_PATH, false, &it.pattern))
+			if (get_str(c, v, sub, BW_MAX_PATH, false, &it.pattern)) {
+				it.pattern_apparmor = !bw_glob_kernel_ok(it.pattern);
 				cJSON_AddStringToObject(j, k, it.pattern);
+			}
+		} else if (!strcmp(k, "address")) {
+			if (parse_address(c, v, sub, &it.address, &it.family))
+				cJSON_AddStringToObject(j, k, it.address);
+		} else if (!strcmp(k, "ports")) {
+			if (parse_ports(c, v, sub, &it.ports, &it.n_ports)) {
+				cJSON *jp = cJSON_AddArrayToObject(j, k);
+				for (size_t q = 0; q < it.n_ports; q++) {
+					char pbuf[16];
+					if (it.ports[q][0] == it.ports[q][1])
+						snprintf(pbuf, sizeof(pbuf), "%u", it.ports[q][0]);
+					else
+						snprintf(pbuf, sizeof(pbuf), "%u-%u", it.ports[q][0],
+							 it.ports[q][1]);
+					cJSON_AddItemToArray(jp, cJSON_CreateString(pbuf));
+				}
+			}
 		} else if (!strcmp(k, "recursive") || !strcmp(k, "ownerOnly") ||
 			   !strcmp(k, "readOnly")) {
 			bool b;
@@ -513,8 +560,8 @@ void parse_section(struct pctx *c, const char *section, const yaml_node_t *n, co
 	static const char *const pf_fields[] = { "matchPaths", "matchDirectories", "matchPatterns",
 						 "severity",   "tags",		   "message",
 						 "action" };
-	static const char *const net_fields[] = { "matchProtocols", "severity", "tags", "message",
-						  "action" };
+	static const char *const net_fields[] = { "matchProtocols", "matchAddresses", "severity",
+						  "tags",	    "message",	      "action" };
 	static const char *const cap_fields[] = { "matchCapabilities", "severity", "tags",
 						  "message", "action" };
 	static const char *const sys_fields[] = { "matchSyscalls", "matchPaths", "severity",
@@ -556,6 +603,8 @@ void parse_section(struct pctx *c, const char *section, const yaml_node_t *n, co
 			l = L_PATTERNS;
 		else if (!strcmp(k, "matchProtocols"))
 			l = L_PROTOCOLS;
+		else if (!strcmp(k, "matchAddresses"))
+			l = L_ADDRESSES;
 		else if (!strcmp(k, "matchCapabilities"))
 			l = L_CAPS;
 		else

@@ -415,6 +415,56 @@ static void test_limits(void **state)
 		    "unknown field 'path' in spec.process.matchDirectories[0]");
 }
 
+/* Bulwark's extensions: destination addresses and ports, kernel globs. */
+static void test_extensions(void **state)
+{
+	struct bw_policy *p = parse_one(KSP "  network:\n"
+					    "    matchAddresses:\n"
+					    "    - address: 10.0.0.0/8\n"
+					    "      ports: [53, \"8000-8100\"]\n"
+					    "      protocol: udp\n"
+					    "    - address: 192.168.1.7\n"
+					    "    - address: 2001:DB8::/32\n"
+					    "      action: Allow\n"
+					    "  file:\n"
+					    "    matchPatterns:\n"
+					    "    - pattern: /etc/**/*.conf\n"
+					    "    - pattern: /etc/[ab]?.conf\n"
+					    "    - pattern: \"*.key\"\n");
+	assert_int_equal(p->n_rules, 7);
+	const struct bw_prule *r = rule(p, 0);
+	assert_int_equal(r->match, BULWARK__V1__MATCH_KIND__MATCH_ADDRESS);
+	assert_string_equal(r->value, "10.0.0.0/8");
+	assert_int_equal(r->family, 2);
+	assert_int_equal(r->protocol, 17);
+	assert_int_equal(r->port_min, 53);
+	assert_int_equal(r->port_max, 53);
+	assert_int_equal(rule(p, 1)->port_min, 8000);
+	assert_int_equal(rule(p, 1)->port_max, 8100);
+	assert_string_equal(rule(p, 2)->value, "192.168.1.7/32");
+	assert_int_equal(rule(p, 2)->port_min, 0); /* any port */
+	assert_string_equal(rule(p, 3)->value, "2001:db8::/32");
+	assert_int_equal(rule(p, 3)->family, 10);
+	assert_int_equal(rule(p, 3)->action, BULWARK__V1__ACTION__ACTION_ALLOW);
+	assert_false(rule(p, 4)->needs_apparmor); /* the BPF-LSM matcher's glob */
+	assert_true(rule(p, 5)->needs_apparmor);  /* character class: AppArmor only */
+	assert_true(rule(p, 6)->needs_apparmor);  /* relative */
+	bw_policy_free(p);
+
+	parse_fails(KSP "  network:\n    matchAddresses: [{address: 10.1.2.3/8}]\n",
+		    "'10.1.2.3/8' has host bits set (did you mean '10.0.0.0/8'?)");
+	parse_fails(KSP "  network:\n    matchAddresses: [{address: 10.0.0.0/33}]\n",
+		    "prefix length must be 0 to 32");
+	parse_fails(KSP "  network:\n    matchAddresses: [{address: example.com}]\n",
+		    "must be an IPv4 or IPv6 address or CIDR");
+	parse_fails(KSP "  network:\n    matchAddresses: [{address: \"::1\", ports: [\"9-1\"]}]\n",
+		    "ports[0] must be a port (1-65535) or a range 'low-high', got '9-1'");
+	parse_fails(KSP "  network:\n    matchAddresses: [{address: \"::1\", ports: [70000]}]\n",
+		    "got '70000'");
+	parse_fails(KSP "  network:\n    matchAddresses: [{ports: [1]}]\n",
+		    "spec.network.matchAddresses[0].address is required");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_extensions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

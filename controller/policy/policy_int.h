@@ -41,6 +41,7 @@ struct bw_prule {
 	uint32_t family, type, protocol; /* MATCH_PROTOCOL */
 	uint32_t capability;		 /* MATCH_CAPABILITY */
 	uint32_t syscall;		 /* MATCH_SYSCALL, and syscall matchPaths */
+	uint32_t port_min, port_max;	 /* MATCH_ADDRESS; 0, 0: any port */
 	bool owner_only, read_only;
 	bool needs_apparmor, needs_bpflsm;
 	char *apparmor_raw;
