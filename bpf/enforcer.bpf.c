@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define FMODE_WRITE 0x2
 #define FMODE_EXEC 0x20
 #define CAP_OPT_NOAUDIT 0x2
+#define MNT_INTERNAL 0x4000
 #define S_IFMT 00170000
 #define S_IFDIR 0040000
 #define SOCK_TYPE_MASK 0xf
@@ -519,6 +520,12 @@ static __always_inline int check_path(const struct path *p, struct inode *ino, _
 	__u32 reason;
 
 	if (!rs)
+		return 0;
+	/* Pipes, sockets, anonymous inodes live on kernel-internal mounts
+	 * and have no path a rule could name: file rules do not apply (a
+	 * container writing to its stdout pipe is not a file access).  An
+	 * execve of such a file (memfd) is still decided, as a path. */
+	if (op == BW_ENF_OP_FILE && (BPF_CORE_READ(p, mnt, mnt_flags) & MNT_INTERNAL))
 		return 0;
 	s = get_scratch();
 	if (!s)
