@@ -86,7 +86,11 @@ struct bw_k8s_callbacks {
 	/* labels "k=v,k=v" sorted by key. */
 	void (*node_upsert)(void *arg, const char *name, const char *labels);
 	void (*node_delete)(void *arg, const char *name);
-	/* A list of r completed and was reconciled: the caller's view of r is whole. */
+	/*
+	 * A list of r completed and was reconciled: the caller's view of r is
+	 * whole.  After the first one, whatever the caller kept of r from an
+	 * earlier run and was not reported since is gone from the cluster.
+	 */
 	void (*synced)(void *arg, enum bw_k8s_resource r);
 	void *arg;
 };

@@ -723,6 +723,29 @@ static void test_tls(void **state)
 	event_base_free(base);
 }
 
+/* A server given by name is resolved on the loop (evdns), then used as any other. */
+static void test_server_by_name(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct bw_k8s_config cfg = {0};
+	struct bw_k8s *k = NULL;
+	char server[64], err[256] = "";
+
+	rec_reset();
+	write_token("token-name");
+	snprintf(server, sizeof(server), "http://localhost:%d/", fake.port);
+	cfg.server = server;
+	cfg.token_path = fake.token;
+	cfg.resources = 1u << BW_K8S_NODE;
+	cfg.backoff_min_ms = 50;
+	cfg.backoff_max_ms = 200;
+	assert_int_equal(bw_k8s_new(&k, base, &cfg, &callbacks, err, sizeof(err)), 0);
+	assert_true(run_until(base, all_synced, k, 10));
+	assert_true(recorded("synced Node"));
+	bw_k8s_free(k);
+	event_base_free(base);
+}
+
 static void test_bad_config(void **state)
 {
 	struct event_base *base = event_base_new();
@@ -763,6 +786,7 @@ int main(void)
 	    cmocka_unit_test(test_unauthorized_then_recovers),
 	    cmocka_unit_test(test_status_write_back),
 	    cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_server_by_name),
 	};
 	int rc;
 

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -38,6 +40,7 @@ struct k8s_client {
 	char *host;
 	int port;
 	char *token_path;
+	struct evdns_base *dns;	 /* only for a host name: resolve without blocking the loop */
 	struct k8s_req *zombies; /* finished, waiting for their reap event */
 #ifdef BW_K8S_TLS
 	SSL_CTX *ssl;
@@ -153,6 +156,20 @@ int k8s_client_new(struct k8s_client **out, struct event_base *base, const char 
 		rc = -ENOMEM;
 		goto cleanup;
 	}
+	{
+		unsigned char addr[16];
+
+		if (inet_pton(AF_INET, c->host, addr) != 1 &&
+		    inet_pton(AF_INET6, c->host, addr) != 1) {
+			c->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+			if (!c->dns) {
+				snprintf(err, errlen, "server '%s': no DNS resolver (resolv.conf)",
+					 server);
+				rc = -EINVAL;
+				goto cleanup;
+			}
+		}
+	}
 	if (c->tls) {
 #ifdef BW_K8S_TLS
 		rc = tls_setup(c, ca_path, err, errlen);
@@ -177,6 +194,8 @@ void k8s_client_free(struct k8s_client *c)
 		return;
 	while (c->zombies)
 		reap_now(c->zombies);
+	if (c->dns)
+		evdns_base_free(c->dns, 0);
 #ifdef BW_K8S_TLS
 	if (c->ssl)
 		SSL_CTX_free(c->ssl);
@@ -352,7 +371,7 @@ int k8s_request(struct k8s_client *c, enum evhttp_cmd_type method, const char *u
 	bev = new_bev(c);
 	if (!bev)
 		goto cleanup;
-	r->conn = evhttp_connection_base_bufferevent_new(c->base, NULL, bev, c->host,
+	r->conn = evhttp_connection_base_bufferevent_new(c->base, c->dns, bev, c->host,
 							 (ev_uint16_t)c->port);
 	if (!r->conn) {
 		bufferevent_free(bev);
