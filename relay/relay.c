@@ -638,6 +638,19 @@ int bw_relay_new(struct bw_relay **out, struct event_base *base, const struct bw
 	rc = bw_redis_url_parse(r->cfg.redis, &r->url, err, errlen);
 	if (rc)
 		goto cleanup;
+	/* The separate keys keep secrets out of the URL; they win over its parts. */
+	if (r->cfg.redis_user[0])
+		snprintf(r->url.user, sizeof(r->url.user), "%s", r->cfg.redis_user);
+	if (r->cfg.redis_password[0])
+		snprintf(r->url.password, sizeof(r->url.password), "%s", r->cfg.redis_password);
+	if (r->cfg.redis_db > 0)
+		r->url.db = (int)r->cfg.redis_db;
+	if (r->url.user[0] && !r->url.password[0]) {
+		snprintf(err, errlen, "redis user '%s' needs a password (redis.password)",
+			 r->url.user);
+		rc = -EINVAL;
+		goto cleanup;
+	}
 	rc = bw_spool_open(&r->spool, r->cfg.spool_dir, (uint64_t)r->cfg.spool_max_bytes,
 			   (uint64_t)r->cfg.spool_segment_bytes, err, errlen);
 	if (rc)

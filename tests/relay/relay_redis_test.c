@@ -629,9 +629,30 @@ static void test_auth_acl_user_and_db(void **state)
 	assert_true(st.redis_errors > 0);
 	bw_relay_free(r);
 
-	/* Right ACL user: the same spool drains into database 3. */
-	snprintf(url, sizeof(url), "redis://relay:relaypw@127.0.0.1:%d/3", e->redis_port);
+	/* Right ACL user (as separate keys): the same spool drains into database 3. */
+	snprintf(url, sizeof(url), "127.0.0.1:%d", e->redis_port);
+	extra_key = "redis.user";
+	extra_val = "relay";
+	extra_key2 = "redis.password";
+	extra_val2 = "relaypw";
+	{
+		struct bw_relay_config cfg = { 0 };
+		char err[256];
+
+		/* and redis.db, checked through the table like the daemon does */
+		assert_int_equal(bw_cfg_defaults(bw_relay_config_table, &cfg, err, sizeof(err)), 0);
+		assert_int_equal(bw_cfg_set(bw_relay_config_table, &cfg, "redis.db", "3", "t", err,
+					    sizeof(err)),
+				 0);
+		assert_int_equal(cfg.redis_db, 3);
+		assert_int_not_equal(bw_cfg_set(bw_relay_config_table, &cfg, "redis.db", "-1", "t",
+						err, sizeof(err)),
+				     0);
+		bw_cfg_free(bw_relay_config_table, &cfg);
+	}
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/3", e->redis_port);
 	r = relay_start(e, url, NULL, NULL);
+	extra_key = extra_key2 = NULL;
 	assert_true(run_until(e->base, relay_up, r, 5000));
 	run_until(e->base, never, NULL, 300);
 	bw_relay_get_stats(r, &st);
