@@ -17,6 +17,8 @@
  *   noalert                  no alert since the last run
  *   restart                  destroy the enforcer (pins stay) and start a new one
  *   unpin                    remove the pins and the enforcer: enforcement ends
+ *   genrules N               add N file rules (paths, dirs, recursive dirs under
+ *                            /bench/) that match nothing the bench touches
  *   bench N LABEL            time N open/close and socket/close loops
  *
  * Prints "PASS name" / "FAIL name: why" per scenario and
@@ -471,6 +473,22 @@ static void step(char *line)
 		bw_enforcer_bpflsm_unpin(g.pin_dir);
 		if (enforcer_start())
 			fail("unpin: the enforcer did not come back");
+	} else if (!strcmp(cmd, "genrules")) {
+		long n = atol(rest);
+		char p[96];
+
+		if (!g.rs || n <= 0)
+			return fail("genrules needs a ruleset and N");
+		for (long i = 0; i < n; i++) {
+			Bulwark__V1__MatchKind k = i % 3 == 0 ? BULWARK__V1__MATCH_KIND__MATCH_PATH :
+						   i % 3 == 1 ? BULWARK__V1__MATCH_KIND__MATCH_DIR :
+								BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE;
+
+			snprintf(p, sizeof(p), i % 3 == 0 ? "/bench/r%ld/f%ld" : "/bench/r%ld/d%ld/",
+				 i % 97, i);
+			pol_rule(g.rs, BULWARK__V1__OPERATION__OP_FILE, k, p,
+				 BULWARK__V1__ACTION__ACTION_BLOCK, "bench");
+		}
 	} else if (!strcmp(cmd, "bench"))
 		step_bench(rest);
 	else
