@@ -31,6 +31,8 @@ struct pmeta {
 void perr(struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 yaml_node_t *pnode(struct pctx *c, int id);
+/* True once going on is pointless: too many errors, or too many rules. */
+bool pstop(const struct pctx *c);
 const char *sval(const yaml_node_t *n);
 bool want_map(struct pctx *c, const yaml_node_t *n, const char *path);
 bool want_seq(struct pctx *c, const yaml_node_t *n, const char *path, size_t max);

@@ -228,7 +228,7 @@ static void parse_syscall_list(struct pctx *c, const yaml_node_t *n, const char 
 		perr(c, n, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < cnt; i++) {
+	for (size_t i = 0; i < cnt && !pstop(c); i++) {
 		yaml_node_t *e = pnode(c, n->data.sequence.items.start[i]);
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
 		if (!get_str(c, e, sub, 64, false, NULL))
@@ -616,7 +616,7 @@ void parse_section(struct pctx *c, const char *section, const yaml_node_t *n, co
 		size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 		if (!cnt)
 			perr(c, v, "%s is empty: remove it or give at least one entry", sub);
-		for (size_t i = 0; i < cnt; i++) {
+		for (size_t i = 0; i < cnt && !pstop(c); i++) {
 			cJSON *ji = cJSON_CreateObject();
 			cJSON_AddItemToArray(jl, ji);
 			snprintf(isub, sizeof(isub), "%s[%zu]", sub, i);

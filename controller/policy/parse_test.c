@@ -373,6 +373,8 @@ static void test_errors(void **state)
 		    "values[0] must be 'key=value'");
 	parse_fails(HDR("KubeArmorHostPolicy") "spec:\n  process:\n    matchPaths: [{path: /a}]\n",
 		    "spec.nodeSelector is required");
+	parse_fails(HDR("KubeArmorClusterPolicy") "spec:\n  process:\n    matchPaths: [{path: /a}]\n",
+		    "spec.selector is required for a KubeArmorClusterPolicy");
 	parse_fails(HDR("KubeArmorPolicy") "  name: q\nspec: {}\n", "metadata.name is given twice");
 	parse_fails("apiVersion: security.kubearmor.com/v2\nkind: KubeArmorPolicy\n",
 		    "t.yaml:1:13: apiVersion must be security.kubearmor.com/v1");
@@ -408,6 +410,40 @@ static void test_limits(void **state)
 		off += snprintf(list + off, cap + 512 - (size_t)off, "    - path: /f%d\n", i);
 	parse_fails(list, "has 1025 entries, more than the limit of 1024");
 	free(list);
+
+	/* Rules are counted after expansion: 1000 entries x 9 syscalls. */
+	size_t rcap = 200 + 1000 * 96;
+	char *rules = malloc(rcap);
+	off = snprintf(rules, 512, KSP "  syscalls:\n    matchSyscalls:\n");
+	for (int i = 0; i < 1000; i++)
+		off += snprintf(rules + off, rcap - (size_t)off,
+				"    - syscall: [read, write, open, close, stat, fstat, lstat, "
+				"poll, lseek]\n");
+	parse_fails(rules, "the policy expands to more than 8192 rules");
+	free(rules);
+
+	/* Errors stop at a hundred per document. */
+	size_t ecap = 200 + 300 * 32;
+	char *errs = malloc(ecap);
+	off = snprintf(errs, 512, KSP "  file:\n    matchPaths:\n");
+	for (int i = 0; i < 300; i++)
+		off += snprintf(errs + off, ecap - (size_t)off, "    - path: rel%d\n", i);
+	struct bw_diags *d;
+	struct bw_policy **v;
+	size_t n;
+	assert_int_equal(bw_diags_new(&d), 0);
+	assert_int_equal(bw_policy_parse(errs, strlen(errs), "t.yaml", &v, &n, d), -EINVAL);
+	assert_int_equal(bw_diags_count(d), BW_MAX_ERRORS + 1);
+	assert_string_equal(bw_diags_get(d, BW_MAX_ERRORS)->message,
+			    "too many errors in this document; stopping here");
+	bw_diags_free(d);
+	free(errs);
+
+	/* The input as a whole. */
+	char *huge = calloc(1, BW_MAX_DOC_BYTES + 2);
+	memset(huge, ' ', BW_MAX_DOC_BYTES + 1);
+	parse_fails(huge, "input is 4194305 bytes, more than the limit of 4194304");
+	free(huge);
 
 	/* Aliases cannot inflate the work: rules are counted after expansion. */
 	parse_fails(KSP "  file:\n    matchPaths: &a\n    - path: /x\n"

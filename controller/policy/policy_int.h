@@ -27,6 +27,7 @@
 #define BW_MAX_NAMESPACE 63	   /* metadata.namespace (DNS label) */
 #define BW_MAX_LABEL_VALUE 63
 #define BW_MAX_APPARMOR (64u << 10) /* native apparmor rules */
+#define BW_MAX_ERRORS 100	    /* diagnostics per document */
 
 struct bw_src {
 	char *path;
