@@ -170,12 +170,17 @@ void relay_send_ack(struct bw_relay *r, uint32_t pipe, uint64_t upto, int force)
 	event_active(r->ack_ev, 0, 0);
 }
 
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
 static void on_acks(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_relay *r = arg;
 
 	(void)fd;
 	(void)what;
+	/* An ack covers everything before it: what was spooled must be durable first. */
+	if (r->nsync)
+		on_flush(-1, 0, r);
 	for (size_t i = 0; i < r->ndirty; i++) {
 		Bulwark__V1__EventAck ack = BULWARK__V1__EVENT_ACK__INIT;
 		nng_pipe p = NNG_PIPE_INITIALIZER;
@@ -220,6 +225,23 @@ void relay_resend_acks(struct bw_relay *r)
 				relay_send_ack(r, a->pipe, a->acked, 1);
 }
 
+/*
+ * Neither Redis nor the spool holds events this connection sent, yet its
+ * state says they were taken: close it, so the agent reconnects and resends
+ * from its first unacknowledged event (acks on this connection would claim
+ * too much).
+ */
+static void drop_connection(struct bw_relay *r, uint32_t pipe, const char *why, int err)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+
+	p.id = pipe;
+	bw_error("dropping an agent's connection so it resends | pipe=%u why=\"%s\" err=%s", pipe,
+		 why, strerror(-err));
+	agent_drop(r, pipe);
+	nng_pipe_close(p);
+}
+
 /* ---- units: the XADDs of one batch, completed in order ---------------- */
 
 void relay_unit_free(struct relay_unit *u)
@@ -239,6 +261,15 @@ static int spool_events(struct bw_relay *r, const char *node, uint64_t boot, uin
 	size_t len;
 	int rc;
 
+	if (r->nsync == r->capsync) {
+		size_t cap = r->capsync ? r->capsync * 2 : 64;
+		struct sync_ack *s = realloc(r->sync_acks, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		r->sync_acks = s;
+		r->capsync = cap;
+	}
 	b.node = (char *)node;
 	b.boot = boot;
 	b.first_seq = first;
@@ -254,15 +285,6 @@ static int spool_events(struct bw_relay *r, const char *node, uint64_t boot, uin
 	if (rc)
 		return rc;
 	r->st.spooled += n;
-	if (r->nsync == r->capsync) {
-		size_t cap = r->capsync ? r->capsync * 2 : 64;
-		struct sync_ack *s = realloc(r->sync_acks, cap * sizeof(*s));
-
-		if (!s)
-			return 0; /* spooled; the agent resends for lack of an ack */
-		r->sync_acks = s;
-		r->capsync = cap;
-	}
 	r->sync_acks[r->nsync].pipe = pipe;
 	r->sync_acks[r->nsync].upto = upto;
 	r->nsync++;
@@ -282,8 +304,9 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		return;
 	rc = bw_spool_sync(r->spool);
 	if (rc) {
-		bw_error("spool sync failed, not acknowledging | err=%s batches=%zu",
-			 strerror(-rc), r->nsync);
+		for (size_t i = 0; i < r->nsync; i++)
+			if (agent_find(r, r->sync_acks[i].pipe))
+				drop_connection(r, r->sync_acks[i].pipe, "spool sync failed", rc);
 		r->nsync = 0;
 		return;
 	}
@@ -320,20 +343,9 @@ static void complete_units(struct bw_relay *r)
 					      u->upto);
 
 			if (rc) {
-				/*
-				 * Neither Redis nor the spool holds these: make the agent
-				 * reconnect so it resends from its first unacked event
-				 * (acks after this point would claim too much).
-				 */
-				nng_pipe p = NNG_PIPE_INITIALIZER;
-
-				p.id = u->pipe;
 				r->st.refused_full++;
-				bw_error("cannot spool events Redis did not take; dropping the agent's "
-					 "connection so it resends | pipe=%u err=%s",
-					 u->pipe, strerror(-rc));
-				agent_drop(r, u->pipe);
-				nng_pipe_close(p);
+				drop_connection(r, u->pipe, "cannot spool events Redis did not take",
+						rc);
 			}
 		}
 		relay_unit_free(u);
