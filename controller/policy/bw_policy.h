@@ -183,9 +183,11 @@ void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
  * network.matchAddresses entries {address: IP or CIDR, ports: [N, "lo-hi"],
  * protocol, fromSource, severity, tags, message, action} give MATCH_ADDRESS
  * rules (one per port range; value the canonical CIDR; Protocol.family from
- * the address).  A matchPatterns pattern that is absolute and uses only '*',
- * '**' and '?' is a glob the BPF-LSM enforcer evaluates in the kernel; any
- * other pattern is marked needs_apparmor.
+ * the address; the destination of connect/sendmsg).  A matchPatterns pattern
+ * that is absolute and uses only '*' (any run of characters but '/'), '**'
+ * (any run) and '?' (one character but '/') is a glob the BPF-LSM enforcer
+ * evaluates in the kernel; any other pattern (AppArmor's [..], {..}, ^) is
+ * marked needs_apparmor.
  *
  * Incremental compiling: the unit of work is one container
  * (bw_compile_container) or one host (bw_compile_host); bw_compile_node is

@@ -82,6 +82,12 @@ static void test_file_fields(void **state)
 	assert_string_equal(rule(p, 1)->src[0].path, "/usr/bin/cat");
 	assert_true(rule(p, 2)->read_only);
 	bw_policy_free(p);
+
+	/* YAML 1.1 booleans, as kubectl reads them. */
+	p = parse_one(KSP "  file:\n    matchPaths:\n    - {path: /a, readOnly: yes, ownerOnly: off}\n");
+	assert_true(rule(p, 0)->read_only);
+	assert_false(rule(p, 0)->owner_only);
+	bw_policy_free(p);
 }
 
 static void test_network_fields(void **state)
@@ -331,7 +337,7 @@ static void test_errors(void **state)
 		    "give either path or execname, not both");
 	parse_fails(KSP "  process:\n    matchPaths: [{execname: /bin/b}]\n",
 		    "is a program name without '/'");
-	parse_fails(KSP "  process:\n    matchPaths: [{path: /a, ownerOnly: yes}]\n",
+	parse_fails(KSP "  process:\n    matchPaths: [{path: /a, ownerOnly: maybe}]\n",
 		    "ownerOnly must be true or false");
 	parse_fails(KSP "  process:\n    matchPaths: [{ownerOnly: true}]\n",
 		    "spec.process.matchPaths[0].path (or execname) is required");

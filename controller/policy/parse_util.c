@@ -157,18 +157,28 @@ bool get_str(struct pctx *c, const yaml_node_t *n, const char *path, size_t max,
 	return true;
 }
 
+/*
+ * Plain true/false, and the YAML 1.1 spellings (yes/no/on/off/y/n) that
+ * kubectl's YAML decoder also turns into booleans: a policy kubectl accepts
+ * must not be rejected here.  A quoted "true" is a string, as for kubectl.
+ */
 bool get_bool(struct pctx *c, const yaml_node_t *n, const char *path, bool *out)
 {
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
+					   "on",   "On",   "ON",   "y",	  "Y" };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO",
+					  "off",   "Off",   "OFF",   "n",  "N" };
+
 	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if (!strcmp(sval(n), "true") || !strcmp(sval(n), "True") ||
-		    !strcmp(sval(n), "TRUE")) {
-			*out = true;
-			return true;
-		}
-		if (!strcmp(sval(n), "false") || !strcmp(sval(n), "False") ||
-		    !strcmp(sval(n), "FALSE")) {
-			*out = false;
-			return true;
+		for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+			if (!strcmp(sval(n), yes[i])) {
+				*out = true;
+				return true;
+			}
+			if (!strcmp(sval(n), no[i])) {
+				*out = false;
+				return true;
+			}
 		}
 	}
 	perr(c, n, "%s must be true or false", path);
