@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ftw.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <event2/event.h>
@@ -20,6 +23,7 @@
 #include "enforcer.skel.h"
 
 #define PIN_PATH_MAX 512
+#define PATH_MAX_CG 4096
 
 struct bpflsm {
 	struct bw_enforcer pub;
@@ -250,6 +254,76 @@ uint64_t bw_enforcer_bpflsm_version(struct bw_enforcer *e)
 	return b->version;
 }
 
+/* ---- inodes of exact-path rules (hard links) ------------------------------- */
+
+#define CGROUP2_MAGIC 0x63677270
+
+static uint64_t nftw_want;
+static char nftw_found[PATH_MAX_CG];
+
+static int nftw_cb(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	if (type == FTW_D && st->st_ino == nftw_want) {
+		snprintf(nftw_found, sizeof(nftw_found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* A process of the cgroup (its /proc/PID/root is the container's view). */
+static int cgroup_pid(uint64_t cgroup_id)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	char procs[PATH_MAX_CG + 32];
+	struct statfs sfs;
+	FILE *f;
+	int pid = -1;
+
+	nftw_found[0] = 0;
+	for (size_t i = 0; i < 2 && !nftw_found[0]; i++) {
+		if (statfs(roots[i], &sfs) || sfs.f_type != CGROUP2_MAGIC)
+			continue;
+		nftw_want = cgroup_id;
+		nftw(roots[i], nftw_cb, 16, FTW_PHYS | FTW_MOUNT);
+	}
+	if (!nftw_found[0])
+		return -ENOENT;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", nftw_found);
+	f = fopen(procs, "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = -ENOENT;
+	fclose(f);
+	return pid;
+}
+
+struct inode_cache {
+	uint64_t cgroup_id;
+	int pid;
+};
+
+static int resolve_inode(void *arg, uint64_t cgroup_id, const char *path, uint32_t *dev,
+			 uint64_t *ino)
+{
+	struct inode_cache *c = arg;
+	char full[PATH_MAX_CG + 64];
+	struct stat st;
+
+	if (c->cgroup_id != cgroup_id || c->pid == 0) {
+		c->cgroup_id = cgroup_id;
+		c->pid = cgroup_id == 0 ? 1 : cgroup_pid(cgroup_id);
+	}
+	if (c->pid < 0)
+		return c->pid;
+	snprintf(full, sizeof(full), "/proc/%d/root%s", c->pid, path);
+	if (stat(full, &st))
+		return -errno;
+	*dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	*ino = st.st_ino;
+	return 0;
+}
+
 int bw_enf_mapset_install(const struct bw_enf_mapset *m, int outer_fd, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_NO_PREALLOC);
@@ -287,9 +361,10 @@ static int apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp, c
 	struct bpflsm *b = e->priv;
 	struct bw_enf_mapset *m = NULL;
 	Bulwark__V1__CompiledPolicy *copy = NULL;
+	struct inode_cache ic = { 0 };
 	int rc;
 
-	rc = bw_enf_maps_build(cp, &m, err, errlen);
+	rc = bw_enf_maps_build_ex(cp, resolve_inode, &ic, &m, err, errlen);
 	if (rc)
 		return rc;
 	copy = policy_copy(cp);

@@ -19,6 +19,8 @@
 
 struct builder {
 	struct bw_enf_mapset *m;
+	bw_enf_inode_fn resolve;
+	void *resolve_arg;
 	size_t cap;
 	size_t cap_un;
 	char *err;
@@ -292,8 +294,19 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 	/* Remember the rule order for deterministic merging. */
 	e.val.index = (uint32_t)ri;
 	*flags |= BW_ENF_F_HAS_RULES(op);
-	if (r->n_from_source == 0)
+	if (r->n_from_source == 0) {
+		uint32_t dev;
+		uint64_t ino;
+
+		rc = push(b, &e);
+		if (rc || !b->resolve || r->match != BULWARK__V1__MATCH_KIND__MATCH_PATH ||
+		    b->resolve(b->resolve_arg, rs->cgroup_id, r->value, &dev, &ino))
+			return rc;
+		e.key.kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_INODE : BW_ENF_K_FILE_INODE;
+		e.key.hash = ino;
+		e.key.src = dev;
 		return push(b, &e);
+	}
 	*flags |= BW_ENF_F_HAS_SOURCES;
 	for (size_t i = 0; i < r->n_from_source; i++) {
 		uint32_t sid = 0;
@@ -416,8 +429,15 @@ static int merge(struct builder *b)
 int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out,
 		      char *err, size_t errlen)
 {
+	return bw_enf_maps_build_ex(cp, NULL, NULL, out, err, errlen);
+}
+
+int bw_enf_maps_build_ex(const Bulwark__V1__CompiledPolicy *cp, bw_enf_inode_fn resolve,
+			 void *resolve_arg, struct bw_enf_mapset **out, char *err, size_t errlen)
+{
 	struct bw_enf_mapset *m = calloc(1, sizeof(*m));
-	struct builder b = { .m = m, .err = err, .errlen = errlen };
+	struct builder b = { .m = m, .err = err, .errlen = errlen, .resolve = resolve,
+			     .resolve_arg = resolve_arg };
 	int rc = 0;
 
 	if (err && errlen)

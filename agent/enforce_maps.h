@@ -33,12 +33,25 @@ struct bw_enf_mapset {
 };
 
 /*
- * Builds the entries for cp.  *out (freed with bw_enf_mapset_free) only on
+ * Finds the inode that an absolute path names in a ruleset's filesystem view
+ * (cgroup_id 0: the host).  0 and *dev (kernel dev_t encoding,
+ * major << 20 | minor) and *ino; negative when it cannot.
+ */
+typedef int (*bw_enf_inode_fn)(void *arg, uint64_t cgroup_id, const char *path, uint32_t *dev,
+			       uint64_t *ino);
+
+/*
+ * Builds the entries for cp.  With a resolver, exact-path file and process
+ * rules without fromSource also get an inode entry, so the rule holds when
+ * the file is reached through a hard link (resolved now: a file replaced
+ * later keeps only its path rule).  *out (freed with bw_enf_mapset_free) only on
  * success; -EINVAL/-E2BIG with err naming the ruleset and rule otherwise.
  * cp stays the caller's; nothing in *out points into it.
  */
 int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out,
 		      char *err, size_t errlen);
+int bw_enf_maps_build_ex(const Bulwark__V1__CompiledPolicy *cp, bw_enf_inode_fn resolve,
+			 void *resolve_arg, struct bw_enf_mapset **out, char *err, size_t errlen);
 void bw_enf_mapset_free(struct bw_enf_mapset *m);
 
 /* Hands the unenforced list over (the caller frees each string and the array). */

@@ -290,6 +290,63 @@ static void test_errors(void **state)
 	assert_null(m);
 }
 
+static int fake_inode(void *arg, uint64_t cg, const char *path, uint32_t *dev, uint64_t *ino)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	if (cg != CG)
+		return -ENOENT;
+	if (!strcmp(path, "/secret.txt") || !strcmp(path, "/data/hardlink")) {
+		*dev = 7;
+		*ino = 100; /* the same file under two names */
+		return 0;
+	}
+	if (!strcmp(path, "/bin/tool")) {
+		*dev = 7;
+		*ino = 200;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void test_inodes(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m = NULL;
+	const struct bw_enf_entry *e;
+	char err[128];
+	int calls = 0;
+
+	add(rs, "file path /secret.txt audit");
+	add(rs, "file path /data/hardlink block");
+	add(rs, "file path /missing block");
+	add(rs, "file dir /etc/ block");
+	add(rs, "file path /bin/tool block from=/bin/sh");
+	add(rs, "process path /bin/tool block");
+	assert_int_equal(bw_enf_maps_build_ex(cp, fake_inode, &calls, &m, err, sizeof(err)), 0);
+	/* Only exact paths without fromSource are resolved. */
+	assert_int_equal(calls, 4);
+	e = find(m, CG, BW_ENF_K_FILE_INODE, 100, 7);
+	assert_non_null(e);
+	/* Two names of one file fold into one inode entry; Block wins. */
+	assert_int_equal(e->val.deny.action, BW_ENF_A_BLOCK);
+	assert_int_equal(e->val.deny.rule_id & 0xffff, 1);
+	e = find(m, CG, BW_ENF_K_PROC_INODE, 200, 7);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.rule_id & 0xffff, 5);
+	assert_null(find(m, CG, BW_ENF_K_FILE_INODE, 200, 7));
+	bw_enf_mapset_free(m);
+	/* Without a resolver: no inode entries at all. */
+	m = build(cp);
+	for (size_t i = 0; i < m->n; i++)
+		assert_true(m->entries[i].key.kind != BW_ENF_K_FILE_INODE &&
+			    m->entries[i].key.kind != BW_ENF_K_PROC_INODE);
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
 static void test_many_rules(void **state)
 {
 	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
@@ -319,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_merge),		  cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_allowlist_posture), cmocka_unit_test(test_unenforced),
 		cmocka_unit_test(test_errors),		  cmocka_unit_test(test_many_rules),
+		cmocka_unit_test(test_inodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -323,6 +323,9 @@ struct match_ctx {
 	struct verdict_acc acc;
 	__u32 n;	/* path components */
 	__u32 base_kind;
+	__u64 ino;	/* the object's inode (0: unknown) */
+	__u32 dev;	/* and its filesystem's dev_t */
+	__u32 pad;
 };
 
 static long match_rec_cb(__u32 i, void *c)
@@ -344,6 +347,10 @@ static __always_inline void match_path(struct match_ctx *mc, struct scratch *s, 
 	consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind, s->hash[n & (HASH_SLOTS - 1)]);
 	if (mc->base_kind == BW_ENF_K_PROC_PATH)
 		consider2(mc->rules, &mc->sj, &mc->acc, BW_ENF_K_PROC_NAME, name_hash);
+	if (mc->ino)
+		consider(mc->rules, &mc->sj, &mc->acc,
+			 mc->base_kind == BW_ENF_K_PROC_PATH ? BW_ENF_K_PROC_INODE : BW_ENF_K_FILE_INODE,
+			 mc->ino, mc->dev);
 	if (n >= 1)
 		consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
 			  s->hash[(n - 1) & (HASH_SLOTS - 1)]);
@@ -544,6 +551,8 @@ static __always_inline int check_path(const struct path *p, struct inode *ino, _
 	} else {
 		mc.n = r.n;
 		mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
+		mc.ino = BPF_CORE_READ(ino, i_ino);
+		mc.dev = BPF_CORE_READ(ino, i_sb, s_dev);
 		match_path(&mc, s, r.name_hash);
 	}
 	reason = decide(rs, op, &mc.acc, r.unresolved, &ai.rule_id);

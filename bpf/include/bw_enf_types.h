@@ -32,6 +32,10 @@ enum bw_enf_kind {
 	BW_ENF_K_SRC_PATH = 11, /* fromSource: val.src is the source id */
 	BW_ENF_K_SRC_DIR = 12,
 	BW_ENF_K_SRC_REC = 13,
+	/* Exact-path rules also by inode, so a hard link elsewhere is caught:
+	 * hash = inode number, src = the kernel dev_t of its filesystem. */
+	BW_ENF_K_FILE_INODE = 14,
+	BW_ENF_K_PROC_INODE = 15,
 };
 
 struct bw_enf_key {

@@ -16,6 +16,7 @@ chmod 0644 "$ROOTFS/home/user1/notes"
 # (applets are all /bin/busybox).  busybox runs argv[1] for names busybox*.
 cp "$ROOTFS/bin/busybox" "$ROOTFS/usr/local/bin/busybox-reader"
 cp "$ROOTFS/bin/busybox" "$ROOTFS/opt/tools/busybox-tool"
+ln "$ROOTFS/usr/local/bin/busybox-reader" "$ROOTFS/opt/tools/busybox-hardlink"
 # A deep directory chain (more than the 128 components the hooks resolve).
 d="$ROOTFS/deep"
 for i in $(seq 1 140); do d="$d/d"; done
