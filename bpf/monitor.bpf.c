@@ -244,7 +244,9 @@ int bw_fork(struct bpf_raw_tracepoint_args *ctx)
 	r = bw_rec_begin(child, BW_MON_FORK, BW_SYS_NONE);
 	if (!r)
 		return 0;
-	r->h.ppid = BPF_CORE_READ(parent, tgid);
+	/* ppid comes from the child's real_parent, which CLONE_PARENT makes
+	 * the caller's parent: that is the process tree the kernel keeps */
+	(void)parent;
 	bw_rec_send(r, 0);
 	return 0;
 }
@@ -356,8 +358,12 @@ static __always_inline int bw_enter(__u32 type, __u32 sys, __s64 a0, __s64 a1, _
 	return 0;
 }
 
-/* Takes the pending arguments of the current thread's syscall (and forgets them). */
-static __always_inline int bw_take(struct bw_pending *out)
+/*
+ * Takes the pending arguments of the current thread's syscall (and forgets
+ * them).  The entry must be for this syscall: one left behind by a syscall
+ * whose exit program was detached meanwhile must not be taken for another.
+ */
+static __always_inline int bw_take(struct bw_pending *out, __u32 sys)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct bw_pending *p = bpf_map_lookup_elem(&bw_mon_pending, &id);
@@ -366,7 +372,7 @@ static __always_inline int bw_take(struct bw_pending *out)
 		return -1;
 	*out = *p;
 	bpf_map_delete_elem(&bw_mon_pending, &id);
-	return 0;
+	return out->sys == sys ? 0 : -1;
 }
 
 /* str0 = path as given; str1 = the directory it is relative to, resolved. */
@@ -396,14 +402,14 @@ static __always_inline void bw_put_given_path(struct bw_mon_rec *r, __u32 *off, 
 	bw_put_path(r, off, 1, pb, &res);
 }
 
-static __always_inline int bw_exit_path(long ret)
+static __always_inline int bw_exit_path(long ret, __u32 sys)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct bw_pending p;
 	struct bw_mon_rec *r;
 	__u32 off = 0;
 
-	if (bw_take(&p))
+	if (bw_take(&p, sys))
 		return 0;
 	r = bw_rec_begin(t, p.type, p.sys);
 	if (!r)
@@ -428,13 +434,13 @@ static __always_inline int bw_exit_path(long ret)
 }
 
 /* socket, listen, setuid, setgid: numbers only */
-static __always_inline int bw_exit_plain(long ret)
+static __always_inline int bw_exit_plain(long ret, __u32 sys)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct bw_pending p;
 	struct bw_mon_rec *r;
 
-	if (bw_take(&p))
+	if (bw_take(&p, sys))
 		return 0;
 	r = bw_rec_begin(t, p.type, p.sys);
 	if (!r)
@@ -449,7 +455,7 @@ static __always_inline int bw_exit_plain(long ret)
 
 /* bind, connect (ptr0 = sockaddr, arg1 = its length) and accept (ptr0 =
  * peer sockaddr filled by the kernel, ptr1 = its int length). */
-static __always_inline int bw_exit_sockaddr(long ret)
+static __always_inline int bw_exit_sockaddr(long ret, __u32 sys)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct bw_pending p;
@@ -457,7 +463,7 @@ static __always_inline int bw_exit_sockaddr(long ret)
 	__u32 off = 0;
 	__u32 len = 0;
 
-	if (bw_take(&p))
+	if (bw_take(&p, sys))
 		return 0;
 	r = bw_rec_begin(t, p.type, p.sys);
 	if (!r)
@@ -492,7 +498,7 @@ ENTER(open)
 {
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPEN, AT_FDCWD_, ctx->args[1], ctx->args[2], ctx->args[0], 0);
 }
-EXIT(open) { return bw_exit_path(ctx->ret); }
+EXIT(open) { return bw_exit_path(ctx->ret, BW_SYS_OPEN); }
 
 /* openat(dfd, path, flags, mode) */
 ENTER(openat)
@@ -500,7 +506,7 @@ ENTER(openat)
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPENAT, (int)ctx->args[0], ctx->args[2], ctx->args[3],
 			ctx->args[1], 0);
 }
-EXIT(openat) { return bw_exit_path(ctx->ret); }
+EXIT(openat) { return bw_exit_path(ctx->ret, BW_SYS_OPENAT); }
 
 /* openat2(dfd, path, struct open_how *how, size) */
 ENTER(openat2)
@@ -511,14 +517,14 @@ ENTER(openat2)
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPENAT2, (int)ctx->args[0], how.flags, how.mode,
 			ctx->args[1], 0);
 }
-EXIT(openat2) { return bw_exit_path(ctx->ret); }
+EXIT(openat2) { return bw_exit_path(ctx->ret, BW_SYS_OPENAT2); }
 
 /* unlink(path) */
 ENTER(unlink)
 {
 	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINK, AT_FDCWD_, 0, 0, ctx->args[0], 0);
 }
-EXIT(unlink) { return bw_exit_path(ctx->ret); }
+EXIT(unlink) { return bw_exit_path(ctx->ret, BW_SYS_UNLINK); }
 
 /* unlinkat(dfd, path, flags) */
 ENTER(unlinkat)
@@ -526,59 +532,59 @@ ENTER(unlinkat)
 	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINKAT, (int)ctx->args[0], ctx->args[2], 0,
 			ctx->args[1], 0);
 }
-EXIT(unlinkat) { return bw_exit_path(ctx->ret); }
+EXIT(unlinkat) { return bw_exit_path(ctx->ret, BW_SYS_UNLINKAT); }
 
 ENTER(socket)
 {
 	return bw_enter(BW_MON_SOCKET, BW_SYS_SOCKET, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
 }
-EXIT(socket) { return bw_exit_plain(ctx->ret); }
+EXIT(socket) { return bw_exit_plain(ctx->ret, BW_SYS_SOCKET); }
 
 ENTER(listen)
 {
 	return bw_enter(BW_MON_LISTEN, BW_SYS_LISTEN, (int)ctx->args[0], (int)ctx->args[1], 0, 0, 0);
 }
-EXIT(listen) { return bw_exit_plain(ctx->ret); }
+EXIT(listen) { return bw_exit_plain(ctx->ret, BW_SYS_LISTEN); }
 
 ENTER(setuid)
 {
 	return bw_enter(BW_MON_SETUID, BW_SYS_SETUID, (__u32)ctx->args[0], 0, 0, 0, 0);
 }
-EXIT(setuid) { return bw_exit_plain(ctx->ret); }
+EXIT(setuid) { return bw_exit_plain(ctx->ret, BW_SYS_SETUID); }
 
 ENTER(setgid)
 {
 	return bw_enter(BW_MON_SETGID, BW_SYS_SETGID, (__u32)ctx->args[0], 0, 0, 0, 0);
 }
-EXIT(setgid) { return bw_exit_plain(ctx->ret); }
+EXIT(setgid) { return bw_exit_plain(ctx->ret, BW_SYS_SETGID); }
 
 /* bind/connect(fd, sockaddr, addrlen) */
 ENTER(bind)
 {
 	return bw_enter(BW_MON_BIND, BW_SYS_BIND, (int)ctx->args[0], (int)ctx->args[2], 0, ctx->args[1], 0);
 }
-EXIT(bind) { return bw_exit_sockaddr(ctx->ret); }
+EXIT(bind) { return bw_exit_sockaddr(ctx->ret, BW_SYS_BIND); }
 
 ENTER(connect)
 {
 	return bw_enter(BW_MON_CONNECT, BW_SYS_CONNECT, (int)ctx->args[0], (int)ctx->args[2], 0,
 			ctx->args[1], 0);
 }
-EXIT(connect) { return bw_exit_sockaddr(ctx->ret); }
+EXIT(connect) { return bw_exit_sockaddr(ctx->ret, BW_SYS_CONNECT); }
 
 /* accept(fd, peer, &len) / accept4(fd, peer, &len, flags) */
 ENTER(accept)
 {
 	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT, (int)ctx->args[0], 0, 0, ctx->args[1], ctx->args[2]);
 }
-EXIT(accept) { return bw_exit_sockaddr(ctx->ret); }
+EXIT(accept) { return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT); }
 
 ENTER(accept4)
 {
 	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT4, (int)ctx->args[0], (int)ctx->args[3], 0,
 			ctx->args[1], ctx->args[2]);
 }
-EXIT(accept4) { return bw_exit_sockaddr(ctx->ret); }
+EXIT(accept4) { return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT4); }
 
 /* ---------------------------------------------------------------- capabilities */
 
