@@ -405,6 +405,7 @@ static void seed(void)
 	put("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"default\","
 	    "\"labels\":{\"team\":\"a\",\"env\":\"prod\"},\"annotations\":{"
 	    "\"kubearmor-file-posture\":\"block\",\"kubearmor-network-posture\":\"audit\"}}}");
+	put("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"bare\"}}");
 	put("{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"n1\","
 	    "\"labels\":{\"kubernetes.io/os\":\"linux\",\"kubernetes.io/hostname\":\"n1\"}}}");
 	put("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\","
@@ -477,6 +478,7 @@ static void test_list_watch_restart_expiry(void **state)
 	assert_true(recorded("ns+ default labels=env=prod,team=a file=block network=audit caps=- "
 			     "vis=-"));
 	assert_true(recorded("node+ n1 labels=kubernetes.io/hostname=n1,kubernetes.io/os=linux"));
+	assert_true(recorded("ns+ bare labels= file=- network=- caps=- vis=-"));
 	/* Pagination: the policy list took a second page with a continue token. */
 	assert_true(requests_matching("GET", "/apis/security.kubearmor.com/v1/kubearmorpolicies",
 				      "continue", NULL) >= 1);

@@ -86,7 +86,8 @@ char *k8s_labels_string(const cJSON *labels)
 		pairs[n++] = it->string;
 		total += strlen(it->string) + strlen(it->valuestring) + 2;
 	}
-	qsort(pairs, n, sizeof(*pairs), cmp_str);
+	if (n)
+		qsort(pairs, n, sizeof(*pairs), cmp_str);
 	out = malloc(total);
 	if (!out)
 		goto cleanup;
