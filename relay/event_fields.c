@@ -132,6 +132,46 @@ int bw_xadd_build(struct bw_xadd *x, const char *key, long long maxlen,
 	return 0;
 }
 
+static size_t put_uint(char *p, size_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t bw_xadd_resp(const struct bw_xadd *x, char *buf, size_t cap)
+{
+	size_t need = 1 + 20 + 2, off;
+
+	for (int i = 0; i < x->argc; i++)
+		need += 1 + 20 + 2 + x->argvlen[i] + 2;
+	if (need > cap)
+		return need;
+	off = 0;
+	buf[off++] = '*';
+	off += put_uint(buf + off, (size_t)x->argc);
+	buf[off++] = '\r';
+	buf[off++] = '\n';
+	for (int i = 0; i < x->argc; i++) {
+		buf[off++] = '$';
+		off += put_uint(buf + off, x->argvlen[i]);
+		buf[off++] = '\r';
+		buf[off++] = '\n';
+		memcpy(buf + off, x->argv[i], x->argvlen[i]);
+		off += x->argvlen[i];
+		buf[off++] = '\r';
+		buf[off++] = '\n';
+	}
+	return off;
+}
+
 void bw_xadd_release(struct bw_xadd *x)
 {
 	free(x->atags);

@@ -46,6 +46,14 @@ int bw_xadd_build(struct bw_xadd *x, const char *key, long long maxlen,
 void bw_xadd_release(struct bw_xadd *x);
 
 /*
+ * Encodes the command as RESP ("*N\r\n$len\r\narg\r\n...") into buf.
+ * Returns the length it needs; when that exceeds cap nothing useful was
+ * written and the caller retries with a larger buffer.  Cheaper than
+ * hiredis's printf-based formatting on the relay's hot path.
+ */
+size_t bw_xadd_resp(const struct bw_xadd *x, char *buf, size_t cap);
+
+/*
  * The stream an event goes to: alerts_key for EVENT_ALERT, logs_key for the
  * rest; with per_namespace, ":<namespace>" is appended when the event has
  * one.  Writes into buf (truncated names are refused with -ENAMETOOLONG).

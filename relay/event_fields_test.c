@@ -103,6 +103,31 @@ static void test_every_name_is_known(void **state)
 	bw_xadd_release(&x);
 }
 
+static void test_resp_encoding(void **state)
+{
+	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
+	struct bw_xadd x;
+	char small[16], buf[1024];
+	const char *want = "*19\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n"
+			   "$9\r\nTimestamp\r\n$2\r\n12\r\n"
+			   "$8\r\nHostPPID\r\n$1\r\n0\r\n$7\r\nHostPID\r\n$1\r\n0\r\n"
+			   "$4\r\nPPID\r\n$1\r\n0\r\n$3\r\nPID\r\n$1\r\n0\r\n"
+			   "$3\r\nUID\r\n$1\r\n0\r\n"
+			   "$10\r\nPolicyName\r\n$3\r\na\r\n\r\n"
+			   "$7\r\nEventId\r\n$5\r\nn:1:2\r\n";
+	size_t n;
+
+	ev.timestamp = 12;
+	ev.policy_name = "a\r\n"; /* binary-safe: lengths, not delimiters */
+	assert_int_equal(bw_xadd_build(&x, "s", 0, &ev, "n", 1, 2), 0);
+	n = bw_xadd_resp(&x, small, sizeof(small));
+	assert_true(n > sizeof(small));
+	n = bw_xadd_resp(&x, buf, sizeof(buf));
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(buf, want, n);
+	bw_xadd_release(&x);
+}
+
 static void test_stream_key(void **state)
 {
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
@@ -166,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xadd_fields),
 		cmocka_unit_test(test_every_name_is_known),
+		cmocka_unit_test(test_resp_encoding),
 		cmocka_unit_test(test_stream_key),
 		cmocka_unit_test(test_redis_url),
 	};

@@ -329,6 +329,12 @@ static void complete_units(struct bw_relay *r)
 				bw_spool_release(r->spool, u->end);
 				r->st.written += u->n;
 				r->st.drained += u->n;
+				if (r->drain_start_ns && bw_spool_empty(r->spool)) {
+					bw_info("spool drained | events=%" PRIu64 " ms=%" PRIu64,
+						r->st.drained - r->drain_start_count,
+						(bw_mono_ns() - r->drain_start_ns) / 1000000);
+					r->drain_start_ns = 0;
+				}
 			} else {
 				r->epoch++;
 				r->cursor = bw_spool_head(r->spool);
@@ -360,6 +366,7 @@ static void issue(struct bw_relay *r, struct relay_unit *u, const char *node, ui
 
 	for (size_t i = 0; i < n; i++) {
 		struct bw_xadd x;
+		size_t len;
 		int rc;
 
 		if (bw_event_stream_key(events[i], r->cfg.stream_alerts, r->cfg.stream_logs,
@@ -369,7 +376,20 @@ static void issue(struct bw_relay *r, struct relay_unit *u, const char *node, ui
 			u->failed = 1;
 			continue;
 		}
-		rc = relay_redis_command(r, u, x.argc, x.argv, x.argvlen);
+		len = bw_xadd_resp(&x, r->resp, r->resp_cap);
+		if (len > r->resp_cap) {
+			char *nb = realloc(r->resp, len * 2);
+
+			if (!nb) {
+				bw_xadd_release(&x);
+				u->failed = 1;
+				break;
+			}
+			r->resp = nb;
+			r->resp_cap = len * 2;
+			len = bw_xadd_resp(&x, r->resp, r->resp_cap);
+		}
+		rc = relay_redis_command(r, u, r->resp, len);
 		bw_xadd_release(&x);
 		if (rc) {
 			u->failed = 1;
@@ -737,6 +757,7 @@ void bw_relay_free(struct bw_relay *r)
 	free(r->dirty);
 	bw_spool_close(r->spool);
 	free(r->sync_acks);
+	free(r->resp);
 	bw_cfg_free(bw_relay_config_table, &r->cfg);
 	free(r);
 }

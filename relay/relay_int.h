@@ -72,12 +72,16 @@ struct bw_relay {
 	struct bw_spool_pos cursor; /* next record to drain */
 	uint64_t epoch;		    /* bumped when a drain fails and the cursor rewinds */
 	uint64_t spool_inflight;    /* events from the spool awaiting Redis */
+	uint64_t drain_start_ns, drain_start_count; /* for the "spool drained" line */
 	struct sync_ack *sync_acks; /* acks owed once the spool is synced */
 	size_t nsync, capsync;
 	struct event *flush_ev;
 	uint32_t *dirty; /* pipes owed an ack this loop iteration */
 	size_t ndirty, capdirty;
 	struct event *ack_ev;
+
+	char *resp;	/* scratch for one encoded XADD */
+	size_t resp_cap;
 
 	struct relay_units units;
 	int in_progress;
@@ -113,9 +117,8 @@ void relay_unit_free(struct relay_unit *u);
 /* relay_redis.c */
 int relay_redis_start(struct bw_relay *r, char *err, size_t errlen);
 void relay_redis_stop(struct bw_relay *r);
-/* Queues one command for unit u; 0 or -EIO when the connection is gone. */
-int relay_redis_command(struct bw_relay *r, struct relay_unit *u, int argc, const char **argv,
-			const size_t *argvlen);
+/* Queues one RESP-encoded command for unit u; 0 or -EIO when the connection is gone. */
+int relay_redis_command(struct bw_relay *r, struct relay_unit *u, const char *cmd, size_t len);
 /* Called every second: notices a Redis that stopped answering. */
 void relay_redis_watchdog(struct bw_relay *r);
 

@@ -99,6 +99,10 @@ static void on_ready(redisAsyncContext *ac, void *reply, void *priv)
 	/* The spool, if anything is in it, drains first. */
 	r->cursor = bw_spool_head(r->spool);
 	r->epoch++;
+	if (!bw_spool_empty(r->spool)) {
+		r->drain_start_ns = bw_mono_ns();
+		r->drain_start_count = r->st.drained;
+	}
 	relay_progress(r);
 }
 
@@ -170,12 +174,11 @@ static void redis_connect(struct bw_relay *r)
 	r->connect_ns = bw_mono_ns();
 }
 
-int relay_redis_command(struct bw_relay *r, struct relay_unit *u, int argc, const char **argv,
-			const size_t *argvlen)
+int relay_redis_command(struct bw_relay *r, struct relay_unit *u, const char *cmd, size_t len)
 {
 	if (!r->ac || !r->redis_ready)
 		return -EIO;
-	if (redisAsyncCommandArgv(r->ac, on_xadd, u, argc, argv, argvlen) != REDIS_OK)
+	if (redisAsyncFormattedCommand(r->ac, on_xadd, u, cmd, len) != REDIS_OK)
 		return -EIO;
 	if (!u->sent_ns)
 		u->sent_ns = bw_mono_ns();

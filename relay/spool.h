@@ -4,7 +4,7 @@
  * records (packed EventBatch messages) kept while Redis cannot take them.
  *
  * Records are appended to segment files "<16 hex digits>.spool" in one
- * directory; each record is a 24-byte header (magic, length, CRC-32, append
+ * directory; each record is a 24-byte header (magic, length, CRC-32C, append
  * time) and its payload.  bw_spool_sync() makes every record appended so far
  * durable (fdatasync of the segment, fsync of the directory after a new
  * segment), so the relay acknowledges spooled events only after it.
@@ -83,5 +83,8 @@ int bw_spool_read(struct bw_spool *s, struct bw_spool_pos *cur, void **data, siz
 int bw_spool_release(struct bw_spool *s, struct bw_spool_pos pos);
 
 void bw_spool_get_stats(const struct bw_spool *s, struct bw_spool_stats *st);
+
+/* The records' checksum, CRC-32C (exposed for tests). */
+uint32_t bw_spool_crc32c(const void *data, size_t len);
 
 #endif

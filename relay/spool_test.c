@@ -218,6 +218,19 @@ static void test_corrupt_record_skipped(void **state)
 	bw_spool_close(s);
 }
 
+static void test_crc32c(void **state)
+{
+	char big[1000];
+
+	/* the standard check value (whichever path this CPU takes), a tail that
+	 * is not a multiple of 8, and a changed length changing the sum */
+	assert_int_equal(bw_spool_crc32c("123456789", 9), 0xe3069283u);
+	assert_int_equal(bw_spool_crc32c("", 0), 0);
+	memset(big, 'q', sizeof(big));
+	assert_int_equal(bw_spool_crc32c("1234567890abc", 13), 0x3dce60a2u);
+	assert_int_not_equal(bw_spool_crc32c(big, 999), bw_spool_crc32c(big, 1000));
+}
+
 static void test_bad_dir(void **state)
 {
 	struct bw_spool *s = NULL;
@@ -240,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_record_skipped, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
+		cmocka_unit_test(test_crc32c),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
