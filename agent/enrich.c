@@ -9,8 +9,10 @@
 #include "proctree.h"
 
 int bw_enrich_event(struct bw_proctree *pt, struct bw_containers *cs, uint64_t cgroup_id,
-		    uint32_t host_pid, Bulwark__V1__Event *ev, char *exec_id_buf)
+		    uint32_t host_pid, Bulwark__V1__Event *ev)
 {
+	static char exec_id_buf[24];
+
 	const struct bw_container *c = cs ? bw_containers_by_cgroup(cs, cgroup_id) : NULL;
 	const char *cg2 = cs ? bw_containers_cgroup2(cs) : NULL;
 	const struct bw_proc *p = NULL, *pp = NULL;
@@ -40,10 +42,8 @@ int bw_enrich_event(struct bw_proctree *pt, struct bw_containers *cs, uint64_t c
 		ev->source = p->cmdline;
 		ev->cwd = p->cwd;
 		ev->tty = (char *)p->tty;
-		if (exec_id_buf) {
-			snprintf(exec_id_buf, 24, "%" PRIu64, p->exec_id);
-			ev->exec_event = exec_id_buf;
-		}
+		snprintf(exec_id_buf, sizeof(exec_id_buf), "%" PRIu64, p->exec_id);
+		ev->exec_event = exec_id_buf;
 		if (pp)
 			ev->parent_process_name = pp->path;
 	}

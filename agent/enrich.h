@@ -22,12 +22,13 @@ struct bw_containers;
  * process tree entry of host_pid (loaded from /proc when the tree lacks it).
  * Either table may be NULL.
  *
- * String fields point into the tables (ExecEvent into exec_id_buf, >= 24
- * bytes): valid until control returns to the loop.  Fields with no value are
- * left as they were.  Returns 1 when the event came from a container, 0 for
- * the host.
+ * String fields point into the tables (ExecEvent into a buffer the next
+ * call overwrites): valid until control returns to the loop or the next
+ * call, whichever comes first; pack or copy the event before that.  Fields
+ * with no value are left as they were.  Returns 1 when the event came from a
+ * container, 0 for the host.  Single-threaded, like the agent's loop.
  */
 int bw_enrich_event(struct bw_proctree *pt, struct bw_containers *cs, uint64_t cgroup_id,
-		    uint32_t host_pid, Bulwark__V1__Event *ev, char *exec_id_buf);
+		    uint32_t host_pid, Bulwark__V1__Event *ev);
 
 #endif

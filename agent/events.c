@@ -281,7 +281,7 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 {
 	struct bw_events *e = arg;
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
-	char resource[BW_MON_PATH_MAX * 2 + 64], dbuf[256], tbuf[40], xbuf[24], tmp[32];
+	char resource[BW_MON_PATH_MAX * 2 + 64], dbuf[256], tbuf[40], tmp[32];
 	const struct bw_proc *parent = NULL;
 	const char *sys = h->sys < BW_SYS_MAX ? sys_names[h->sys] : "";
 	unsigned need = vis_needed(h->type);
@@ -294,7 +294,7 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 	}
 	if (!need)
 		return;
-	in_c = bw_enrich_event(e->o.proctree, e->o.containers, h->cgroup_id, h->pid, &ev, xbuf);
+	in_c = bw_enrich_event(e->o.proctree, e->o.containers, h->cgroup_id, h->pid, &ev);
 	if (!(vis_for(e, ev.namespace_name, in_c) & need)) {
 		e->st.invisible++;
 		return;
@@ -445,10 +445,10 @@ static int throttle_check(struct bw_events *e, const char *id)
 int bw_events_alert(struct bw_events *e, const struct bw_enforcer_alert *a)
 {
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
-	char tbuf[40], xbuf[24], sev[16], tags[1024], msg[256], data[128];
+	char tbuf[40], sev[16], tags[1024], msg[256], data[128];
 	int in_c, verdict;
 
-	in_c = bw_enrich_event(e->o.proctree, e->o.containers, a->cgroup_id, a->host_pid, &ev, xbuf);
+	in_c = bw_enrich_event(e->o.proctree, e->o.containers, a->cgroup_id, a->host_pid, &ev);
 	ev.cluster_name = e->cluster;
 	ev.host_name = e->host;
 	set_time(&ev, a->ts_boot_ns, tbuf);
