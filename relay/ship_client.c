@@ -40,7 +40,9 @@ struct bw_shipper {
 	/* nng threads report pipe changes: */
 	int notify_fd[2];
 	struct event *notify_ev;
-	int pipe_up; /* written by nng threads (atomics) */
+	int pipe_up;	     /* written by nng threads (atomics) */
+	unsigned pipe_adds;  /* connections made, likewise */
+	unsigned seen_adds;  /* pipe_adds the loop has handled */
 	int connected;
 	uint64_t disconnected_ns;
 
@@ -270,6 +272,8 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 	char c = 1;
 
 	(void)p;
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		__atomic_add_fetch(&s->pipe_adds, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->pipe_up, ev == NNG_PIPE_EV_ADD_POST, __ATOMIC_SEQ_CST);
 	/* Only wakes the loop; a full pipe already holds a wake-up. */
 	if (write(s->notify_fd[1], &c, 1) < 0)
@@ -303,12 +307,17 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_shipper *s = arg;
 	char buf[64];
+	unsigned adds;
 	int up;
 
 	(void)what;
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	up = __atomic_load_n(&s->pipe_up, __ATOMIC_SEQ_CST);
+	adds = __atomic_load_n(&s->pipe_adds, __ATOMIC_SEQ_CST);
+	if (up && s->connected && adds != s->seen_adds)
+		s->connected = 0; /* lost and regained between two looks: a new connection */
+	s->seen_adds = adds;
 	if (up && !s->connected) {
 		s->connected = 1;
 		s->st.connects++;
