@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -64,6 +65,8 @@ static int collect(struct files *f, const char *path, int depth)
 {
 	struct stat st;
 
+	if (!strcmp(path, "-"))
+		return files_add(f, path); /* standard input */
 	if (stat(path, &st)) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -errno;
@@ -104,7 +107,7 @@ static int collect(struct files *f, const char *path, int depth)
 
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
+	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : fdopen(dup(0), "rb");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
@@ -180,7 +183,8 @@ static int load_policies(int argc, char **argv, struct bw_policy_set *set, size_
 			bad++;
 			break;
 		}
-		if (bw_policy_parse(buf, len, f.v[i], &pv, &n, d)) {
+		const char *name = strcmp(f.v[i], "-") ? f.v[i] : "<stdin>";
+		if (bw_policy_parse(buf, len, name, &pv, &n, d)) {
 			print_diags(d);
 			bad++;
 		} else {
@@ -218,7 +222,7 @@ int cli_cmd_validate(int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fprintf(argc < 2 ? stderr : stdout,
-			"usage: bulwarkctl validate FILE|DIR...\n"
+			"usage: bulwarkctl validate FILE|DIR|-...\n"
 			"  Checks KubeArmor policies (YAML or JSON, several documents per file).\n"
 			"  Exit 0 when all are valid; else prints every error as\n"
 			"  file:line:col: message and exits 1.\n");

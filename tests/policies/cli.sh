@@ -36,6 +36,13 @@ rc=0
 n=$(ls "$src/invalid"/*.yaml "$src/invalid"/*.json | wc -l)
 [ "$(cut -d: -f1 "$tmp/err" | sort -u | wc -l)" -ge "$n" ] || fail "not every file reported"
 
+# Standard input.
+"$ctl" validate - <"$src/valid/ksp-network.yaml" >/dev/null || fail "validate - (valid)"
+rc=0
+"$ctl" validate - <"$src/invalid/bad-dir.yaml" 2>"$tmp/err" >/dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "validate - (invalid): exit $rc"
+grep -q "^<stdin>:12:12: " "$tmp/err" || fail "validate -: $(cat "$tmp/err")"
+
 # Usage errors exit 2; a missing file is an error.
 rc=0; "$ctl" validate >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "validate without args: exit $rc"
