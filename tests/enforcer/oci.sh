@@ -21,7 +21,8 @@ bw_bundle() {
 }
 
 # bw_oci_config DIR APPARMOR_PROFILE ARGS...: writes DIR/config.json.  An
-# empty profile leaves process.apparmorProfile out.
+# empty profile leaves process.apparmorProfile out.  BW_OCI_ROOT names the
+# rootfs (default: DIR/rootfs).
 bw_oci_config() {
 	local dir=$1 profile=$2 args="" a aa=""
 	shift 2
@@ -46,7 +47,7 @@ bw_oci_config() {
     },
     "noNewPrivileges": true
   },
-  "root": { "path": "rootfs", "readonly": false },
+  "root": { "path": "${BW_OCI_ROOT:-rootfs}", "readonly": false },
   "hostname": "bwtest",
   "mounts": [
     { "destination": "/proc", "type": "proc", "source": "proc" },

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: Apache-2.0
+# AppArmor scenarios, run inside the VM (busybox sh) from /scenario.
+# One container (c1) launched under profile bulwark-c1; every scenario is a
+# live policy update (SIGHUP to bw-enforce-tool), a command in the
+# container and the expected result: blocked with an alert, audited (passes,
+# alert), allowed silently, or refused by the default posture.
+. /scenario/oci.sh
+export BW_APPARMOR_DIR=/run/bulwark/apparmor
+FAILS=0
+N=0
+V=1
+AS=""	# e.g. "--user 1000:1000" for the next run
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "PASS: $*"; }
+
+grep -q apparmor /sys/kernel/security/lsm || { echo "FAIL: apparmor is not an active LSM"; exit 1; }
+
+# policy TEXT: applies it live and waits for the tool to confirm.
+policy() {
+	V=$((V + 1))
+	printf '%s\n' "$1" >/tmp/policy
+	kill -HUP "$TOOL"
+	bw_wait_for /tmp/tool.out "^applied version=$V " 30 ||
+		{ fail "policy $V not applied"; grep -E '^(error|unenforced)' /tmp/tool.out | tail -3; }
+	N=$(grep -c '^{' /tmp/tool.out)
+}
+
+# run NAME WANT CMD...: WANT is ok (exit 0) or denied (non-zero with
+# "Permission denied"/EACCES/EPERM in its output).
+run() {
+	local name=$1 want=$2 out rc
+	shift 2
+	out=$(runc exec $AS c1 "$@" 2>&1)
+	rc=$?
+	if [ "$want" = ok ]; then
+		[ $rc -eq 0 ] || { fail "$name: want success, got rc=$rc: $out"; return; }
+	else
+		[ $rc -ne 0 ] && printf '%s' "$out" | grep -qE 'Permission denied|EACCES|EPERM' ||
+			{ fail "$name: want denied, got rc=$rc: $out"; return; }
+	fi
+	pass "$name ($want)"
+}
+
+# alert NAME PATTERN...: a new alert line (since the last policy) holds every pattern.
+alert() {
+	local name=$1 i=0 ok
+	shift
+	while [ $i -lt 50 ]; do
+		ok=$(tail -n +1 /tmp/tool.out | grep '^{' | tail -n +$((N + 1)))
+		for p in "$@"; do
+			ok=$(printf '%s\n' "$ok" | grep -F -- "$p")
+		done
+		[ -n "$ok" ] && { pass "$name: alert"; return; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "$name: no alert with $*"
+	grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | tail -3
+}
+
+# silent NAME: no alert since the last policy (after a short grace).
+silent() {
+	sleep 0.5
+	[ "$(grep -c '^{' /tmp/tool.out)" -eq "$N" ] && pass "$1: no alert" ||
+		{ fail "$1: unexpected alert"; grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | tail -3; }
+}
+
+# --- start: the profile must exist before the container ---------------------------
+printf 'set c1\nrule file path /secret.txt Block\n' >/tmp/policy
+bw-enforce-tool --enforcer apparmor /tmp/policy >/tmp/tool.out 2>/tmp/tool.err &
+TOOL=$!
+bw_wait_for /tmp/tool.out '^applied version=1 enforcer=AppArmor' 60 ||
+	{ echo "FAIL: AppArmor enforcer did not start"; cat /tmp/tool.out /tmp/tool.err; exit 1; }
+grep -q 'bulwark-c1 (enforce)' /sys/kernel/security/apparmor/profiles &&
+	pass "profile bulwark-c1 loaded before the container starts" || fail "profile bulwark-c1 not loaded"
+
+mkdir -p /run/b1
+BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b1 bulwark-c1 /bin/sleep 100000
+runc run -d --no-pivot -b /run/b1 c1 </dev/null >/tmp/runc.log 2>&1 ||
+	{ echo "FAIL: runc run: $(cat /tmp/runc.log)"; exit 1; }
+P=$(runc state c1 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+case "$(cat /proc/$P/attr/current)" in
+bulwark-c1*) pass "container runs under bulwark-c1" ;;
+*) fail "container runs under '$(cat /proc/$P/attr/current)'" ;;
+esac
+S="set c1 cgroup=c1"
+
+# --- file ------------------------------------------------------------------------
+policy "$S
+rule file path /secret.txt Block policy=ksp-file-block severity=8 tags=PCI"
+grep -q 'no process runs under profile bulwark-c1' /tmp/tool.out &&
+	pass "before the container: the profile was reported unused" ||
+	fail "the unused profile was not reported"
+[ "$(tail -n 3 /tmp/tool.out | grep -c 'no process runs under')" -eq 0 ] &&
+	pass "with the container running: not reported" || fail "running container still reported"
+run "file path Block" denied cat /secret.txt
+alert "file path Block" '"Enforcer":"AppArmor"' '"Operation":"File"' '"Resource":"/secret.txt"' \
+	'"Action":"Block","Result":"Permission denied","PolicyName":"ksp-file-block"' \
+	'"Type":"MatchedPolicy"' '"Comm":"cat"'
+N=$(grep -c '^{' /tmp/tool.out)
+run "file path Block: another file" ok cat /data/readme
+silent "file path Block: another file"
+
+policy "$S
+rule file path /data/readme Audit policy=ksp-file-audit"
+run "file path Audit" ok cat /data/readme
+alert "file path Audit" '"Resource":"/data/readme"' \
+	'"Action":"Audit","Result":"Passed","PolicyName":"ksp-file-audit"'
+
+policy "$S
+rule file path /data/readme Block readOnly policy=ksp-readonly"
+run "readOnly: read" ok cat /data/readme
+silent "readOnly: read"
+run "readOnly: write" denied sh -c 'echo x >> /data/readme'
+alert "readOnly: write" '"Resource":"/data/readme"' '"PolicyName":"ksp-readonly"'
+
+policy "$S
+rule file path /home/user1/notes Block ownerOnly policy=ksp-owner"
+run "ownerOnly: not the owner" denied cat /home/user1/notes
+alert "ownerOnly: not the owner" '"Resource":"/home/user1/notes"' '"PolicyName":"ksp-owner"'
+N=$(grep -c '^{' /tmp/tool.out)
+AS="--user 1000:1000"
+run "ownerOnly: the owner" ok cat /home/user1/notes
+AS=""
+silent "ownerOnly: the owner"
+
+policy "$S
+rule file dir /etc/app/ Block policy=ksp-dir"
+run "dir: file inside" denied cat /etc/app/main.conf
+alert "dir: file inside" '"Resource":"/etc/app/main.conf"' '"PolicyName":"ksp-dir"'
+run "dir: file in a subdirectory" ok cat /etc/app/conf.d/extra.conf
+
+policy "$S
+rule file rdir /etc/app/ Block policy=ksp-rdir"
+run "recursive dir: file in a subdirectory" denied cat /etc/app/conf.d/extra.conf
+alert "recursive dir" '"Resource":"/etc/app/conf.d/extra.conf"' '"PolicyName":"ksp-rdir"'
+
+policy "$S
+apparmor audit deny /data/readme w,"
+run "native apparmor rule: write" denied sh -c 'echo y >> /data/readme'
+run "native apparmor rule: read" ok cat /data/readme
+
+# --- process ---------------------------------------------------------------------
+policy "$S
+rule process path /usr/local/bin/busybox-reader Block policy=ksp-proc"
+run "process path Block" denied sh -c '/usr/local/bin/busybox-reader true'
+alert "process path Block" '"Operation":"Process"' '"Resource":"/usr/local/bin/busybox-reader"' \
+	'"PolicyName":"ksp-proc"'
+run "process path Block: other binaries" ok sh -c 'true; ls / >/dev/null'
+
+policy "$S
+rule file path /secret.txt Block from=/usr/local/bin/busybox-reader policy=ksp-from"
+run "fromSource: the source" denied sh -c '/usr/local/bin/busybox-reader cat /secret.txt'
+alert "fromSource: the source" '"Resource":"/secret.txt"' '"PolicyName":"ksp-from"' \
+	'source=/usr/local/bin/busybox-reader'
+N=$(grep -c '^{' /tmp/tool.out)
+run "fromSource: another binary" ok cat /secret.txt
+silent "fromSource: another binary"
+
+policy "$S
+rule process path /bin/busybox Allow policy=ksp-allow-busybox"
+run "process allow-list: allowed binary" ok sh -c 'ls / >/dev/null'
+run "process allow-list: default posture" denied sh -c '/bin/sockprobe inet stream'
+alert "process allow-list: default posture" '"Operation":"Process"' \
+	'"Resource":"/bin/sockprobe"' '"PolicyName":"DefaultPosture"'
+
+# --- network and capabilities ----------------------------------------------------------
+policy "$S
+rule network protocol udp Block policy=ksp-udp"
+run "network udp Block" denied sockprobe inet dgram
+alert "network udp Block" '"Operation":"Network"' '"Resource":"domain=AF_INET type=SOCK_DGRAM' \
+	'"PolicyName":"ksp-udp"'
+run "network udp Block: tcp" ok sockprobe inet stream
+
+policy "$S network_posture=block
+rule network protocol tcp Allow policy=ksp-tcp-only"
+run "network allow-list: tcp" ok sockprobe inet stream
+run "network allow-list: udp by default posture" denied sockprobe inet dgram
+alert "network allow-list: default posture" '"Operation":"Network"' '"PolicyName":"DefaultPosture"'
+
+policy "$S
+rule network protocol udp Audit policy=ksp-udp-audit"
+run "network udp Audit" ok sockprobe inet dgram
+alert "network udp Audit" '"Action":"Audit","Result":"Passed","PolicyName":"ksp-udp-audit"'
+
+policy "$S
+rule capability capability net_raw Block policy=ksp-cap"
+run "capability net_raw Block" denied sockprobe inet raw 1
+alert "capability net_raw Block" '"Operation":"Capabilities"' '"Resource":"CAP_NET_RAW"' \
+	'"PolicyName":"ksp-cap"'
+
+# --- live update back to nothing --------------------------------------------------------
+policy "$S"
+run "no rules: secret" ok cat /secret.txt
+run "no rules: udp" ok sockprobe inet dgram
+run "no rules: raw" ok sockprobe inet raw 1
+silent "no rules"
+
+kill "$TOOL"
+runc kill c1 KILL >/dev/null 2>&1
+echo "apparmor scenarios: $FAILS failed"
+[ "$FAILS" -eq 0 ]
