@@ -473,6 +473,111 @@ static void test_incremental(void **state)
 	bw_compiler_free(c);
 }
 
+static unsigned rnd(uint64_t *seed, unsigned n)
+{
+	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)((*seed >> 33) % n);
+}
+
+/* Random changes: after each, the cache must give what a full compile gives. */
+static void test_incremental_equals_full(void **state)
+{
+	struct fix *f = *state;
+	struct bw_compiler *c;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	const char *nodes[] = { "n1", "n2", "n3" };
+
+#define RND(n) rnd(&seed, n)
+	assert_int_equal(bw_compiler_new(&c), 0);
+	for (int step = 0; step < 300; step++) {
+		char buf[1024], id[16], ns[8], app[8];
+		switch (RND(6)) {
+		case 0: /* namespaced policy put */
+		case 1:
+			snprintf(buf, sizeof(buf),
+				 P("p%d", "ns%d", "    matchLabels: {app: a%d}\n",
+				   "  file:\n    matchPaths: [{path: /f%d, action: %s}]\n"),
+				 (int)RND(8), (int)RND(3), (int)RND(3), (int)RND(4),
+				 RND(2) ? "Allow" : "Block");
+			add_policies(f->set, buf);
+			break;
+		case 2: /* cluster or host policy put, or a removal */
+			if (RND(2)) {
+				snprintf(buf, sizeof(buf),
+					 CSP("c%d", "    - {key: namespace, operator: In, values: [ns%d]}\n",
+					     "  process:\n    matchPaths: [{path: /c%d}]\n"),
+					 (int)RND(3), (int)RND(3), (int)RND(3));
+				add_policies(f->set, buf);
+			} else {
+				snprintf(buf, sizeof(buf), "p%d", (int)RND(8));
+				snprintf(ns, sizeof(ns), "ns%d", (int)RND(3));
+				bw_policy_set_remove(f->set, BW_KIND_POLICY, ns, buf);
+			}
+			break;
+		case 3: /* container added, moved or relabelled */
+		case 4: {
+			Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
+			Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvs[] = { &kv };
+			snprintf(id, sizeof(id), "x%d", (int)RND(12));
+			snprintf(ns, sizeof(ns), "ns%d", (int)RND(3));
+			snprintf(app, sizeof(app), "a%d", (int)RND(3));
+			kv.key = "app";
+			kv.value = app;
+			ct.id = id;
+			ct.namespace_name = ns;
+			ct.labels = kvs;
+			ct.n_labels = 1;
+			if (RND(4))
+				assert_int_equal(
+					bw_inventory_set_container(f->inv, nodes[RND(3)], &ct), 0);
+			else
+				bw_inventory_remove_container(f->inv, id);
+			break;
+		}
+		default: /* postures, node labels, host policies */
+			snprintf(ns, sizeof(ns), "ns%d", (int)RND(3));
+			if (RND(3) == 0) {
+				assert_int_equal(bw_inventory_set_node(f->inv, nodes[RND(3)],
+								       RND(2) ? "role=web" : "role=db"),
+						 0);
+			} else if (RND(2)) {
+				snprintf(buf, sizeof(buf),
+					 HSP("h%d", "      role: web\n",
+					     "  file:\n    matchPaths: [{path: /h%d}]\n"),
+					 (int)RND(2), (int)RND(5));
+				add_policies(f->set, buf);
+			} else {
+				assert_int_equal(bw_inventory_set_posture(f->inv, ns,
+									  RND(2) ? "audit" : "block",
+									  NULL, NULL),
+						 0);
+			}
+			break;
+		}
+		for (size_t n = 0; n < 3; n++) {
+			const Bulwark__V1__CompiledPolicy *inc;
+			Bulwark__V1__CompiledPolicy *full;
+			assert_int_equal(bw_compiler_node(c, f->set, f->inv, nodes[n], 1, &inc), 0);
+			assert_int_equal(bw_compile_node(f->set, f->inv, nodes[n], 1, &full), 0);
+			size_t li = protobuf_c_message_get_packed_size(&inc->base);
+			size_t lf = protobuf_c_message_get_packed_size(&full->base);
+			assert_int_equal(li, lf);
+			uint8_t *bi = malloc(li), *bf = malloc(lf);
+			protobuf_c_message_pack(&inc->base, bi);
+			protobuf_c_message_pack(&full->base, bf);
+			assert_memory_equal(bi, bf, li);
+			free(bi);
+			free(bf);
+			bw_compiled_free(full);
+		}
+	}
+#undef RND
+	uint64_t reused, compiled;
+	bw_compiler_stats(c, &reused, &compiled);
+	assert_true(reused > compiled); /* the cache did its job */
+	bw_compiler_free(c);
+}
+
 static void test_inventory_yaml_errors(void **state)
 {
 	struct bw_inventory *inv;
@@ -507,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_output_and_determinism, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup, teardown),
 		cmocka_unit_test(test_inventory_yaml_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
