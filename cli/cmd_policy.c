@@ -82,7 +82,7 @@ static int collect(struct files *f, const char *path, int depth)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	struct files here = { 0 };
+	struct files here = {0};
 	struct dirent *e;
 	int rc = 0;
 	while (!rc && (e = readdir(d))) {
@@ -158,7 +158,7 @@ static void print_diags(struct bw_diags *d)
  */
 static int load_policies(int argc, char **argv, struct bw_policy_set *set, size_t *n_policies)
 {
-	struct files f = { 0 };
+	struct files f = {0};
 	int bad = 0;
 
 	for (int i = 0; i < argc; i++)
@@ -190,12 +190,14 @@ static int load_policies(int argc, char **argv, struct bw_policy_set *set, size_
 		} else {
 			for (size_t k = 0; k < n; k++) {
 				struct bw_policy *p = pv[k];
-				if (bw_policy_set_get(set, bw_policy_kind(p), bw_policy_namespace(p),
-						      bw_policy_name(p))) {
-					fprintf(stderr, "%s: %s %s%s%s is also defined in an earlier file\n",
-						f.v[i], bw_policy_kind_name(bw_policy_kind(p)),
-						bw_policy_namespace(p), *bw_policy_namespace(p) ? "/" : "",
-						bw_policy_name(p));
+				if (bw_policy_set_get(set, bw_policy_kind(p),
+						      bw_policy_namespace(p), bw_policy_name(p))) {
+					fprintf(
+					    stderr,
+					    "%s: %s %s%s%s is also defined in an earlier file\n",
+					    f.v[i], bw_policy_kind_name(bw_policy_kind(p)),
+					    bw_policy_namespace(p),
+					    *bw_policy_namespace(p) ? "/" : "", bw_policy_name(p));
 					bw_policy_free(p);
 					bad++;
 				} else if (bw_policy_set_put(set, p)) {
@@ -253,7 +255,7 @@ static cJSON *node_json(const struct bw_inventory *inv, const Bulwark__V1__Compi
 	{
 		cJSON *id = cJSON_GetObjectItem(c, "containerId");
 		const Bulwark__V1__Container *ct =
-			id ? bw_inventory_container(inv, cJSON_GetStringValue(id)) : NULL;
+		    id ? bw_inventory_container(inv, cJSON_GetStringValue(id)) : NULL;
 		if (!ct)
 			continue;
 		if (ct->name && ct->name[0])
@@ -268,10 +270,10 @@ static cJSON *node_json(const struct bw_inventory *inv, const Bulwark__V1__Compi
 
 int cli_cmd_compile(int argc, char **argv)
 {
-	static const struct option opts[] = { { "inventory", required_argument, NULL, 'i' },
-					      { "node", required_argument, NULL, 'n' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {{"inventory", required_argument, NULL, 'i'},
+					     {"node", required_argument, NULL, 'n'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
 	const char *inv_path = NULL, *only = NULL;
 	struct bw_policy_set *set = NULL;
 	struct bw_inventory *inv = NULL;

@@ -161,8 +161,8 @@ const struct bw_policy *bw_policy_set_get(const struct bw_policy_set *s, enum bw
  * plus the host's.  Deterministic: the same inputs give the same bytes.
  * *out is freed with bw_compiled_free.  version is copied into the result.
  */
-int bw_compile_node(const struct bw_policy_set *s, const struct bw_inventory *inv,
-		    const char *node, uint64_t version, Bulwark__V1__CompiledPolicy **out);
+int bw_compile_node(const struct bw_policy_set *s, const struct bw_inventory *inv, const char *node,
+		    uint64_t version, Bulwark__V1__CompiledPolicy **out);
 void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
 
 /*
@@ -196,8 +196,8 @@ void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
  */
 int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventory *inv,
 			 const char *container_id, Bulwark__V1__RuleSet **out);
-int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *inv,
-		    const char *node, Bulwark__V1__RuleSet **out);
+int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *inv, const char *node,
+		    Bulwark__V1__RuleSet **out);
 /* Recomputes cp->digest: SHA-256 over the SHA-256 of each rule set's packed
  * bytes, containers in cp's order (sorted by id), then the host's (32 zero
  * bytes when there is no host rule set). */

@@ -155,10 +155,9 @@ static Bulwark__V1__Rule *make_rule(const struct bw_policy *p, const struct bw_p
 			pt->type = pr->type;
 			pt->protocol = pr->protocol;
 			/* An address rule's protocol has no name of its own. */
-			pt->name = xstrdup(pr->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ?
-						   pr->value :
-						   "",
-					   &oom);
+			pt->name = xstrdup(
+			    pr->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ? pr->value : "",
+			    &oom);
 			r->protocol = pt;
 		} else {
 			oom = true;
@@ -242,8 +241,8 @@ static int cmp_resource(const Bulwark__V1__Rule *a, const Bulwark__V1__Rule *b)
 
 	if ((d = cmp_u(a->operation, b->operation)) || (d = cmp_u(a->match, b->match)) ||
 	    (d = cmp_s(a->value, b->value)) || (d = cmp_u(a->syscall, b->syscall)) ||
-	    (d = cmp_u(a->capability, b->capability)) ||
-	    (d = cmp_u(a->port_min, b->port_min)) || (d = cmp_u(a->port_max, b->port_max)))
+	    (d = cmp_u(a->capability, b->capability)) || (d = cmp_u(a->port_min, b->port_min)) ||
+	    (d = cmp_u(a->port_max, b->port_max)))
 		return d;
 	if (a->protocol && b->protocol &&
 	    ((d = cmp_u(a->protocol->family, b->protocol->family)) ||
@@ -378,7 +377,7 @@ int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventor
 			 const char *container_id, Bulwark__V1__RuleSet **out)
 {
 	const struct inv_container *c = bw_strmap_get(&inv->containers, container_id);
-	struct rvec v = { 0 };
+	struct rvec v = {0};
 	int rc = 0;
 
 	if (!c)
@@ -424,11 +423,11 @@ int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventor
 	return 0;
 }
 
-int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *inv,
-		    const char *node, Bulwark__V1__RuleSet **out)
+int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *inv, const char *node,
+		    Bulwark__V1__RuleSet **out)
 {
 	const struct inv_node *n = bw_strmap_get(&inv->nodes, node);
-	struct rvec v = { 0 };
+	struct rvec v = {0};
 	int rc = 0;
 
 	if (!n)
@@ -495,7 +494,7 @@ int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], siz
 int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp)
 {
 	uint8_t(*d)[32] = calloc(cp->n_containers + 1, 32);
-	uint8_t host[32] = { 0 };
+	uint8_t host[32] = {0};
 	int rc = 0;
 
 	if (!d)
@@ -516,8 +515,8 @@ void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp)
 		protobuf_c_message_free_unpacked(&cp->base, NULL);
 }
 
-int bw_compile_node(const struct bw_policy_set *s, const struct bw_inventory *inv,
-		    const char *node, uint64_t version, Bulwark__V1__CompiledPolicy **out)
+int bw_compile_node(const struct bw_policy_set *s, const struct bw_inventory *inv, const char *node,
+		    uint64_t version, Bulwark__V1__CompiledPolicy **out)
 {
 	const struct inv_node *n = bw_strmap_get(&inv->nodes, node);
 	Bulwark__V1__CompiledPolicy *cp;

@@ -30,18 +30,18 @@ static void add_policies(struct bw_policy_set *set, const char *yaml)
 }
 
 static const char *inventory =
-	"nodes:\n"
-	"  - name: n1\n"
-	"    labels: {role: web}\n"
-	"  - name: n2\n"
-	"containers:\n"
-	"  - {id: c-web, node: n1, namespace: web, labels: {app: nginx, tier: front}}\n"
-	"  - {id: c-dbg, node: n1, namespace: web, labels: {app: nginx, tier: debug}}\n"
-	"  - {id: c-db, node: n2, namespace: data, labels: {app: db}}\n"
-	"  - {id: c-sys, node: n2, namespace: kube-system, labels: {app: dns}}\n"
-	"namespaces:\n"
-	"  - name: data\n"
-	"    annotations: {kubearmor-file-posture: audit, kubearmor-network-posture: audit}\n";
+    "nodes:\n"
+    "  - name: n1\n"
+    "    labels: {role: web}\n"
+    "  - name: n2\n"
+    "containers:\n"
+    "  - {id: c-web, node: n1, namespace: web, labels: {app: nginx, tier: front}}\n"
+    "  - {id: c-dbg, node: n1, namespace: web, labels: {app: nginx, tier: debug}}\n"
+    "  - {id: c-db, node: n2, namespace: data, labels: {app: db}}\n"
+    "  - {id: c-sys, node: n2, namespace: kube-system, labels: {app: dns}}\n"
+    "namespaces:\n"
+    "  - name: data\n"
+    "    annotations: {kubearmor-file-posture: audit, kubearmor-network-posture: audit}\n";
 
 static int setup(void **state)
 {
@@ -51,8 +51,8 @@ static int setup(void **state)
 	assert_int_equal(bw_policy_set_new(&f->set), 0);
 	assert_int_equal(bw_inventory_new(&f->inv), 0);
 	assert_int_equal(bw_diags_new(&d), 0);
-	assert_int_equal(bw_inventory_load_yaml(f->inv, inventory, strlen(inventory), "inv.yaml", d),
-			 0);
+	assert_int_equal(
+	    bw_inventory_load_yaml(f->inv, inventory, strlen(inventory), "inv.yaml", d), 0);
 	bw_diags_free(d);
 	*state = f;
 	return 0;
@@ -84,8 +84,8 @@ static void rs_free(Bulwark__V1__RuleSet *rs)
 /* One line per rule: "File path /etc/x Block p[ro]" and so on. */
 static char *summary(const Bulwark__V1__RuleSet *rs)
 {
-	static const char *ops[] = { "Process", "File", "Network", "Cap", "Syscall" };
-	static const char *acts[] = { "Block", "Audit", "Allow" };
+	static const char *ops[] = {"Process", "File", "Network", "Cap", "Syscall"};
+	static const char *acts[] = {"Block", "Audit", "Allow"};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
@@ -115,8 +115,8 @@ static void expect_rules(struct fix *f, const char *id, const char *want)
 }
 
 #define P(name, ns, sel, body)                                                                     \
-	"---\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  name: " name \
-	"\n  namespace: " ns "\nspec:\n  selector:\n" sel body
+	"---\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\nmetadata:\n  "         \
+	"name: " name "\n  namespace: " ns "\nspec:\n  selector:\n" sel body
 
 static void test_label_selection(void **state)
 {
@@ -124,20 +124,18 @@ static void test_label_selection(void **state)
 
 	add_policies(f->set, P("all-nginx", "web", "    matchLabels: {app: nginx}\n",
 			       "  process:\n    matchPaths: [{path: /bin/sh}]\n")
-				     P("not-debug", "web",
-				       "    matchLabels: {app: nginx}\n    matchExpressions:\n"
-				       "    - {key: tier, operator: NotIn, values: [debug]}\n",
-				       "  process:\n    matchPaths: [{path: /bin/ls}]\n")
-					     P("debug-only", "web",
-					       "    matchExpressions:\n"
-					       "    - {key: tier, operator: In, values: [debug, x]}\n",
-					       "  process:\n    matchPaths: [{path: /bin/cat}]\n")
-						     P("other-ns", "data",
-						       "    matchLabels: {app: nginx}\n",
-						       "  process:\n    matchPaths: [{path: /bin/x}]\n")
-							     P("whole-ns", "data",
-							       "    matchLabels: {}\n",
-							       "  process:\n    matchPaths: [{path: /bin/y}]\n"));
+				 P("not-debug", "web",
+				   "    matchLabels: {app: nginx}\n    matchExpressions:\n"
+				   "    - {key: tier, operator: NotIn, values: [debug]}\n",
+				   "  process:\n    matchPaths: [{path: /bin/ls}]\n")
+				     P("debug-only", "web",
+				       "    matchExpressions:\n"
+				       "    - {key: tier, operator: In, values: [debug, x]}\n",
+				       "  process:\n    matchPaths: [{path: /bin/cat}]\n")
+					 P("other-ns", "data", "    matchLabels: {app: nginx}\n",
+					   "  process:\n    matchPaths: [{path: /bin/x}]\n")
+					     P("whole-ns", "data", "    matchLabels: {}\n",
+					       "  process:\n    matchPaths: [{path: /bin/y}]\n"));
 	expect_rules(f, "c-web",
 		     "Process 0 /bin/ls Block not-debug\n"
 		     "Process 0 /bin/sh Block all-nginx\n");
@@ -149,26 +147,26 @@ static void test_label_selection(void **state)
 }
 
 #define CSP(name, sel, body)                                                                       \
-	"---\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorClusterPolicy\nmetadata:\n  "   \
+	"---\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorClusterPolicy\nmetadata:\n  "  \
 	"name: " name "\nspec:\n  selector:\n    matchExpressions:\n" sel body
 
 static void test_cluster_policy(void **state)
 {
 	struct fix *f = *state;
 
-	add_policies(f->set,
-		     CSP("ns-in", "    - {key: namespace, operator: In, values: [web, data]}\n",
-			 "  file:\n    matchPaths: [{path: /a}]\n")
-			     CSP("ns-notin",
-				 "    - {key: namespace, operator: NotIn, values: [kube-system]}\n",
-				 "  file:\n    matchPaths: [{path: /b}]\n")
-				     CSP("label-in",
-					 "    - {key: label, operator: In, values: [tier=debug, app=db]}\n",
-					 "  file:\n    matchPaths: [{path: /c}]\n")
-					     CSP("label-notin",
-						 "    - {key: label, operator: NotIn, values: [app=nginx]}\n"
-						 "    - {key: namespace, operator: In, values: [kube-system]}\n",
-						 "  file:\n    matchPaths: [{path: /d}]\n"));
+	add_policies(
+	    f->set,
+	    CSP("ns-in", "    - {key: namespace, operator: In, values: [web, data]}\n",
+		"  file:\n    matchPaths: [{path: /a}]\n")
+		CSP("ns-notin", "    - {key: namespace, operator: NotIn, values: [kube-system]}\n",
+		    "  file:\n    matchPaths: [{path: /b}]\n")
+		    CSP("label-in",
+			"    - {key: label, operator: In, values: [tier=debug, app=db]}\n",
+			"  file:\n    matchPaths: [{path: /c}]\n")
+			CSP("label-notin",
+			    "    - {key: label, operator: NotIn, values: [app=nginx]}\n"
+			    "    - {key: namespace, operator: In, values: [kube-system]}\n",
+			    "  file:\n    matchPaths: [{path: /d}]\n"));
 	expect_rules(f, "c-web", "File 0 /a Block ns-in\nFile 0 /b Block ns-notin\n");
 	expect_rules(f, "c-dbg",
 		     "File 0 /a Block ns-in\nFile 0 /b Block ns-notin\nFile 0 /c Block label-in\n");
@@ -181,16 +179,17 @@ static void test_allowlist_and_posture(void **state)
 {
 	struct fix *f = *state;
 
-	add_policies(f->set, P("allow-files", "web", "    matchLabels: {app: nginx}\n",
-			       "  action: Allow\n  file:\n    matchDirectories:\n"
-			       "    - {dir: /etc/nginx/, recursive: true, readOnly: true}\n")
-				     P("allow-net", "data", "    matchLabels: {app: db}\n",
-				       "  network:\n    matchProtocols:\n"
-				       "    - {protocol: tcp, action: Allow}\n"
-				       "    - {protocol: udp, action: Audit}\n"
-				       "  process:\n    matchPaths:\n    - {path: /bin/db, action: Allow}\n"
-				       "  capabilities:\n    matchCapabilities:\n"
-				       "    - {capability: net_bind_service, action: Allow}\n"));
+	add_policies(f->set,
+		     P("allow-files", "web", "    matchLabels: {app: nginx}\n",
+		       "  action: Allow\n  file:\n    matchDirectories:\n"
+		       "    - {dir: /etc/nginx/, recursive: true, readOnly: true}\n")
+			 P("allow-net", "data", "    matchLabels: {app: db}\n",
+			   "  network:\n    matchProtocols:\n"
+			   "    - {protocol: tcp, action: Allow}\n"
+			   "    - {protocol: udp, action: Audit}\n"
+			   "  process:\n    matchPaths:\n    - {path: /bin/db, action: Allow}\n"
+			   "  capabilities:\n    matchCapabilities:\n"
+			   "    - {capability: net_bind_service, action: Allow}\n"));
 	Bulwark__V1__RuleSet *rs = ctr(f, "c-web");
 	assert_true(rs->file_allowlist);
 	assert_false(rs->process_allowlist || rs->network_allowlist || rs->capability_allowlist);
@@ -225,15 +224,14 @@ static void test_block_beats_allow(void **state)
 {
 	struct fix *f = *state;
 
-	add_policies(f->set,
-		     P("allow", "web", "    matchLabels: {app: nginx}\n",
-		       "  action: Allow\n  file:\n    matchPaths:\n"
-		       "    - {path: /etc/passwd, readOnly: true}\n"
-		       "    - {path: /etc/hosts}\n"
-		       "    - {path: /etc/group, fromSource: [{path: /bin/id}]}\n")
-			     P("block", "web", "    matchLabels: {tier: front}\n",
-			       "  file:\n    matchPaths:\n    - {path: /etc/passwd}\n"
-			       "    - {path: /etc/group}\n")
+	add_policies(f->set, P("allow", "web", "    matchLabels: {app: nginx}\n",
+			       "  action: Allow\n  file:\n    matchPaths:\n"
+			       "    - {path: /etc/passwd, readOnly: true}\n"
+			       "    - {path: /etc/hosts}\n"
+			       "    - {path: /etc/group, fromSource: [{path: /bin/id}]}\n")
+				 P("block", "web", "    matchLabels: {tier: front}\n",
+				   "  file:\n    matchPaths:\n    - {path: /etc/passwd}\n"
+				   "    - {path: /etc/group}\n")
 				     P("audit", "web", "    matchLabels: {tier: front}\n",
 				       "  action: Audit\n  file:\n    matchPaths:\n"
 				       "    - {path: /etc/passwd}\n    - {path: /etc/hosts}\n"));
@@ -269,8 +267,8 @@ static void test_duplicates_and_owner(void **state)
 }
 
 #define HSP(name, labels, body)                                                                    \
-	"---\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorHostPolicy\nmetadata:\n  name: " \
-	name "\nspec:\n  nodeSelector:\n    matchLabels:\n" labels body
+	"---\napiVersion: security.kubearmor.com/v1\nkind: KubeArmorHostPolicy\nmetadata:\n  "     \
+	"name: " name "\nspec:\n  nodeSelector:\n    matchLabels:\n" labels body
 
 static void test_host_policy(void **state)
 {
@@ -279,10 +277,10 @@ static void test_host_policy(void **state)
 
 	add_policies(f->set, HSP("every", "      kubearmor.io/hostname: \"*\"\n",
 				 "  process:\n    matchPaths: [{path: /usr/bin/nc}]\n")
-				     HSP("web", "      role: web\n",
-					 "  file:\n    matchPaths: [{path: /etc/web}]\n")
-					     HSP("n2", "      kubearmor.io/hostname: n2\n",
-						 "  file:\n    matchPaths: [{path: /etc/n2}]\n"));
+				 HSP("web", "      role: web\n",
+				     "  file:\n    matchPaths: [{path: /etc/web}]\n")
+				     HSP("n2", "      kubearmor.io/hostname: n2\n",
+					 "  file:\n    matchPaths: [{path: /etc/n2}]\n"));
 	assert_int_equal(bw_compile_host(f->set, f->inv, "n1", &rs), 0);
 	char *s = summary(rs);
 	assert_string_equal(s, "Process 0 /usr/bin/nc Block every\nFile 0 /etc/web Block web\n");
@@ -303,11 +301,12 @@ static void test_host_policy(void **state)
 static void test_node_output_and_determinism(void **state)
 {
 	struct fix *f = *state;
-	const char *a = P("pa", "web", "    matchLabels: {app: nginx}\n",
-			  "  severity: 7\n  tags: [x, y]\n  message: m\n"
-			  "  network:\n    matchProtocols: [{protocol: udp, fromSource: [{path: /bin/a}]}]\n"
-			  "  capabilities:\n    matchCapabilities: [{capability: CAP_NET_RAW}]\n"
-			  "  syscalls:\n    matchSyscalls: [{syscall: [ptrace]}]\n");
+	const char *a =
+	    P("pa", "web", "    matchLabels: {app: nginx}\n",
+	      "  severity: 7\n  tags: [x, y]\n  message: m\n"
+	      "  network:\n    matchProtocols: [{protocol: udp, fromSource: [{path: /bin/a}]}]\n"
+	      "  capabilities:\n    matchCapabilities: [{capability: CAP_NET_RAW}]\n"
+	      "  syscalls:\n    matchSyscalls: [{syscall: [ptrace]}]\n");
 	const char *b = CSP("pb", "    - {key: namespace, operator: In, values: [web]}\n",
 			    "  file:\n    matchPaths: [{path: /etc/shadow}]\n");
 	Bulwark__V1__CompiledPolicy *x, *y;
@@ -406,8 +405,8 @@ static void test_incremental(void **state)
 
 	add_policies(f->set, P("p1", "web", "    matchLabels: {app: nginx}\n",
 			       "  process:\n    matchPaths: [{path: /a}]\n")
-				     P("p2", "data", "    matchLabels: {app: db}\n",
-				       "  process:\n    matchPaths: [{path: /b}]\n"));
+				 P("p2", "data", "    matchLabels: {app: db}\n",
+				   "  process:\n    matchPaths: [{path: /b}]\n"));
 	assert_int_equal(bw_compiler_new(&c), 0);
 	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n1", 1, &cp), 0);
 	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n2", 1, &cp), 0);
@@ -485,7 +484,7 @@ static void test_incremental_equals_full(void **state)
 	struct fix *f = *state;
 	struct bw_compiler *c;
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	const char *nodes[] = { "n1", "n2", "n3" };
+	const char *nodes[] = {"n1", "n2", "n3"};
 
 #define RND(n) rnd(&seed, n)
 	assert_int_equal(bw_compiler_new(&c), 0);
@@ -503,10 +502,12 @@ static void test_incremental_equals_full(void **state)
 			break;
 		case 2: /* cluster or host policy put, or a removal */
 			if (RND(2)) {
-				snprintf(buf, sizeof(buf),
-					 CSP("c%d", "    - {key: namespace, operator: In, values: [ns%d]}\n",
-					     "  process:\n    matchPaths: [{path: /c%d}]\n"),
-					 (int)RND(3), (int)RND(3), (int)RND(3));
+				snprintf(
+				    buf, sizeof(buf),
+				    CSP("c%d",
+					"    - {key: namespace, operator: In, values: [ns%d]}\n",
+					"  process:\n    matchPaths: [{path: /c%d}]\n"),
+				    (int)RND(3), (int)RND(3), (int)RND(3));
 				add_policies(f->set, buf);
 			} else {
 				snprintf(buf, sizeof(buf), "p%d", (int)RND(8));
@@ -517,7 +518,7 @@ static void test_incremental_equals_full(void **state)
 		case 3: /* container added, moved or relabelled */
 		case 4: {
 			Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
-			Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvs[] = { &kv };
+			Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvs[] = {&kv};
 			snprintf(id, sizeof(id), "x%d", (int)RND(12));
 			snprintf(ns, sizeof(ns), "ns%d", (int)RND(3));
 			snprintf(app, sizeof(app), "a%d", (int)RND(3));
@@ -529,7 +530,7 @@ static void test_incremental_equals_full(void **state)
 			ct.n_labels = 1;
 			if (RND(4))
 				assert_int_equal(
-					bw_inventory_set_container(f->inv, nodes[RND(3)], &ct), 0);
+				    bw_inventory_set_container(f->inv, nodes[RND(3)], &ct), 0);
 			else
 				bw_inventory_remove_container(f->inv, id);
 			break;
@@ -537,9 +538,10 @@ static void test_incremental_equals_full(void **state)
 		default: /* postures, node labels, host policies */
 			snprintf(ns, sizeof(ns), "ns%d", (int)RND(3));
 			if (RND(3) == 0) {
-				assert_int_equal(bw_inventory_set_node(f->inv, nodes[RND(3)],
-								       RND(2) ? "role=web" : "role=db"),
-						 0);
+				assert_int_equal(
+				    bw_inventory_set_node(f->inv, nodes[RND(3)],
+							  RND(2) ? "role=web" : "role=db"),
+				    0);
 			} else if (RND(2)) {
 				snprintf(buf, sizeof(buf),
 					 HSP("h%d", "      role: web\n",
@@ -547,10 +549,10 @@ static void test_incremental_equals_full(void **state)
 					 (int)RND(2), (int)RND(5));
 				add_policies(f->set, buf);
 			} else {
-				assert_int_equal(bw_inventory_set_posture(f->inv, ns,
-									  RND(2) ? "audit" : "block",
-									  NULL, NULL),
-						 0);
+				assert_int_equal(
+				    bw_inventory_set_posture(f->inv, ns, RND(2) ? "audit" : "block",
+							     NULL, NULL),
+				    0);
 			}
 			break;
 		}
@@ -590,7 +592,8 @@ static void test_inventory_yaml_errors(void **state)
 	assert_int_equal(bw_diags_new(&d), 0);
 	assert_int_equal(bw_inventory_load_yaml(inv, bad, strlen(bad), "i.yaml", d), -EINVAL);
 	char *s = bw_diags_format(d);
-	assert_non_null(strstr(s, "i.yaml:2:5: unknown field 'nam' in nodes[0] (did you mean 'name'?)"));
+	assert_non_null(
+	    strstr(s, "i.yaml:2:5: unknown field 'nam' in nodes[0] (did you mean 'name'?)"));
 	assert_non_null(strstr(s, "containers[0].node is required"));
 	assert_non_null(strstr(s, "containers[1].cgroupId must be a number"));
 	assert_non_null(strstr(s, "kubearmor-file-posture must be audit or block"));
@@ -603,17 +606,17 @@ static void test_inventory_yaml_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_label_selection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cluster_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_allowlist_and_posture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_block_beats_allow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicates_and_owner, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node_output_and_determinism, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup, teardown),
-		cmocka_unit_test(test_inventory_yaml_errors),
+	    cmocka_unit_test_setup_teardown(test_label_selection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cluster_policy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_allowlist_and_posture, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_block_beats_allow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicates_and_owner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_policy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_output_and_determinism, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replace_policy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup, teardown),
+	    cmocka_unit_test(test_inventory_yaml_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

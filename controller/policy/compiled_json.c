@@ -13,25 +13,24 @@
 
 static const char *op_name(int op)
 {
-	static const char *const names[] = { "Process", "File", "Network", "Capabilities",
-					     "Syscall" };
+	static const char *const names[] = {"Process", "File", "Network", "Capabilities",
+					    "Syscall"};
 	return op >= 0 && op < (int)ARRAY_SIZE(names) ? names[op] : "?";
 }
 
 static const char *match_name(int m)
 {
-	static const char *const names[] = { "path",	   "dir",	 "dir-recursive",
-					     "pattern",	   "execname",	 "protocol",
-					     "capability", "syscall",	 "preset",
-					     "apparmor",   "address" };
+	static const char *const names[] = {"path",	"dir",	    "dir-recursive", "pattern",
+					    "execname", "protocol", "capability",    "syscall",
+					    "preset",	"apparmor", "address"};
 	return m >= 0 && m < (int)ARRAY_SIZE(names) ? names[m] : "?";
 }
 
 static const char *action_name(int a)
 {
-	return a == BULWARK__V1__ACTION__ACTION_ALLOW ? "Allow" :
-	       a == BULWARK__V1__ACTION__ACTION_AUDIT ? "Audit" :
-							"Block";
+	return a == BULWARK__V1__ACTION__ACTION_ALLOW	? "Allow"
+	       : a == BULWARK__V1__ACTION__ACTION_AUDIT ? "Audit"
+							: "Block";
 }
 
 static const char *posture_name(int p)

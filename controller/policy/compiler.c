@@ -168,9 +168,12 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 			}
 		}
 		ruleset_free(e->rs);
-		*e = (struct centry){ .rs = rs, .ctr_gen = ic->gen, .ns_gen = ns_gen,
-				      .cluster_gen = s->cluster_gen, .posture_gen = pgen,
-				      .seen = true };
+		*e = (struct centry){.rs = rs,
+				     .ctr_gen = ic->gen,
+				     .ns_gen = ns_gen,
+				     .cluster_gen = s->cluster_gen,
+				     .posture_gen = pgen,
+				     .seen = true};
 		if ((rc = bw_ruleset_digest(rs, e->digest))) {
 			ruleset_free(e->rs);
 			e->rs = NULL;

@@ -47,7 +47,8 @@ size_t bw_diags_count(const struct bw_diags *d)
 
 const struct bw_diag *bw_diags_get(const struct bw_diags *d, size_t i)
 {
-	static const struct bw_diag lost = { .file = "", .message = "out of memory: diagnostics lost" };
+	static const struct bw_diag lost = {.file = "",
+					    .message = "out of memory: diagnostics lost"};
 
 	if (!d)
 		return NULL;
@@ -85,7 +86,7 @@ void bw_diags_add(struct bw_diags *d, const char *file, unsigned line, unsigned 
 		d->oom = true;
 		return;
 	}
-	d->v[d->n++] = (struct bw_diag){ .file = f, .line = line, .col = col, .message = msg };
+	d->v[d->n++] = (struct bw_diag){.file = f, .line = line, .col = col, .message = msg};
 }
 
 char *bw_diags_format(const struct bw_diags *d)

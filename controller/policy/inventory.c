@@ -293,12 +293,12 @@ static int posture_value(const char *s, int *out)
 }
 
 /* KubeArmor's defaults: block for namespaces, audit for hosts. */
-static const struct inv_posture ns_default = { BULWARK__V1__POSTURE__POSTURE_BLOCK,
-					       BULWARK__V1__POSTURE__POSTURE_BLOCK,
-					       BULWARK__V1__POSTURE__POSTURE_BLOCK, 0 };
-static const struct inv_posture host_default = { BULWARK__V1__POSTURE__POSTURE_AUDIT,
-						 BULWARK__V1__POSTURE__POSTURE_AUDIT,
-						 BULWARK__V1__POSTURE__POSTURE_AUDIT, 0 };
+static const struct inv_posture ns_default = {BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					      BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					      BULWARK__V1__POSTURE__POSTURE_BLOCK, 0};
+static const struct inv_posture host_default = {BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						BULWARK__V1__POSTURE__POSTURE_AUDIT, 0};
 
 int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const char *file,
 			     const char *network, const char *capabilities)

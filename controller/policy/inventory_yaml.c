@@ -44,7 +44,7 @@ static char *labels_string(struct pctx *c, const yaml_node_t *n, const char *pat
 static void load_node(struct pctx *c, struct bw_inventory *inv, const yaml_node_t *n,
 		      const char *path)
 {
-	static const char *const fields[] = { "name", "labels" };
+	static const char *const fields[] = {"name", "labels"};
 	uint32_t seen = 0;
 	char *name = NULL, *labels = NULL;
 	unsigned before = c->errors;
@@ -72,11 +72,11 @@ static void load_node(struct pctx *c, struct bw_inventory *inv, const yaml_node_
 static void load_container(struct pctx *c, struct bw_inventory *inv, const yaml_node_t *n,
 			   const char *path)
 {
-	static const char *const fields[] = { "id",    "name", "node",	   "namespace",
-					      "labels", "image", "pod",	   "cgroupId" };
+	static const char *const fields[] = {"id",     "name",	"node", "namespace",
+					     "labels", "image", "pod",	"cgroupId"};
 	Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
 	Bulwark__V1__KeyValue *kvs = NULL, **kvp = NULL;
-	char *s[8] = { 0 };
+	char *s[8] = {0};
 	uint32_t seen = 0;
 	unsigned before = c->errors;
 	char sub[128];
@@ -93,7 +93,8 @@ static void load_container(struct pctx *c, struct bw_inventory *inv, const yaml_
 		if (f == 4) {
 			if (!want_map(c, v, sub))
 				continue;
-			size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+			size_t cnt =
+			    (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
 			kvs = calloc(cnt ? cnt : 1, sizeof(*kvs));
 			kvp = calloc(cnt ? cnt : 1, sizeof(*kvp));
 			if (!kvs || !kvp) {
@@ -146,10 +147,10 @@ static void load_container(struct pctx *c, struct bw_inventory *inv, const yaml_
 static void load_namespace(struct pctx *c, struct bw_inventory *inv, const yaml_node_t *n,
 			   const char *path, bool host)
 {
-	static const char *const fields[] = { "name", "annotations" };
-	static const char *const keys[] = { "kubearmor-file-posture", "kubearmor-network-posture",
-					    "kubearmor-capabilities-posture" };
-	const char *post[3] = { NULL, NULL, NULL };
+	static const char *const fields[] = {"name", "annotations"};
+	static const char *const keys[] = {"kubearmor-file-posture", "kubearmor-network-posture",
+					   "kubearmor-capabilities-posture"};
+	const char *post[3] = {NULL, NULL, NULL};
 	char *name = NULL;
 	uint32_t seen = 0;
 	unsigned before = c->errors;
@@ -175,7 +176,8 @@ static void load_namespace(struct pctx *c, struct bw_inventory *inv, const yaml_
 					if (k->type != YAML_SCALAR_NODE || strcmp(sval(k), keys[i]))
 						continue;
 					if (val->type != YAML_SCALAR_NODE ||
-					    (strcmp(sval(val), "audit") && strcmp(sval(val), "block")))
+					    (strcmp(sval(val), "audit") &&
+					     strcmp(sval(val), "block")))
 						perr(c, val, "%s.%s must be audit or block", sub,
 						     keys[i]);
 					else
@@ -195,11 +197,10 @@ static void load_namespace(struct pctx *c, struct bw_inventory *inv, const yaml_
 int bw_inventory_load_yaml(struct bw_inventory *inv, const char *buf, size_t len,
 			   const char *filename, struct bw_diags *diags)
 {
-	static const char *const fields[] = { "nodes", "containers", "namespaces", "host" };
+	static const char *const fields[] = {"nodes", "containers", "namespaces", "host"};
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct pctx c = { .doc = &doc, .file = filename ? filename : "<inventory>",
-			  .diags = diags };
+	struct pctx c = {.doc = &doc, .file = filename ? filename : "<inventory>", .diags = diags};
 	uint32_t seen = 0;
 
 	if (!yaml_parser_initialize(&parser))
@@ -223,8 +224,8 @@ int bw_inventory_load_yaml(struct bw_inventory *inv, const char *buf, size_t len
 			     pr < root->data.mapping.pairs.top; pr++) {
 				int f = -1;
 				if (!pass) {
-					f = field_idx(&c, pr, "inventory", fields, ARRAY_SIZE(fields),
-						      &seen);
+					f = field_idx(&c, pr, "inventory", fields,
+						      ARRAY_SIZE(fields), &seen);
 				} else {
 					/* Keys were checked (and reported) in pass 0. */
 					yaml_node_t *k = pnode(&c, pr->key);

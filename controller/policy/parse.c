@@ -117,7 +117,7 @@ static void parse_match_labels(struct pctx *c, const yaml_node_t *n, const char 
 			free(val);
 			continue;
 		}
-		c->p->labels[c->p->n_labels++] = (struct bw_kv){ key, val };
+		c->p->labels[c->p->n_labels++] = (struct bw_kv){key, val};
 		cJSON_AddStringToObject(j, key, val);
 	}
 }
@@ -125,7 +125,7 @@ static void parse_match_labels(struct pctx *c, const yaml_node_t *n, const char 
 static void parse_expressions(struct pctx *c, const yaml_node_t *n, const char *path, bool cluster,
 			      cJSON *j)
 {
-	static const char *const fields[] = { "key", "operator", "values" };
+	static const char *const fields[] = {"key", "operator", "values"};
 	char sub[600], vsub[700];
 
 	if (!want_seq(c, n, path, BW_MAX_LIST))
@@ -156,11 +156,12 @@ static void parse_expressions(struct pctx *c, const yaml_node_t *n, const char *
 					ok = false;
 				} else if (cluster && strcmp(x->key, "namespace") &&
 					   strcmp(x->key, "label")) {
-					perr(c, v, "%s must be 'namespace' or 'label', got '%s'", vsub,
-					     x->key);
+					perr(c, v, "%s must be 'namespace' or 'label', got '%s'",
+					     vsub, x->key);
 					ok = false;
 				} else if (!cluster && !label_key_ok(x->key)) {
-					perr(c, v, "%s: '%s' is not a valid label key", vsub, x->key);
+					perr(c, v, "%s: '%s' is not a valid label key", vsub,
+					     x->key);
 					ok = false;
 				} else {
 					cJSON_AddStringToObject(je, "key", x->key);
@@ -168,7 +169,8 @@ static void parse_expressions(struct pctx *c, const yaml_node_t *n, const char *
 			} else if (f == 1) {
 				if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "In")) {
 					x->not_in = false;
-				} else if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "NotIn")) {
+				} else if (v->type == YAML_SCALAR_NODE &&
+					   !strcmp(sval(v), "NotIn")) {
 					x->not_in = true;
 				} else {
 					perr(c, v, "%s must be In or NotIn", vsub);
@@ -194,9 +196,10 @@ static void parse_expressions(struct pctx *c, const yaml_node_t *n, const char *
 					char isub[760];
 					yaml_node_t *it = pnode(c, v->data.sequence.items.start[k]);
 					snprintf(isub, sizeof(isub), "%s[%zu]", vsub, k);
-					if (get_str(c, it, isub, 317, false, &x->values[x->n_values])) {
+					if (get_str(c, it, isub, 317, false,
+						    &x->values[x->n_values])) {
 						cJSON_AddItemToArray(
-							jv, cJSON_CreateString(x->values[x->n_values]));
+						    jv, cJSON_CreateString(x->values[x->n_values]));
 						x->n_values++;
 					} else {
 						ok = false;
@@ -222,8 +225,8 @@ static void parse_expressions(struct pctx *c, const yaml_node_t *n, const char *
 		if (ok && cluster && !strcmp(x->key, "label"))
 			for (size_t k = 0; k < x->n_values; k++)
 				if (!strchr(x->values[k], '=')) {
-					perr(c, e, "%s.values[%zu] must be 'key=value', got '%s'", sub,
-					     k, x->values[k]);
+					perr(c, e, "%s.values[%zu] must be 'key=value', got '%s'",
+					     sub, k, x->values[k]);
 					ok = false;
 				}
 		c->p->n_exprs++; /* kept even when bad so bw_policy_free frees it */
@@ -232,7 +235,7 @@ static void parse_expressions(struct pctx *c, const yaml_node_t *n, const char *
 
 static void parse_selector(struct pctx *c, const yaml_node_t *n, const char *path, cJSON *j)
 {
-	static const char *const fields[] = { "matchLabels", "matchExpressions" };
+	static const char *const fields[] = {"matchLabels", "matchExpressions"};
 	bool cluster = c->p->kind == BW_KIND_CLUSTER_POLICY;
 	uint32_t seen = 0;
 	char sub[600];
@@ -252,7 +255,8 @@ static void parse_selector(struct pctx *c, const yaml_node_t *n, const char *pat
 			     "(key namespace or label), not matchLabels",
 			     sub);
 		} else if (f == 0) {
-			parse_match_labels(c, v, sub, false, cJSON_AddObjectToObject(j, "matchLabels"));
+			parse_match_labels(c, v, sub, false,
+					   cJSON_AddObjectToObject(j, "matchLabels"));
 		} else {
 			parse_expressions(c, v, sub, cluster,
 					  cJSON_AddArrayToObject(j, "matchExpressions"));
@@ -262,8 +266,8 @@ static void parse_selector(struct pctx *c, const yaml_node_t *n, const char *pat
 
 /* ---- one document ----------------------------------------------------------- */
 
-static const char *const kind_names[] = { "", "KubeArmorPolicy", "KubeArmorClusterPolicy",
-					  "KubeArmorHostPolicy" };
+static const char *const kind_names[] = {"", "KubeArmorPolicy", "KubeArmorClusterPolicy",
+					 "KubeArmorHostPolicy"};
 
 const char *bw_policy_kind_name(enum bw_policy_kind k)
 {
@@ -276,21 +280,21 @@ enum bw_policy_kind bw_policy_kind_parse(const char *s)
 		const char *alias;
 		enum bw_policy_kind kind;
 	} aliases[] = {
-		{ "kubearmorpolicy", BW_KIND_POLICY },
-		{ "kubearmorpolicies", BW_KIND_POLICY },
-		{ "policy", BW_KIND_POLICY },
-		{ "policies", BW_KIND_POLICY },
-		{ "ksp", BW_KIND_POLICY },
-		{ "kubearmorclusterpolicy", BW_KIND_CLUSTER_POLICY },
-		{ "kubearmorclusterpolicies", BW_KIND_CLUSTER_POLICY },
-		{ "clusterpolicy", BW_KIND_CLUSTER_POLICY },
-		{ "clusterpolicies", BW_KIND_CLUSTER_POLICY },
-		{ "csp", BW_KIND_CLUSTER_POLICY },
-		{ "kubearmorhostpolicy", BW_KIND_HOST_POLICY },
-		{ "kubearmorhostpolicies", BW_KIND_HOST_POLICY },
-		{ "hostpolicy", BW_KIND_HOST_POLICY },
-		{ "hostpolicies", BW_KIND_HOST_POLICY },
-		{ "hsp", BW_KIND_HOST_POLICY },
+	    {"kubearmorpolicy", BW_KIND_POLICY},
+	    {"kubearmorpolicies", BW_KIND_POLICY},
+	    {"policy", BW_KIND_POLICY},
+	    {"policies", BW_KIND_POLICY},
+	    {"ksp", BW_KIND_POLICY},
+	    {"kubearmorclusterpolicy", BW_KIND_CLUSTER_POLICY},
+	    {"kubearmorclusterpolicies", BW_KIND_CLUSTER_POLICY},
+	    {"clusterpolicy", BW_KIND_CLUSTER_POLICY},
+	    {"clusterpolicies", BW_KIND_CLUSTER_POLICY},
+	    {"csp", BW_KIND_CLUSTER_POLICY},
+	    {"kubearmorhostpolicy", BW_KIND_HOST_POLICY},
+	    {"kubearmorhostpolicies", BW_KIND_HOST_POLICY},
+	    {"hostpolicy", BW_KIND_HOST_POLICY},
+	    {"hostpolicies", BW_KIND_HOST_POLICY},
+	    {"hsp", BW_KIND_HOST_POLICY},
 	};
 
 	if (!s)
@@ -316,7 +320,7 @@ static const yaml_node_t *map_get(struct pctx *c, const yaml_node_t *n, const ch
 
 static void parse_metadata(struct pctx *c, const yaml_node_t *n, cJSON *j)
 {
-	static const char *const fields[] = { "name", "namespace", "labels", "annotations" };
+	static const char *const fields[] = {"name", "namespace", "labels", "annotations"};
 	uint32_t seen = 0;
 
 	if (!want_map(c, n, "metadata"))
@@ -376,11 +380,10 @@ static void parse_metadata(struct pctx *c, const yaml_node_t *n, cJSON *j)
 static void parse_spec(struct pctx *c, const yaml_node_t *n, cJSON *j)
 {
 	static const char *const fields[] = {
-		"selector", "nodeSelector", "process",	"file",	    "network", "capabilities",
-		"syscalls", "presets",	    "apparmor", "severity", "tags",    "message",
-		"action",
+	    "selector", "nodeSelector", "process",  "file", "network", "capabilities", "syscalls",
+	    "presets",	"apparmor",	"severity", "tags", "message", "action",
 	};
-	struct pmeta spec = { 0 };
+	struct pmeta spec = {0};
 	uint32_t seen = 0;
 	char sub[64];
 	bool host = c->p->kind == BW_KIND_HOST_POLICY;
@@ -404,10 +407,11 @@ static void parse_spec(struct pctx *c, const yaml_node_t *n, cJSON *j)
 		} else if (f == 0) {
 			parse_selector(c, v, sub, cJSON_AddObjectToObject(j, "selector"));
 		} else if (f == 1 && !host) {
-			perr(c, pnode(c, pr->key),
-			     "spec.nodeSelector is only for KubeArmorHostPolicy; use spec.selector");
+			perr(
+			    c, pnode(c, pr->key),
+			    "spec.nodeSelector is only for KubeArmorHostPolicy; use spec.selector");
 		} else if (f == 1) {
-			static const char *const ns_fields[] = { "matchLabels" };
+			static const char *const ns_fields[] = {"matchLabels"};
 			uint32_t nseen = 0;
 			cJSON *jn = cJSON_AddObjectToObject(j, "nodeSelector");
 			if (!want_map(c, v, sub))
@@ -415,9 +419,9 @@ static void parse_spec(struct pctx *c, const yaml_node_t *n, cJSON *j)
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			     q < v->data.mapping.pairs.top; q++)
 				if (field_idx(c, q, sub, ns_fields, 1, &nseen) == 0)
-					parse_match_labels(c, pnode(c, q->value),
-							   "spec.nodeSelector.matchLabels", true,
-							   cJSON_AddObjectToObject(jn, "matchLabels"));
+					parse_match_labels(
+					    c, pnode(c, q->value), "spec.nodeSelector.matchLabels",
+					    true, cJSON_AddObjectToObject(jn, "matchLabels"));
 			if (!nseen)
 				perr(c, v, "spec.nodeSelector.matchLabels is required");
 		} else if (f == 7) {
@@ -477,7 +481,7 @@ void bw_policy_free(struct bw_policy *p)
 
 static struct bw_policy *parse_document(struct pctx *c, const yaml_node_t *root)
 {
-	static const char *const fields[] = { "apiVersion", "kind", "metadata", "spec", "status" };
+	static const char *const fields[] = {"apiVersion", "kind", "metadata", "spec", "status"};
 	uint32_t seen = 0;
 	cJSON *j = NULL;
 
@@ -494,8 +498,9 @@ static struct bw_policy *parse_document(struct pctx *c, const yaml_node_t *root)
 	/* kind first: it decides what the rest may contain. */
 	const yaml_node_t *kind = map_get(c, root, "kind");
 	if (!kind) {
-		perr(c, root, "kind is required (KubeArmorPolicy, KubeArmorClusterPolicy or "
-			      "KubeArmorHostPolicy)");
+		perr(c, root,
+		     "kind is required (KubeArmorPolicy, KubeArmorClusterPolicy or "
+		     "KubeArmorHostPolicy)");
 		goto fail;
 	}
 	if (kind->type == YAML_SCALAR_NODE) {
@@ -504,9 +509,9 @@ static struct bw_policy *parse_document(struct pctx *c, const yaml_node_t *root)
 				c->p->kind = (enum bw_policy_kind)k;
 	}
 	if (!c->p->kind) {
-		const char *near = kind->type == YAML_SCALAR_NODE ?
-					   bw_suggest(sval(kind), kind_names + 1, 3) :
-					   NULL;
+		const char *near = kind->type == YAML_SCALAR_NODE
+				       ? bw_suggest(sval(kind), kind_names + 1, 3)
+				       : NULL;
 		perr(c, kind,
 		     "kind must be KubeArmorPolicy, KubeArmorClusterPolicy or "
 		     "KubeArmorHostPolicy%s%s%s",
@@ -582,10 +587,11 @@ int bw_policy_parse(const char *buf, size_t len, const char *filename, struct bw
 	for (;;) {
 		yaml_document_t doc;
 		if (!yaml_parser_load(&parser, &doc)) {
-			bw_diags_add(diags, filename, (unsigned)parser.problem_mark.line + 1,
-				     (unsigned)parser.problem_mark.column + 1, "invalid YAML: %s%s%s",
-				     parser.problem ? parser.problem : "parse error",
-				     parser.context ? " " : "", parser.context ? parser.context : "");
+			bw_diags_add(
+			    diags, filename, (unsigned)parser.problem_mark.line + 1,
+			    (unsigned)parser.problem_mark.column + 1, "invalid YAML: %s%s%s",
+			    parser.problem ? parser.problem : "parse error",
+			    parser.context ? " " : "", parser.context ? parser.context : "");
 			errors++;
 			break;
 		}
@@ -600,7 +606,7 @@ int bw_policy_parse(const char *buf, size_t len, const char *filename, struct bw
 			yaml_document_delete(&doc);
 			continue;
 		}
-		struct pctx c = { .doc = &doc, .file = filename, .diags = diags };
+		struct pctx c = {.doc = &doc, .file = filename, .diags = diags};
 		size_t first_diag = bw_diags_count(diags);
 		struct bw_policy *p = parse_document(&c, root);
 		/* Checks run in dependency order (kind, spec-wide fields first);

@@ -29,7 +29,7 @@ struct pmeta {
 };
 
 void perr(struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 yaml_node_t *pnode(struct pctx *c, int id);
 /* True once going on is pointless: too many errors, or too many rules. */
 bool pstop(const struct pctx *c);
@@ -48,15 +48,14 @@ bool get_path(struct pctx *c, const yaml_node_t *n, const char *path, bool dir, 
 bool is_meta_key(const char *k);
 /* Parses severity/tags/message/action keys of map n into m (other keys are
  * left to the caller) and mirrors them into j. */
-void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct pmeta *m,
-		cJSON *j);
+void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct pmeta *m, cJSON *j);
 void meta_clear(struct pmeta *m);
 
 /* parse_rules.c: spec.process/file/network/capabilities/syscalls/presets/apparmor */
 void parse_section(struct pctx *c, const char *section, const yaml_node_t *n, const char *path,
 		   const struct pmeta *spec, cJSON *j);
-void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
-		   const struct pmeta *spec, cJSON *j);
+void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path, const struct pmeta *spec,
+		   cJSON *j);
 void parse_apparmor(struct pctx *c, const yaml_node_t *n, const char *path,
 		    const struct pmeta *spec, cJSON *j);
 

@@ -123,8 +123,8 @@ bool parse_ports(struct pctx *c, const yaml_node_t *n, const char *path, uint32_
 		if (dash)
 			*dash = 0;
 		if (!port_number(buf, &lo) || !port_number(dash ? dash + 1 : buf, &hi) || hi < lo) {
-			perr(c, e, "%s must be a port (1-65535) or a range 'low-high', got '%s'", sub,
-			     sval(e));
+			perr(c, e, "%s must be a port (1-65535) or a range 'low-high', got '%s'",
+			     sub, sval(e));
 			goto bad;
 		}
 		v[i][0] = (uint32_t)lo;

@@ -15,14 +15,14 @@
 enum sect { S_PROCESS, S_FILE, S_NETWORK, S_CAPS, S_SYSCALLS };
 
 enum list {
-	L_PATHS,      /* process/file matchPaths */
-	L_DIRS,	      /* process/file matchDirectories */
-	L_PATTERNS,   /* process/file matchPatterns */
-	L_PROTOCOLS,  /* network matchProtocols */
-	L_CAPS,	      /* capabilities matchCapabilities */
-	L_SYSCALLS,   /* syscalls matchSyscalls */
-	L_SYS_PATHS,  /* syscalls matchPaths */
-	L_ADDRESSES,  /* network matchAddresses (Bulwark extension) */
+	L_PATHS,     /* process/file matchPaths */
+	L_DIRS,	     /* process/file matchDirectories */
+	L_PATTERNS,  /* process/file matchPatterns */
+	L_PROTOCOLS, /* network matchProtocols */
+	L_CAPS,	     /* capabilities matchCapabilities */
+	L_SYSCALLS,  /* syscalls matchSyscalls */
+	L_SYS_PATHS, /* syscalls matchPaths */
+	L_ADDRESSES, /* network matchAddresses (Bulwark extension) */
 };
 
 /* An entry's fields, as parsed, before they become rules. */
@@ -154,7 +154,7 @@ static bool copy_src(struct bw_prule *r, const struct item *it)
 static void parse_sources(struct pctx *c, const yaml_node_t *n, const char *path, struct item *it,
 			  cJSON *j)
 {
-	static const char *const fields[] = { "path", "dir", "recursive" };
+	static const char *const fields[] = {"path", "dir", "recursive"};
 	char sub[700], fsub[760];
 
 	if (!want_seq(c, n, path, BW_MAX_SOURCES))
@@ -167,7 +167,7 @@ static void parse_sources(struct pctx *c, const yaml_node_t *n, const char *path
 	}
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *e = pnode(c, n->data.sequence.items.start[i]);
-		struct bw_src s = { 0 };
+		struct bw_src s = {0};
 		uint32_t seen = 0;
 		unsigned before = c->errors;
 		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
@@ -251,24 +251,24 @@ static void parse_syscall_list(struct pctx *c, const yaml_node_t *n, const char 
 	}
 }
 
-static const char *const paths_fields[] = { "path",	 "execname", "ownerOnly", "readOnly",
-					    "fromSource", "severity", "tags",	   "message",
-					    "action" };
-static const char *const dirs_fields[] = { "dir",	"recursive", "ownerOnly", "readOnly",
-					   "fromSource", "severity", "tags",	  "message",
-					   "action" };
-static const char *const patterns_fields[] = { "pattern", "ownerOnly", "readOnly", "severity",
-					       "tags",	  "message",   "action" };
-static const char *const protocols_fields[] = { "protocol", "fromSource", "severity", "tags",
-						"message",  "action" };
-static const char *const caps_fields[] = { "capability", "fromSource", "severity", "tags",
-					   "message",	 "action" };
-static const char *const syscalls_fields[] = { "syscall", "fromSource", "severity", "tags",
-					       "message", "action" };
-static const char *const addresses_fields[] = { "address", "ports", "protocol", "fromSource",
-						"severity", "tags", "message", "action" };
-static const char *const sys_paths_fields[] = { "path", "recursive", "syscall", "fromSource",
-						"severity", "tags", "message", "action" };
+static const char *const paths_fields[] = {"path",     "execname",   "ownerOnly",
+					   "readOnly", "fromSource", "severity",
+					   "tags",     "message",    "action"};
+static const char *const dirs_fields[] = {"dir",      "recursive",  "ownerOnly",
+					  "readOnly", "fromSource", "severity",
+					  "tags",     "message",    "action"};
+static const char *const patterns_fields[] = {"pattern", "ownerOnly", "readOnly", "severity",
+					      "tags",	 "message",   "action"};
+static const char *const protocols_fields[] = {"protocol", "fromSource", "severity",
+					       "tags",	   "message",	 "action"};
+static const char *const caps_fields[] = {"capability", "fromSource", "severity",
+					  "tags",	"message",    "action"};
+static const char *const syscalls_fields[] = {"syscall", "fromSource", "severity",
+					      "tags",	 "message",    "action"};
+static const char *const addresses_fields[] = {"address",  "ports", "protocol", "fromSource",
+					       "severity", "tags",  "message",	"action"};
+static const char *const sys_paths_fields[] = {"path",	   "recursive", "syscall", "fromSource",
+					       "severity", "tags",	"message", "action"};
 
 /* Field list of an entry, without the ones its section does not have. */
 static size_t item_fields(enum sect s, enum list l, const char **out)
@@ -314,21 +314,20 @@ static size_t item_fields(enum sect s, enum list l, const char **out)
 
 static int section_op(enum sect s)
 {
-	static const int ops[] = { BULWARK__V1__OPERATION__OP_PROCESS,
-				   BULWARK__V1__OPERATION__OP_FILE,
-				   BULWARK__V1__OPERATION__OP_NETWORK,
-				   BULWARK__V1__OPERATION__OP_CAPABILITY,
-				   BULWARK__V1__OPERATION__OP_SYSCALL };
+	static const int ops[] = {
+	    BULWARK__V1__OPERATION__OP_PROCESS, BULWARK__V1__OPERATION__OP_FILE,
+	    BULWARK__V1__OPERATION__OP_NETWORK, BULWARK__V1__OPERATION__OP_CAPABILITY,
+	    BULWARK__V1__OPERATION__OP_SYSCALL};
 	return ops[s];
 }
 
-static void emit(struct pctx *c, const yaml_node_t *at, enum sect s, enum list l,
-		 struct item *it, const struct pmeta *sect_meta, const struct pmeta *spec)
+static void emit(struct pctx *c, const yaml_node_t *at, enum sect s, enum list l, struct item *it,
+		 const struct pmeta *sect_meta, const struct pmeta *spec)
 {
-	const struct pmeta *lv[3] = { &it->meta, sect_meta, spec };
-	size_t n = (l == L_SYSCALLS || l == L_SYS_PATHS) ? it->n_syscalls :
-		   l == L_ADDRESSES && it->n_ports	 ? it->n_ports :
-							   1;
+	const struct pmeta *lv[3] = {&it->meta, sect_meta, spec};
+	size_t n = (l == L_SYSCALLS || l == L_SYS_PATHS) ? it->n_syscalls
+		   : l == L_ADDRESSES && it->n_ports	 ? it->n_ports
+							 : 1;
 
 	for (size_t i = 0; i < n; i++) {
 		struct bw_prule *r = add_rule(c, at);
@@ -340,13 +339,13 @@ static void emit(struct pctx *c, const yaml_node_t *at, enum sect s, enum list l
 		const char *value = NULL;
 		switch (l) {
 		case L_PATHS:
-			r->match = it->execname ? BULWARK__V1__MATCH_KIND__MATCH_EXECNAME :
-						  BULWARK__V1__MATCH_KIND__MATCH_PATH;
+			r->match = it->execname ? BULWARK__V1__MATCH_KIND__MATCH_EXECNAME
+						: BULWARK__V1__MATCH_KIND__MATCH_PATH;
 			value = it->execname ? it->execname : it->path;
 			break;
 		case L_DIRS:
-			r->match = it->recursive ? BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE :
-						   BULWARK__V1__MATCH_KIND__MATCH_DIR;
+			r->match = it->recursive ? BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE
+						 : BULWARK__V1__MATCH_KIND__MATCH_DIR;
 			value = it->dir;
 			break;
 		case L_PATTERNS:
@@ -386,9 +385,9 @@ static void emit(struct pctx *c, const yaml_node_t *at, enum sect s, enum list l
 			break;
 		case L_SYS_PATHS: {
 			bool dir = it->path[strlen(it->path) - 1] == '/';
-			r->match = !dir ? BULWARK__V1__MATCH_KIND__MATCH_PATH :
-				   it->recursive ? BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE :
-						   BULWARK__V1__MATCH_KIND__MATCH_DIR;
+			r->match = !dir		   ? BULWARK__V1__MATCH_KIND__MATCH_PATH
+				   : it->recursive ? BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE
+						   : BULWARK__V1__MATCH_KIND__MATCH_DIR;
 			r->syscall = (uint32_t)it->syscalls[i];
 			value = it->path;
 			break;
@@ -414,7 +413,7 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 {
 	const char *fields[16];
 	size_t nf = item_fields(s, l, fields);
-	struct item it = { .cap = -1 };
+	struct item it = {.cap = -1};
 	uint32_t seen = 0;
 	unsigned before = c->errors;
 	char sub[700];
@@ -433,7 +432,8 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 		if (!strcmp(k, "path")) {
 			/* A syscall rule's path may be a directory (ending in '/'). */
 			bool dir = l == L_SYS_PATHS && v->type == YAML_SCALAR_NODE &&
-				   v->data.scalar.length && sval(v)[v->data.scalar.length - 1] == '/';
+				   v->data.scalar.length &&
+				   sval(v)[v->data.scalar.length - 1] == '/';
 			if (get_path(c, v, sub, dir, &it.path))
 				cJSON_AddStringToObject(j, k, it.path);
 		} else if (!strcmp(k, "dir")) {
@@ -442,8 +442,10 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 		} else if (!strcmp(k, "execname")) {
 			if (get_str(c, v, sub, 255, false, &it.execname)) {
 				if (strchr(it.execname, '/'))
-					perr(c, v, "%s is a program name without '/' (use path for "
-						   "a full path)", sub);
+					perr(c, v,
+					     "%s is a program name without '/' (use path for "
+					     "a full path)",
+					     sub);
 				else
 					cJSON_AddStringToObject(j, k, it.execname);
 			}
@@ -463,8 +465,8 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 					if (it.ports[q][0] == it.ports[q][1])
 						snprintf(pbuf, sizeof(pbuf), "%u", it.ports[q][0]);
 					else
-						snprintf(pbuf, sizeof(pbuf), "%u-%u", it.ports[q][0],
-							 it.ports[q][1]);
+						snprintf(pbuf, sizeof(pbuf), "%u-%u",
+							 it.ports[q][0], it.ports[q][1]);
 					cJSON_AddItemToArray(jp, cJSON_CreateString(pbuf));
 				}
 			}
@@ -537,7 +539,9 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 			need = s == S_PROCESS ? "path (or execname)" : "path";
 		break;
 	case L_SYS_PATHS:
-		need = !has_path ? "path" : !has_field(seen, fields, nf, "syscall") ? "syscall" : NULL;
+		need = !has_path				 ? "path"
+		       : !has_field(seen, fields, nf, "syscall") ? "syscall"
+								 : NULL;
 		if (!need && it.path && it.recursive && it.path[strlen(it.path) - 1] != '/')
 			perr(c, n, "%s.recursive applies only to a directory path (ending in '/')",
 			     path);
@@ -557,19 +561,19 @@ static void parse_item(struct pctx *c, enum sect s, enum list l, const yaml_node
 void parse_section(struct pctx *c, const char *section, const yaml_node_t *n, const char *path,
 		   const struct pmeta *spec, cJSON *j)
 {
-	static const char *const pf_fields[] = { "matchPaths", "matchDirectories", "matchPatterns",
-						 "severity",   "tags",		   "message",
-						 "action" };
-	static const char *const net_fields[] = { "matchProtocols", "matchAddresses", "severity",
-						  "tags",	    "message",	      "action" };
-	static const char *const cap_fields[] = { "matchCapabilities", "severity", "tags",
-						  "message", "action" };
-	static const char *const sys_fields[] = { "matchSyscalls", "matchPaths", "severity",
-						  "tags", "message", "action" };
+	static const char *const pf_fields[] = {
+	    "matchPaths", "matchDirectories", "matchPatterns", "severity",
+	    "tags",	  "message",	      "action"};
+	static const char *const net_fields[] = {"matchProtocols", "matchAddresses", "severity",
+						 "tags",	   "message",	     "action"};
+	static const char *const cap_fields[] = {"matchCapabilities", "severity", "tags", "message",
+						 "action"};
+	static const char *const sys_fields[] = {"matchSyscalls", "matchPaths", "severity",
+						 "tags",	  "message",	"action"};
 	const char *const *fields;
 	size_t nf;
 	enum sect s;
-	struct pmeta meta = { 0 };
+	struct pmeta meta = {0};
 	uint32_t seen = 0;
 	char sub[600], isub[640];
 	size_t entries = 0;
@@ -630,13 +634,13 @@ void parse_section(struct pctx *c, const char *section, const yaml_node_t *n, co
 	meta_clear(&meta);
 }
 
-static const char *const preset_names[] = { "filelessExec", "anonMapExec", "protectEnv", "exec",
-					    "protectProc" };
+static const char *const preset_names[] = {"filelessExec", "anonMapExec", "protectEnv", "exec",
+					   "protectProc"};
 
-void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
-		   const struct pmeta *spec, cJSON *j)
+void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path, const struct pmeta *spec,
+		   cJSON *j)
 {
-	static const char *const fields[] = { "name", "severity", "tags", "message", "action" };
+	static const char *const fields[] = {"name", "severity", "tags", "message", "action"};
 	char sub[600], fsub[660];
 
 	if (!want_seq(c, n, path, ARRAY_SIZE(preset_names) * 4))
@@ -645,7 +649,7 @@ void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *e = pnode(c, n->data.sequence.items.start[i]);
 		const yaml_node_t *name = NULL;
-		struct pmeta meta = { 0 };
+		struct pmeta meta = {0};
 		uint32_t seen = 0;
 		unsigned before = c->errors;
 		cJSON *je = cJSON_CreateObject();
@@ -669,8 +673,8 @@ void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
 				if (!strcmp(sval(name), preset_names[k]))
 					which = (int)k;
 			if (which < 0) {
-				const char *near = bw_suggest(sval(name), preset_names,
-							      ARRAY_SIZE(preset_names));
+				const char *near =
+				    bw_suggest(sval(name), preset_names, ARRAY_SIZE(preset_names));
 				perr(c, name,
 				     "%s: unknown preset '%s' (expected filelessExec, anonMapExec, "
 				     "protectEnv, exec or protectProc)%s%s%s",
@@ -679,14 +683,14 @@ void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
 			}
 		}
 		if (which >= 0 && c->errors == before) {
-			const struct pmeta *lv[3] = { &meta, NULL, spec };
+			const struct pmeta *lv[3] = {&meta, NULL, spec};
 			struct bw_prule *r = add_rule(c, e);
 			cJSON_AddStringToObject(je, "name", preset_names[which]);
 			if (r) {
 				bool file = !strcmp(preset_names[which], "protectEnv") ||
 					    !strcmp(preset_names[which], "protectProc");
-				r->op = file ? BULWARK__V1__OPERATION__OP_FILE :
-					       BULWARK__V1__OPERATION__OP_PROCESS;
+				r->op = file ? BULWARK__V1__OPERATION__OP_FILE
+					     : BULWARK__V1__OPERATION__OP_PROCESS;
 				r->match = BULWARK__V1__MATCH_KIND__MATCH_PRESET;
 				r->needs_bpflsm = true;
 				r->value = strdup(preset_names[which]);
@@ -701,7 +705,7 @@ void parse_presets(struct pctx *c, const yaml_node_t *n, const char *path,
 void parse_apparmor(struct pctx *c, const yaml_node_t *n, const char *path,
 		    const struct pmeta *spec, cJSON *j)
 {
-	const struct pmeta *lv[3] = { NULL, NULL, spec };
+	const struct pmeta *lv[3] = {NULL, NULL, spec};
 	char *raw = NULL;
 
 	if (!get_str(c, n, path, BW_MAX_APPARMOR, false, &raw))

@@ -4,8 +4,7 @@
 
 #include "test_util.h"
 
-#define HDR(kind)                                                                                  \
-	"apiVersion: security.kubearmor.com/v1\nkind: " kind "\nmetadata:\n  name: p\n"
+#define HDR(kind) "apiVersion: security.kubearmor.com/v1\nkind: " kind "\nmetadata:\n  name: p\n"
 #define KSP HDR("KubeArmorPolicy") "spec:\n  selector:\n    matchLabels: {app: a}\n"
 
 static const struct bw_prule *rule(const struct bw_policy *p, size_t i)
@@ -46,7 +45,7 @@ static void test_process_fields(void **state)
 	assert_string_equal(r->src[1].path, "/usr/bin/");
 	assert_true(r->src[1].dir && r->src[1].recursive);
 	assert_int_equal(r->action, BULWARK__V1__ACTION__ACTION_BLOCK); /* default */
-	assert_int_equal(r->severity, 1);				 /* default */
+	assert_int_equal(r->severity, 1);				/* default */
 	assert_int_equal(rule(p, 1)->match, BULWARK__V1__MATCH_KIND__MATCH_EXECNAME);
 	assert_string_equal(rule(p, 1)->value, "curl");
 	assert_int_equal(rule(p, 2)->match, BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE);
@@ -84,7 +83,8 @@ static void test_file_fields(void **state)
 	bw_policy_free(p);
 
 	/* YAML 1.1 booleans, as kubectl reads them. */
-	p = parse_one(KSP "  file:\n    matchPaths:\n    - {path: /a, readOnly: yes, ownerOnly: off}\n");
+	p = parse_one(
+	    KSP "  file:\n    matchPaths:\n    - {path: /a, readOnly: yes, ownerOnly: off}\n");
 	assert_true(rule(p, 0)->read_only);
 	assert_false(rule(p, 0)->owner_only);
 	bw_policy_free(p);
@@ -96,9 +96,11 @@ static void test_network_fields(void **state)
 		const char *name;
 		uint32_t family, type, proto;
 	} want[] = {
-		{ "TCP", 0, 1, 6 },   { "udp", 0, 2, 17 },   { "Icmp", 2, 0, 1 }, { "icmpv6", 10, 0, 58 },
-		{ "sctp", 0, 0, 132 }, { "RAW", 0, 3, 0 },    { "all", 0, 0, 0 },  { "stream", 0, 1, 0 },
-		{ "dgram", 0, 2, 0 },  { "SOCK_SEQPACKET", 0, 5, 0 },
+	    {"TCP", 0, 1, 6},	 {"udp", 0, 2, 17},
+	    {"Icmp", 2, 0, 1},	 {"icmpv6", 10, 0, 58},
+	    {"sctp", 0, 0, 132}, {"RAW", 0, 3, 0},
+	    {"all", 0, 0, 0},	 {"stream", 0, 1, 0},
+	    {"dgram", 0, 2, 0},	 {"SOCK_SEQPACKET", 0, 5, 0},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		char buf[512];
@@ -123,9 +125,9 @@ static void test_capability_fields(void **state)
 	static const struct {
 		const char *name;
 		uint32_t nr;
-	} want[] = { { "net_raw", 13 },	   { "CAP_NET_RAW", 13 }, { "Sys_Admin", 21 },
-		     { "cap_chown", 0 },    { "bpf", 39 },	  { "CAP_CHECKPOINT_RESTORE", 40 },
-		     { "NET_BIND_SERVICE", 10 } };
+	} want[] = {{"net_raw", 13},	     {"CAP_NET_RAW", 13}, {"Sys_Admin", 21},
+		    {"cap_chown", 0},	     {"bpf", 39},	  {"CAP_CHECKPOINT_RESTORE", 40},
+		    {"NET_BIND_SERVICE", 10}};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		char buf[512];
 		snprintf(buf, sizeof(buf),
@@ -202,18 +204,19 @@ static void test_meta_inheritance(void **state)
 
 static void test_selectors(void **state)
 {
-	struct bw_policy *p = parse_one(HDR("KubeArmorPolicy") "  namespace: web\n"
-							       "spec:\n"
-							       "  selector:\n"
-							       "    matchLabels:\n"
-							       "      app: nginx\n"
-							       "      tier: \"1\"\n"
-							       "    matchExpressions:\n"
-							       "    - key: env\n"
-							       "      operator: NotIn\n"
-							       "      values: [dev, test]\n"
-							       "  process:\n"
-							       "    matchPaths: [{path: /bin/sh}]\n");
+	struct bw_policy *p =
+	    parse_one(HDR("KubeArmorPolicy") "  namespace: web\n"
+					     "spec:\n"
+					     "  selector:\n"
+					     "    matchLabels:\n"
+					     "      app: nginx\n"
+					     "      tier: \"1\"\n"
+					     "    matchExpressions:\n"
+					     "    - key: env\n"
+					     "      operator: NotIn\n"
+					     "      values: [dev, test]\n"
+					     "  process:\n"
+					     "    matchPaths: [{path: /bin/sh}]\n");
 	assert_string_equal(p->ns, "web");
 	assert_int_equal(p->n_labels, 2);
 	assert_string_equal(p->labels[1].key, "tier");
@@ -273,12 +276,13 @@ static void test_presets_apparmor(void **state)
 
 static void test_json_input_and_roundtrip(void **state)
 {
-	const char *json = "{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":"
-			   "\"KubeArmorPolicy\",\"metadata\":{\"name\":\"j\",\"namespace\":\"n\"},"
-			   "\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"action\":"
-			   "\"Allow\",\"file\":{\"matchDirectories\":[{\"dir\":\"/x/\","
-			   "\"recursive\":true,\"fromSource\":[{\"path\":\"/bin/a\"}]}]},"
-			   "\"capabilities\":{\"matchCapabilities\":[{\"capability\":\"CAP_NET_RAW\"}]}}}";
+	const char *json =
+	    "{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":"
+	    "\"KubeArmorPolicy\",\"metadata\":{\"name\":\"j\",\"namespace\":\"n\"},"
+	    "\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"action\":"
+	    "\"Allow\",\"file\":{\"matchDirectories\":[{\"dir\":\"/x/\","
+	    "\"recursive\":true,\"fromSource\":[{\"path\":\"/bin/a\"}]}]},"
+	    "\"capabilities\":{\"matchCapabilities\":[{\"capability\":\"CAP_NET_RAW\"}]}}}";
 	struct bw_policy *p = parse_one(json);
 	char *canon = bw_policy_to_json(p);
 	struct bw_policy *q = parse_one(canon);
@@ -297,11 +301,12 @@ static void test_json_input_and_roundtrip(void **state)
 
 static void test_multi_document(void **state)
 {
-	const char *text = KSP "  process:\n    matchPaths: [{path: /a}]\n"
-			       "---\n"
-			       "---\n" HDR("KubeArmorHostPolicy") "spec:\n"
-							  "  nodeSelector: {matchLabels: {a: b}}\n"
-							  "  process:\n    matchPaths: [{path: /a}]\n";
+	const char *text =
+	    KSP "  process:\n    matchPaths: [{path: /a}]\n"
+		"---\n"
+		"---\n" HDR("KubeArmorHostPolicy") "spec:\n"
+						   "  nodeSelector: {matchLabels: {a: b}}\n"
+						   "  process:\n    matchPaths: [{path: /a}]\n";
 	struct bw_diags *d;
 	struct bw_policy **v;
 	size_t n;
@@ -355,8 +360,7 @@ static void test_errors(void **state)
 		    "recursive applies only to a directory path");
 	parse_fails(KSP "  network:\n    matchProtocols: [{protocol: tcpx}]\n",
 		    "unknown protocol 'tcpx'");
-	parse_fails(KSP "  presets: [{name: filelesExec}]\n",
-		    "unknown preset 'filelesExec'");
+	parse_fails(KSP "  presets: [{name: filelesExec}]\n", "unknown preset 'filelesExec'");
 	parse_fails(KSP "", "spec has no rules");
 	parse_fails(KSP "  process: {}\n", "spec.process has no match entries");
 	parse_fails(KSP "  process:\n    matchPaths: []\n", "spec.process.matchPaths is empty");
@@ -379,8 +383,9 @@ static void test_errors(void **state)
 		    "values[0] must be 'key=value'");
 	parse_fails(HDR("KubeArmorHostPolicy") "spec:\n  process:\n    matchPaths: [{path: /a}]\n",
 		    "spec.nodeSelector is required");
-	parse_fails(HDR("KubeArmorClusterPolicy") "spec:\n  process:\n    matchPaths: [{path: /a}]\n",
-		    "spec.selector is required for a KubeArmorClusterPolicy");
+	parse_fails(
+	    HDR("KubeArmorClusterPolicy") "spec:\n  process:\n    matchPaths: [{path: /a}]\n",
+	    "spec.selector is required for a KubeArmorClusterPolicy");
 	parse_fails(HDR("KubeArmorPolicy") "  name: q\nspec: {}\n", "metadata.name is given twice");
 	parse_fails("apiVersion: security.kubearmor.com/v2\nkind: KubeArmorPolicy\n",
 		    "t.yaml:1:13: apiVersion must be security.kubearmor.com/v1");
@@ -510,19 +515,19 @@ static void test_extensions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_process_fields),
-		cmocka_unit_test(test_file_fields),
-		cmocka_unit_test(test_network_fields),
-		cmocka_unit_test(test_capability_fields),
-		cmocka_unit_test(test_syscall_fields),
-		cmocka_unit_test(test_meta_inheritance),
-		cmocka_unit_test(test_selectors),
-		cmocka_unit_test(test_presets_apparmor),
-		cmocka_unit_test(test_json_input_and_roundtrip),
-		cmocka_unit_test(test_multi_document),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_extensions),
+	    cmocka_unit_test(test_process_fields),
+	    cmocka_unit_test(test_file_fields),
+	    cmocka_unit_test(test_network_fields),
+	    cmocka_unit_test(test_capability_fields),
+	    cmocka_unit_test(test_syscall_fields),
+	    cmocka_unit_test(test_meta_inheritance),
+	    cmocka_unit_test(test_selectors),
+	    cmocka_unit_test(test_presets_apparmor),
+	    cmocka_unit_test(test_json_input_and_roundtrip),
+	    cmocka_unit_test(test_multi_document),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_extensions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,8 +120,8 @@ int field_idx(struct pctx *c, const yaml_node_pair_t *pr, const char *path,
 		char list[512] = "";
 		size_t off = 0;
 		for (size_t i = 0; i < n && off < sizeof(list); i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
-						names[i]);
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+						i ? ", " : "", names[i]);
 		perr(c, k, "unknown field '%s' in %s (expected one of: %s)", sval(k), path, list);
 	}
 	return -1;
@@ -164,10 +164,10 @@ bool get_str(struct pctx *c, const yaml_node_t *n, const char *path, size_t max,
  */
 bool get_bool(struct pctx *c, const yaml_node_t *n, const char *path, bool *out)
 {
-	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
-					   "on",   "On",   "ON",   "y",	  "Y" };
-	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO",
-					  "off",   "Off",   "OFF",   "n",  "N" };
+	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
+					  "on",	  "On",	  "ON",	  "y",	 "Y"};
+	static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO",
+					 "off",	  "Off",   "OFF",   "n",  "N"};
 
 	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 		for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
@@ -233,7 +233,7 @@ bad:
 
 /* ---- severity / tags / message / action ------------------------------------ */
 
-static const char *const meta_keys[] = { "severity", "tags", "message", "action" };
+static const char *const meta_keys[] = {"severity", "tags", "message", "action"};
 
 bool is_meta_key(const char *k)
 {
@@ -254,10 +254,10 @@ void meta_clear(struct pmeta *m)
 
 static bool parse_action(struct pctx *c, const yaml_node_t *v, const char *path, int *out)
 {
-	static const char *const names[] = { "Allow", "Audit", "Block" };
-	static const int vals[] = { BULWARK__V1__ACTION__ACTION_ALLOW,
-				    BULWARK__V1__ACTION__ACTION_AUDIT,
-				    BULWARK__V1__ACTION__ACTION_BLOCK };
+	static const char *const names[] = {"Allow", "Audit", "Block"};
+	static const int vals[] = {BULWARK__V1__ACTION__ACTION_ALLOW,
+				   BULWARK__V1__ACTION__ACTION_AUDIT,
+				   BULWARK__V1__ACTION__ACTION_BLOCK};
 
 	if (!get_str(c, v, path, 16, false, NULL))
 		return false;
@@ -276,13 +276,12 @@ static bool parse_action(struct pctx *c, const yaml_node_t *v, const char *path,
 
 static const char *action_name(int a)
 {
-	return a == BULWARK__V1__ACTION__ACTION_ALLOW ? "Allow" :
-	       a == BULWARK__V1__ACTION__ACTION_AUDIT ? "Audit" :
-							"Block";
+	return a == BULWARK__V1__ACTION__ACTION_ALLOW	? "Allow"
+	       : a == BULWARK__V1__ACTION__ACTION_AUDIT ? "Audit"
+							: "Block";
 }
 
-void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct pmeta *m,
-		cJSON *j)
+void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct pmeta *m, cJSON *j)
 {
 	char sub[512];
 
@@ -302,8 +301,8 @@ void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct p
 		if (!strcmp(sval(k), "severity")) {
 			char *end;
 			long s;
-			if (v->type != YAML_SCALAR_NODE || v->data.scalar.style !=
-								   YAML_PLAIN_SCALAR_STYLE) {
+			if (v->type != YAML_SCALAR_NODE ||
+			    v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 				perr(c, v, "%s must be a number from 1 to 10", sub);
 				continue;
 			}
@@ -330,8 +329,8 @@ void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct p
 		} else {
 			if (!want_seq(c, v, sub, BW_MAX_TAGS))
 				continue;
-			size_t cnt = (size_t)(v->data.sequence.items.top -
-					      v->data.sequence.items.start);
+			size_t cnt =
+			    (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 			m->tags = calloc(cnt ? cnt : 1, sizeof(char *));
 			cJSON *jt = cJSON_AddArrayToObject(j, "tags");
 			if (!m->tags) {
@@ -345,11 +344,11 @@ void parse_meta(struct pctx *c, const yaml_node_t *n, const char *path, struct p
 				snprintf(tsub, sizeof(tsub), "%s[%zu]", sub, i);
 				if (get_str(c, t, tsub, BW_MAX_TAG_LEN, false,
 					    &m->tags[m->n_tags])) {
-					cJSON_AddItemToArray(jt, cJSON_CreateString(m->tags[m->n_tags]));
+					cJSON_AddItemToArray(
+					    jt, cJSON_CreateString(m->tags[m->n_tags]));
 					m->n_tags++;
 				}
 			}
 		}
 	}
 }
-

@@ -40,27 +40,32 @@ static void policy_yaml(FILE *f, int i, int variant)
 {
 	fputs("---\napiVersion: security.kubearmor.com/v1\n", f);
 	if (i % 500 == 499) {
-		fprintf(f, "kind: KubeArmorHostPolicy\nmetadata:\n  name: hsp-%d\nspec:\n"
-			   "  nodeSelector:\n    matchLabels:\n      %s\n",
+		fprintf(f,
+			"kind: KubeArmorHostPolicy\nmetadata:\n  name: hsp-%d\nspec:\n"
+			"  nodeSelector:\n    matchLabels:\n      %s\n",
 			i, i % 1000 == 999 ? "kubearmor.io/hostname: \"*\"" : "role: r1");
 	} else if (i % 100 == 99) {
-		fprintf(f, "kind: KubeArmorClusterPolicy\nmetadata:\n  name: csp-%d\nspec:\n"
-			   "  selector:\n    matchExpressions:\n"
-			   "    - {key: namespace, operator: In, values: [ns-%d]}\n",
+		fprintf(f,
+			"kind: KubeArmorClusterPolicy\nmetadata:\n  name: csp-%d\nspec:\n"
+			"  selector:\n    matchExpressions:\n"
+			"    - {key: namespace, operator: In, values: [ns-%d]}\n",
 			i, (i / 100) % NS);
 	} else {
-		fprintf(f, "kind: KubeArmorPolicy\nmetadata:\n  name: ksp-%d\n  namespace: ns-%d\n"
-			   "spec:\n  selector:\n    matchLabels: {app: a%d}\n",
+		fprintf(f,
+			"kind: KubeArmorPolicy\nmetadata:\n  name: ksp-%d\n  namespace: ns-%d\n"
+			"spec:\n  selector:\n    matchLabels: {app: a%d}\n",
 			i, i % NS, (i / NS) % 100);
 	}
 	fprintf(f, "  severity: %d\n  tags: [bench, t%d]\n  message: policy %d\n", 1 + i % 10,
 		i % 7, i);
-	fprintf(f, "  process:\n    matchPaths:\n    - path: /usr/bin/tool%d\n"
-		   "      fromSource: [{path: /bin/sh}]\n"
-		   "    matchDirectories:\n    - {dir: /opt/app%d/, recursive: true}\n",
+	fprintf(f,
+		"  process:\n    matchPaths:\n    - path: /usr/bin/tool%d\n"
+		"      fromSource: [{path: /bin/sh}]\n"
+		"    matchDirectories:\n    - {dir: /opt/app%d/, recursive: true}\n",
 		i + variant, i % 50);
-	fprintf(f, "  file:\n    matchPaths:\n    - {path: /etc/secret%d, readOnly: true, "
-		   "action: Allow}\n    - {path: /etc/shadow, ownerOnly: true}\n",
+	fprintf(f,
+		"  file:\n    matchPaths:\n    - {path: /etc/secret%d, readOnly: true, "
+		"action: Allow}\n    - {path: /etc/shadow, ownerOnly: true}\n",
 		i % 30);
 	fprintf(f, "  network:\n    matchProtocols:\n    - {protocol: %s, action: Audit}\n",
 		i % 2 ? "tcp" : "udp");
@@ -71,8 +76,8 @@ static void add_container(struct bw_inventory *inv, int i, int nodes, const char
 {
 	char id[32], ns[16], app[16], node[16], name[32];
 	Bulwark__V1__Container c = BULWARK__V1__CONTAINER__INIT;
-	Bulwark__V1__KeyValue kv[2] = { BULWARK__V1__KEY_VALUE__INIT, BULWARK__V1__KEY_VALUE__INIT };
-	Bulwark__V1__KeyValue *kvs[2] = { &kv[0], &kv[1] };
+	Bulwark__V1__KeyValue kv[2] = {BULWARK__V1__KEY_VALUE__INIT, BULWARK__V1__KEY_VALUE__INIT};
+	Bulwark__V1__KeyValue *kvs[2] = {&kv[0], &kv[1]};
 
 	snprintf(id, sizeof(id), "%012x", i * 2654435761u);
 	snprintf(ns, sizeof(ns), "ns-%d", i % NS);
@@ -215,11 +220,11 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("policies=%zu containers=%d nodes=%d rules=%zu yaml_kb=%zu | parse %.1f ms, "
-		"compile %.1f ms, policy change %.2f ms (%llu containers recompiled), "
-		"container change %.2f ms (%llu), one node stateless %.2f ms\n",
-		parsed - 1, containers, nodes, rules, len / 1024, t1 - t0, t2 - t1, t4 - t3,
-		(unsigned long long)recompiled, t6 - t5,
-		(unsigned long long)(compiled2 - compiled1), t8 - t7);
+	       "compile %.1f ms, policy change %.2f ms (%llu containers recompiled), "
+	       "container change %.2f ms (%llu), one node stateless %.2f ms\n",
+	       parsed - 1, containers, nodes, rules, len / 1024, t1 - t0, t2 - t1, t4 - t3,
+	       (unsigned long long)recompiled, t6 - t5, (unsigned long long)(compiled2 - compiled1),
+	       t8 - t7);
 	printf("policy full_ms=%.1f parse_ms=%.1f compile_ms=%.1f incremental_ms=%.2f "
 	       "incremental_container_ms=%.2f recompiled=%llu rules=%zu peak_rss_mb=%.1f\n",
 	       t2 - t0, t1 - t0, t2 - t1, t4 - t3, t6 - t5, (unsigned long long)recompiled, rules,

@@ -23,8 +23,8 @@
 #define BW_MAX_TAGS 64
 #define BW_MAX_TAG_LEN 128
 #define BW_MAX_MESSAGE 1024
-#define BW_MAX_NAME 253		   /* metadata.name (DNS subdomain) */
-#define BW_MAX_NAMESPACE 63	   /* metadata.namespace (DNS label) */
+#define BW_MAX_NAME 253	    /* metadata.name (DNS subdomain) */
+#define BW_MAX_NAMESPACE 63 /* metadata.namespace (DNS label) */
 #define BW_MAX_LABEL_VALUE 63
 #define BW_MAX_APPARMOR (64u << 10) /* native apparmor rules */
 #define BW_MAX_ERRORS 100	    /* diagnostics per document */

@@ -96,7 +96,7 @@ int bw_strmap_put(struct bw_strmap *m, const char *key, void *val)
 		i = (i + 1) & (m->cap - 1);
 	if (!m->slots[i].key)
 		m->used++;
-	m->slots[i] = (struct bw_strmap_slot){ k, val };
+	m->slots[i] = (struct bw_strmap_slot){k, val};
 	m->len++;
 	return 0;
 }

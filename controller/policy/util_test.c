@@ -91,7 +91,7 @@ static void test_names(void **state)
 	assert_non_null(bw_protocol_lookup("ICMPv6"));
 	assert_null(bw_protocol_lookup("quic"));
 
-	static const char *const c[] = { "matchPaths", "matchDirectories", "matchPatterns" };
+	static const char *const c[] = {"matchPaths", "matchDirectories", "matchPatterns"};
 	assert_string_equal(bw_suggest("matchpath", c, 3), "matchPaths");
 	assert_string_equal(bw_suggest("matchDirectory", c, 3), "matchDirectories");
 	assert_null(bw_suggest("selector", c, 3));
@@ -110,10 +110,10 @@ static void test_kind_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256),
-		cmocka_unit_test(test_strmap),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_strmap),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_kind_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

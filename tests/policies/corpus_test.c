@@ -161,8 +161,8 @@ static void test_invalid(void **state)
 		assert_int_equal(np, 0); /* nothing of a rejected file is applied */
 		for (size_t k = 0; k < nw; k++) {
 			if (!strstr(errors, want[k]))
-				fprintf(stderr, "invalid/%s: wanted\n  %s\ngot:\n%s", files[i], want[k],
-					errors);
+				fprintf(stderr, "invalid/%s: wanted\n  %s\ngot:\n%s", files[i],
+					want[k], errors);
 			assert_non_null(strstr(errors, want[k]));
 			free(want[k]);
 		}
@@ -204,9 +204,9 @@ static void test_inventory_example(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_inventory_example),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_inventory_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

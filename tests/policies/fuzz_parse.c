@@ -18,7 +18,7 @@ static void once(void)
 {
 	Bulwark__V1__Container c = BULWARK__V1__CONTAINER__INIT;
 	Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT;
-	Bulwark__V1__KeyValue *kvs[] = { &kv };
+	Bulwark__V1__KeyValue *kvs[] = {&kv};
 
 	if (inv)
 		return;
@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char *j = bw_policy_to_json(v[i]);
 			struct bw_policy **w = NULL;
 			size_t m = 0;
-			if (!j || bw_policy_parse(j, strlen(j), "canon.json", &w, &m, d) || m != 1) {
+			if (!j || bw_policy_parse(j, strlen(j), "canon.json", &w, &m, d) ||
+			    m != 1) {
 				fprintf(stderr, "canonical JSON does not parse back: %s\n", j);
 				abort();
 			}
