@@ -38,6 +38,7 @@ struct bpflsm {
 	 * swap still name their rule). Owned copies. */
 	Bulwark__V1__CompiledPolicy *cur, *prev;
 	uint64_t version;
+	int policy_fd; /* pinned copy of the policy in force, -1 without pin_dir */
 	char pin_dir[PIN_PATH_MAX - 64];
 };
 
@@ -355,6 +356,110 @@ cleanup:
 	return rc;
 }
 
+/* ---- the policy in force, kept beside the pinned rules --------------------
+ * A restarted agent adopts the rule map; to name the rule behind an alert it
+ * also needs the CompiledPolicy, so its packed bytes live in a pinned hash
+ * map (chunk index -> bytes, header under POLICY_HDR).  Only userspace reads
+ * it.  The header is invalidated first and written last: a crash half-way
+ * leaves no policy rather than a corrupt one. */
+#define POLICY_CHUNK 65536
+#define POLICY_MAX_CHUNKS 1024
+#define POLICY_HDR 0xffffffffu
+
+struct policy_hdr {
+	uint64_t version;
+	uint64_t len;
+};
+
+static int policy_store_open(struct bpflsm *b)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	char path[PIN_PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bw_enf_policy", b->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0)
+		return fd;
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "bw_enf_policy", sizeof(uint32_t), POLICY_CHUNK,
+			    POLICY_MAX_CHUNKS + 1, &o);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int policy_store_put(struct bpflsm *b, const Bulwark__V1__CompiledPolicy *cp)
+{
+	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
+	size_t n = (len + POLICY_CHUNK - 1) / POLICY_CHUNK;
+	uint8_t *buf, *chunk;
+	struct policy_hdr h = { 0 };
+	uint32_t key = POLICY_HDR;
+	int rc = 0;
+
+	if (b->policy_fd < 0)
+		return 0;
+	if (n > POLICY_MAX_CHUNKS)
+		return -E2BIG;
+	buf = calloc(1, n * POLICY_CHUNK + POLICY_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	bulwark__v1__compiled_policy__pack(cp, buf);
+	chunk = buf + n * POLICY_CHUNK; /* zeroed: the header's value */
+	if (bpf_map_update_elem(b->policy_fd, &key, chunk, BPF_ANY)) {
+		rc = -errno;
+		goto cleanup;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(b->policy_fd, &i, buf + (size_t)i * POLICY_CHUNK, BPF_ANY)) {
+			rc = -errno;
+			goto cleanup;
+		}
+	}
+	h.version = cp->version;
+	h.len = len;
+	memcpy(chunk, &h, sizeof(h));
+	if (bpf_map_update_elem(b->policy_fd, &key, chunk, BPF_ANY))
+		rc = -errno;
+cleanup:
+	free(buf);
+	return rc;
+}
+
+/* The stored policy when it is the one in the rule map, else NULL. */
+static Bulwark__V1__CompiledPolicy *policy_store_get(struct bpflsm *b, uint64_t version)
+{
+	uint8_t *chunk = malloc(POLICY_CHUNK), *buf = NULL;
+	Bulwark__V1__CompiledPolicy *cp = NULL;
+	struct policy_hdr h;
+	uint32_t key = POLICY_HDR;
+	size_t n;
+
+	if (!chunk || b->policy_fd < 0 || bpf_map_lookup_elem(b->policy_fd, &key, chunk))
+		goto cleanup;
+	memcpy(&h, chunk, sizeof(h));
+	n = (h.len + POLICY_CHUNK - 1) / POLICY_CHUNK;
+	if (h.version != version || h.len == 0 || n > POLICY_MAX_CHUNKS)
+		goto cleanup;
+	buf = malloc(n * POLICY_CHUNK);
+	if (!buf)
+		goto cleanup;
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_lookup_elem(b->policy_fd, &i, buf + (size_t)i * POLICY_CHUNK))
+			goto cleanup;
+	cp = bulwark__v1__compiled_policy__unpack(NULL, h.len, buf);
+cleanup:
+	free(buf);
+	free(chunk);
+	return cp;
+}
+
 static int apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp, char ***unenf,
 		 size_t *n_unenf, char *err, size_t errlen)
 {
@@ -381,6 +486,13 @@ static int apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp, c
 	b->cur = copy;
 	copy = NULL;
 	b->version = cp->version;
+	rc = policy_store_put(b, cp);
+	if (rc) {
+		/* Enforcement is in place; only alert names after a restart suffer. */
+		bw_warn("BPF-LSM policy copy not pinned | version=%llu err=%s",
+			(unsigned long long)cp->version, strerror(-rc));
+		rc = 0;
+	}
 	if (unenf && n_unenf)
 		bw_enf_mapset_take_unenforced(m, unenf, n_unenf);
 	bw_info("BPF-LSM policy applied | version=%llu entries=%zu rulesets=%zu",
@@ -407,6 +519,8 @@ static void destroy(struct bw_enforcer *e)
 		bpf_link__destroy(b->links[i]);
 	free(b->links);
 	enforcer__destroy(b->skel);
+	if (b->policy_fd >= 0)
+		close(b->policy_fd);
 	bulwark__v1__compiled_policy__free_unpacked(b->cur, NULL);
 	bulwark__v1__compiled_policy__free_unpacked(b->prev, NULL);
 	free(b);
@@ -438,8 +552,10 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* The object's maps pinned under pin_dir, then the policy store. */
 static const char *const pinned_maps[] = { "bw_enf_rules", "bw_enf_config", "bw_enf_events",
-					   "bw_enf_stats" };
+					   "bw_enf_stats", "bw_enf_policy" };
+#define N_OBJ_PINNED 4
 
 int bw_enforcer_bpflsm_unpin(const char *pin_dir)
 {
@@ -520,6 +636,7 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 		return -ENOMEM;
 	b->pub.ops = &bpflsm_ops;
 	b->pub.priv = b;
+	b->policy_fd = -1;
 	b->on_alert = opts->on_alert;
 	b->alert_arg = opts->alert_arg;
 	if (opts->pin_dir && opts->pin_dir[0]) {
@@ -543,7 +660,7 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	}
 	bpf_program__set_autoload(b->skel->progs.bw_enf_match_probe, false);
 	if (b->pin_dir[0]) {
-		for (size_t i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		for (size_t i = 0; i < N_OBJ_PINNED; i++) {
 			struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, pinned_maps[i]);
 
 			snprintf(path, sizeof(path), "%s/%s", b->pin_dir, pinned_maps[i]);
@@ -572,6 +689,14 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	if (rc)
 		goto cleanup;
 	b->version = map_version(b);
+	if (b->pin_dir[0]) {
+		b->policy_fd = policy_store_open(b);
+		if (b->policy_fd < 0)
+			bw_warn("BPF-LSM policy store | pin_dir=%s err=%s", b->pin_dir,
+				strerror(-b->policy_fd));
+		if (b->version)
+			b->cur = policy_store_get(b, b->version);
+	}
 	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.bw_enf_events), on_record, b, NULL);
 	if (!b->rb) {
 		rc = -errno;
@@ -585,8 +710,9 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 			goto cleanup;
 		}
 	}
-	bw_info("BPF-LSM enforcer ready | pin_dir=%s adopted_version=%llu links=%zu",
-		b->pin_dir[0] ? b->pin_dir : "-", (unsigned long long)b->version, b->n_links);
+	bw_info("BPF-LSM enforcer ready | pin_dir=%s adopted_version=%llu adopted_policy=%s links=%zu",
+		b->pin_dir[0] ? b->pin_dir : "-", (unsigned long long)b->version,
+		b->cur ? "yes" : "no", b->n_links);
 	*out = &b->pub;
 	return 0;
 cleanup:

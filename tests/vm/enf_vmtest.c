@@ -16,6 +16,8 @@
  *                            enforcer severity tags message)
  *   noalert                  no alert since the last run
  *   restart                  destroy the enforcer (pins stay) and start a new one
+ *   crash                    a child process starts an enforcer, applies the
+ *                            current policy and is SIGKILLed; then this one adopts
  *   unpin                    remove the pins and the enforcer: enforcement ends
  *   genrules N               add N file rules (paths, dirs, recursive dirs under
  *                            /bench/) that match nothing the bench touches
@@ -25,6 +27,7 @@
  * "BWVM-SUMMARY pass=N fail=M" last; exit status 0 only when all passed.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -204,6 +207,14 @@ static void step_policy(void)
 		bulwark__v1__compiled_policy__free_unpacked(g.cp, NULL);
 	g.cp = pol_new(++g.version);
 	g.rs = NULL;
+}
+
+/* The same rules under a new version (what a child applies before dying). */
+static void step_policy_version_bump(void)
+{
+	if (!g.cp)
+		step_policy();
+	g.cp->version = ++g.version;
 }
 
 static void step_ruleset(const char *name)
@@ -465,6 +476,32 @@ static void step(char *line)
 			fail("restart: the enforcer did not come back");
 		else if (bw_enforcer_bpflsm_version(g.e) != g.version)
 			fail("restart: adopted version %llu, expected %llu",
+			     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
+			     (unsigned long long)g.version);
+	} else if (!strcmp(cmd, "crash")) {
+		pid_t pid;
+		int st;
+
+		g.e->ops->destroy(g.e);
+		g.e = NULL;
+		step_policy_version_bump();
+		pid = fork();
+		if (pid == 0) {
+			char **un = NULL;
+			size_t n_un = 0;
+
+			if (enforcer_start() ||
+			    g.e->ops->apply(g.e, g.cp, &un, &n_un, err, sizeof(err)))
+				_exit(1);
+			raise(SIGKILL);
+			_exit(2);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFSIGNALED(st))
+			return fail("crash: the child did not apply and die by SIGKILL");
+		if (enforcer_start())
+			return fail("crash: the enforcer did not come back");
+		if (bw_enforcer_bpflsm_version(g.e) != g.version)
+			fail("crash: adopted version %llu, expected %llu",
 			     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
 			     (unsigned long long)g.version);
 	} else if (!strcmp(cmd, "unpin")) {
