@@ -531,6 +531,20 @@ static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env)
 		reject(r, pipe, -EAGAIN, why);
 		goto free_env;
 	}
+	if (!a->next_seq && b->first_seq > b->acked_seq + 1) {
+		/*
+		 * A new connection must start at the agent's first unacknowledged
+		 * event: this batch was queued on an earlier connection and the
+		 * events before it may never reach us on this one.
+		 */
+		snprintf(why, sizeof(why),
+			 "EventBatch from %s starts a connection at seq %" PRIu64
+			 " but the agent's first unacknowledged event is %" PRIu64
+			 ": resend from there",
+			 b->node, b->first_seq, b->acked_seq + 1);
+		reject(r, pipe, -EAGAIN, why);
+		goto free_env;
+	}
 	skip = a->next_seq > b->first_seq ? a->next_seq - b->first_seq : 0;
 	if (skip >= n) {
 		r->st.duplicates += n;

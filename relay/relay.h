@@ -12,9 +12,11 @@
  * and answers Error{-ENOSPC}.  Malformed, oversized or unexpected messages
  * are answered with Error and counted; other agents are not affected.
  *
- * Ordering: per agent connection, events are written in seq order; a batch
- * that leaves a gap is refused with Error{-EAGAIN} so the agent resends from
- * its first unacknowledged event.  The one exception: if Redis refuses an
+ * Ordering: per agent connection, events are written in seq order.  The
+ * first batch on a connection must start at or before the agent's first
+ * unacknowledged event (EventBatch.acked_seq + 1) and later ones must follow
+ * without a gap; otherwise Error{-EAGAIN} asks the agent to resend from its
+ * first unacknowledged event.  The one exception: if Redis refuses an
  * XADD with an error reply (e.g. OOM) while later XADDs succeed, the refused
  * events reach Redis later, from the spool.
  */

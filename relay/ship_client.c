@@ -98,7 +98,7 @@ static struct entry *at(struct bw_shipper *s, uint64_t seq)
 	return &s->ring[seq & (s->cap - 1)];
 }
 
-/* Envelope{schema=1, events=EventBatch{node, boot, first_seq, events[k]}} */
+/* Envelope{schema=1, events=EventBatch{node, boot, first_seq, acked_seq, events[k]}} */
 static int encode_batch(struct bw_shipper *s, uint64_t first, size_t k, nng_msg **out)
 {
 	size_t nodelen = strlen(s->node), blen, total;
@@ -106,7 +106,7 @@ static int encode_batch(struct bw_shipper *s, uint64_t first, size_t k, nng_msg 
 	uint8_t *p;
 
 	blen = 1 + varint_len(nodelen) + nodelen + 1 + varint_len(s->boot) + 1 +
-	       varint_len(first);
+	       varint_len(first) + 1 + varint_len(s->acked);
 	for (size_t i = 0; i < k; i++) {
 		uint32_t l = at(s, first + i)->len;
 
@@ -129,6 +129,8 @@ static int encode_batch(struct bw_shipper *s, uint64_t first, size_t k, nng_msg 
 	p = put_varint(p, s->boot);
 	*p++ = 0x18; /* first_seq */
 	p = put_varint(p, first);
+	*p++ = 0x28; /* acked_seq */
+	p = put_varint(p, s->acked);
 	for (size_t i = 0; i < k; i++) {
 		struct entry *e = at(s, first + i);
 

@@ -31,7 +31,7 @@ struct fake {
 	char url[64];
 	uint64_t next_expected; /* first_seq the next batch should carry */
 	uint64_t events, batches, max_seq, errors_sent, bad;
-	uint64_t first_of_session;
+	uint64_t first_of_session, acked_of_session;
 	char node[64];
 	uint64_t boot;
 };
@@ -55,8 +55,10 @@ static void on_fake(void *arg)
 		b = env->events;
 		snprintf(f->node, sizeof(f->node), "%s", b->node);
 		f->boot = b->boot;
-		if (!f->first_of_session)
+		if (!f->first_of_session) {
 			f->first_of_session = b->first_seq;
+			f->acked_of_session = b->acked_seq;
+		}
 		for (size_t i = 0; i < b->n_events; i++) {
 			Bulwark__V1__EventId *id = b->events[i]->id;
 
@@ -65,6 +67,8 @@ static void on_fake(void *arg)
 			    strcmp(id->node, b->node) != 0)
 				f->bad++;
 		}
+		if (b->acked_seq >= b->first_seq)
+			f->bad++; /* acked_seq is below every event it sends */
 		f->batches++;
 		f->events += b->n_events;
 		if (b->first_seq + b->n_events - 1 > f->max_seq)
@@ -329,6 +333,7 @@ static void test_resend_after_reconnect(void **state)
 	assert_true(run_until(base, all_acked, s, 8000));
 	bw_shipper_stats(s, &st);
 	assert_int_equal(f.first_of_session, 1); /* resent from the first unacked */
+	assert_int_equal(f.acked_of_session, 0); /* and says so */
 	assert_int_equal(st.acked, 30);
 	assert_true(st.resent >= 30);
 	assert_true(st.connects >= 2);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,7 +221,7 @@ static void run_for(struct event_base *base, int ms)
 }
 
 struct agents {
-	struct bw_shipper *sh[4];
+	struct bw_shipper *sh[8];
 	int n;
 };
 
@@ -238,14 +239,17 @@ static int agents_done(void *arg)
 	return 1;
 }
 
+static const char *second_url; /* a second relay for agent_new, when set */
+
 static struct bw_shipper *agent_new(struct env *e, const char *node)
 {
-	const char *urls[] = { e->relay_url };
+	const char *urls[] = { e->relay_url, second_url };
 	struct bw_shipper_opts o = { 0 };
 	struct bw_shipper *s = NULL;
 
 	o.urls = urls;
-	o.n_urls = 1;
+	o.n_urls = second_url ? 2 : 1;
+	o.failover_ms = 300;
 	o.node = node;
 	o.boot_id = 1000 + (uint64_t)node[strlen(node) - 1];
 	o.batch_max = 64;
@@ -304,6 +308,8 @@ static void verify_stream(struct env *e, const char *stream, const char *const *
 					policy = kv->element[f + 1]->str;
 			}
 			assert_non_null(id);
+			if (strncmp(id, "fresh:", 6) == 0)
+				continue; /* test_malformed's session-start probe */
 			for (int i = 0; i < n; i++)
 				if (strncmp(id, nodes[i], strlen(nodes[i])) == 0 &&
 				    id[strlen(nodes[i])] == ':')
@@ -364,6 +370,7 @@ static void test_ordering_per_agent(void **state)
 
 	redis_start(e, NULL, NULL);
 	r = relay_start(e, NULL, NULL, NULL);
+	assert_true(run_until(e->base, relay_up, r, 5000)); /* so nothing needs the spool */
 	a.sh[0] = agent_new(e, "node-a");
 	a.sh[1] = agent_new(e, "node-b");
 	a.sh[2] = agent_new(e, "node-c");
@@ -375,6 +382,7 @@ static void test_ordering_per_agent(void **state)
 		run_for(e->base, 10);
 	}
 	assert_true(run_until(e->base, agents_done, &a, 20000));
+	assert_true(run_until(e->base, relay_drained, r, 10000));
 	verify_stream(e, "bulwark:alerts", alert_nodes, alert_expect, 2, NULL);
 	verify_stream(e, "bulwark:logs", log_nodes, log_expect, 1, NULL);
 	bw_relay_get_stats(r, &st);
@@ -424,7 +432,7 @@ static void raw_exchange(struct env *e, struct raw *raw, nng_msg *msg)
 	fail_msg("no answer from the relay");
 }
 
-static nng_msg *batch_msg(const char *node, uint64_t first, int n, int bad_id)
+static nng_msg *batch_msg(const char *node, uint64_t first, int n, int bad_id, uint64_t acked)
 {
 	Bulwark__V1__EventBatch b = BULWARK__V1__EVENT_BATCH__INIT;
 	Bulwark__V1__Event ev[8], *evs[8];
@@ -445,6 +453,7 @@ static nng_msg *batch_msg(const char *node, uint64_t first, int n, int bad_id)
 	b.node = (char *)node;
 	b.boot = 5;
 	b.first_seq = first;
+	b.acked_seq = acked;
 	b.n_events = (size_t)n;
 	b.events = evs;
 	bw_envelope_init(&env);
@@ -459,6 +468,8 @@ static void test_malformed_and_oversized(void **state)
 	struct env *e = *state;
 	const char *nodes[] = { "good", "raw" };
 	uint64_t expect[] = { 500, 2 };
+	redisContext *c;
+	redisReply *rep;
 	struct agents a = { .n = 1 };
 	struct bw_relay_stats st;
 	struct raw raw;
@@ -499,29 +510,51 @@ static void test_malformed_and_oversized(void **state)
 		assert_non_null(strstr(raw.msg, "heartbeat"));
 	}
 	/* batch without a node, and one whose event ids contradict it */
-	raw_exchange(e, &raw, batch_msg("", 1, 1, 0));
+	raw_exchange(e, &raw, batch_msg("", 1, 1, 0, 0));
 	assert_int_equal(raw.code, -EINVAL);
 	assert_non_null(strstr(raw.msg, "node"));
-	raw_exchange(e, &raw, batch_msg("raw", 1, 2, 1));
+	raw_exchange(e, &raw, batch_msg("raw", 1, 2, 1, 0));
 	assert_int_equal(raw.code, -EINVAL);
 	assert_non_null(strstr(raw.msg, "someone-else"));
 	/* a gap: seq 1..2 accepted (acked), then 9 */
-	raw_exchange(e, &raw, batch_msg("raw", 1, 2, 0));
+	raw_exchange(e, &raw, batch_msg("raw", 1, 2, 0, 0));
 	assert_int_equal(raw.code, 0);
-	raw_exchange(e, &raw, batch_msg("raw", 9, 1, 0));
+	raw_exchange(e, &raw, batch_msg("raw", 9, 1, 0, 0));
 	assert_int_equal(raw.code, -EAGAIN);
 	assert_non_null(strstr(raw.msg, "3 is next"));
+	/* a connection (here: a new identity) must start at acked_seq + 1 */
+	raw_exchange(e, &raw, batch_msg("fresh", 10, 1, 0, 5));
+	assert_int_equal(raw.code, -EAGAIN);
+	assert_non_null(strstr(raw.msg, "first unacknowledged event is 6"));
+	raw_exchange(e, &raw, batch_msg("fresh", 10, 1, 0, 9));
+	assert_int_equal(raw.code, 0);
 
 	/* Everyone else was served all along. */
 	submit(a.sh[0], 250, 0, 50);
 	assert_true(run_until(e->base, agents_done, &a, 10000));
+	assert_true(run_until(e->base, relay_drained, r, 10000));
 	verify_stream(e, "bulwark:alerts", nodes, expect, 2, NULL);
 	bw_relay_get_stats(r, &st);
-	assert_int_equal(st.rejected, 6);
-	assert_int_equal(st.written, 502);
+	assert_int_equal(st.rejected, 7);
+	assert_int_equal(st.written, 503);
 	metrics = bw_relay_metrics_text(r);
-	assert_non_null(strstr(metrics, "bulwark_relay_rejected_messages_total 6\n"));
-	assert_non_null(strstr(metrics, "bulwark_relay_written_events_total 502\n"));
+	assert_non_null(strstr(metrics, "bulwark_relay_rejected_messages_total 7\n"));
+	assert_non_null(strstr(metrics, "bulwark_relay_written_events_total 503\n"));
+	c = redis_conn(e);
+	rep = redisCommand(c, "XRANGE bulwark:alerts - + COUNT 100000");
+	{
+		int fresh = 0;
+
+		for (size_t i = 0; i < rep->elements; i++) {
+			redisReply *kv = rep->element[i]->element[1];
+
+			for (size_t f = 0; f + 1 < kv->elements; f += 2)
+				fresh += strcmp(kv->element[f + 1]->str, "fresh:5:10") == 0;
+		}
+		assert_int_equal(fresh, 1);
+	}
+	freeReplyObject(rep);
+	redisFree(c);
 	free(metrics);
 	nng_close(raw.sock);
 	bw_shipper_free(a.sh[0]);
@@ -686,6 +719,7 @@ static void test_per_namespace_streams_and_maxlen(void **state)
 	submit(a.sh[0], 2000, 0, 10);
 	submit(a.sh[0], 10, 1, 10);
 	assert_true(run_until(e->base, agents_done, &a, 10000));
+	assert_true(run_until(e->base, relay_drained, r, 10000));
 	c = redis_conn(e);
 	rep = redisCommand(c, "XLEN bulwark:alerts:shop");
 	/* MAXLEN ~ trims whole nodes: at least 100 stay, far fewer than 2000 */
@@ -737,6 +771,56 @@ static void test_redis_hang(void **state)
 	bw_relay_free(r);
 }
 
+/* Two relays side by side: agents spread over them; one dies, its agents move. */
+static void test_two_relays_spread_and_failover(void **state)
+{
+	struct env *e = *state, e2;
+	const char *nodes[] = { "node-1", "node-2", "node-3", "node-4", "node-5", "node-6" };
+	uint64_t expect[6];
+	struct agents a = { .n = 6 };
+	struct bw_relay_stats st1, st2;
+	struct bw_relay *r1, *r2;
+	char spool_dir[64];
+
+	redis_start(e, NULL, NULL);
+	r1 = relay_start(e, NULL, NULL, NULL);
+	/* the second relay: its own port and spool */
+	e2 = *e;
+	e2.relay_port = free_port();
+	snprintf(e2.relay_url, sizeof(e2.relay_url), "tcp://127.0.0.1:%d", e2.relay_port);
+	snprintf(spool_dir, sizeof(spool_dir), "%.40s/second", e->dir);
+	assert_int_equal(mkdir(spool_dir, 0700), 0);
+	snprintf(e2.dir, sizeof(e2.dir), "%s", spool_dir);
+	r2 = relay_start(&e2, NULL, NULL, NULL);
+	second_url = e2.relay_url;
+	for (int i = 0; i < 6; i++) {
+		a.sh[i] = agent_new(e, nodes[i]);
+		submit(a.sh[i], 500, 0, 10);
+		expect[i] = 1000;
+	}
+	second_url = NULL;
+	assert_true(run_until(e->base, agents_done, &a, 10000));
+	bw_relay_get_stats(r1, &st1);
+	bw_relay_get_stats(r2, &st2);
+	/* spread: both relays carry agents */
+	assert_true(st1.received > 0 && st2.received > 0);
+	assert_int_equal(st1.received + st2.received, 3000);
+	assert_int_equal(st1.agents + st2.agents, 6);
+
+	/* the first relay goes away: its agents fail over to the second */
+	bw_relay_free(r1);
+	for (int i = 0; i < 6; i++)
+		submit(a.sh[i], 500, 0, 10);
+	assert_true(run_until(e->base, agents_done, &a, 15000));
+	bw_relay_get_stats(r2, &st2);
+	assert_int_equal(st2.agents, 6);
+	assert_true(run_until(e->base, relay_drained, r2, 5000));
+	verify_stream(e, "bulwark:alerts", nodes, expect, 6, NULL);
+	for (int i = 0; i < 6; i++)
+		bw_shipper_free(a.sh[i]);
+	bw_relay_free(r2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +832,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_per_namespace_streams_and_maxlen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_redis_hang, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_relays_spread_and_failover, setup,
+						teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
