@@ -91,7 +91,7 @@ free_port() {
 
 cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP
 	if [ "$CONTAINER_STARTED" = 1 ]; then
 		runc --root "$LAB/runc" kill "$CTR" KILL >/dev/null 2>&1
 		runc --root "$LAB/runc" delete -f "$CTR" >/dev/null 2>&1
@@ -116,6 +116,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 start() { # start NAME LOGFILE CMD...
 	local name=$1 log=$2
@@ -260,7 +261,11 @@ if ! wait_for "$TIMEOUT" policy_applied; then
 fi
 ok "the agent enforces a policy for $CTR"
 UNENFORCED=$(sed -n 's/.*policy applied.*unenforced=\([0-9]*\).*/\1/p' "$LAB/logs/agent.log" | tail -n1)
-[ "${UNENFORCED:-0}" != 0 ] && say "  ${UNENFORCED} rule(s) this enforcer cannot apply are audit-only (bulwarkctl get nodes -o wide)"
+[ "${UNENFORCED:-0}" != 0 ] &&
+	say "  ${UNENFORCED} rule(s) this enforcer cannot apply are audit-only (bulwarkctl get node $NODE -o json: unenforced)"
+say "  the node as the controller sees it:"
+ctl get nodes 2>&1 | sed 's/^/    /'
+ctl get containers 2>&1 | sed 's/^/    /'
 
 # ---------------------------------------------------------------------------
 say "== breaking the policies inside $CTR"
@@ -361,7 +366,9 @@ cat <<EOF
 The lab is up.  Talk to it from another shell:
   $BIN/bulwarkctl get nodes --socket $LAB/controller.sock
   $BIN/bulwarkctl get containers -o wide --socket $LAB/controller.sock
-  $BIN/bulwarkctl apply -f deploy/lab/policies/ --socket $LAB/controller.sock
+  $BIN/bulwarkctl get node $NODE -o json --socket $LAB/controller.sock
+  $BIN/bulwarkctl apply -f $LABSRC/policies/ --socket $LAB/controller.sock
+  $BIN/bulwarkctl logs -f --redis 127.0.0.1:$REDIS_PORT --type alert
   redis-cli -p $REDIS_PORT XREAD BLOCK 0 STREAMS $STREAM_ALERTS '\$'
   runc --root $LAB/runc exec $CTR cat /etc/shadow
 Logs: $LAB/logs/.  Ctrl-C stops everything.
