@@ -582,6 +582,30 @@ int bw_enforcer_bpflsm_unpin(const char *pin_dir)
 	return rc;
 }
 
+/* A pinned map left by an agent with another map layout cannot be reused
+ * (the load would fail and leave the node unprotected): it is unpinned, and
+ * its rules come back with the next policy.  The old links keep enforcing
+ * until ours replace them. */
+static void drop_incompatible_pin(const struct bpf_map *m, const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	    info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	    info.value_size == bpf_map__value_size(m) &&
+	    info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m)) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	bw_warn("BPF-LSM pinned map has another layout; replacing it | path=%s", path);
+	unlink(path);
+}
+
 static int attach_all(struct bpflsm *b)
 {
 	struct bpf_program *prog;
@@ -664,6 +688,8 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 			struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, pinned_maps[i]);
 
 			snprintf(path, sizeof(path), "%s/%s", b->pin_dir, pinned_maps[i]);
+			if (m)
+				drop_incompatible_pin(m, path);
 			/* libbpf reuses a compatible pinned map, else pins the new one. */
 			if (!m || bpf_map__set_pin_path(m, path)) {
 				rc = -EINVAL;

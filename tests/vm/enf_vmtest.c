@@ -19,6 +19,8 @@
  *   crash                    a child process starts an enforcer, applies the
  *                            current policy and is SIGKILLed; then this one adopts
  *   unpin                    remove the pins and the enforcer: enforcement ends
+ *   badpin MAP               replace the pinned MAP by one of another layout
+ *                            (an older agent's), to check the next start copes
  *   genrules N               add N file rules (paths, dirs, recursive dirs under
  *                            /bench/) that match nothing the bench touches
  *   bench N LABEL            time N open/close and socket/close loops
@@ -38,6 +40,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <bpf/bpf.h>
 
 #include "enforce_bpflsm.h"
 #include "pol.h"
@@ -504,6 +508,17 @@ static void step(char *line)
 			fail("crash: adopted version %llu, expected %llu",
 			     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
 			     (unsigned long long)g.version);
+	} else if (!strcmp(cmd, "badpin")) {
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", g.pin_dir, rest);
+		unlink(path);
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bw_old_layout", 4, 8, 3, NULL);
+		if (fd < 0 || bpf_obj_pin(fd, path))
+			fail("badpin %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	} else if (!strcmp(cmd, "unpin")) {
 		g.e->ops->destroy(g.e);
 		g.e = NULL;

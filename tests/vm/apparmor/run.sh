@@ -197,7 +197,8 @@ run "no rules: udp" ok sockprobe inet dgram
 run "no rules: raw" ok sockprobe inet raw 1
 silent "no rules"
 
-kill "$TOOL"
+kill "$TOOL" 2>/dev/null || fail "bw-enforce-tool died during the run"
 runc kill c1 KILL >/dev/null 2>&1
+[ "$FAILS" -eq 0 ] || { echo "--- tool stderr"; tail -20 /tmp/tool.err; echo "--- tool stdout"; tail -20 /tmp/tool.out; dmesg | grep -i apparmor | tail -10; }
 echo "apparmor scenarios: $FAILS failed"
 [ "$FAILS" -eq 0 ]
