@@ -43,25 +43,59 @@ struct bpflsm {
 };
 
 static const char *const hook_names[BW_HOOK__MAX] = {
-	[BW_HOOK_BPRM_CHECK] = "BPRM_CHECK",	     [BW_HOOK_FILE_OPEN] = "FILE_OPEN",
-	[BW_HOOK_FILE_PERMISSION] = "FILE_PERMISSION", [BW_HOOK_SOCKET_CREATE] = "SOCKET_CREATE",
-	[BW_HOOK_SOCKET_BIND] = "SOCKET_BIND",	     [BW_HOOK_SOCKET_LISTEN] = "SOCKET_LISTEN",
-	[BW_HOOK_SOCKET_ACCEPT] = "SOCKET_ACCEPT",   [BW_HOOK_SOCKET_CONNECT] = "SOCKET_CONNECT",
-	[BW_HOOK_CAPABLE] = "CAPABLE",
+    [BW_HOOK_BPRM_CHECK] = "BPRM_CHECK",
+    [BW_HOOK_FILE_OPEN] = "FILE_OPEN",
+    [BW_HOOK_FILE_PERMISSION] = "FILE_PERMISSION",
+    [BW_HOOK_SOCKET_CREATE] = "SOCKET_CREATE",
+    [BW_HOOK_SOCKET_BIND] = "SOCKET_BIND",
+    [BW_HOOK_SOCKET_LISTEN] = "SOCKET_LISTEN",
+    [BW_HOOK_SOCKET_ACCEPT] = "SOCKET_ACCEPT",
+    [BW_HOOK_SOCKET_CONNECT] = "SOCKET_CONNECT",
+    [BW_HOOK_CAPABLE] = "CAPABLE",
 };
 
 static const char *const cap_names[] = {
-	"CAP_CHOWN",	      "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID",	      "CAP_KILL",	   "CAP_SETGID",	  "CAP_SETUID",
-	"CAP_SETPCAP",	      "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",      "CAP_NET_RAW",	   "CAP_IPC_LOCK",	  "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",     "CAP_SYS_RAWIO",	   "CAP_SYS_CHROOT",	  "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",      "CAP_SYS_ADMIN",	   "CAP_SYS_BOOT",	  "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",   "CAP_SYS_TIME",	   "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-	"CAP_LEASE",	      "CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",	  "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",	   "CAP_SYSLOG",	  "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",	   "CAP_PERFMON",	  "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 const char *bw_enf_hook_name(uint32_t hook)
@@ -77,23 +111,34 @@ const char *bw_enf_cap_name(uint32_t cap)
 static const char *family_name(uint32_t f)
 {
 	switch (f) {
-	case 1: return "AF_UNIX";
-	case 2: return "AF_INET";
-	case 10: return "AF_INET6";
-	case 16: return "AF_NETLINK";
-	case 17: return "AF_PACKET";
-	default: return NULL;
+	case 1:
+		return "AF_UNIX";
+	case 2:
+		return "AF_INET";
+	case 10:
+		return "AF_INET6";
+	case 16:
+		return "AF_NETLINK";
+	case 17:
+		return "AF_PACKET";
+	default:
+		return NULL;
 	}
 }
 
 static const char *type_name(uint32_t t)
 {
 	switch (t) {
-	case 1: return "SOCK_STREAM";
-	case 2: return "SOCK_DGRAM";
-	case 3: return "SOCK_RAW";
-	case 5: return "SOCK_SEQPACKET";
-	default: return NULL;
+	case 1:
+		return "SOCK_STREAM";
+	case 2:
+		return "SOCK_DGRAM";
+	case 3:
+		return "SOCK_RAW";
+	case 5:
+		return "SOCK_SEQPACKET";
+	default:
+		return NULL;
 	}
 }
 
@@ -115,10 +160,10 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct bpflsm *b = ctx;
 	const struct bw_enf_event *ev = data;
-	struct bw_enforcer_alert a = { 0 };
+	struct bw_enforcer_alert a = {0};
 	const Bulwark__V1__Rule *rule = NULL;
 	char resource[BW_ENF_PATH_MAX + 64], dataf[64];
-	static const char *const ops[] = { "Process", "File", "Network", "Capabilities" };
+	static const char *const ops[] = {"Process", "File", "Network", "Capabilities"};
 
 	if (size < sizeof(*ev) || !b->on_alert)
 		return 0;
@@ -149,8 +194,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		else
 			snprintf(resource, sizeof(resource), "CAP_%d", ev->cap);
 	} else {
-		snprintf(resource, sizeof(resource), "%.*s%s", (int)strnlen(ev->path, BW_ENF_PATH_MAX),
-			 ev->path, ev->flags & BW_ENF_EV_TRUNCATED ? "..." : "");
+		snprintf(resource, sizeof(resource), "%.*s%s",
+			 (int)strnlen(ev->path, BW_ENF_PATH_MAX), ev->path,
+			 ev->flags & BW_ENF_EV_TRUNCATED ? "..." : "");
 	}
 	a.resource = resource;
 	snprintf(dataf, sizeof(dataf), "lsm=%s", bw_enf_hook_name(ev->hook));
@@ -274,7 +320,7 @@ static int nftw_cb(const char *path, const struct stat *st, int type, struct FTW
 /* A process of the cgroup (its /proc/PID/root is the container's view). */
 static int cgroup_pid(uint64_t cgroup_id)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	static const char *const roots[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 	char procs[PATH_MAX_CG + 32];
 	struct statfs sfs;
 	FILE *f;
@@ -336,14 +382,16 @@ int bw_enf_mapset_install(const struct bw_enf_mapset *m, int outer_fd, char *err
 			       sizeof(struct bw_enf_val), m->n ? (uint32_t)m->n : 1, &mopts);
 	if (inner < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "creating a rule map of %zu entries: %s", m->n, strerror(errno));
+		snprintf(err, errlen, "creating a rule map of %zu entries: %s", m->n,
+			 strerror(errno));
 		return rc;
 	}
 	for (size_t i = 0; i < m->n; i++) {
-		if (bpf_map_update_elem(inner, &m->entries[i].key, &m->entries[i].val, BPF_NOEXIST)) {
+		if (bpf_map_update_elem(inner, &m->entries[i].key, &m->entries[i].val,
+					BPF_NOEXIST)) {
 			rc = -errno;
-			snprintf(err, errlen, "filling the rule map (entry %zu of %zu): %s", i, m->n,
-				 strerror(errno));
+			snprintf(err, errlen, "filling the rule map (entry %zu of %zu): %s", i,
+				 m->n, strerror(errno));
 			goto cleanup;
 		}
 	}
@@ -399,7 +447,7 @@ static int policy_store_put(struct bpflsm *b, const Bulwark__V1__CompiledPolicy 
 	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
 	size_t n = (len + POLICY_CHUNK - 1) / POLICY_CHUNK;
 	uint8_t *buf, *chunk;
-	struct policy_hdr h = { 0 };
+	struct policy_hdr h = {0};
 	uint32_t key = POLICY_HDR;
 	int rc = 0;
 
@@ -417,7 +465,8 @@ static int policy_store_put(struct bpflsm *b, const Bulwark__V1__CompiledPolicy 
 		goto cleanup;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (bpf_map_update_elem(b->policy_fd, &i, buf + (size_t)i * POLICY_CHUNK, BPF_ANY)) {
+		if (bpf_map_update_elem(b->policy_fd, &i, buf + (size_t)i * POLICY_CHUNK,
+					BPF_ANY)) {
 			rc = -errno;
 			goto cleanup;
 		}
@@ -466,7 +515,7 @@ static int apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp, c
 	struct bpflsm *b = e->priv;
 	struct bw_enf_mapset *m = NULL;
 	Bulwark__V1__CompiledPolicy *copy = NULL;
-	struct inode_cache ic = { 0 };
+	struct inode_cache ic = {0};
 	int rc;
 
 	rc = bw_enf_maps_build_ex(cp, resolve_inode, &ic, &m, err, errlen);
@@ -527,10 +576,10 @@ static void destroy(struct bw_enforcer *e)
 }
 
 static const struct bw_enforcer_ops bpflsm_ops = {
-	.name = "BPFLSM",
-	.kind = BULWARK__V1__ENFORCER__ENFORCER_BPFLSM,
-	.apply = apply,
-	.destroy = destroy,
+    .name = "BPFLSM",
+    .kind = BULWARK__V1__ENFORCER__ENFORCER_BPFLSM,
+    .apply = apply,
+    .destroy = destroy,
 };
 
 static int mkdir_p(const char *dir)
@@ -553,8 +602,8 @@ static int mkdir_p(const char *dir)
 }
 
 /* The object's maps pinned under pin_dir, then the policy store. */
-static const char *const pinned_maps[] = { "bw_enf_rules", "bw_enf_config", "bw_enf_events",
-					   "bw_enf_stats", "bw_enf_policy" };
+static const char *const pinned_maps[] = {"bw_enf_rules", "bw_enf_config", "bw_enf_events",
+					  "bw_enf_stats", "bw_enf_policy"};
 #define N_OBJ_PINNED 4
 
 int bw_enforcer_bpflsm_unpin(const char *pin_dir)
@@ -572,7 +621,8 @@ int bw_enforcer_bpflsm_unpin(const char *pin_dir)
 	skel = enforcer__open();
 	if (!skel)
 		return -errno;
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		snprintf(path, sizeof(path), "%s/link_%s", pin_dir, bpf_program__name(prog));
 		if (unlink(path) && errno != ENOENT)
 			rc = -errno;
@@ -588,16 +638,16 @@ int bw_enforcer_bpflsm_unpin(const char *pin_dir)
  * until ours replace them. */
 static void drop_incompatible_pin(const struct bpf_map *m, const char *path)
 {
-	struct bpf_map_info info = { 0 };
+	struct bpf_map_info info = {0};
 	uint32_t len = sizeof(info);
 	int fd = bpf_obj_get(path);
 
 	if (fd < 0)
 		return;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-	    info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
-	    info.value_size == bpf_map__value_size(m) &&
-	    info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m)) {
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == bpf_map__type(m) &&
+	    info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
+	    info.max_entries == bpf_map__max_entries(m) &&
+	    info.map_flags == bpf_map__map_flags(m)) {
 		close(fd);
 		return;
 	}
@@ -612,12 +662,12 @@ static int attach_all(struct bpflsm *b)
 	char path[PIN_PATH_MAX];
 	size_t n = 0;
 
-	bpf_object__for_each_program(prog, b->skel->obj)
-		n++;
+	bpf_object__for_each_program(prog, b->skel->obj) n++;
 	b->links = calloc(n, sizeof(*b->links));
 	if (!b->links)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, b->skel->obj) {
+	bpf_object__for_each_program(prog, b->skel->obj)
+	{
 		struct bpf_link *l;
 
 		if (bpf_program__type(prog) != BPF_PROG_TYPE_LSM)
@@ -650,7 +700,7 @@ static int attach_all(struct bpflsm *b)
 int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
 {
 	struct bpflsm *b = calloc(1, sizeof(*b));
-	struct bw_enf_config cfg = { .enabled = 1 };
+	struct bw_enf_config cfg = {.enabled = 1};
 	char path[PIN_PATH_MAX];
 	struct stat st;
 	uint32_t zero = 0;
@@ -685,7 +735,8 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	bpf_program__set_autoload(b->skel->progs.bw_enf_match_probe, false);
 	if (b->pin_dir[0]) {
 		for (size_t i = 0; i < N_OBJ_PINNED; i++) {
-			struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, pinned_maps[i]);
+			struct bpf_map *m =
+			    bpf_object__find_map_by_name(b->skel->obj, pinned_maps[i]);
 
 			snprintf(path, sizeof(path), "%s/%s", b->pin_dir, pinned_maps[i]);
 			if (m)
@@ -736,9 +787,10 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 			goto cleanup;
 		}
 	}
-	bw_info("BPF-LSM enforcer ready | pin_dir=%s adopted_version=%llu adopted_policy=%s links=%zu",
-		b->pin_dir[0] ? b->pin_dir : "-", (unsigned long long)b->version,
-		b->cur ? "yes" : "no", b->n_links);
+	bw_info(
+	    "BPF-LSM enforcer ready | pin_dir=%s adopted_version=%llu adopted_policy=%s links=%zu",
+	    b->pin_dir[0] ? b->pin_dir : "-", (unsigned long long)b->version, b->cur ? "yes" : "no",
+	    b->n_links);
 	*out = &b->pub;
 	return 0;
 cleanup:

@@ -165,8 +165,8 @@ static const char *rule_policy(const Bulwark__V1__Rule *r)
 static int path_key(struct builder *b, const Bulwark__V1__RuleSet *rs, size_t ri,
 		    const Bulwark__V1__Rule *r, uint32_t *kind, uint64_t *hash)
 {
-	uint32_t base = r->operation == BULWARK__V1__OPERATION__OP_PROCESS ? BW_ENF_K_PROC_PATH :
-									     BW_ENF_K_FILE_PATH;
+	uint32_t base = r->operation == BULWARK__V1__OPERATION__OP_PROCESS ? BW_ENF_K_PROC_PATH
+									   : BW_ENF_K_FILE_PATH;
 	int rc;
 
 	switch (r->match) {
@@ -182,24 +182,30 @@ static int path_key(struct builder *b, const Bulwark__V1__RuleSet *rs, size_t ri
 	case BULWARK__V1__MATCH_KIND__MATCH_EXECNAME:
 		if (r->operation != BULWARK__V1__OPERATION__OP_PROCESS || !r->value ||
 		    !r->value[0] || strchr(r->value, '/'))
-			return fail(b, -EINVAL, "ruleset %s rule %zu (policy %s): bad execname '%s'",
+			return fail(b, -EINVAL,
+				    "ruleset %s rule %zu (policy %s): bad execname '%s'",
 				    rs_name(rs), ri, rule_policy(r), r->value ? r->value : "");
 		*kind = BW_ENF_K_PROC_NAME;
 		*hash = bw_enf_name_hash(r->value);
 		return 0;
 	case BULWARK__V1__MATCH_KIND__MATCH_PATTERN:
-		rc = unenforced(b, "ruleset %s rule %zu (policy %s): pattern '%s' is not enforced by BPF-LSM",
-				rs_name(rs), ri, rule_policy(r), r->value);
+		rc = unenforced(
+		    b, "ruleset %s rule %zu (policy %s): pattern '%s' is not enforced by BPF-LSM",
+		    rs_name(rs), ri, rule_policy(r), r->value);
 		return rc ? rc : 1;
 	default:
-		return fail(b, -EINVAL, "ruleset %s rule %zu (policy %s): match kind %d is not valid for %s rules",
-			    rs_name(rs), ri, rule_policy(r), r->match,
-			    base == BW_ENF_K_PROC_PATH ? "process" : "file");
+		return fail(
+		    b, -EINVAL,
+		    "ruleset %s rule %zu (policy %s): match kind %d is not valid for %s rules",
+		    rs_name(rs), ri, rule_policy(r), r->match,
+		    base == BW_ENF_K_PROC_PATH ? "process" : "file");
 	}
 	rc = bw_enf_path_hash(r->value, hash);
 	if (rc)
-		return fail(b, rc, "ruleset %s rule %zu (policy %s): path '%s' is not absolute and normalised",
-			    rs_name(rs), ri, rule_policy(r), r->value ? r->value : "");
+		return fail(
+		    b, rc,
+		    "ruleset %s rule %zu (policy %s): path '%s' is not absolute and normalised",
+		    rs_name(rs), ri, rule_policy(r), r->value ? r->value : "");
 	return 0;
 }
 
@@ -207,7 +213,9 @@ static int path_key(struct builder *b, const Bulwark__V1__RuleSet *rs, size_t ri
 static int source_id(struct builder *b, struct src_entry **srcs, size_t *n_srcs,
 		     const Bulwark__V1__Source *s, uint32_t *id, const char *where)
 {
-	uint32_t kind = s->recursive ? BW_ENF_K_SRC_REC : s->dir ? BW_ENF_K_SRC_DIR : BW_ENF_K_SRC_PATH;
+	uint32_t kind = s->recursive ? BW_ENF_K_SRC_REC
+			: s->dir     ? BW_ENF_K_SRC_DIR
+				     : BW_ENF_K_SRC_PATH;
 	uint64_t h;
 	struct src_entry *n;
 	int rc = bw_enf_path_hash(s->path, &h);
@@ -225,8 +233,8 @@ static int source_id(struct builder *b, struct src_entry **srcs, size_t *n_srcs,
 	if (!n)
 		return -ENOMEM;
 	*srcs = n;
-	n[*n_srcs] = (struct src_entry){ .kind = kind, .hash = h, .id = (uint32_t)*n_srcs + 1 };
-	*id = (uint32_t)++*n_srcs;
+	n[*n_srcs] = (struct src_entry){.kind = kind, .hash = h, .id = (uint32_t)*n_srcs + 1};
+	*id = (uint32_t)++ * n_srcs;
 	return 0;
 }
 
@@ -234,8 +242,8 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 		    struct src_entry **srcs, size_t *n_srcs, uint32_t *flags)
 {
 	const Bulwark__V1__Rule *r = rs->rules[ri];
-	struct bw_enf_entry e = { 0 };
-	struct bw_enf_verdict v = { .present = 1 };
+	struct bw_enf_entry e = {0};
+	struct bw_enf_verdict v = {.present = 1};
 	uint32_t op, kind = 0;
 	uint64_t hash = 0;
 	char where[160];
@@ -249,8 +257,8 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 	switch (r->operation) {
 	case BULWARK__V1__OPERATION__OP_PROCESS:
 	case BULWARK__V1__OPERATION__OP_FILE:
-		op = r->operation == BULWARK__V1__OPERATION__OP_PROCESS ? BW_ENF_OP_PROCESS :
-									  BW_ENF_OP_FILE;
+		op = r->operation == BULWARK__V1__OPERATION__OP_PROCESS ? BW_ENF_OP_PROCESS
+									: BW_ENF_OP_FILE;
 		rc = path_key(b, rs, ri, r, &kind, &hash);
 		if (rc)
 			return rc > 0 ? 0 : rc;
@@ -262,8 +270,8 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 		if (r->match != BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL || !r->protocol)
 			return fail(b, -EINVAL, "%s: network rule without a protocol", where);
 		e.key.kind = BW_ENF_K_NET;
-		e.key.hash = bw_enf_net_hash(r->protocol->family, r->protocol->type,
-					     r->protocol->protocol);
+		e.key.hash =
+		    bw_enf_net_hash(r->protocol->family, r->protocol->type, r->protocol->protocol);
 		break;
 	case BULWARK__V1__OPERATION__OP_CAPABILITY:
 		op = BW_ENF_OP_CAPABILITY;
@@ -283,10 +291,11 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 	    r->action != BULWARK__V1__ACTION__ACTION_ALLOW)
 		return fail(b, -EINVAL, "%s: unknown action %d", where, r->action);
 	v.rule_id = (rs_idx << 16) | (uint32_t)ri;
-	v.action = r->action == BULWARK__V1__ACTION__ACTION_BLOCK ? BW_ENF_A_BLOCK :
-		   r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? BW_ENF_A_AUDIT :
-								    BW_ENF_A_ALLOW;
-	v.cond = (r->owner_only ? BW_ENF_C_OWNER_ONLY : 0) | (r->read_only ? BW_ENF_C_READ_ONLY : 0);
+	v.action = r->action == BULWARK__V1__ACTION__ACTION_BLOCK   ? BW_ENF_A_BLOCK
+		   : r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? BW_ENF_A_AUDIT
+								    : BW_ENF_A_ALLOW;
+	v.cond =
+	    (r->owner_only ? BW_ENF_C_OWNER_ONLY : 0) | (r->read_only ? BW_ENF_C_READ_ONLY : 0);
 	if (v.action == BW_ENF_A_ALLOW)
 		e.val.allow = v;
 	else
@@ -325,15 +334,15 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 static int add_ruleset(struct builder *b, const Bulwark__V1__CompiledPolicy *cp,
 		       const Bulwark__V1__RuleSet *rs, uint32_t rs_idx)
 {
-	struct bw_enf_entry e = { 0 };
+	struct bw_enf_entry e = {0};
 	struct src_entry *srcs = NULL;
 	size_t n_srcs = 0;
 	uint32_t flags = 0;
 	int rc = 0;
 
 	if (rs->n_rules > RULE_MAX) {
-		rc = fail(b, -E2BIG, "ruleset %s has %zu rules; at most %d", rs_name(rs), rs->n_rules,
-			  RULE_MAX);
+		rc = fail(b, -E2BIG, "ruleset %s has %zu rules; at most %d", rs_name(rs),
+			  rs->n_rules, RULE_MAX);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < rs->n_rules; i++) {
@@ -346,21 +355,23 @@ static int add_ruleset(struct builder *b, const Bulwark__V1__CompiledPolicy *cp,
 			goto cleanup;
 	}
 	for (size_t i = 0; i < n_srcs; i++) {
-		struct bw_enf_entry se = { 0 };
+		struct bw_enf_entry se = {0};
 
-		se.key = (struct bw_enf_key){ .cgroup_id = rs->cgroup_id, .hash = srcs[i].hash,
-					      .kind = srcs[i].kind };
+		se.key = (struct bw_enf_key){
+		    .cgroup_id = rs->cgroup_id, .hash = srcs[i].hash, .kind = srcs[i].kind};
 		se.val.index = srcs[i].id;
 		rc = push(b, &se);
 		if (rc)
 			goto cleanup;
 	}
 	if (rs->process_allowlist)
-		flags |= BW_ENF_F_ALLOWLIST(BW_ENF_OP_PROCESS) | BW_ENF_F_HAS_RULES(BW_ENF_OP_PROCESS);
+		flags |=
+		    BW_ENF_F_ALLOWLIST(BW_ENF_OP_PROCESS) | BW_ENF_F_HAS_RULES(BW_ENF_OP_PROCESS);
 	if (rs->file_allowlist)
 		flags |= BW_ENF_F_ALLOWLIST(BW_ENF_OP_FILE) | BW_ENF_F_HAS_RULES(BW_ENF_OP_FILE);
 	if (rs->network_allowlist)
-		flags |= BW_ENF_F_ALLOWLIST(BW_ENF_OP_NETWORK) | BW_ENF_F_HAS_RULES(BW_ENF_OP_NETWORK);
+		flags |=
+		    BW_ENF_F_ALLOWLIST(BW_ENF_OP_NETWORK) | BW_ENF_F_HAS_RULES(BW_ENF_OP_NETWORK);
 	if (rs->capability_allowlist)
 		flags |= BW_ENF_F_ALLOWLIST(BW_ENF_OP_CAPABILITY) |
 			 BW_ENF_F_HAS_RULES(BW_ENF_OP_CAPABILITY);
@@ -372,7 +383,7 @@ static int add_ruleset(struct builder *b, const Bulwark__V1__CompiledPolicy *cp,
 		flags |= BW_ENF_F_POSTURE_BLOCK(BW_ENF_OP_NETWORK);
 	if (rs->capability_posture == BULWARK__V1__POSTURE__POSTURE_BLOCK)
 		flags |= BW_ENF_F_POSTURE_BLOCK(BW_ENF_OP_CAPABILITY);
-	e.key = (struct bw_enf_key){ .cgroup_id = rs->cgroup_id, .kind = BW_ENF_K_RULESET };
+	e.key = (struct bw_enf_key){.cgroup_id = rs->cgroup_id, .kind = BW_ENF_K_RULESET};
 	e.val.version = cp->version;
 	e.val.flags = flags;
 	e.val.index = rs_idx;
@@ -404,11 +415,11 @@ static int merge(struct builder *b)
 				    (unsigned long long)d->key.cgroup_id);
 		/* Block beats Audit; among equals the unconditional (wider)
 		 * rule wins, then the earlier one. */
-		if (s->val.deny.present &&
-		    (!d->val.deny.present ||
-		     (d->val.deny.action == BW_ENF_A_AUDIT && s->val.deny.action == BW_ENF_A_BLOCK) ||
-		     (d->val.deny.action == s->val.deny.action && d->val.deny.cond &&
-		      !s->val.deny.cond)))
+		if (s->val.deny.present && (!d->val.deny.present ||
+					    (d->val.deny.action == BW_ENF_A_AUDIT &&
+					     s->val.deny.action == BW_ENF_A_BLOCK) ||
+					    (d->val.deny.action == s->val.deny.action &&
+					     d->val.deny.cond && !s->val.deny.cond)))
 			d->val.deny = s->val.deny;
 		if (s->val.allow.present &&
 		    (!d->val.allow.present || (d->val.allow.cond && !s->val.allow.cond)))
@@ -426,8 +437,8 @@ static int merge(struct builder *b)
 	return 0;
 }
 
-int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out,
-		      char *err, size_t errlen)
+int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out, char *err,
+		      size_t errlen)
 {
 	return bw_enf_maps_build_ex(cp, NULL, NULL, out, err, errlen);
 }
@@ -436,8 +447,8 @@ int bw_enf_maps_build_ex(const Bulwark__V1__CompiledPolicy *cp, bw_enf_inode_fn 
 			 void *resolve_arg, struct bw_enf_mapset **out, char *err, size_t errlen)
 {
 	struct bw_enf_mapset *m = calloc(1, sizeof(*m));
-	struct builder b = { .m = m, .err = err, .errlen = errlen, .resolve = resolve,
-			     .resolve_arg = resolve_arg };
+	struct builder b = {
+	    .m = m, .err = err, .errlen = errlen, .resolve = resolve, .resolve_arg = resolve_arg};
 	int rc = 0;
 
 	if (err && errlen)
@@ -469,8 +480,10 @@ int bw_enf_maps_build_ex(const Bulwark__V1__CompiledPolicy *cp, bw_enf_inode_fn 
 		if (!rs || rs->cgroup_id == 0) {
 			/* A container not started yet has no cgroup: nothing to key on. */
 			if (rs)
-				rc = unenforced(&b, "ruleset %s: no cgroup id yet; rules wait for the container",
-						rs_name(rs));
+				rc = unenforced(
+				    &b,
+				    "ruleset %s: no cgroup id yet; rules wait for the container",
+				    rs_name(rs));
 			if (rc)
 				goto cleanup;
 			continue;
@@ -483,8 +496,9 @@ int bw_enf_maps_build_ex(const Bulwark__V1__CompiledPolicy *cp, bw_enf_inode_fn 
 cleanup:
 	if (rc) {
 		bw_enf_mapset_free(m);
-		return rc == -ENOMEM && err && errlen && !err[0] ?
-			       (snprintf(err, errlen, "out of memory"), rc) : rc;
+		return rc == -ENOMEM && err && errlen && !err[0]
+			   ? (snprintf(err, errlen, "out of memory"), rc)
+			   : rc;
 	}
 	*out = m;
 	return 0;
@@ -528,8 +542,8 @@ const struct bw_enf_entry *bw_enf_mapset_find(const struct bw_enf_mapset *m,
 	return NULL;
 }
 
-const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *cp,
-					    uint32_t rule_id, const Bulwark__V1__RuleSet **rs_out)
+const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *cp, uint32_t rule_id,
+					    const Bulwark__V1__RuleSet **rs_out)
 {
 	uint32_t rsi = rule_id >> 16, ri = rule_id & 0xffff;
 	const Bulwark__V1__RuleSet *rs;

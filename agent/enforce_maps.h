@@ -48,8 +48,8 @@ typedef int (*bw_enf_inode_fn)(void *arg, uint64_t cgroup_id, const char *path, 
  * success; -EINVAL/-E2BIG with err naming the ruleset and rule otherwise.
  * cp stays the caller's; nothing in *out points into it.
  */
-int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out,
-		      char *err, size_t errlen);
+int bw_enf_maps_build(const Bulwark__V1__CompiledPolicy *cp, struct bw_enf_mapset **out, char *err,
+		      size_t errlen);
 int bw_enf_maps_build_ex(const Bulwark__V1__CompiledPolicy *cp, bw_enf_inode_fn resolve,
 			 void *resolve_arg, struct bw_enf_mapset **out, char *err, size_t errlen);
 void bw_enf_mapset_free(struct bw_enf_mapset *m);
@@ -62,8 +62,8 @@ const struct bw_enf_entry *bw_enf_mapset_find(const struct bw_enf_mapset *m,
 					      const struct bw_enf_key *key);
 
 /* The rule behind rule_id in cp (and its ruleset), or NULL. */
-const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *cp,
-					    uint32_t rule_id, const Bulwark__V1__RuleSet **rs);
+const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *cp, uint32_t rule_id,
+					    const Bulwark__V1__RuleSet **rs);
 
 /* FNV-1a of a normalised absolute path ("/a//b/" -> "/a/b", "/" -> ""), as the
  * kernel side computes it while walking dentries.  -EINVAL for a relative

@@ -25,7 +25,7 @@ static uint64_t h(const char *p)
 static const struct bw_enf_entry *find(const struct bw_enf_mapset *m, uint64_t cg, uint32_t kind,
 				       uint64_t hash, uint32_t src)
 {
-	struct bw_enf_key k = { .cgroup_id = cg, .hash = hash, .kind = kind, .src = src };
+	struct bw_enf_key k = {.cgroup_id = cg, .hash = hash, .kind = kind, .src = src};
 
 	return bw_enf_mapset_find(m, &k);
 }
@@ -268,8 +268,9 @@ static void test_errors(void **state)
 
 	cp = pol_new(1);
 	rs = pol_ruleset(cp, 0, CG, "c2");
-	r = pol_rule(rs, BULWARK__V1__OPERATION__OP_NETWORK, BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL,
-		     "", BULWARK__V1__ACTION__ACTION_BLOCK, "net");
+	r = pol_rule(rs, BULWARK__V1__OPERATION__OP_NETWORK,
+		     BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL, "", BULWARK__V1__ACTION__ACTION_BLOCK,
+		     "net");
 	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "protocol"));
 	pol_protocol(r, 2, 1, 6, "tcp");
@@ -356,8 +357,8 @@ static void test_many_rules(void **state)
 
 	for (int i = 0; i < 10000; i++) {
 		snprintf(path, sizeof(path), "/data/d%d/f%d", i % 100, i);
-		pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, path,
-			 BULWARK__V1__ACTION__ACTION_BLOCK, "many");
+		pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
+			 path, BULWARK__V1__ACTION__ACTION_BLOCK, "many");
 	}
 	m = build(cp);
 	assert_int_equal(m->n, 10001);
@@ -372,11 +373,15 @@ static void test_many_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_path_hash),	  cmocka_unit_test(test_basic_kinds),
-		cmocka_unit_test(test_merge),		  cmocka_unit_test(test_sources),
-		cmocka_unit_test(test_allowlist_posture), cmocka_unit_test(test_unenforced),
-		cmocka_unit_test(test_errors),		  cmocka_unit_test(test_many_rules),
-		cmocka_unit_test(test_inodes),
+	    cmocka_unit_test(test_path_hash),
+	    cmocka_unit_test(test_basic_kinds),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_allowlist_posture),
+	    cmocka_unit_test(test_unenforced),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_many_rules),
+	    cmocka_unit_test(test_inodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,12 +32,13 @@ static int load(void)
 {
 	struct bpf_program *p;
 
-	if (!getenv("BW_BPF_DEBUG")) libbpf_set_print(NULL);
+	if (!getenv("BW_BPF_DEBUG"))
+		libbpf_set_print(NULL);
 	skel = enforcer__open();
 	if (!skel)
 		return -errno;
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == skel->progs.bw_enf_match_probe);
+	    bpf_program__set_autoload(p, p == skel->progs.bw_enf_match_probe);
 	return enforcer__load(skel);
 }
 
@@ -47,8 +48,8 @@ static void install(Bulwark__V1__CompiledPolicy *cp)
 	char err[256];
 
 	assert_int_equal(bw_enf_maps_build(cp, &m, err, sizeof(err)), 0);
-	assert_int_equal(bw_enf_mapset_install(m, bpf_map__fd(skel->maps.bw_enf_rules), err,
-					       sizeof(err)), 0);
+	assert_int_equal(
+	    bw_enf_mapset_install(m, bpf_map__fd(skel->maps.bw_enf_rules), err, sizeof(err)), 0);
 	bw_enf_mapset_free(m);
 	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
 }
@@ -60,7 +61,7 @@ struct q {
 
 static struct bw_enf_match_args run(const char *path, struct q q)
 {
-	struct bw_enf_match_args a = { 0 };
+	struct bw_enf_match_args a = {0};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &a, .ctx_size_in = sizeof(a));
 
 	a.cgroup_id = q.cg ? q.cg : CG;
@@ -72,13 +73,13 @@ static struct bw_enf_match_args run(const char *path, struct q q)
 	a.src = q.src;
 	a.iterations = 1;
 	snprintf(a.path, sizeof(a.path), "%s", path);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bw_enf_match_probe), &o),
-			 0);
+	assert_int_equal(
+	    bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bw_enf_match_probe), &o), 0);
 	return a;
 }
 
-#define FILE_Q(...) ((struct q){ .op = BW_ENF_OP_FILE, __VA_ARGS__ })
-#define PROC_Q(...) ((struct q){ .op = BW_ENF_OP_PROCESS, __VA_ARGS__ })
+#define FILE_Q(...) ((struct q){.op = BW_ENF_OP_FILE, __VA_ARGS__})
+#define PROC_Q(...) ((struct q){.op = BW_ENF_OP_PROCESS, __VA_ARGS__})
 
 static Bulwark__V1__RuleSet *rs_of(Bulwark__V1__CompiledPolicy *cp, const char *const *rules)
 {
@@ -95,13 +96,13 @@ static Bulwark__V1__RuleSet *rs_of(Bulwark__V1__CompiledPolicy *cp, const char *
 static void test_blocklist(void **state)
 {
 	static const char *const rules[] = {
-		"file path /secret.txt block",	 /* 0 */
-		"file dir /etc/ block",		 /* 1: directly inside only */
-		"file rdir /data/ audit",	 /* 2 */
-		"file rdir /data/private/ block", /* 3 */
-		"file path /ro.txt block readOnly", /* 4 */
-		"file path /mine block ownerOnly",  /* 5 */
-		NULL,
+	    "file path /secret.txt block",	/* 0 */
+	    "file dir /etc/ block",		/* 1: directly inside only */
+	    "file rdir /data/ audit",		/* 2 */
+	    "file rdir /data/private/ block",	/* 3 */
+	    "file path /ro.txt block readOnly", /* 4 */
+	    "file path /mine block ownerOnly",	/* 5 */
+	    NULL,
 	};
 	Bulwark__V1__CompiledPolicy *cp = pol_new(3);
 	struct bw_enf_match_args a;
@@ -130,7 +131,8 @@ static void test_blocklist(void **state)
 	assert_int_equal(run("/ro.txt", FILE_Q()).reason, BW_REASON_NONE);
 	assert_int_equal(run("/ro.txt", FILE_Q(.write = 1)).reason, BW_REASON_RULE_BLOCK);
 	assert_int_equal(run("/mine", FILE_Q(.uid = 1000, .owner = 1000)).reason, BW_REASON_NONE);
-	assert_int_equal(run("/mine", FILE_Q(.uid = 0, .owner = 1000)).reason, BW_REASON_RULE_BLOCK);
+	assert_int_equal(run("/mine", FILE_Q(.uid = 0, .owner = 1000)).reason,
+			 BW_REASON_RULE_BLOCK);
 	/* Another cgroup has no rules; file rules do not leak into process ones. */
 	assert_int_equal(run("/secret.txt", FILE_Q(.cg = 778)).reason, BW_REASON_NONE);
 	assert_int_equal(run("/secret.txt", PROC_Q()).reason, BW_REASON_NONE);
@@ -139,13 +141,13 @@ static void test_blocklist(void **state)
 static void test_allowlist(void **state)
 {
 	static const char *const rules[] = {
-		"file rdir /lib/ allow",
-		"file path /etc/hosts allow readOnly",
-		"file path /home/u/notes allow ownerOnly",
-		"file path /lib/evil.so block",
-		"process path /bin/sh allow",
-		"process name busybox allow",
-		NULL,
+	    "file rdir /lib/ allow",
+	    "file path /etc/hosts allow readOnly",
+	    "file path /home/u/notes allow ownerOnly",
+	    "file path /lib/evil.so block",
+	    "process path /bin/sh allow",
+	    "process name busybox allow",
+	    NULL,
 	};
 	Bulwark__V1__CompiledPolicy *cp = pol_new(4);
 	Bulwark__V1__RuleSet *rs = rs_of(cp, rules);
@@ -179,7 +181,7 @@ static uint32_t src_id(Bulwark__V1__CompiledPolicy *cp, uint32_t kind, const cha
 {
 	struct bw_enf_mapset *m = NULL;
 	const struct bw_enf_entry *e;
-	struct bw_enf_key k = { .cgroup_id = CG, .kind = kind };
+	struct bw_enf_key k = {.cgroup_id = CG, .kind = kind};
 	uint64_t hh = 0;
 	uint32_t id;
 	char err[128];
@@ -197,13 +199,13 @@ static uint32_t src_id(Bulwark__V1__CompiledPolicy *cp, uint32_t kind, const cha
 static void test_from_source(void **state)
 {
 	static const char *const block[] = {
-		"file path /key block from=/bin/cat",
-		"file path /key2 audit fromdir=/usr/bin/",
-		NULL,
+	    "file path /key block from=/bin/cat",
+	    "file path /key2 audit fromdir=/usr/bin/",
+	    NULL,
 	};
 	static const char *const allow[] = {
-		"file path /open allow from=/usr/bin/trusted",
-		NULL,
+	    "file path /open allow from=/usr/bin/trusted",
+	    NULL,
 	};
 	Bulwark__V1__CompiledPolicy *cp = pol_new(6);
 	uint32_t cat, usrbin, trusted;
@@ -231,8 +233,8 @@ static void test_from_source(void **state)
 /* A swap replaces everything at once: no rule of the old policy survives. */
 static void test_swap(void **state)
 {
-	static const char *const r1[] = { "file path /a block", NULL };
-	static const char *const r2[] = { "file path /b block", NULL };
+	static const char *const r1[] = {"file path /a block", NULL};
+	static const char *const r2[] = {"file path /b block", NULL};
 	Bulwark__V1__CompiledPolicy *cp = pol_new(10);
 
 	rs_of(cp, r1);
@@ -256,9 +258,10 @@ static void test_many(void **state)
 
 	for (int i = 0; i < 5000; i++) {
 		snprintf(p, sizeof(p), "/srv/d%d/f%d", i % 50, i);
-		pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, p,
-			 i % 2 ? BULWARK__V1__ACTION__ACTION_AUDIT : BULWARK__V1__ACTION__ACTION_BLOCK,
-			 "many");
+		pol_rule(
+		    rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, p,
+		    i % 2 ? BULWARK__V1__ACTION__ACTION_AUDIT : BULWARK__V1__ACTION__ACTION_BLOCK,
+		    "many");
 	}
 	install(cp);
 	assert_int_equal(run("/srv/d10/f4010", FILE_Q()).reason, BW_REASON_RULE_BLOCK);
@@ -270,9 +273,9 @@ static void test_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blocklist), cmocka_unit_test(test_allowlist),
-		cmocka_unit_test(test_from_source), cmocka_unit_test(test_swap),
-		cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_blocklist),	cmocka_unit_test(test_allowlist),
+	    cmocka_unit_test(test_from_source), cmocka_unit_test(test_swap),
+	    cmocka_unit_test(test_many),
 	};
 	int rc;
 
@@ -282,7 +285,8 @@ int main(void)
 	}
 	rc = load();
 	if (rc) {
-		fprintf(stderr, "enforce_match_test: the kernel refused the matching probe (%s); skipped\n",
+		fprintf(stderr,
+			"enforce_match_test: the kernel refused the matching probe (%s); skipped\n",
 			strerror(-rc));
 		return 77;
 	}

@@ -31,7 +31,7 @@ struct subject {
 	__u64 cgroup_id; /* the ruleset's key: 0 for host rules */
 	__u32 uid, owner;
 	__u32 write, is_dir;
-	__u32 src;	 /* fromSource id of the current executable, 0: none */
+	__u32 src; /* fromSource id of the current executable, 0: none */
 };
 
 struct verdict_acc {
@@ -60,10 +60,10 @@ static __always_inline int allow_applies(__u8 cond, const struct subject *sj)
 	return 1;
 }
 
-static __always_inline void consider(void *rules, const struct subject *sj,
-				     struct verdict_acc *acc, __u32 kind, __u64 hash, __u32 src)
+static __always_inline void consider(void *rules, const struct subject *sj, struct verdict_acc *acc,
+				     __u32 kind, __u64 hash, __u32 src)
 {
-	struct bw_enf_key k = { .cgroup_id = sj->cgroup_id, .hash = hash, .kind = kind, .src = src };
+	struct bw_enf_key k = {.cgroup_id = sj->cgroup_id, .hash = hash, .kind = kind, .src = src};
 	struct bw_enf_val *v = bpf_map_lookup_elem(rules, &k);
 
 	if (!v)
@@ -91,13 +91,13 @@ static __always_inline void consider2(void *rules, const struct subject *sj,
 /* One decision in progress; on the stack, shared with bpf_loop callbacks
  * (each callback is verified once, whatever the loop count). */
 struct match_ctx {
-	void *rules;	/* the inner map fetched once: one generation per decision */
+	void *rules; /* the inner map fetched once: one generation per decision */
 	struct subject sj;
 	struct verdict_acc acc;
-	__u32 n;	/* path components */
+	__u32 n; /* path components */
 	__u32 base_kind;
-	__u64 ino;	/* the object's inode (0: unknown) */
-	__u32 dev;	/* and its filesystem's dev_t */
+	__u64 ino; /* the object's inode (0: unknown) */
+	__u32 dev; /* and its filesystem's dev_t */
 	__u32 pad;
 };
 
@@ -122,7 +122,8 @@ static __always_inline void match_path(struct match_ctx *mc, struct scratch *s, 
 		consider2(mc->rules, &mc->sj, &mc->acc, BW_ENF_K_PROC_NAME, name_hash);
 	if (mc->ino)
 		consider(mc->rules, &mc->sj, &mc->acc,
-			 mc->base_kind == BW_ENF_K_PROC_PATH ? BW_ENF_K_PROC_INODE : BW_ENF_K_FILE_INODE,
+			 mc->base_kind == BW_ENF_K_PROC_PATH ? BW_ENF_K_PROC_INODE
+							     : BW_ENF_K_FILE_INODE,
 			 mc->ino, mc->dev);
 	if (n >= 1)
 		consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
@@ -139,7 +140,7 @@ static __always_inline __u32 source_id(void *rules, struct scratch *s, __u64 cgr
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 	struct resolved r = {};
-	struct bw_enf_key k = { .cgroup_id = cgroup_id };
+	struct bw_enf_key k = {.cgroup_id = cgroup_id};
 	struct bw_enf_val *v;
 
 	if (!exe)
@@ -172,13 +173,12 @@ static __always_inline __u32 source_id(void *rules, struct scratch *s, __u64 cgr
 }
 
 /* Rules and ruleset for the current task; NULL when nothing applies. */
-static __always_inline struct bw_enf_val *task_ruleset(void **rules_out, __u64 *cg_out,
-						      __u32 op)
+static __always_inline struct bw_enf_val *task_ruleset(void **rules_out, __u64 *cg_out, __u32 op)
 {
 	__u32 zero = 0;
 	struct bw_enf_config *cfg = bpf_map_lookup_elem(&bw_enf_config, &zero);
 	void *rules = bpf_map_lookup_elem(&bw_enf_rules, &zero);
-	struct bw_enf_key k = { .kind = BW_ENF_K_RULESET };
+	struct bw_enf_key k = {.kind = BW_ENF_K_RULESET};
 	struct bw_enf_val *rs;
 
 	if (!cfg || !cfg->enabled || !rules)
@@ -207,8 +207,7 @@ static __always_inline struct bw_enf_val *task_ruleset(void **rules_out, __u64 *
 
 /* Turns the matches into a reason: RULE_BLOCK, RULE_AUDIT, POSTURE_*, NONE. */
 static __always_inline __u32 decide(const struct bw_enf_val *rs, __u32 op,
-				    const struct verdict_acc *acc, __u32 unresolved,
-				    __u32 *rule_id)
+				    const struct verdict_acc *acc, __u32 unresolved, __u32 *rule_id)
 {
 	int block_posture = !!(rs->flags & BW_ENF_F_POSTURE_BLOCK(op));
 
@@ -287,8 +286,8 @@ static __always_inline void emit(const struct alert_info *ai, struct scratch *s,
 
 /* ---- path hooks ---------------------------------------------------------- */
 
-static __always_inline int check_path(const struct path *p, struct inode *ino, __u32 op, __u32 write,
-				      __u32 hook)
+static __always_inline int check_path(const struct path *p, struct inode *ino, __u32 op,
+				      __u32 write, __u32 hook)
 {
 	void *rules;
 	__u64 cg;
@@ -385,8 +384,8 @@ int BPF_PROG(bw_enf_file_permission, struct file *file, int mask, int ret)
 
 /* ---- network and capabilities -------------------------------------------- */
 
-static __always_inline int check_simple(__u32 op, __u32 hook, __u32 kind, __u64 hashes[8],
-					__u32 nh, struct alert_info *ai, __u32 noaudit)
+static __always_inline int check_simple(__u32 op, __u32 hook, __u32 kind, __u64 hashes[8], __u32 nh,
+					struct alert_info *ai, __u32 noaudit)
 {
 	void *rules;
 	__u64 cg;
@@ -541,7 +540,7 @@ static long probe_once(__u32 i, void *c)
 	struct scratch *s = get_scratch();
 	__u32 zero = 0;
 	void *rules = bpf_map_lookup_elem(&bw_enf_rules, &zero);
-	struct bw_enf_key k = { .kind = BW_ENF_K_RULESET };
+	struct bw_enf_key k = {.kind = BW_ENF_K_RULESET};
 	struct bw_enf_val *rs;
 	struct match_ctx mc = {};
 	__u32 op;

@@ -13,8 +13,8 @@
 #define BW_FNV_BASIS 0xcbf29ce484222325ULL
 #define BW_FNV_PRIME 0x100000001b3ULL
 
-static inline __attribute__((always_inline)) unsigned long long
-bw_fnv_byte(unsigned long long h, unsigned char c)
+static inline __attribute__((always_inline)) unsigned long long bw_fnv_byte(unsigned long long h,
+									    unsigned char c)
 {
 	return (h ^ c) * BW_FNV_PRIME;
 }

@@ -73,7 +73,7 @@ struct scratch {
 	 * explored once per iteration. */
 	__u32 n;
 	__u32 path_len;
-	__u64 h, nh;	/* running path hash and basename hash */
+	__u64 h, nh;			/* running path hash and basename hash */
 	struct bw_enf_match_args probe; /* the matching probe's input */
 };
 
@@ -86,18 +86,18 @@ struct {
 
 /* Result of resolving one path into the scratch area. */
 struct resolved {
-	__u32 n;	   /* components: hash[n] is the full path */
-	__u32 unresolved;  /* deeper than BW_ENF_MAX_DEPTH */
+	__u32 n;	  /* components: hash[n] is the full path */
+	__u32 unresolved; /* deeper than BW_ENF_MAX_DEPTH */
 	__u32 path_len;
 	__u32 truncated;
-	__u64 name_hash;   /* basename alone */
+	__u64 name_hash; /* basename alone */
 };
 
 struct walk_ctx {
-	__u64 d;	/* struct dentry * */
-	__u64 vfsmnt;	/* struct vfsmount * */
+	__u64 d;      /* struct dentry * */
+	__u64 vfsmnt; /* struct vfsmount * */
 	__u64 root_d, root_mnt;
-	__u64 mnt_off;	/* offsetof(struct mount, mnt) on this kernel */
+	__u64 mnt_off; /* offsetof(struct mount, mnt) on this kernel */
 	__u32 done, unresolved, truncated, pad;
 };
 

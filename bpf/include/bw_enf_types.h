@@ -13,9 +13,9 @@
 #ifndef BW_ENF_TYPES_H
 #define BW_ENF_TYPES_H
 
-#define BW_ENF_MAX_DEPTH 128	/* path components the hooks resolve */
-#define BW_ENF_PATH_MAX 512	/* path bytes carried in an alert */
-#define BW_ENF_PATH_BUF 4096	/* assembled path (for alerts only; hashes never truncate) */
+#define BW_ENF_MAX_DEPTH 128 /* path components the hooks resolve */
+#define BW_ENF_PATH_MAX 512  /* path bytes carried in an alert */
+#define BW_ENF_PATH_BUF 4096 /* assembled path (for alerts only; hashes never truncate) */
 #define BW_ENF_RULE_NONE 0xffffffffu
 
 enum bw_enf_kind {
@@ -41,8 +41,8 @@ enum bw_enf_kind {
 struct bw_enf_key {
 	__u64 cgroup_id; /* 0: host rules */
 	__u64 hash;
-	__u32 kind;	 /* enum bw_enf_kind */
-	__u32 src;	 /* 0: any process; else the fromSource id of the ruleset */
+	__u32 kind; /* enum bw_enf_kind */
+	__u32 src;  /* 0: any process; else the fromSource id of the ruleset */
 };
 
 /* Conditions under which a rule applies (KubeArmor's options). */
@@ -54,10 +54,10 @@ struct bw_enf_key {
 #define BW_ENF_A_ALLOW 2
 
 struct bw_enf_verdict {
-	__u32 rule_id;	/* (ruleset index << 16) | rule index: the RuleOrigin */
+	__u32 rule_id; /* (ruleset index << 16) | rule index: the RuleOrigin */
 	__u8 present;
-	__u8 action;	/* BW_ENF_A_* */
-	__u8 cond;	/* BW_ENF_C_* */
+	__u8 action; /* BW_ENF_A_* */
+	__u8 cond;   /* BW_ENF_C_* */
 	__u8 pad;
 };
 
@@ -68,17 +68,17 @@ enum bw_enf_op {
 	BW_ENF_OP_NETWORK = 2,
 	BW_ENF_OP_CAPABILITY = 3,
 };
-#define BW_ENF_F_ALLOWLIST(op) (1u << (op))	  /* operation in allow-list mode */
+#define BW_ENF_F_ALLOWLIST(op) (1u << (op))	      /* operation in allow-list mode */
 #define BW_ENF_F_POSTURE_BLOCK(op) (1u << (4 + (op))) /* misses are blocked */
-#define BW_ENF_F_HAS_RULES(op) (1u << (8 + (op)))	  /* any rule of that operation */
-#define BW_ENF_F_HAS_SOURCES (1u << 12)		  /* some rule has fromSource */
+#define BW_ENF_F_HAS_RULES(op) (1u << (8 + (op)))     /* any rule of that operation */
+#define BW_ENF_F_HAS_SOURCES (1u << 12)		      /* some rule has fromSource */
 
 struct bw_enf_val {
 	struct bw_enf_verdict deny;  /* Block or Audit rule */
 	struct bw_enf_verdict allow; /* Allow rule */
-	__u64 version;	/* ruleset entry: the policy version */
-	__u32 flags;	/* ruleset entry: BW_ENF_F_* */
-	__u32 index;	/* ruleset entry: ruleset index; source entry: source id */
+	__u64 version;		     /* ruleset entry: the policy version */
+	__u32 flags;		     /* ruleset entry: BW_ENF_F_* */
+	__u32 index;		     /* ruleset entry: ruleset index; source entry: source id */
 };
 
 /* bw_enf_config array: index 0. */
@@ -95,15 +95,15 @@ struct bw_enf_config {
 struct bw_enf_event {
 	__u64 ts_boot_ns;
 	__u64 cgroup_id;
-	__u64 version;	/* policy version whose rule_id this is */
+	__u64 version; /* policy version whose rule_id this is */
 	__u32 pid, tid, ppid, uid;
-	__u32 rule_id;	/* BW_ENF_RULE_NONE for posture */
-	__u32 hook;	/* enum bw_enf_hook */
-	__u32 reason;	/* enum bw_reason */
-	__u32 op;	/* enum bw_enf_op */
+	__u32 rule_id; /* BW_ENF_RULE_NONE for posture */
+	__u32 hook;    /* enum bw_enf_hook */
+	__u32 reason;  /* enum bw_reason */
+	__u32 op;      /* enum bw_enf_op */
 	__u32 family, type, protocol;
 	__s32 cap;
-	__u32 flags;	/* BW_ENF_EV_* */
+	__u32 flags; /* BW_ENF_EV_* */
 	__u32 path_len;
 	char comm[16];
 	char path[BW_ENF_PATH_MAX];
@@ -113,7 +113,7 @@ struct bw_enf_event {
 enum bw_enf_stat {
 	BW_ENF_ST_DENIED = 0,
 	BW_ENF_ST_AUDITED = 1,
-	BW_ENF_ST_LOST = 2,	/* ring buffer full */
+	BW_ENF_ST_LOST = 2, /* ring buffer full */
 	BW_ENF_ST_UNRESOLVED = 3,
 	BW_ENF_ST__MAX = 8,
 };
@@ -122,20 +122,20 @@ enum bw_enf_stat {
  * userspace through BPF_PROG_TEST_RUN (host tests and bench enforce-match). */
 struct bw_enf_match_args {
 	__u64 cgroup_id;
-	__u32 op;	/* BW_ENF_OP_FILE or BW_ENF_OP_PROCESS */
+	__u32 op; /* BW_ENF_OP_FILE or BW_ENF_OP_PROCESS */
 	__u32 write;
 	__u32 uid, owner;
 	__u32 iterations; /* repeat the decision this many times (timing) */
 	__u32 is_dir;
-	__u32 src;	/* fromSource id the current executable would have */
+	__u32 src; /* fromSource id the current executable would have */
 	__u32 pad;
-	char path[256];	/* absolute, '/'-separated */
+	char path[256]; /* absolute, '/'-separated */
 	/* out */
-	__s32 verdict;	/* 0 or -EPERM */
+	__s32 verdict; /* 0 or -EPERM */
 	__u32 reason;
 	__u32 rule_id;
 	__u32 pad2;
-	__u64 ns;	/* time of all iterations (bpf_ktime_get_ns) */
+	__u64 ns; /* time of all iterations (bpf_ktime_get_ns) */
 };
 
 #endif

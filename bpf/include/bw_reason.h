@@ -9,12 +9,12 @@
 
 enum bw_reason {
 	BW_REASON_NONE = 0,
-	BW_REASON_RULE_BLOCK = 1,	  /* a Block rule matched: denied */
-	BW_REASON_RULE_AUDIT = 2,	  /* an Audit rule matched: allowed, reported */
-	BW_REASON_POSTURE_BLOCK = 3,	  /* allow-list miss, posture block: denied */
-	BW_REASON_POSTURE_AUDIT = 4,	  /* allow-list miss, posture audit: reported */
-	BW_REASON_UNRESOLVED_BLOCK = 5,	  /* path too deep to resolve, posture block */
-	BW_REASON_UNRESOLVED_AUDIT = 6,	  /* path too deep to resolve, posture audit */
+	BW_REASON_RULE_BLOCK = 1,	/* a Block rule matched: denied */
+	BW_REASON_RULE_AUDIT = 2,	/* an Audit rule matched: allowed, reported */
+	BW_REASON_POSTURE_BLOCK = 3,	/* allow-list miss, posture block: denied */
+	BW_REASON_POSTURE_AUDIT = 4,	/* allow-list miss, posture audit: reported */
+	BW_REASON_UNRESOLVED_BLOCK = 5, /* path too deep to resolve, posture block */
+	BW_REASON_UNRESOLVED_AUDIT = 6, /* path too deep to resolve, posture audit */
 	BW_REASON__MAX,
 };
 

@@ -38,21 +38,24 @@ static int install(struct enforcer *skel, int n_rules)
 	/* A realistic mix: exact paths, directories, recursive directories,
 	 * none of which matches the probed path except its last rule. */
 	for (int i = 0; i < n_rules - 1; i++) {
-		Bulwark__V1__MatchKind k = i % 3 == 0 ? BULWARK__V1__MATCH_KIND__MATCH_PATH :
-					   i % 3 == 1 ? BULWARK__V1__MATCH_KIND__MATCH_DIR :
-							BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE;
+		Bulwark__V1__MatchKind k = i % 3 == 0 ? BULWARK__V1__MATCH_KIND__MATCH_PATH
+					   : i % 3 == 1
+					       ? BULWARK__V1__MATCH_KIND__MATCH_DIR
+					       : BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE;
 
-		snprintf(p, sizeof(p), k == BULWARK__V1__MATCH_KIND__MATCH_PATH ? "/srv/r%d/f%d" :
-										 "/srv/r%d/d%d/",
+		snprintf(p, sizeof(p),
+			 k == BULWARK__V1__MATCH_KIND__MATCH_PATH ? "/srv/r%d/f%d"
+								  : "/srv/r%d/d%d/",
 			 i % 97, i);
-		pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, k, p, BULWARK__V1__ACTION__ACTION_BLOCK,
-			 "bench");
+		pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, k, p,
+			 BULWARK__V1__ACTION__ACTION_BLOCK, "bench");
 	}
 	pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE,
 		 "/srv/app/data/", BULWARK__V1__ACTION__ACTION_AUDIT, "bench-hit");
 	rc = bw_enf_maps_build(cp, &m, err, sizeof(err));
 	if (!rc)
-		rc = bw_enf_mapset_install(m, bpf_map__fd(skel->maps.bw_enf_rules), err, sizeof(err));
+		rc = bw_enf_mapset_install(m, bpf_map__fd(skel->maps.bw_enf_rules), err,
+					   sizeof(err));
 	if (rc)
 		fprintf(stderr, "bw-enf-match-bench: %s\n", err);
 	bw_enf_mapset_free(m);
@@ -73,8 +76,8 @@ static int measure(struct enforcer *skel, uint32_t iters, double *ns, uint32_t *
 	uint64_t t[ROUNDS];
 
 	for (int r = 0; r < ROUNDS; r++) {
-		struct bw_enf_match_args a = { .cgroup_id = CG, .op = BW_ENF_OP_FILE,
-					       .iterations = iters };
+		struct bw_enf_match_args a = {
+		    .cgroup_id = CG, .op = BW_ENF_OP_FILE, .iterations = iters};
 		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &a, .ctx_size_in = sizeof(a));
 
 		snprintf(a.path, sizeof(a.path), "%s", probe_path);
@@ -107,7 +110,7 @@ int main(int argc, char **argv)
 	if (!skel)
 		return 1;
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == skel->progs.bw_enf_match_probe);
+	    bpf_program__set_autoload(p, p == skel->progs.bw_enf_match_probe);
 	rc = enforcer__load(skel);
 	if (rc) {
 		fprintf(stderr, "bw-enf-match-bench: the kernel refused the probe: %s\n",
@@ -124,7 +127,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (r_small != BW_REASON_RULE_AUDIT || r_large != BW_REASON_RULE_AUDIT) {
-		fprintf(stderr, "bw-enf-match-bench: wrong decision (%u, %u): the probe is not matching\n",
+		fprintf(stderr,
+			"bw-enf-match-bench: wrong decision (%u, %u): the probe is not matching\n",
 			r_small, r_large);
 		return 1;
 	}

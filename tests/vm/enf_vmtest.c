@@ -51,7 +51,7 @@
 
 struct alert_rec {
 	char policy[64], type[32], action[16], result[32], operation[16], resource[256], data[64],
-		enforcer[16], severity[8], tags[128], message[128];
+	    enforcer[16], severity[8], tags[128], message[128];
 };
 
 struct ctr {
@@ -99,7 +99,9 @@ static void on_alert(void *arg, const struct bw_enforcer_alert *a)
 	r = &g.alerts[g.n_alerts++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->policy, sizeof(r->policy), "%s",
-		 a->default_posture ? "DefaultPosture" : o ? o->policy_name : "?");
+		 a->default_posture ? "DefaultPosture"
+		 : o		    ? o->policy_name
+				    : "?");
 	snprintf(r->type, sizeof(r->type), "%s", a->host ? "MatchedHostPolicy" : "MatchedPolicy");
 	snprintf(r->action, sizeof(r->action), "%s", a->action ? a->action : "");
 	snprintf(r->result, sizeof(r->result), "%s", a->blocked ? "Permission denied" : "Passed");
@@ -111,18 +113,19 @@ static void on_alert(void *arg, const struct bw_enforcer_alert *a)
 		snprintf(r->severity, sizeof(r->severity), "%u", o->severity);
 		snprintf(r->message, sizeof(r->message), "%s", o->message ? o->message : "");
 		for (size_t i = 0; i < o->n_tags; i++)
-			snprintf(r->tags + strlen(r->tags), sizeof(r->tags) - strlen(r->tags), "%s%s",
-				 i ? "," : "", o->tags[i]);
+			snprintf(r->tags + strlen(r->tags), sizeof(r->tags) - strlen(r->tags),
+				 "%s%s", i ? "," : "", o->tags[i]);
 	}
 	if (g.verbose)
-		printf("  alert policy=%s type=%s action=%s result=\"%s\" operation=%s resource=%s data=%s comm=%s cgroup=%llu\n",
+		printf("  alert policy=%s type=%s action=%s result=\"%s\" operation=%s resource=%s "
+		       "data=%s comm=%s cgroup=%llu\n",
 		       r->policy, r->type, r->action, r->result, r->operation, r->resource, r->data,
 		       a->comm, (unsigned long long)a->cgroup_id);
 }
 
 static int enforcer_start(void)
 {
-	struct bw_enforcer_opts o = { .on_alert = on_alert, .pin_dir = g.pin_dir };
+	struct bw_enforcer_opts o = {.on_alert = on_alert, .pin_dir = g.pin_dir};
 
 	return bw_enforcer_bpflsm_new(&g.e, &o);
 }
@@ -180,7 +183,7 @@ static uint64_t cgroup_of(const char *name)
 
 static void step_container(const char *name)
 {
-	char *argv[] = { "runc", "run", "-d", "--no-pivot", "-b", "/bundle", (char *)name, NULL };
+	char *argv[] = {"runc", "run", "-d", "--no-pivot", "-b", "/bundle", (char *)name, NULL};
 	struct ctr *c;
 	int rc;
 
@@ -288,12 +291,12 @@ static void step_run(char *rest)
 	drain(0);
 	g.n_alerts = 0;
 	if (!strcmp(who, "host")) {
-		char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+		char *argv[] = {"/bin/sh", "-c", cmd, NULL};
 
 		rc = spawn(argv, "/tmp/run.out");
 	} else {
-		char *argv[] = { "runc", "exec", "--user", user[0] ? user : "0:0", who, "/bin/sh",
-				 "-c", cmd, NULL };
+		char *argv[] = {"runc", "exec", "--user", user[0] ? user : "0:0", who, "/bin/sh",
+				"-c",	cmd,	NULL};
 
 		rc = spawn(argv, "/tmp/run.out");
 	}
@@ -308,17 +311,28 @@ static void step_run(char *rest)
 
 static const char *field(const struct alert_rec *r, const char *k)
 {
-	if (!strcmp(k, "policy")) return r->policy;
-	if (!strcmp(k, "type")) return r->type;
-	if (!strcmp(k, "action")) return r->action;
-	if (!strcmp(k, "result")) return r->result;
-	if (!strcmp(k, "operation")) return r->operation;
-	if (!strcmp(k, "resource")) return r->resource;
-	if (!strcmp(k, "data")) return r->data;
-	if (!strcmp(k, "enforcer")) return r->enforcer;
-	if (!strcmp(k, "severity")) return r->severity;
-	if (!strcmp(k, "tags")) return r->tags;
-	if (!strcmp(k, "message")) return r->message;
+	if (!strcmp(k, "policy"))
+		return r->policy;
+	if (!strcmp(k, "type"))
+		return r->type;
+	if (!strcmp(k, "action"))
+		return r->action;
+	if (!strcmp(k, "result"))
+		return r->result;
+	if (!strcmp(k, "operation"))
+		return r->operation;
+	if (!strcmp(k, "resource"))
+		return r->resource;
+	if (!strcmp(k, "data"))
+		return r->data;
+	if (!strcmp(k, "enforcer"))
+		return r->enforcer;
+	if (!strcmp(k, "severity"))
+		return r->severity;
+	if (!strcmp(k, "tags"))
+		return r->tags;
+	if (!strcmp(k, "message"))
+		return r->message;
 	return NULL;
 }
 
@@ -360,9 +374,10 @@ static void step_alert(char *rest)
 	}
 	fail("no matching alert among %d (last mismatch %s)", g.n_alerts, why);
 	for (int a = 0; a < g.n_alerts && a < 5; a++)
-		printf("    got policy=%s action=%s result=\"%s\" operation=%s resource=%s data=%s\n",
-		       g.alerts[a].policy, g.alerts[a].action, g.alerts[a].result,
-		       g.alerts[a].operation, g.alerts[a].resource, g.alerts[a].data);
+		printf(
+		    "    got policy=%s action=%s result=\"%s\" operation=%s resource=%s data=%s\n",
+		    g.alerts[a].policy, g.alerts[a].action, g.alerts[a].result,
+		    g.alerts[a].operation, g.alerts[a].resource, g.alerts[a].data);
 }
 
 static uint64_t now_ns(void)
@@ -375,7 +390,8 @@ static uint64_t now_ns(void)
 
 static void step_bench(char *rest)
 {
-	char *save = NULL, *ns = strtok_r(rest, " \t", &save), *label = strtok_r(NULL, " \t", &save);
+	char *save = NULL, *ns = strtok_r(rest, " \t", &save),
+	     *label = strtok_r(NULL, " \t", &save);
 	long n = ns ? atol(ns) : 0;
 	uint64_t t0, t_open, t_sock;
 
@@ -400,7 +416,8 @@ static void step_bench(char *rest)
 	}
 	t_sock = now_ns() - t0;
 	printf("BENCH label=%s n=%ld open_ns=%llu socket_ns=%llu\n", label, n,
-	       (unsigned long long)(t_open / (uint64_t)n), (unsigned long long)(t_sock / (uint64_t)n));
+	       (unsigned long long)(t_open / (uint64_t)n),
+	       (unsigned long long)(t_sock / (uint64_t)n));
 	drain(0);
 }
 
@@ -445,10 +462,11 @@ static void step(char *line)
 	else if (!strcmp(cmd, "ruleset"))
 		step_ruleset(rest);
 	else if (!strcmp(cmd, "posture")) {
-		char *s2 = NULL, *what = strtok_r(rest, " \t", &s2), *how = strtok_r(NULL, " \t", &s2);
-		Bulwark__V1__Posture p = how && !strcmp(how, "audit") ?
-						 BULWARK__V1__POSTURE__POSTURE_AUDIT :
-						 BULWARK__V1__POSTURE__POSTURE_BLOCK;
+		char *s2 = NULL, *what = strtok_r(rest, " \t", &s2),
+		     *how = strtok_r(NULL, " \t", &s2);
+		Bulwark__V1__Posture p = how && !strcmp(how, "audit")
+					     ? BULWARK__V1__POSTURE__POSTURE_AUDIT
+					     : BULWARK__V1__POSTURE__POSTURE_BLOCK;
 
 		if (!g.rs || !what)
 			return fail("posture needs a ruleset and a kind");
@@ -471,8 +489,8 @@ static void step(char *line)
 		step_alert(rest);
 	else if (!strcmp(cmd, "noalert")) {
 		if (g.n_alerts)
-			fail("%d unexpected alerts (first: %s %s %s)", g.n_alerts, g.alerts[0].policy,
-			     g.alerts[0].operation, g.alerts[0].resource);
+			fail("%d unexpected alerts (first: %s %s %s)", g.n_alerts,
+			     g.alerts[0].policy, g.alerts[0].operation, g.alerts[0].resource);
 	} else if (!strcmp(cmd, "restart")) {
 		g.e->ops->destroy(g.e);
 		g.e = NULL;
@@ -532,12 +550,13 @@ static void step(char *line)
 		if (!g.rs || n <= 0)
 			return fail("genrules needs a ruleset and N");
 		for (long i = 0; i < n; i++) {
-			Bulwark__V1__MatchKind k = i % 3 == 0 ? BULWARK__V1__MATCH_KIND__MATCH_PATH :
-						   i % 3 == 1 ? BULWARK__V1__MATCH_KIND__MATCH_DIR :
-								BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE;
+			Bulwark__V1__MatchKind k =
+			    i % 3 == 0	 ? BULWARK__V1__MATCH_KIND__MATCH_PATH
+			    : i % 3 == 1 ? BULWARK__V1__MATCH_KIND__MATCH_DIR
+					 : BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE;
 
-			snprintf(p, sizeof(p), i % 3 == 0 ? "/bench/r%ld/f%ld" : "/bench/r%ld/d%ld/",
-				 i % 97, i);
+			snprintf(p, sizeof(p),
+				 i % 3 == 0 ? "/bench/r%ld/f%ld" : "/bench/r%ld/d%ld/", i % 97, i);
 			pol_rule(g.rs, BULWARK__V1__OPERATION__OP_FILE, k, p,
 				 BULWARK__V1__ACTION__ACTION_BLOCK, "bench");
 		}
@@ -578,7 +597,7 @@ int main(int argc, char **argv)
 	judge();
 	fclose(f);
 	for (int i = 0; i < g.n_ctrs; i++) {
-		char *kill_argv[] = { "runc", "delete", "-f", g.ctrs[i].name, NULL };
+		char *kill_argv[] = {"runc", "delete", "-f", g.ctrs[i].name, NULL};
 
 		spawn(kill_argv, NULL);
 	}

@@ -214,8 +214,11 @@ int pol_rule_parse(Bulwark__V1__RuleSet *rs, char *line, char *err, size_t errle
 		else if (!strncmp(opt, "policy=", 7))
 			policy = opt + 7;
 	}
-	r = pol_rule(rs, op, mk, mk == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ||
-					 mk == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY ? "" : tok[2],
+	r = pol_rule(rs, op, mk,
+		     mk == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL ||
+			     mk == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY
+			 ? ""
+			 : tok[2],
 		     action, policy);
 	free(r->origin->policy_name);
 	r->origin->policy_name = strdup(policy);
@@ -245,7 +248,8 @@ int pol_rule_parse(Bulwark__V1__RuleSet *rs, char *line, char *err, size_t errle
 		} else if (!strncmp(opt, "tags=", 5)) {
 			char *s3 = NULL;
 
-			for (char *tg = strtok_r(opt + 5, ",", &s3); tg; tg = strtok_r(NULL, ",", &s3)) {
+			for (char *tg = strtok_r(opt + 5, ",", &s3); tg;
+			     tg = strtok_r(NULL, ",", &s3)) {
 				if (!GROW(r->origin->tags, r->origin->n_tags))
 					abort();
 				r->origin->tags[r->origin->n_tags++] = xstrdup(tg);
