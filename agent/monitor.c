@@ -38,6 +38,7 @@ struct bw_monitor {
 	int nprogs;
 	unsigned groups;
 	unsigned available;
+	int paused;
 	uint64_t records;
 	uint64_t malformed;
 };
@@ -165,6 +166,10 @@ int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 
 	groups |= BW_MON_G_PROCESS;
 	groups &= m->available;
+	if (m->paused) {
+		m->groups = groups; /* applied on resume */
+		return 0;
+	}
 	for (int i = 0; i < m->nprogs; i++) {
 		struct bw_mon_prog *p = &m->progs[i];
 
@@ -196,6 +201,22 @@ int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 	}
 	m->groups = groups;
 	return 0;
+}
+
+int bw_monitor_pause(struct bw_monitor *m, int pause)
+{
+	if (pause) {
+		for (int i = 0; i < m->nprogs; i++) {
+			bpf_link__destroy(m->progs[i].link);
+			m->progs[i].link = NULL;
+		}
+		m->paused = 1;
+		return 0;
+	}
+	if (!m->paused)
+		return 0;
+	m->paused = 0;
+	return bw_monitor_set_groups(m, m->groups);
 }
 
 unsigned bw_monitor_groups(const struct bw_monitor *m)

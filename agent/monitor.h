@@ -60,6 +60,13 @@ void bw_monitor_free(struct bw_monitor *m);
  */
 int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups);
 unsigned bw_monitor_groups(const struct bw_monitor *m);
+
+/*
+ * pause 1 detaches every program (nothing is traced, nothing costs) and 0
+ * attaches the current groups again.  What happens meanwhile is not seen:
+ * the process tree then falls back to /proc for processes it missed.
+ */
+int bw_monitor_pause(struct bw_monitor *m, int pause);
 /* Groups whose tracepoints exist on this kernel. */
 unsigned bw_monitor_available(const struct bw_monitor *m);
 

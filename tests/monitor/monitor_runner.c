@@ -7,8 +7,10 @@
  *
  * Every event is packed as the shipper would (protobuf), counted, and
  * printed as one line with --print.  "ready" goes to stdout once attached;
- * SIGTERM/SIGINT stop it and print the counters.
+ * SIGUSR1 pauses monitoring and SIGUSR2 resumes it (each answered with a
+ * line); SIGTERM/SIGINT stop it and print the counters.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,16 @@ static void on_event(void *arg, Bulwark__V1__Event *ev)
 		printf("%s %s cid=%s pid=%d/%d proc=%s res=%s data=%s result=%s\n", ev->type,
 		       ev->operation, ev->container_id, ev->pid, ev->host_pid, ev->process_name,
 		       ev->resource, ev->data, ev->result);
+}
+
+/* SIGUSR1 pauses the monitor, SIGUSR2 resumes it: benchmarks compare with
+ * and without monitoring in the same process, chunk by chunk. */
+static void on_pause(evutil_socket_t sig, short what, void *arg)
+{
+	int rc = bw_monitor_pause(arg, sig == SIGUSR1);
+
+	printf("%s rc=%d\n", sig == SIGUSR1 ? "paused" : "resumed", rc);
+	fflush(stdout);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
@@ -94,6 +106,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "monitor: %s\n", err);
 		return 1;
 	}
+	struct event *usr1 = evsignal_new(base, SIGUSR1, on_pause, mon);
+	struct event *usr2 = evsignal_new(base, SIGUSR2, on_pause, mon);
+	event_add(usr1, NULL);
+	event_add(usr2, NULL);
 	sweep = event_new(base, -1, EV_PERSIST, on_sweep, pt);
 	event_add(sweep, &five);
 	printf("ready groups=0x%x\n", bw_monitor_groups(mon));
@@ -109,6 +125,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.lost_pending, (unsigned long long)st.malformed,
 	       bw_proctree_size(pt));
 	event_free(sweep);
+	event_free(usr1);
+	event_free(usr2);
 	bw_monitor_free(mon);
 	bw_events_free(ev);
 	bw_containers_free(cs);
