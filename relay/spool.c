@@ -392,7 +392,11 @@ int bw_spool_append(struct bw_spool *s, const void *data, size_t len)
 		s->st.refused++;
 		return -ENOSPC;
 	}
-	if (tail->size + need > s->seg_bytes && tail->size > 0) {
+	/*
+	 * A full segment, or an empty spool whose tail holds only delivered
+	 * records: start a new file, so the old one goes with the next release.
+	 */
+	if ((tail->size + need > s->seg_bytes || s->pending == 0) && tail->size > 0) {
 		uint64_t id = tail->id + 1;
 
 		/* The old tail's records must be durable before we lose its fd. */

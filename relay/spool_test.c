@@ -142,6 +142,14 @@ static void test_segments_rotate_and_go(void **state)
 	assert_int_equal(bw_spool_release(s, cur), 0);
 	assert_int_equal(count_segments(), 1); /* only the tail remains */
 	assert_true(bw_spool_empty(s));
+	/* the next record after a drain starts a fresh file; the old one goes */
+	assert_int_equal(bw_spool_append(s, "z", 1), 0);
+	assert_int_equal(count_segments(), 2);
+	assert_int_equal(bw_spool_read(s, &cur, &data, &len, NULL), 0);
+	assert_memory_equal(data, "z", 1);
+	free(data);
+	assert_int_equal(bw_spool_release(s, cur), 0);
+	assert_int_equal(count_segments(), 1);
 	bw_spool_close(s);
 }
 
