@@ -54,7 +54,7 @@ make_bundle() {
     { "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": [ "nosuid", "nodev", "mode=1777" ] }
   ],
   "annotations": {
-    "bulwark.io/name": "lab-web",
+    "bulwark.io/name": "${CTR:-lab-web}",
     "bulwark.io/image": "busybox:lab",
     "io.kubernetes.pod.name": "$LAB_POD",
     "io.kubernetes.pod.namespace": "$LAB_NAMESPACE",

@@ -39,8 +39,6 @@ else
 fi
 
 FAILED=0
-PIDS=()
-CONTAINER_STARTED=0
 
 say() { printf '%s\n' "$*"; }
 ok() { printf '  [%sok%s]   %s\n' "$C_OK" "$C_OFF" "$*"; }
@@ -64,77 +62,18 @@ die() {
 	exit 1
 }
 
-# wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.2
-	done
-	return 0
-}
-
-# A free loopback TCP port (the kernel picks; nothing else here binds it
-# between now and the daemon's start).
-free_port() {
-	local p
-	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$LABSRC/lib.sh"
 
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
-	if [ "$CONTAINER_STARTED" = 1 ]; then
-		runc --root "$LAB/runc" kill "$CTR" KILL >/dev/null 2>&1
-		runc --root "$LAB/runc" delete -f "$CTR" >/dev/null 2>&1
-	fi
-	# Stop in the reverse order of start, each before the next: the agent
-	# first (its last events still reach the relay), Redis last.
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		pid=${PIDS[$i]}
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	# The agent leaves enforcement pinned on purpose (a restarted agent adopts
-	# it); the lab is over, so take it away.
-	rm -rf "$PIN_DIR" 2>/dev/null
+	lab_stop_all
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-
-start() { # start NAME LOGFILE CMD...
-	local name=$1 log=$2
-	shift 2
-	"$@" >"$log" 2>&1 &
-	PIDS+=($!)
-	eval "PID_${name}=$!"
-}
-
-alive() { kill -0 "$1" 2>/dev/null; }
-
-# bulwarkctl takes its global flags after the command.
-ctl() {
-	local cmd=$1
-	shift
-	"$BIN/bulwarkctl" "$cmd" --socket "$LAB/controller.sock" "$@"
-}
-rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 
 # ---------------------------------------------------------------------------
 say "Bulwark lab: state in $LAB"
@@ -162,58 +101,24 @@ ok "bpffs mounted on /sys/fs/bpf"
 
 # ---------------------------------------------------------------------------
 say "== daemons"
-REDIS_PORT=$(free_port) && CTL_PORT=$(free_port) && RELAY_PORT=$(free_port) &&
-	METRICS_PORT=$(free_port) ||
-	die "no free loopback port"
-start redis "$LAB/logs/redis.log" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
-	--dir "$LAB/redis" --save '' --appendonly no --daemonize no
-wait_for "$TIMEOUT" rcli ping || { show_log "$LAB/logs/redis.log"; die "redis-server on 127.0.0.1:$REDIS_PORT"; }
+lab_start_redis || { show_log "$LAB/logs/redis.log"; die "redis-server on 127.0.0.1:${REDIS_PORT:-?}"; }
 ok "redis-server on 127.0.0.1:$REDIS_PORT"
-
-# Each daemon reads its file from deploy/lab/ and gets the lab's ports and
-# paths as flags (flags beat the file).
-start controller "$LAB/logs/controller.log" "$BIN/bulwark-controller" \
-	--config "$LABSRC/controller.yaml" \
-	--data_dir "$LAB/controller" \
-	--admin_socket "$LAB/controller.sock" \
-	--agents_listen "tcp://127.0.0.1:$CTL_PORT"
-if ! wait_for "$TIMEOUT" ctl status || ! alive "$PID_controller"; then
+if ! lab_start_controller; then
 	show_log "$LAB/logs/controller.log"
 	die "bulwark-controller: admin API on $LAB/controller.sock"
 fi
 ok "bulwark-controller: API on $LAB/controller.sock, agents on tcp://127.0.0.1:$CTL_PORT"
-
-start relay "$LAB/logs/relay.log" "$BIN/bulwark-relay" \
-	--config "$LABSRC/relay.yaml" \
-	--listen "tcp://127.0.0.1:$RELAY_PORT" \
-	--redis "127.0.0.1:$REDIS_PORT" \
-	--spool.dir "$LAB/relay" \
-	--metrics "tcp:127.0.0.1:$METRICS_PORT"
-relay_on_redis() { alive "$PID_relay" && grep -q 'redis ready' "$LAB/logs/relay.log"; }
-if ! wait_for "$TIMEOUT" relay_on_redis; then
+if ! lab_start_relay; then
 	show_log "$LAB/logs/relay.log"
 	die "bulwark-relay: agents on tcp://127.0.0.1:$RELAY_PORT, connected to Redis"
 fi
 ok "bulwark-relay: agents on tcp://127.0.0.1:$RELAY_PORT, connected to Redis"
-
-start agent "$LAB/logs/agent.log" "$BIN/bulwark-agent" \
-	--config "$LABSRC/agent.yaml" \
-	--node-name "$NODE" \
-	--controller.url "tcp://127.0.0.1:$CTL_PORT" \
-	--relay.urls "tcp://127.0.0.1:$RELAY_PORT" \
-	--enforcer.pin-dir "$PIN_DIR" \
-	--containers.runc-root "$LAB/runc"
-node_registered() { alive "$PID_agent" && ctl get nodes | grep -q "^$NODE "; }
-if ! wait_for "$TIMEOUT" node_registered; then
+if ! lab_start_agent; then
 	show_log "$LAB/logs/agent.log"
 	show_log "$LAB/logs/controller.log" 5
 	die "bulwark-agent registered with the controller as $NODE"
 fi
 ok "bulwark-agent registered with the controller as $NODE"
-# The relay's side: it received the agent's first batch.
-agent_on_relay() {
-	alive "$PID_agent" && grep -q "msg=\"agent connected\" node=$NODE " "$LAB/logs/relay.log"
-}
 if ! wait_for "$TIMEOUT" agent_on_relay; then
 	show_log "$LAB/logs/agent.log"
 	show_log "$LAB/logs/relay.log" 5
@@ -235,16 +140,11 @@ ctl get policies 2>&1 | sed 's/^/    /'
 
 # ---------------------------------------------------------------------------
 say "== container"
-BUNDLE=$LAB/bundle
-. "$LABSRC/bundle.sh"
-make_bundle "$BUNDLE" "$BUSYBOX" || die "building the busybox bundle in $BUNDLE"
-if runc --root "$LAB/runc" run -d --bundle "$BUNDLE" "$CTR" \
-	</dev/null >"$LAB/logs/container.log" 2>&1; then
-	CONTAINER_STARTED=1
+if lab_start_container; then
 	ok "runc container $CTR running (labels app=web,tier=frontend; namespace lab)"
 else
 	show_log "$LAB/logs/container.log"
-	die "runc run $CTR"
+	die "runc run $CTR (bundle in $LAB/bundle)"
 fi
 container_known() { ctl get containers | grep -q "$CTR"; }
 if ! wait_for "$TIMEOUT" container_known; then
@@ -269,7 +169,6 @@ ctl get containers 2>&1 | sed 's/^/    /'
 
 # ---------------------------------------------------------------------------
 say "== breaking the policies inside $CTR"
-cexec() { runc --root "$LAB/runc" exec "$CTR" "$@"; }
 # Each entry: policy name | command | what the kernel must do (block, pass).
 # Block rules are checked as blocked only where the active enforcer applies
 # them; the cgroup fallback applies network rules everywhere.
