@@ -481,6 +481,12 @@ int bw_ctlclient_new(struct bw_ctlclient **out, struct event_base *base,
 		goto fail;
 	}
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, BW_WIRE_MAX_MSG);
+	/*
+	 * pair1 has no send queue by default: a non-blocking send fails while
+	 * the previous message is still being written, so Register followed
+	 * at once by the container report would lose the report.
+	 */
+	nng_socket_set_int(c->sock, NNG_OPT_SENDBUF, 64);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, o->reconnect_min_ms ? o->reconnect_min_ms : 100);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT,
 			  o->reconnect_max_ms ? o->reconnect_max_ms : 5000);

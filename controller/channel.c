@@ -447,34 +447,34 @@ static void on_recv(void *arg)
 	}
 }
 
-int ctl_channel_push(struct bw_controller *c, struct ctl_node *n,
-		     const Bulwark__V1__CompiledPolicy *cp)
+int ctl_channel_push(struct bw_controller *c, struct ctl_node *n, nng_msg *msg, uint64_t version)
 {
-	Bulwark__V1__PolicyUpdate pu = BULWARK__V1__POLICY_UPDATE__INIT;
-	BwEnvelope env;
+	size_t len = nng_msg_len(msg);
 	nng_pipe pipe;
-	int rc;
+	int rv;
 
-	if (!n->pipe)
+	if (!n->pipe) {
+		nng_msg_free(msg);
 		return -ENOTCONN;
-	bw_envelope_init(&env);
-	pu.policy = (Bulwark__V1__CompiledPolicy *)cp;
-	env.body_case = BULWARK__V1__ENVELOPE__BODY_POLICY;
-	env.policy = &pu;
-	pipe.id = n->pipe;
-	rc = bw_wire_send(c->chan->sock, pipe, &env);
-	n->push_mono_ns = bw_mono_ns();
-	if (rc) {
-		/* The tick retries it once the resend interval passed. */
-		c->metrics.push_failures++;
-		bw_warn("policy push failed | node=%s version=%" PRIu64 " err=%d", n->name,
-			cp->version, rc);
-		return rc;
 	}
-	n->sent_version = cp->version;
+	pipe.id = n->pipe;
+	nng_msg_set_pipe(msg, pipe);
+	rv = nng_sendmsg(c->chan->sock, msg, NNG_FLAG_NONBLOCK);
+	n->push_mono_ns = bw_mono_ns();
+	if (rv) {
+		nng_msg_free(msg);
+		/* Queue full: compile and send this node again shortly. */
+		c->metrics.push_failures++;
+		bw_warn("policy push failed; retrying | node=%s version=%" PRIu64 " err=%s",
+			n->name, version, nng_strerror(rv));
+		n->force_send = 1;
+		ctl_mark_dirty(c, n);
+		return bw_nng_errno(rv);
+	}
+	n->sent_version = version;
 	c->metrics.pushes++;
-	c->metrics.push_bytes += bulwark__v1__envelope__get_packed_size(&env);
-	bw_debug("policy pushed | node=%s version=%" PRIu64, n->name, cp->version);
+	c->metrics.push_bytes += len;
+	bw_debug("policy pushed | node=%s version=%" PRIu64, n->name, version);
 	return 0;
 }
 
@@ -564,7 +564,8 @@ int ctl_channel_new(struct bw_controller *c)
 		return bw_nng_errno(rv);
 	nng_socket_set_size(ch->sock, NNG_OPT_RECVMAXSZ, MAX_REPORT);
 	nng_socket_set_int(ch->sock, NNG_OPT_RECVBUF, 1024);
-	nng_socket_set_int(ch->sock, NNG_OPT_SENDBUF, 64);
+	/* Pushes to every node are queued at once when a change fans out. */
+	nng_socket_set_int(ch->sock, NNG_OPT_SENDBUF, 8192);
 	rv = nng_pipe_notify(ch->sock, NNG_PIPE_EV_REM_POST, on_pipe_event, ch);
 	if (rv)
 		return bw_nng_errno(rv);

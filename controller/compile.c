@@ -13,6 +13,9 @@
 #include "ctl.h"
 #include "bw_log.h"
 #include "bw_time.h"
+#include "bw_wire.h"
+
+#include <malloc.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -31,17 +34,23 @@ void ctl_schedule_compile(struct bw_controller *c)
 	event_add(c->ev_compile, &soon);
 }
 
-/* 128-bit digest of the policy with its version cleared (two FNV-1a lanes). */
+/*
+ * The policy's identity for change detection: the compiler's SHA-256 of the
+ * rule sets (it leaves out version and node name), truncated to 128 bits.
+ * Should a compiler ever leave the digest out, hash the packed policy with
+ * its version cleared instead.
+ */
 static void digest_of(Bulwark__V1__CompiledPolicy *cp, unsigned char out[16])
 {
 	uint64_t version = cp->version, h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
-	ProtobufCBinaryData dg = cp->digest;
 	size_t len;
 	uint8_t *buf;
 
+	if (cp->digest.len >= 16) {
+		memcpy(out, cp->digest.data, 16);
+		return;
+	}
 	cp->version = 0;
-	cp->digest.len = 0;
-	cp->digest.data = NULL;
 	len = bulwark__v1__compiled_policy__get_packed_size(cp);
 	buf = malloc(len ? len : 1);
 	if (buf) {
@@ -58,7 +67,6 @@ static void digest_of(Bulwark__V1__CompiledPolicy *cp, unsigned char out[16])
 	memcpy(out, &h1, 8);
 	memcpy(out + 8, &h2, 8);
 	cp->version = version;
-	cp->digest = dg;
 }
 
 int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
@@ -67,10 +75,25 @@ int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
 	return bw_compile_node(c->set, c->inv, n->name, n->version, out);
 }
 
+/* A push ready to go once the batch's versions are durable. */
 struct pending {
 	struct ctl_node *n;
-	Bulwark__V1__CompiledPolicy *cp;
+	nng_msg *msg;
+	uint64_t version;
 };
+
+/* Encodes the PolicyUpdate now so the compiled policy can be freed at once. */
+static int encode_update(const Bulwark__V1__CompiledPolicy *cp, nng_msg **out)
+{
+	Bulwark__V1__PolicyUpdate pu = BULWARK__V1__POLICY_UPDATE__INIT;
+	BwEnvelope env;
+
+	bw_envelope_init(&env);
+	pu.policy = (Bulwark__V1__CompiledPolicy *)cp;
+	env.body_case = BULWARK__V1__ENVELOPE__BODY_POLICY;
+	env.policy = &pu;
+	return bw_wire_encode(&env, out);
+}
 
 void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 {
@@ -132,7 +155,15 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		}
 		n->force_send = 0;
 		p[np].n = n;
-		p[np].cp = cp;
+		p[np].version = cp->version;
+		rc = encode_update(cp, &p[np].msg);
+		bw_compiled_free(cp);
+		if (rc) {
+			c->metrics.compile_errors++;
+			n->force_send = 1;
+			ctl_mark_dirty(c, n);
+			continue;
+		}
 		np++;
 	}
 	if (bw_store_commit(c->store, t, BW_STORE_SYNC)) {
@@ -140,14 +171,14 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		c->metrics.store_errors++;
 		goto retry;
 	}
-	for (size_t i = 0; i < np; i++)
-		ctl_channel_push(c, p[i].n, p[i].cp);
-	bw_debug("compile batch | pushed=%zu dirty_left=%zu", np, c->n_dirty);
 	for (size_t i = 0; i < np; i++) {
-		bw_compiled_free(p[i].cp);
-		p[i].cp = NULL;
+		ctl_channel_push(c, p[i].n, p[i].msg, p[i].version);
+		p[i].msg = NULL;
 	}
+	bw_debug("compile batch | pushed=%zu dirty_left=%zu", np, c->n_dirty);
 	free(p);
+	if (c->n_dirty == 0 && np >= 64)
+		malloc_trim(0); /* a fan-out's transient buffers back to the system */
 	bw_store_txn_free(t);
 	ctl_maybe_rewrite(c);
 	if (more) {
@@ -161,7 +192,7 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 	return;
 retry:
 	for (size_t i = 0; p && i < np; i++) {
-		bw_compiled_free(p[i].cp);
+		nng_msg_free(p[i].msg);
 		p[i].n->force_send = 1;
 		if (!p[i].n->dirty) {
 			p[i].n->dirty = 1;

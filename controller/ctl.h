@@ -74,7 +74,7 @@ struct ctl_node {
 };
 
 struct ctl_container {
-	char *id;
+	const char *id; /* the containers map's key: not owned */
 	struct ctl_node *node;
 	struct ctl_container *prev, *next; /* in node->ctrs */
 	unsigned char *agent; /* packed Container as the agent reported it; NULL if none */
@@ -141,9 +141,8 @@ int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
 int ctl_channel_new(struct bw_controller *c);
 void ctl_channel_free(struct bw_controller *c);
 const char *ctl_channel_url(const struct bw_controller *c);
-/* Sends a compiled policy to the node's pipe. */
-int ctl_channel_push(struct bw_controller *c, struct ctl_node *n,
-		     const Bulwark__V1__CompiledPolicy *cp);
+/* Sends an encoded PolicyUpdate (owned from here on) to the node's pipe. */
+int ctl_channel_push(struct bw_controller *c, struct ctl_node *n, nng_msg *msg, uint64_t version);
 void ctl_channel_tick(struct bw_controller *c);
 
 /* ---- api.c ---- */

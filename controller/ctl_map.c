@@ -143,6 +143,13 @@ int ctl_map_put(struct ctl_map *m, const char *key, void *value, void **old)
 	return 0;
 }
 
+const char *ctl_map_key(const struct ctl_map *m, const char *key)
+{
+	struct slot *s = find(m, key, hash_str(key));
+
+	return s ? s->key : NULL;
+}
+
 void *ctl_map_del(struct ctl_map *m, const char *key)
 {
 	struct slot *s = find(m, key, hash_str(key));

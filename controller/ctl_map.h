@@ -18,6 +18,8 @@ size_t ctl_map_count(const struct ctl_map *m);
 void *ctl_map_get(const struct ctl_map *m, const char *key);
 /* Inserts or replaces; *old (may be NULL) receives the replaced value. */
 int ctl_map_put(struct ctl_map *m, const char *key, void *value, void **old);
+/* The map's own copy of key (valid until the key is deleted), or NULL. */
+const char *ctl_map_key(const struct ctl_map *m, const char *key);
 /* Removes and returns the value, or NULL when absent. */
 void *ctl_map_del(struct ctl_map *m, const char *key);
 

@@ -80,7 +80,6 @@ static void container_free(struct ctl_container *ct)
 {
 	if (!ct)
 		return;
-	free(ct->id);
 	free(ct->agent);
 	free(ct->overlay);
 	free(ct);
@@ -322,10 +321,12 @@ static struct ctl_container *ctr_get_or_add(struct bw_controller *c, const char 
 	if (ct)
 		return ct;
 	ct = calloc(1, sizeof(*ct));
-	if (!ct || !(ct->id = strdup(id)) || ctl_map_put(c->containers, id, ct, NULL)) {
-		container_free(ct);
+	if (!ct || ctl_map_put(c->containers, id, ct, NULL)) {
+		free(ct);
 		return NULL;
 	}
+	/* 100k containers: sharing the map's key saves a copy of each id. */
+	ct->id = ctl_map_key(c->containers, id);
 	return ct;
 }
 
@@ -423,6 +424,13 @@ fail:
 	return NULL;
 }
 
+static void slim(char **f)
+{
+	if (*f && *f != protobuf_c_empty_string)
+		free(*f);
+	*f = (char *)protobuf_c_empty_string;
+}
+
 /* Pushes the merged container into the compiler's inventory. */
 static int ctr_sync_inventory(struct bw_controller *c, struct ctl_container *ct)
 {
@@ -438,6 +446,18 @@ static int ctr_sync_inventory(struct bw_controller *c, struct ctl_container *ct)
 	m = ctl_container_merged(ct);
 	if (!m)
 		return -ENOMEM;
+	/*
+	 * The compiler matches on namespace and labels and copies cgroup_id;
+	 * the rest stays here (the inventory keeps its own deep copy, and
+	 * 100k containers make every byte count).
+	 */
+	slim(&m->name);
+	slim(&m->image);
+	slim(&m->pod_name);
+	slim(&m->container_name);
+	slim(&m->runtime);
+	slim(&m->apparmor_profile);
+	slim(&m->owner);
 	rc = bw_inventory_set_container(c->inv, ct->node->name, m);
 	bulwark__v1__container__free_unpacked(m, NULL);
 	if (rc == 0)

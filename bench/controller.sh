@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# about: controller: 1,000 simulated agents on loopback; p99 apply-to-ack and controller RSS with 1,000 nodes x 100 containers
+# Starts a real bulwark-controller, connects NODES agents (bw_ctlclient, one
+# process, one event loop) each reporting CONTAINERS containers, applies a
+# policy selecting containers on every node ROUNDS times, and reports the
+# per-node apply-to-ack latency (POST start -> agent acknowledges) and the
+# controller's RSS with everything loaded.  Targets: p99 < 100 ms, RSS < 64 MiB.
+set -euo pipefail
+B=${BW_BUILD:?}/bin
+NODES=${NODES:-1000}
+CONTAINERS=${CONTAINERS:-100}
+ROUNDS=${ROUNDS:-5}
+for b in bulwark-controller bw-controller-bench; do
+	[ -x "$B/$b" ] || { echo "missing $B/$b; build first" >&2; exit 1; }
+done
+T=$(mktemp -d /tmp/bw-bench-ctl-XXXXXX)
+PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+ulimit -n 20000 2>/dev/null || true
+"$B/bulwark-controller" --data_dir "$T/data" --admin_socket "$T/ctl.sock" \
+	--agents_listen tcp://127.0.0.1:0 --log-level info 2>"$T/log" &
+PID=$!
+for _ in $(seq 100); do grep -q "listening for agents" "$T/log" && break; sleep 0.05; done
+URL=$(sed -n 's/.*listening for agents.*url=\([^ ]*\).*/\1/p' "$T/log" | head -1)
+[ -n "$URL" ] || { echo "controller did not start" >&2; cat "$T/log" >&2; exit 1; }
+echo "controller pid=$PID agents=$URL nodes=$NODES containers/node=$CONTAINERS rounds=$ROUNDS"
+"$B/bw-controller-bench" -s "$T/ctl.sock" -u "$URL" -n "$NODES" -c "$CONTAINERS" \
+	-r "$ROUNDS" -p "$PID" | tee "$T/out"
+P99=$(sed -n 's/.*p99=\([0-9.]*\).*/\1/p' "$T/out")
+RSS=$(sed -n 's/.*controller_rss_kb=\([0-9]*\).*/\1/p' "$T/out")
+grep -c "agent registered" "$T/log" | sed 's/^/registrations logged: /'
+echo "controller p99_apply_to_ack_ms=$P99 rss_mb=$(awk "BEGIN{printf \"%.1f\", $RSS/1024}") nodes=$NODES"
