@@ -43,6 +43,8 @@ int main(int argc, char **argv)
 	}
 	bw_info("started | version=%s redis=%s spool=%s", BW_VERSION, cfg.redis, cfg.spool_dir);
 	event_base_dispatch(base);
+	/* XADDs in flight get their replies and acks before we go */
+	bw_relay_quiesce(relay, 5000);
 	code = 0;
 cleanup:
 	bw_relay_free(relay);

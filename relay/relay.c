@@ -405,7 +405,8 @@ static int pump_drain(struct bw_relay *r)
 {
 	int added = 0;
 
-	while (r->redis_ready && r->spool_inflight < (uint64_t)r->cfg.drain_inflight) {
+	while (r->redis_ready && !r->stopping &&
+	       r->spool_inflight < (uint64_t)r->cfg.drain_inflight) {
 		Bulwark__V1__EventBatch *b;
 		struct relay_unit *u;
 		uint64_t ts;
@@ -739,6 +740,37 @@ int bw_relay_new(struct bw_relay **out, struct event_base *base, const struct bw
 cleanup:
 	bw_relay_free(r);
 	return rc;
+}
+
+static void on_quiesce_tick(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+int bw_relay_quiesce(struct bw_relay *r, int timeout_ms)
+{
+	uint64_t until = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct timeval tv = { 0, 10000 };
+	struct bw_relay_stats st;
+	struct event *tick;
+	int pending;
+
+	r->stopping = 1;
+	bw_nng_watch_free(r->watch);
+	r->watch = NULL;
+	tick = event_new(r->base, -1, EV_PERSIST, on_quiesce_tick, NULL);
+	if (tick)
+		event_add(tick, &tv);
+	while (!TAILQ_EMPTY(&r->units) && r->redis_ready && bw_mono_ns() < until)
+		event_base_loop(r->base, EVLOOP_ONCE);
+	/* the acks (and any spool sync) of what just completed */
+	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	if (tick)
+		event_free(tick);
+	pending = !TAILQ_EMPTY(&r->units);
+	bw_relay_get_stats(r, &st);
+	bw_info("quiesced | inflight=%" PRIu64 " spool_bytes=%" PRIu64, st.inflight,
+		st.spool_bytes);
+	return pending ? -ETIMEDOUT : 0;
 }
 
 void bw_relay_free(struct bw_relay *r)

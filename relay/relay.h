@@ -79,6 +79,15 @@ struct bw_relay;
  */
 int bw_relay_new(struct bw_relay **out, struct event_base *base,
 		 const struct bw_relay_config *cfg, char *err, size_t errlen);
+/*
+ * For a clean stop: stops taking batches and spends up to timeout_ms on the
+ * loop so XADDs in flight complete and are acknowledged.  What is still in
+ * flight afterwards is spooled by bw_relay_free (and acknowledged from
+ * there), so nothing acknowledged is lost either way.  Returns 0, or
+ * -ETIMEDOUT when XADDs were still pending.
+ */
+int bw_relay_quiesce(struct bw_relay *r, int timeout_ms);
+
 /* Closes sockets and Redis; the spool stays on disk.  Accepts NULL. */
 void bw_relay_free(struct bw_relay *r);
 

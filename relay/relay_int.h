@@ -85,6 +85,7 @@ struct bw_relay {
 
 	struct relay_units units;
 	int in_progress;
+	int stopping; /* quiescing: no new batches, no new drain reads */
 
 	/* Redis */
 	struct redisAsyncContext *ac;

@@ -771,6 +771,44 @@ static void test_redis_hang(void **state)
 	bw_relay_free(r);
 }
 
+static int relay_received(void *arg)
+{
+	struct bw_relay_stats st;
+
+	bw_relay_get_stats(arg, &st);
+	return st.received >= 1000 && st.inflight > 0;
+}
+
+/* A clean stop lets XADDs in flight finish instead of parking them in the spool. */
+static void test_quiesce_completes_inflight(void **state)
+{
+	struct env *e = *state;
+	struct agents a = { .n = 1 };
+	struct bw_relay_stats st;
+	struct bw_relay *r;
+	redisContext *c;
+	redisReply *rep;
+
+	redis_start(e, NULL, NULL);
+	r = relay_start(e, NULL, NULL, NULL);
+	assert_true(run_until(e->base, relay_up, r, 5000));
+	a.sh[0] = agent_new(e, "node-a");
+	submit(a.sh[0], 5000, 0, 500);
+	assert_true(run_until(e->base, relay_received, r, 10000));
+	assert_int_equal(bw_relay_quiesce(r, 5000), 0);
+	bw_relay_get_stats(r, &st);
+	assert_int_equal(st.inflight, 0);
+	assert_int_equal(st.spooled, 0);
+	assert_int_equal(st.written, st.received - st.duplicates);
+	bw_relay_free(r);
+	c = redis_conn(e);
+	rep = redisCommand(c, "XLEN bulwark:alerts");
+	assert_int_equal((uint64_t)rep->integer, st.written);
+	freeReplyObject(rep);
+	redisFree(c);
+	bw_shipper_free(a.sh[0]);
+}
+
 /* Two relays side by side: agents spread over them; one dies, its agents move. */
 static void test_two_relays_spread_and_failover(void **state)
 {
@@ -834,6 +872,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_redis_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_relays_spread_and_failover, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_quiesce_completes_inflight, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
