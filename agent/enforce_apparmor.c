@@ -46,6 +46,10 @@ struct aa {
 	struct aa_loaded *loaded;
 	size_t n_loaded;
 	Bulwark__V1__CompiledPolicy *cur;
+	/* Network rules go to the cgroup-BPF program when it attaches: exact
+	 * protocols, and independent of whether this kernel's AppArmor network
+	 * mediation is one the installed parser can compile for. */
+	struct bw_enforcer *net;
 	int log_fd;
 	int log_is_kmsg;
 	struct event *ev;
@@ -192,7 +196,7 @@ int bw_aa_preload(const char *container_id, char *err, size_t errlen)
 	if (profile_loaded(name))
 		return 0;
 	rs.container_id = (char *)container_id;
-	rc = bw_aa_profile_generate(&rs, name, &text, NULL, NULL);
+	rc = bw_aa_profile_generate(&rs, name, 0, &text, NULL, NULL);
 	if (rc)
 		return rc;
 	rc = mkdir_p(bw_aa_profile_dir());
@@ -263,6 +267,30 @@ static Bulwark__V1__CompiledPolicy *cp_copy(const Bulwark__V1__CompiledPolicy *c
 	return copy;
 }
 
+/* A copy of cp holding network rules only (for the cgroup-BPF program). */
+static Bulwark__V1__CompiledPolicy *network_only(const Bulwark__V1__CompiledPolicy *cp)
+{
+	Bulwark__V1__CompiledPolicy *c = cp_copy(cp);
+
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i <= c->n_containers; i++) {
+		Bulwark__V1__RuleSet *rs = i < c->n_containers ? c->containers[i] : c->host;
+		size_t keep = 0;
+
+		if (!rs)
+			continue;
+		for (size_t j = 0; j < rs->n_rules; j++) {
+			if (rs->rules[j]->operation == BULWARK__V1__OPERATION__OP_NETWORK)
+				rs->rules[keep++] = rs->rules[j];
+			else
+				bulwark__v1__rule__free_unpacked(rs->rules[j], NULL);
+		}
+		rs->n_rules = keep;
+	}
+	return c;
+}
+
 struct pending {
 	char name[BW_AA_NAME_MAX];
 	char path[PATH_MAX];
@@ -291,10 +319,31 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 			 strerror(-rc));
 		goto cleanup;
 	}
-	if (cp->host && cp->host->n_rules)
-		bw_unenforced_add(unenforced, n_unenforced,
-				  "host: %zu rules: the AppArmor backend confines containers only; audit only",
-				  cp->host->n_rules);
+	if (a->net) {
+		/* Network first: it is atomic and fails cleanly. */
+		Bulwark__V1__CompiledPolicy *net = network_only(cp);
+
+		if (!net) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto cleanup;
+		}
+		rc = a->net->ops->apply(a->net, net, unenforced, n_unenforced, err, errlen);
+		bulwark__v1__compiled_policy__free_unpacked(net, NULL);
+		if (rc)
+			goto cleanup;
+	}
+	if (cp->host) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < cp->host->n_rules; i++)
+			n += !a->net || cp->host->rules[i]->operation !=
+						BULWARK__V1__OPERATION__OP_NETWORK;
+		if (n)
+			bw_unenforced_add(unenforced, n_unenforced,
+					  "host: %zu rules: the AppArmor backend confines containers only (host network rules go to cgroup-BPF when it runs); audit only",
+					  n);
+	}
 
 	for (size_t i = 0; i < cp->n_containers; i++) {
 		const Bulwark__V1__RuleSet *rs = cp->containers[i];
@@ -302,7 +351,8 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 		struct aa_loaded *l;
 
 		bw_aa_profile_name(rs->container_id, p->name, sizeof(p->name));
-		rc = bw_aa_profile_generate(rs, p->name, &p->text, unenforced, n_unenforced);
+		rc = bw_aa_profile_generate(rs, p->name, a->net ? BW_AA_GEN_NO_NETWORK : 0, &p->text,
+					    unenforced, n_unenforced);
 		if (rc) {
 			snprintf(err, errlen, "generating profile %s failed: %s", p->name,
 				 strerror(-rc));
@@ -590,11 +640,19 @@ static void handle_record(struct aa *a, const char *line)
 	blocked = !strcmp(rec.apparmor, "DENIED");
 	if (!blocked && strcmp(rec.apparmor, "AUDIT"))
 		return; /* ALLOWED (complain mode), STATUS, ... */
-	snprintf(top, sizeof(top), "%s", rec.profile);
-	sep = strstr(top, "//");
-	if (sep) {
-		*sep = '\0';
-		source = rec.profile + (sep - top) + 2;
+	/* "bulwark-c1", "bulwark-c1///bin/cat" (child), or a stacked label
+	 * "bulwark-c1//&bulwark-c1///bin/cat": the last stack member decides. */
+	{
+		const char *prof = rec.profile, *amp;
+
+		while ((amp = strstr(prof, "//&")))
+			prof = amp + 3;
+		snprintf(top, sizeof(top), "%s", prof);
+		sep = strstr(top, "//");
+		if (sep) {
+			*sep = '\0';
+			source = prof + (sep - top) + 2;
+		}
 	}
 	for (size_t i = 0; a->cur && i < a->cur->n_containers && !rs; i++) {
 		char name[BW_AA_NAME_MAX];
@@ -680,21 +738,18 @@ static void on_log(evutil_socket_t fd, short what, void *arg)
 			handle_record(a, buf);
 			continue;
 		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-		     nh = NLMSG_NEXT(nh, n)) {
-			size_t len = nh->nlmsg_len - NLMSG_HDRLEN;
-			char text[8192];
+		/* One record per datagram.  Audit sets nlmsg_len to the payload
+		 * length alone (not the netlink convention), so the datagram size
+		 * is what bounds the text. */
+		{
+			struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 
-			if (nh->nlmsg_type < AUDIT_FIRST_USER_MSG && nh->nlmsg_type != AUDIT_AVC)
+			if ((size_t)n <= NLMSG_HDRLEN)
 				continue;
 			if (nh->nlmsg_type != AUDIT_AVC &&
 			    (nh->nlmsg_type < 1500 || nh->nlmsg_type > 1599))
 				continue; /* AVC (1400) and AppArmor's own 15xx types */
-			if (len >= sizeof(text))
-				len = sizeof(text) - 1;
-			memcpy(text, NLMSG_DATA(nh), len);
-			text[len] = '\0';
-			handle_record(a, text);
+			handle_record(a, buf + NLMSG_HDRLEN);
 		}
 	}
 }
@@ -740,6 +795,7 @@ static void aa_destroy(struct bw_enforcer *e)
 		event_free(a->ev);
 	if (a->log_fd >= 0)
 		close(a->log_fd);
+	bw_enforcer_free(a->net);
 	/* Profiles stay loaded: containers stay confined while the agent is away. */
 	for (size_t i = 0; i < a->n_loaded; i++)
 		free(a->loaded[i].text);
@@ -771,6 +827,14 @@ int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_
 		rc = -ENOTSUP;
 		goto fail;
 	}
+	if (!getenv("BW_APPARMOR_NO_CGROUP_NET")) {
+		rc = bw_enforcer_cgroup_new(&a->net, opts);
+		if (rc) {
+			bw_warn("cgroup-BPF unavailable: network rules go into the AppArmor profiles | err=%s",
+				strerror(-rc));
+			a->net = NULL;
+		}
+	}
 	rc = open_log(a);
 	if (rc) {
 		bw_error("cannot read AppArmor audit records | err=%s", strerror(-rc));
@@ -783,8 +847,8 @@ int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_
 			goto fail;
 		}
 	}
-	bw_info("AppArmor enforcer ready | profiles=%s log=%s", bw_aa_profile_dir(),
-		a->log_is_kmsg ? "/dev/kmsg" : "audit-netlink");
+	bw_info("AppArmor enforcer ready | profiles=%s log=%s network=%s", bw_aa_profile_dir(),
+		a->log_is_kmsg ? "/dev/kmsg" : "audit-netlink", a->net ? "cgroup-bpf" : "apparmor");
 	*out = &a->e;
 	return 0;
 fail:

@@ -42,14 +42,18 @@ void bw_aa_profile_name(const char *container_id, char *buf, size_t len);
 const char *bw_aa_cap_name(unsigned cap);
 int bw_aa_cap_number(const char *name); /* "net_raw", "CAP_NET_RAW" */
 
+/* Network rules are enforced elsewhere (the cgroup-BPF program): the
+ * profile allows all networking and leaves network rules out. */
+#define BW_AA_GEN_NO_NETWORK 1u
+
 /*
  * The profile for one rule set, as a new string in *out (caller frees).
  * Rules or options AppArmor cannot express are appended to *unenforced (as
  * in bw_enforcer_ops.apply; may be NULL).  Deterministic: the same rule set
  * gives the same text.  Returns 0 or -ENOMEM.
  */
-int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, char **out,
-			   char ***unenforced, size_t *n_unenforced);
+int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, unsigned flags,
+			   char **out, char ***unenforced, size_t *n_unenforced);
 
 /* One AppArmor audit record, as the kernel logs it. */
 struct bw_aa_record {

@@ -10,11 +10,12 @@
  *     and every block must produce an alert;
  *   - Audit rules as "audit" allow rules; Allow rules as plain rules;
  *   - fromSource rules in a child profile named by the source binary, which
- *     the parent enters with "cx" on exec (an exact path beats the parent's
- *     glob exec rule); the child returns to the parent ("px") on any exec,
- *     so a source's rules hold for that process only.
- * Exec modes are uniform per profile ("ix" in the parent, "px -> parent" in
- * children) because AppArmor refuses overlapping globs with different modes.
+ *     the parent stacks on exec ("cx -> &child": an exact path beats the
+ *     parent's glob exec rule; a stack, unlike a profile change, is allowed
+ *     under no_new_privs).  What the source executes inherits the stack
+ *     ("ix"), so a source's rules also hold for its descendants.
+ * Exec modes are "ix" everywhere except the source transitions, because
+ * AppArmor refuses overlapping globs with different exec modes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,6 +86,7 @@ struct gen {
 	size_t *n_unenf;
 	int oom;
 	int file_allow, proc_allow, net_allow, cap_allow; /* enforced allow-list modes */
+	int no_network; /* network rules are enforced by another mechanism */
 };
 
 static void unenf(struct gen *g, const Bulwark__V1__Rule *r, const char *why)
@@ -261,12 +263,11 @@ static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
 	}
 	if (r->action == BULWARK__V1__ACTION__ACTION_AUDIT && g->proc_allow)
 		unenf(g, r, "Audit rule in process allow-list mode: AppArmor audit rules also allow the exec");
-	if (g->source)
-		fprintf(g->f, "  %s%s px -> %s,\n", qualifier(r), spec, g->name);
-	else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH && is_source(g->rs, r->value))
-		/* The parent enters the source's child profile: same mode as its
-		 * "cx" line, or the parser refuses the conflict. */
-		fprintf(g->f, "  %s%s cx,\n", qualifier(r), spec);
+	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH &&
+	    is_source(g->rs, r->value))
+		/* The parent stacks the source's child profile: the same mode as
+		 * its transition line, or the parser refuses the conflict. */
+		fprintf(g->f, "  %s%s cx -> &%s,\n", qualifier(r), spec, spec);
 	else
 		fprintf(g->f, "  %s%s ix,\n", qualifier(r), spec);
 }
@@ -422,7 +423,8 @@ static void rule(struct gen *g, const Bulwark__V1__Rule *r)
 		exec_rule(g, r);
 		break;
 	case BULWARK__V1__OPERATION__OP_NETWORK:
-		network_rule(g, r);
+		if (!g->no_network)
+			network_rule(g, r);
 		break;
 	case BULWARK__V1__OPERATION__OP_CAPABILITY:
 		cap_rule(g, r);
@@ -454,13 +456,9 @@ static void body(struct gen *g)
 	fputs("  signal,\n  ptrace,\n  unix,\n  mount,\n  umount,\n  pivot_root,\n", g->f);
 	if (!g->file_allow)
 		fputs("  /{,**} rwlkm,\n", g->f);
-	if (!g->proc_allow) {
-		if (g->source)
-			fprintf(g->f, "  /{,**} px -> %s,\n", g->name);
-		else
-			fputs("  /{,**} ix,\n", g->f);
-	}
-	if (!g->net_allow)
+	if (!g->proc_allow)
+		fputs("  /{,**} ix,\n", g->f);
+	if (!g->net_allow || g->no_network)
 		fputs("  network,\n", g->f);
 	if (!g->cap_allow)
 		fputs("  capability,\n", g->f);
@@ -500,10 +498,14 @@ static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture
 	return 0;
 }
 
-int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, char **out,
-			   char ***unenforced, size_t *n_unenforced)
+int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, unsigned flags,
+			   char **out, char ***unenforced, size_t *n_unenforced)
 {
-	struct gen g = { .rs = rs, .name = name, .unenf = unenforced, .n_unenf = n_unenforced };
+	struct gen g = { .rs = rs,
+			 .name = name,
+			 .unenf = unenforced,
+			 .n_unenf = n_unenforced,
+			 .no_network = !!(flags & BW_AA_GEN_NO_NETWORK) };
 	char *text = NULL;
 	size_t len = 0;
 
@@ -513,7 +515,9 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, cha
 	g.file_allow = allow_mode(&g, rs->file_allowlist, rs->file_posture, "file");
 	/* process follows the file posture */
 	g.proc_allow = allow_mode(&g, rs->process_allowlist, rs->file_posture, "process");
-	g.net_allow = allow_mode(&g, rs->network_allowlist, rs->network_posture, "network");
+	g.net_allow = g.no_network ? 0
+				   : allow_mode(&g, rs->network_allowlist, rs->network_posture,
+						"network");
 	g.cap_allow = allow_mode(&g, rs->capability_allowlist, rs->capability_posture,
 				 "capability");
 
@@ -544,7 +548,14 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, cha
 			}
 			fputc('\0', m);
 			fclose(m);
-			fprintf(g.f, "  %s cx,\n", spec);
+			if (spec[0] == '"') {
+				unenf(&g, r, "fromSource path with spaces cannot name a child profile");
+				continue;
+			}
+			/* Stacked ("&"): the source is confined by the parent AND its
+			 * child, which the kernel allows even under no_new_privs (a
+			 * plain profile change is refused there). */
+			fprintf(g.f, "  %s cx -> &%s,\n", spec, spec);
 		}
 	}
 	body(&g);
@@ -562,6 +573,10 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, cha
 			if (!m)
 				continue;
 			if (!put_literal(m, s->path, "")) {
+				fclose(m);
+				continue;
+			}
+			if (strchr(s->path, ' ')) {
 				fclose(m);
 				continue;
 			}

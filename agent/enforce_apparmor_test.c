@@ -45,7 +45,7 @@ static void parser_accepts(const char *text)
 	unlink(path);
 }
 
-static void gen(const char *policy, struct gen_out *o)
+static void gen_flags(const char *policy, unsigned flags, struct gen_out *o)
 {
 	Bulwark__V1__CompiledPolicy *cp;
 	char err[256];
@@ -55,11 +55,16 @@ static void gen(const char *policy, struct gen_out *o)
 		fprintf(stderr, "%s\n", err);
 		fail();
 	}
-	assert_int_equal(bw_aa_profile_generate(cp->containers[0], "bulwark-abc", &o->text,
+	assert_int_equal(bw_aa_profile_generate(cp->containers[0], "bulwark-abc", flags, &o->text,
 						&o->unenf, &o->n_unenf),
 			 0);
 	bw_testpolicy_free(cp);
 	parser_accepts(o->text);
+}
+
+static void gen(const char *policy, struct gen_out *o)
+{
+	gen_flags(policy, 0, o);
 }
 
 static void gen_free(struct gen_out *o)
@@ -279,30 +284,52 @@ static void test_from_source(void **state)
 	    "rule file path /secret Block\n"
 	    "rule process path /bin/sleep Block from=/bin/sh\n"
 	    "rule file path /data/x Block from=/bin/cat from=/bin/sh\n"
-	    "rule process path /bin/sh Allow\n"
 	    "rule file path /data/y Block fromdir=/opt/\n",
 	    &o);
-	/* the parent enters one child per source binary (once each) */
-	has_line(&o, "/bin/sh cx,");
-	has_line(&o, "/bin/cat cx,");
-	assert_null(strstr(strstr(o.text, "/bin/cat cx,") + 1, "/bin/cat cx,"));
+	/* the parent stacks one child per source binary (once each) */
+	has_line(&o, "/bin/sh cx -> &/bin/sh,");
+	has_line(&o, "/bin/cat cx -> &/bin/cat,");
+	assert_null(strstr(strstr(o.text, "/bin/cat cx") + 1, "/bin/cat cx"));
 	/* source-only rules are not in the parent */
 	lacks_line(&o, "audit deny /bin/sleep x,");
 	lacks_line(&o, "audit deny /data/x mrwlkx,");
 	child = strstr(o.text, "  profile /bin/sh flags=(attach_disconnected,mediate_deleted) {\n");
 	assert_non_null(child);
-	/* the child holds the global rules, its own, and returns to the parent */
+	/* the child holds the global rules and its own; what it runs inherits it */
 	assert_non_null(strstr(child, "    audit deny /secret mrwlkx,\n"));
 	assert_non_null(strstr(child, "    audit deny /bin/sleep x,\n"));
 	assert_non_null(strstr(child, "    audit deny /data/x mrwlkx,\n"));
-	/* process allow-list: the child's allowed execs go back to the parent */
-	assert_non_null(strstr(child, "    /bin/sh px -> bulwark-abc,\n"));
-	assert_null(strstr(child, "/{,**} px"));
+	assert_non_null(strstr(child, "    /{,**} ix,\n"));
 	child = strstr(o.text, "  profile /bin/cat ");
 	assert_non_null(child);
 	assert_null(strstr(child, "/bin/sleep x"));
 	/* source directories cannot be child profiles: reported, not guessed */
 	assert_true(unenf_has(&o, "fromSource directory"));
+	gen_free(&o);
+
+	/* a source that is also allowed in process allow-list mode: one mode */
+	gen("set c cgid=1\nrule process path /bin/sh Allow\n"
+	    "rule file path /data/x Block from=/bin/sh\n",
+	    &o);
+	has_line(&o, "/bin/sh cx -> &/bin/sh,");
+	lacks_line(&o, "/bin/sh ix,");
+	lacks_line(&o, "/{,**} ix,");
+	gen_free(&o);
+}
+
+static void test_network_elsewhere(void **state)
+{
+	struct gen_out o;
+
+	/* network rules enforced by cgroup-BPF: the profile allows networking */
+	gen_flags("set c cgid=1\nrule network protocol tcp Allow\n"
+		  "rule network protocol udp Block\nrule file path /x Block\n",
+		  BW_AA_GEN_NO_NETWORK, &o);
+	has_line(&o, "network,");
+	assert_null(strstr(o.text, "network tcp"));
+	assert_null(strstr(o.text, "network udp"));
+	has_line(&o, "audit deny /x mrwlkx,");
+	assert_int_equal(o.n_unenf, 0);
 	gen_free(&o);
 }
 
@@ -446,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_network_allowlist),
 		cmocka_unit_test(test_capability_rules),
 		cmocka_unit_test(test_from_source),
+		cmocka_unit_test(test_network_elsewhere),
 		cmocka_unit_test(test_raw_preset_syscall),
 		cmocka_unit_test(test_bad_paths),
 		cmocka_unit_test(test_profile_name),
