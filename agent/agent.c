@@ -270,6 +270,48 @@ fail:
 	return rc;
 }
 
+/* Wakes EVLOOP_ONCE up so the drain loop can look at its deadline. */
+static void drain_wake(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+void bw_agent_drain(struct bw_agent *a, unsigned timeout_ms)
+{
+	uint64_t deadline = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	struct timeval tick_20ms = { 0, 20000 };
+	struct bw_shipper_stats ss;
+	struct event *wake;
+
+	if (!a)
+		return;
+	/* No new logs from here on; alerts still come (the kernel keeps
+	 * enforcing) and are shipped while the drain lasts. */
+	if (a->mon) {
+		bw_monitor_stats(a->mon, &a->mon_final); /* the counters outlive it */
+		bw_monitor_free(a->mon);
+		a->mon = NULL;
+	}
+	if (!a->ship)
+		return;
+	wake = event_new(a->base, -1, EV_PERSIST, drain_wake, NULL);
+	if (wake)
+		event_add(wake, &tick_20ms);
+	for (;;) {
+		bw_shipper_stats(a->ship, &ss);
+		if (!ss.queued || !ss.connected || bw_mono_ns() >= deadline || !wake)
+			break;
+		event_base_loop(a->base, EVLOOP_ONCE);
+	}
+	if (wake)
+		event_free(wake);
+	if (ss.queued)
+		bw_warn("events not acknowledged by a relay are discarded | events=%llu relay=%s",
+			(unsigned long long)ss.queued, ss.connected ? "slow" : "unreachable");
+	else
+		bw_info("every event acknowledged by the relay | sent=%llu",
+			(unsigned long long)ss.acked);
+}
+
 void bw_agent_free(struct bw_agent *a)
 {
 	if (!a)
@@ -294,7 +336,9 @@ void bw_agent_free(struct bw_agent *a)
 
 void bw_agent_get_stats(const struct bw_agent *a, struct bw_agent_stats *out)
 {
+	struct bw_monitor_stats ms = a->mon_final;
 	struct bw_shipper_stats ss;
+	struct bw_events_stats es;
 
 	*out = a->st;
 	if (a->ship) {
@@ -303,16 +347,11 @@ void bw_agent_get_stats(const struct bw_agent *a, struct bw_agent_stats *out)
 		out->events_dropped += ss.dropped;
 		out->events_buffered = ss.queued;
 	}
-	if (a->mon) {
-		struct bw_monitor_stats ms;
-
+	if (a->mon)
 		bw_monitor_stats(a->mon, &ms);
-		out->events_seen = ms.records;
-		out->events_lost = ms.lost_ringbuf + ms.lost_pending + ms.malformed;
-	}
+	out->events_seen = ms.records;
+	out->events_lost = ms.lost_ringbuf + ms.lost_pending + ms.malformed;
 	if (a->events) {
-		struct bw_events_stats es;
-
 		bw_events_stats(a->events, &es);
 		out->events_filtered = es.invisible;
 		out->events_throttled = es.throttled;

@@ -64,6 +64,14 @@ int bw_agent_new(struct bw_agent **out, struct event_base *base,
 		 const struct bw_agent_config *cfg);
 
 /*
+ * Before bw_agent_free on a clean stop: detaches the monitor (no new logs)
+ * and runs the loop until a relay acknowledged every buffered event, or
+ * timeout_ms passed, or no relay is connected.  What is left is logged as
+ * discarded with its count.
+ */
+void bw_agent_drain(struct bw_agent *a, unsigned timeout_ms);
+
+/*
  * Stops every module.  Pinned enforcement stays in place so the node stays
  * protected while the agent is down; a restarted agent adopts it.
  * Accepts NULL.

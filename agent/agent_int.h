@@ -27,6 +27,7 @@ struct bw_agent {
 	struct bw_containers *ctrs;
 	struct bw_proctree *tree;
 	struct bw_monitor *mon;
+	struct bw_monitor_stats mon_final; /* its counters once bw_agent_drain freed it */
 	struct bw_shipper *ship;
 	struct bw_events *events;
 	struct bw_enforcer *enf; /* never NULL once started ("none" enforces nothing) */

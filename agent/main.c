@@ -87,6 +87,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	event_base_dispatch(base);
+	bw_agent_drain(agent, 2000);
 	bw_agent_log_stats(agent);
 	code = 0;
 cleanup:

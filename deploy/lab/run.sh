@@ -91,7 +91,12 @@ if [ -z "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
 fi
 ok "binaries in $BIN, redis-server, runc, static busybox"
 
+# The state directory is wiped at start: only when it is one of ours.
+if [ -e "$LAB" ] && [ ! -e "$LAB/.bulwark-lab" ] && [ -n "$(ls -A "$LAB" 2>/dev/null)" ]; then
+	die "$LAB exists and is not a lab directory (no .bulwark-lab in it); refusing to wipe it"
+fi
 rm -rf "$LAB"
+mkdir -p "$LAB" && touch "$LAB/.bulwark-lab" || die "cannot create $LAB"
 mkdir -p "$LAB/logs" "$LAB/redis" "$LAB/controller" "$LAB/relay" "$LAB/runc" || die "cannot create $LAB"
 
 # The agent pins enforcement into bpffs and its monitor needs tracefs; both

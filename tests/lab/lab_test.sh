@@ -93,6 +93,9 @@ else
 fi
 
 echo "== clean-up"
+# The agent stopped first and flushed its buffer to the still running relay.
+agent_flushed() { grep -q 'msg="every event acknowledged by the relay"' "$LAB/logs/agent.log"; }
+check "the stopping agent had every buffered event acknowledged" agent_flushed
 no_container() { [ -z "$(runc --root "$LAB/runc" list -q 2>/dev/null)" ]; }
 # Every daemon had the lab directory on its command line; this script does not.
 no_daemon() { ! pgrep -f -- "$LAB/" >/dev/null; }
