@@ -4,7 +4,9 @@
  * controller there).  A scenario file is a list of steps:
  *
  *   scenario NAME            start a scenario (the previous one is judged)
- *   container NAME           start a runc container from /bundle (cgroup id noted)
+ *   container NAME [apparmor=PROFILE]
+ *                            start a runc container from /bundle (cgroup id noted),
+ *                            under an AppArmor profile when given
  *   policy                   start a new CompiledPolicy (version + 1)
  *   ruleset NAME|host        following rules/postures go to that ruleset
  *   posture file|network|capability block|audit
@@ -25,6 +27,9 @@
  *                            /bench/) that match nothing the bench touches
  *   bench N LABEL            time N open/close and socket/close loops
  *
+ * Options: -v (print every alert and command), --enforcer=bpflsm (default;
+ * others through bw_enforcer_new when linked with the agent's selection).
+ *
  * Prints "PASS name" / "FAIL name: why" per scenario and
  * "BWVM-SUMMARY pass=N fail=M" last; exit status 0 only when all passed.
  */
@@ -40,6 +45,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <event2/event.h>
 
 #include <bpf/bpf.h>
 
@@ -65,6 +71,8 @@ static struct {
 	struct alert_rec alerts[MAX_ALERTS];
 	int n_alerts;
 	struct ctr ctrs[MAX_CONTAINERS];
+	const char *enforcer; /* "bpflsm", "apparmor", "cgroup" */
+	struct event_base *base;
 	int n_ctrs;
 	Bulwark__V1__CompiledPolicy *cp;
 	Bulwark__V1__RuleSet *rs;
@@ -123,17 +131,56 @@ static void on_alert(void *arg, const struct bw_enforcer_alert *a)
 		       a->comm, (unsigned long long)a->cgroup_id);
 }
 
-static int enforcer_start(void)
+static int is_bpflsm(void)
 {
-	struct bw_enforcer_opts o = {.on_alert = on_alert, .pin_dir = g.pin_dir};
-
-	return bw_enforcer_bpflsm_new(&g.e, &o);
+	return !strcmp(g.enforcer, "bpflsm");
 }
 
-static void drain(int ms)
+/* The backend under test: BPF-LSM directly, others through the agent's
+ * selection (bw_enforcer_new with prefer) when the driver is linked with it. */
+static int enforcer_start(void)
+{
+	struct bw_enforcer_opts o = { .base = g.base, .on_alert = on_alert, .pin_dir = g.pin_dir,
+				      .prefer = g.enforcer };
+
+	if (is_bpflsm())
+		return bw_enforcer_bpflsm_new(&g.e, &o);
+#ifdef BW_HAVE_ENFORCERS
+	return bw_enforcer_new(&g.e, &o);
+#else
+	return -ENOTSUP;
+#endif
+}
+
+static void enforcer_stop(void)
 {
 	if (g.e)
-		bw_enforcer_bpflsm_poll(g.e, ms);
+		g.e->ops->destroy(g.e);
+	g.e = NULL;
+}
+
+/* Runs the event loop (where backends deliver alerts) for about ms. */
+static void drain(int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		event_base_loop(g.base, EVLOOP_NONBLOCK);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
+			break;
+		usleep(10000);
+	}
+}
+
+/* The adopted policy version must be the last one applied (BPF-LSM pins). */
+static void check_adopted(const char *what)
+{
+	if (is_bpflsm() && bw_enforcer_bpflsm_version(g.e) != g.version)
+		fail("%s: adopted version %llu, expected %llu", what,
+		     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
+		     (unsigned long long)g.version);
 }
 
 static struct ctr *ctr_find(const char *name)
@@ -181,21 +228,70 @@ static uint64_t cgroup_of(const char *name)
 	return st.st_ino;
 }
 
-static void step_container(const char *name)
+/* A bundle of its own for a container that runs under an AppArmor profile:
+ * /bundle's config with process.apparmorProfile set (rootfs shared). */
+static int bundle_with_profile(const char *name, const char *profile, char *dir, size_t len)
 {
-	char *argv[] = {"runc", "run", "-d", "--no-pivot", "-b", "/bundle", (char *)name, NULL};
+	static const char anchor[] = "\"process\": {";
+	char path[256], *buf = NULL, *at;
+	FILE *in = fopen("/bundle/config.json", "r"), *out = NULL;
+	long n;
+	int rc = -EINVAL;
+
+	if (!in)
+		return -errno;
+	fseek(in, 0, SEEK_END);
+	n = ftell(in);
+	rewind(in);
+	buf = calloc(1, (size_t)n + 1);
+	if (!buf || fread(buf, 1, (size_t)n, in) != (size_t)n)
+		goto cleanup;
+	at = strstr(buf, anchor);
+	if (!at)
+		goto cleanup;
+	at += sizeof(anchor) - 1;
+	snprintf(dir, len, "/run/bundles/%s", name);
+	mkdir("/run/bundles", 0755);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	out = fopen(path, "w");
+	if (!out) {
+		rc = -errno;
+		goto cleanup;
+	}
+	fprintf(out, "%.*s\n \"apparmorProfile\": \"%s\",%s", (int)(at - buf), buf, profile, at);
+	rc = 0;
+cleanup:
+	if (out)
+		fclose(out);
+	fclose(in);
+	free(buf);
+	return rc;
+}
+
+/* container NAME [apparmor=PROFILE] */
+static void step_container(char *rest)
+{
+	char *save = NULL, *name = strtok_r(rest, " \t", &save), *opt = strtok_r(NULL, " \t", &save);
+	char bundle[128] = "/bundle";
+	char *argv[] = { "runc", "run", "-d", "--no-pivot", "-b", bundle, name, NULL };
 	struct ctr *c;
 	int rc;
 
+	if (!name)
+		return fail("container needs a name");
 	if (ctr_find(name))
 		return;
-	if (g.n_ctrs >= MAX_CONTAINERS) {
-		fail("too many containers");
-		return;
+	if (g.n_ctrs >= MAX_CONTAINERS)
+		return fail("too many containers");
+	if (opt && !strncmp(opt, "apparmor=", 9)) {
+		rc = bundle_with_profile(name, opt + 9, bundle, sizeof(bundle));
+		if (rc)
+			return fail("bundle for %s: %s", name, strerror(-rc));
 	}
 	rc = spawn(argv, "/tmp/runc-run.log");
 	if (rc) {
-		fail("runc run %s exited %d (see /tmp/runc-run.log)", name, rc);
+		fail("runc run %s exited %d:", name, rc);
 		system("cat /tmp/runc-run.log");
 		return;
 	}
@@ -492,20 +588,16 @@ static void step(char *line)
 			fail("%d unexpected alerts (first: %s %s %s)", g.n_alerts,
 			     g.alerts[0].policy, g.alerts[0].operation, g.alerts[0].resource);
 	} else if (!strcmp(cmd, "restart")) {
-		g.e->ops->destroy(g.e);
-		g.e = NULL;
+		enforcer_stop();
 		if (enforcer_start())
 			fail("restart: the enforcer did not come back");
-		else if (bw_enforcer_bpflsm_version(g.e) != g.version)
-			fail("restart: adopted version %llu, expected %llu",
-			     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
-			     (unsigned long long)g.version);
+		else
+			check_adopted("restart");
 	} else if (!strcmp(cmd, "crash")) {
 		pid_t pid;
 		int st;
 
-		g.e->ops->destroy(g.e);
-		g.e = NULL;
+		enforcer_stop();
 		step_policy_version_bump();
 		pid = fork();
 		if (pid == 0) {
@@ -522,10 +614,7 @@ static void step(char *line)
 			return fail("crash: the child did not apply and die by SIGKILL");
 		if (enforcer_start())
 			return fail("crash: the enforcer did not come back");
-		if (bw_enforcer_bpflsm_version(g.e) != g.version)
-			fail("crash: adopted version %llu, expected %llu",
-			     (unsigned long long)bw_enforcer_bpflsm_version(g.e),
-			     (unsigned long long)g.version);
+		check_adopted("crash");
 	} else if (!strcmp(cmd, "badpin")) {
 		char path[512];
 		int fd;
@@ -538,8 +627,7 @@ static void step(char *line)
 		if (fd >= 0)
 			close(fd);
 	} else if (!strcmp(cmd, "unpin")) {
-		g.e->ops->destroy(g.e);
-		g.e = NULL;
+		enforcer_stop();
 		bw_enforcer_bpflsm_unpin(g.pin_dir);
 		if (enforcer_start())
 			fail("unpin: the enforcer did not come back");
@@ -572,11 +660,22 @@ int main(int argc, char **argv)
 	FILE *f;
 	int rc;
 
+	g.enforcer = "bpflsm";
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-v"))
+			g.verbose = 1;
+		else if (!strncmp(argv[i], "--enforcer=", 11))
+			g.enforcer = argv[i] + 11;
+		else
+			argc = 0;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: bw-enf-vmtest SCENARIO_FILE [-v]\n");
+		fprintf(stderr, "usage: bw-enf-vmtest SCENARIO_FILE [-v] [--enforcer=bpflsm|apparmor|cgroup]\n");
 		return 2;
 	}
-	g.verbose = argc > 2 && !strcmp(argv[2], "-v");
+	g.base = event_base_new();
+	if (!g.base)
+		return 1;
 	g.pin_dir = getenv("BW_PIN_DIR") ? getenv("BW_PIN_DIR") : "/sys/fs/bpf/bulwark";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	f = fopen(argv[1], "r");
@@ -586,7 +685,7 @@ int main(int argc, char **argv)
 	}
 	rc = enforcer_start();
 	if (rc) {
-		printf("BWVM-SUMMARY pass=0 fail=1 (BPF-LSM enforcer did not start: %s)\n",
+		printf("BWVM-SUMMARY pass=0 fail=1 (enforcer %s did not start: %s)\n", g.enforcer,
 		       strerror(-rc));
 		return 1;
 	}
@@ -601,8 +700,8 @@ int main(int argc, char **argv)
 
 		spawn(kill_argv, NULL);
 	}
-	if (g.e)
-		g.e->ops->destroy(g.e);
+	enforcer_stop();
+	event_base_free(g.base);
 	bulwark__v1__compiled_policy__free_unpacked(g.cp, NULL);
 	printf("BWVM-SUMMARY pass=%d fail=%d\n", g.n_pass, g.n_fail);
 	return g.n_fail ? 1 : 0;

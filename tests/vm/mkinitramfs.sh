@@ -48,6 +48,13 @@ for b in runc apparmor_parser; do
 	p=$(command -v "$b" || true)
 	[ -n "$p" ] && copy_bin "$p"
 done
+# apparmor_parser's ABI files, tunables and configuration.
+for d in /etc/apparmor.d/abi /etc/apparmor.d/tunables /etc/apparmor /usr/share/apparmor-features; do
+	if [ -e "$d" ]; then
+		mkdir -p "$stage/$(dirname "$d")"
+		cp -a "$d" "$stage/$d"
+	fi
+done
 for b in "${bins[@]}"; do
 	copy_bin "$b" "/usr/local/bin/$(basename "$b")"
 done
@@ -86,6 +93,7 @@ for k in ("bounding", "effective", "permitted"):
 c["process"]["capabilities"].pop("inheritable", None)
 c["process"]["capabilities"].pop("ambient", None)
 c["root"]["readonly"] = False
+c["root"]["path"] = "/bundle/rootfs"  # absolute: per-container copies of config.json share it
 c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 c["linux"].pop("maskedPaths", None)
 c["linux"].pop("readonlyPaths", None)

@@ -12,5 +12,10 @@ tool=$BW_BUILD/tests/bw-enforce-tool
 	{ echo "vm_apparmor: bw-enforce-tool / bw-sockprobe not built" >&2; exit 1; }
 command -v apparmor_parser >/dev/null ||
 	{ echo "vm_apparmor: apparmor_parser not installed (package apparmor)" >&2; exit 1; }
+extra=()
+# Debian pins the AppArmor feature ABI (parser.conf policy-features): give
+# the VM the same file so its parser compiles exactly as a Debian node's.
+feat=/usr/share/apparmor-features/features
+[ -r "$feat" ] && extra+=(--file "$feat:$feat")
 exec bash "$here/../run-vm.sh" --scenario "$here" --bin "$tool" \
-	--file "$here/../../enforcer/oci.sh:/scenario/oci.sh" --timeout 1000 "$@"
+	--file "$here/../../enforcer/oci.sh:/scenario/oci.sh" "${extra[@]}" --timeout 1000 "$@"
