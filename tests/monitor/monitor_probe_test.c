@@ -218,6 +218,57 @@ static int check_fs_mounting(void)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static struct bw_containers *g_cs;
+
+static int container_gone(void *arg)
+{
+	return bw_containers_by_id(g_cs, arg) == NULL;
+}
+
+static void count_record(void *arg, const struct bw_mon_hdr *h, const char *data, size_t len)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * A second monitor with the smallest ring buffer, not drained while a child
+ * opens a file many times: the kernel's loss counter must say so.
+ */
+static void check_loss_counter(struct event_base *base)
+{
+	struct bw_monitor *m = NULL;
+	int seen = 0;
+	char err[256];
+	struct bw_monitor_opts o = { .base = base, .on_record = count_record, .arg = &seen,
+				     .groups = BW_MON_G_FILE, .ringbuf_bytes = 4096, .drain_ms = -1 };
+	struct bw_monitor_stats st;
+
+	if (bw_monitor_new(&m, &o, err, sizeof(err))) {
+		check(0, "second monitor loads (%s)", err);
+		return;
+	}
+	pid_t p = fork();
+
+	if (p == 0) {
+		for (int i = 0; i < 2000; i++) {
+			int fd = open("/etc/hostname", O_RDONLY);
+
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+	bw_monitor_stats(m, &st);
+	check(st.lost_ringbuf > 0, "full ring buffer counted: lost_ringbuf=%llu",
+	      (unsigned long long)st.lost_ringbuf);
+	bw_monitor_drain(m);
+	bw_monitor_stats(m, &st);
+	check(st.records > 0 && (uint64_t)seen == st.records, "records delivered after the loss: %d",
+	      seen);
+	bw_monitor_free(m);
+}
+
 /* Host actions in children (the test process itself is not reported). */
 static void host_actions(int port)
 {
@@ -327,6 +378,7 @@ int main(void)
 		skip("out of memory");
 	struct bw_containers_opts co = { .base = base, .rescan_ms = 1000 };
 	rc = bw_containers_new(&cs, &co, err, sizeof(err));
+	g_cs = cs;
 	check(rc == 0, "container discovery starts (%s)", rc ? err : "");
 	if (rc)
 		return 1;
@@ -427,6 +479,8 @@ int main(void)
 		check(0, "creating a deep directory chain");
 	}
 
+	check_loss_counter(base);
+
 	rc = check_fs_mounting();
 	if (rc == 77)
 		fprintf(stderr, "note: could not hide tracefs/securityfs in a private namespace\n");
@@ -496,6 +550,21 @@ int main(void)
 	if (i >= 0)
 		check(strcmp(evs[i].result, "Connection refused") == 0, "connect Result '%s'",
 		      evs[i].result);
+
+	if (c) {
+		struct stat hs;
+
+		check(c->pid_ns && c->mnt_ns && stat("/proc/self/ns/pid", &hs) == 0 &&
+			      c->pid_ns != (uint32_t)hs.st_ino,
+		      "container pid ns %u differs from the host's", c->pid_ns);
+	}
+
+	/* stopping the container removes it (inotify on runc's state dir) */
+	snprintf(cmd, sizeof(cmd), "runc delete -f %s >/dev/null 2>&1", id);
+	run(cmd);
+	started = 0;
+	wait_for(base, container_gone, id, 3000);
+	check(bw_containers_by_id(cs, id) == NULL, "container %s gone after runc delete", id);
 
 	struct bw_monitor_stats st;
 	bw_monitor_stats(mon, &st);
