@@ -23,6 +23,7 @@ PID=$!
 for _ in $(seq 100); do grep -q "listening for agents" "$T/log" && break; sleep 0.05; done
 URL=$(sed -n 's/.*listening for agents.*url=\([^ ]*\).*/\1/p' "$T/log" | head -1)
 [ -n "$URL" ] || { echo "controller did not start" >&2; cat "$T/log" >&2; exit 1; }
+echo "load: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the figures)"
 echo "controller pid=$PID agents=$URL nodes=$NODES containers/node=$CONTAINERS rounds=$ROUNDS"
 "$B/bw-controller-bench" -s "$T/ctl.sock" -u "$URL" -n "$NODES" -c "$CONTAINERS" \
 	-r "$ROUNDS" -p "$PID" | tee "$T/out"

@@ -68,7 +68,7 @@ static void *post_thread(void *arg)
 
 static void run_ms(struct event_base *base, int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	event_base_loopexit(base, &tv);
 	event_base_dispatch(base);
@@ -105,10 +105,10 @@ static int start_sim(struct event_base *base, const char *url, int i)
 	Bulwark__V1__KeyValue **kvp = calloc((size_t)n_ctrs * 2, sizeof(*kvp));
 	const Bulwark__V1__Container **cp = calloc((size_t)n_ctrs, sizeof(*cp));
 	char node[32], (*ids)[80] = calloc((size_t)n_ctrs, sizeof(*ids)),
-		      (*apps)[32] = calloc((size_t)n_ctrs, sizeof(*apps)),
-		      (*pods)[48] = calloc((size_t)n_ctrs, sizeof(*pods));
-	struct bw_ctlclient_opts o = { 0 };
-	struct bw_ctlclient_callbacks cbs = { .on_policy = on_policy, .arg = &sims[i] };
+		       (*apps)[32] = calloc((size_t)n_ctrs, sizeof(*apps)),
+		       (*pods)[48] = calloc((size_t)n_ctrs, sizeof(*pods));
+	struct bw_ctlclient_opts o = {0};
+	struct bw_ctlclient_callbacks cbs = {.on_policy = on_policy, .arg = &sims[i]};
 	Bulwark__V1__Enforcer enf = BULWARK__V1__ENFORCER__ENFORCER_BPFLSM;
 	int rc = -ENOMEM;
 
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!target || !url || n_nodes < 1 || n_ctrs < 1 || rounds < 1) {
-usage:
+	usage:
 		fprintf(stderr, "usage: bw-controller-bench -s SOCKET -u AGENT_URL [-n nodes] "
 				"[-c containers] [-r rounds] [-p controller_pid]\n");
 		return 2;
@@ -212,8 +212,8 @@ usage:
 	bw_log_set_level_name("error");
 	/* Each simulated agent holds about five descriptors. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n_nodes * 6 + 64) {
-		rl.rlim_cur = rl.rlim_max < (rlim_t)n_nodes * 6 + 64 ? rl.rlim_max
-								       : (rlim_t)n_nodes * 6 + 64;
+		rl.rlim_cur =
+		    rl.rlim_max < (rlim_t)n_nodes * 6 + 64 ? rl.rlim_max : (rlim_t)n_nodes * 6 + 64;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	base = event_base_new();
@@ -249,20 +249,21 @@ usage:
 	run_ms(base, 500); /* let the initial wave settle */
 
 	for (int r = 0; r < rounds; r++) {
-		struct post p = { .target = target };
+		struct post p = {.target = target};
 		uint64_t before[1];
 		pthread_t th;
 		size_t got = 0, rules = 0;
 
 		(void)before;
-		snprintf(p.body, sizeof(p.body),
-			 "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
-			 "metadata:\n  name: bench-block\n  namespace: default\nspec:\n"
-			 "  selector:\n    matchLabels:\n      app: svc-0\n  process:\n"
-			 "    matchPaths:\n    - path: /usr/bin/round-%d\n  file:\n"
-			 "    matchDirectories:\n    - dir: /etc/secret-%d/\n      recursive: true\n"
-			 "  action: Block\n",
-			 r, r);
+		snprintf(
+		    p.body, sizeof(p.body),
+		    "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+		    "metadata:\n  name: bench-block\n  namespace: default\nspec:\n"
+		    "  selector:\n    matchLabels:\n      app: svc-0\n  process:\n"
+		    "    matchPaths:\n    - path: /usr/bin/round-%d\n  file:\n"
+		    "    matchDirectories:\n    - dir: /etc/secret-%d/\n      recursive: true\n"
+		    "  action: Block\n",
+		    r, r);
 		uint64_t *prev = calloc((size_t)n_nodes, sizeof(*prev));
 
 		for (int i = 0; i < n_nodes; i++)
@@ -283,8 +284,9 @@ usage:
 			return 1;
 		}
 		if (got < (size_t)n_nodes) {
-			fprintf(stderr, "bench: round %d: only %zu of %d nodes acknowledged in 60 s\n",
-				r, got, n_nodes);
+			fprintf(stderr,
+				"bench: round %d: only %zu of %d nodes acknowledged in 60 s\n", r,
+				got, n_nodes);
 			return 1;
 		}
 		for (int i = 0; i < n_nodes; i++) {

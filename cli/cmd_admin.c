@@ -94,8 +94,8 @@ static int parse_conn(int argc, char **argv, struct conn *c)
 		const char *a = argv[i], *v = NULL;
 		size_t klen = 0;
 
-		for (const char *const *k = (const char *const[]){ "--socket", "--server", "--token",
-								   "--token-file", NULL };
+		for (const char *const *k = (const char *const[]){"--socket", "--server", "--token",
+								  "--token-file", NULL};
 		     *k; k++) {
 			klen = strlen(*k);
 			if (strncmp(a, *k, klen) == 0 && (a[klen] == '\0' || a[klen] == '=')) {
@@ -156,7 +156,8 @@ static int report_error(const struct bw_http_resp *r, const char *what)
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message"), *d;
 
 	if (cJSON_IsString(msg)) {
-		fprintf(stderr, "bulwarkctl: %s: %s (HTTP %d)\n", what, msg->valuestring, r->status);
+		fprintf(stderr, "bulwarkctl: %s: %s (HTTP %d)\n", what, msg->valuestring,
+			r->status);
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(e, "details"))
 		{
 			if (cJSON_IsString(d))
@@ -170,8 +171,8 @@ static int report_error(const struct bw_http_resp *r, const char *what)
 }
 
 /* One request; on success *out holds the parsed JSON body (may be NULL). */
-static int call(struct conn *c, const char *method, const char *path, const char *body,
-		size_t len, const char *what, cJSON **out)
+static int call(struct conn *c, const char *method, const char *path, const char *body, size_t len,
+		const char *what, cJSON **out)
 {
 	struct bw_http_resp r;
 	char err[512];
@@ -193,7 +194,8 @@ static int call(struct conn *c, const char *method, const char *path, const char
 	if (out) {
 		*out = cJSON_Parse(r.body);
 		if (!*out) {
-			fprintf(stderr, "bulwarkctl: %s: the controller's reply is not JSON\n", what);
+			fprintf(stderr, "bulwarkctl: %s: the controller's reply is not JSON\n",
+				what);
 			bw_http_resp_free(&r);
 			return 1;
 		}
@@ -211,8 +213,8 @@ static char *urlenc(const char *s)
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~')
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~')
 			*p++ = (char)ch;
 		else
 			p += sprintf(p, "%%%02X", ch);
@@ -243,7 +245,8 @@ static void yaml_scalar(FILE *f, const cJSON *v)
 		const char *s = v->valuestring;
 		int plain = s[0] && !strpbrk(s, ":#{}[],&*?|<>=!%@`'\"\n\\") && s[0] != '-' &&
 			    s[0] != ' ' && s[strlen(s) - 1] != ' ' && strcmp(s, "true") &&
-			    strcmp(s, "false") && strcmp(s, "null") && strspn(s, "0123456789.") != strlen(s);
+			    strcmp(s, "false") && strcmp(s, "null") &&
+			    strspn(s, "0123456789.") != strlen(s);
 
 		if (plain) {
 			fputs(s, f);
@@ -385,7 +388,7 @@ static void table_print(struct table *t)
 /* "2026-11-28T23:10:00.123Z" -> "42s", "5m", "3h", "2d" ago. */
 static void age(const char *rfc3339, char *buf, size_t len)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	time_t then, now = time(NULL);
 	long d;
 
@@ -422,7 +425,8 @@ static char *join_obj(const cJSON *o)
 	const cJSON *e;
 	char *s;
 
-	cJSON_ArrayForEach(e, o) len += strlen(e->string) + strlen(cJSON_IsString(e) ? e->valuestring : "") + 2;
+	cJSON_ArrayForEach(e, o) len +=
+	    strlen(e->string) + strlen(cJSON_IsString(e) ? e->valuestring : "") + 2;
 	s = calloc(1, len);
 	cJSON_ArrayForEach(e, o)
 	{
@@ -477,7 +481,8 @@ static int expand(const char *path, char ***v, size_t *n, int depth)
 		return 0;
 	}
 	if (depth > 16 || !(d = opendir(path))) {
-		fprintf(stderr, "bulwarkctl: %s: %s\n", path, depth > 16 ? "nested too deep" : strerror(errno));
+		fprintf(stderr, "bulwarkctl: %s: %s\n", path,
+			depth > 16 ? "nested too deep" : strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d))) {
@@ -513,16 +518,17 @@ static int expand(const char *path, char ***v, size_t *n, int depth)
 
 static void usage_apply(FILE *f)
 {
-	fprintf(f, "usage: bulwarkctl apply -f FILE|DIR [-f ...] [--socket PATH | --server URL "
-		   "--token T]\n"
-		   "  stores KubeArmor policies in the controller; a directory contributes its\n"
-		   "  *.yaml, *.yml and *.json files.  Prints kind/namespace/name created|configured"
-		   "|unchanged.\n");
+	fprintf(f,
+		"usage: bulwarkctl apply -f FILE|DIR [-f ...] [--socket PATH | --server URL "
+		"--token T]\n"
+		"  stores KubeArmor policies in the controller; a directory contributes its\n"
+		"  *.yaml, *.yml and *.json files.  Prints kind/namespace/name created|configured"
+		"|unchanged.\n");
 }
 
 int cli_cmd_apply(int argc, char **argv)
 {
-	struct conn c = { 0 };
+	struct conn c = {0};
 	char **files = NULL;
 	size_t nf = 0;
 	int rc = 0;
@@ -573,8 +579,8 @@ int cli_cmd_apply(int argc, char **argv)
 				const char *ns = jstr(r, "namespace");
 
 				lower(kind, jstr(r, "kind"), sizeof(kind));
-				printf("%s/%s%s%s %s\n", kind, ns, ns[0] ? "/" : "", jstr(r, "name"),
-				       jstr(r, "result"));
+				printf("%s/%s%s%s %s\n", kind, ns, ns[0] ? "/" : "",
+				       jstr(r, "name"), jstr(r, "result"));
 			}
 		} else {
 			rc = 1;
@@ -596,20 +602,20 @@ done:
 
 static void table_policies(const cJSON *items, enum out_fmt fmt)
 {
-	struct table t = { .ncols = fmt == OUT_WIDE ? 5 : 4 };
-	const char *hdr[] = { "NAMESPACE", "NAME", "KIND", "AGE", "ACTION" };
+	struct table t = {.ncols = fmt == OUT_WIDE ? 5 : 4};
+	const char *hdr[] = {"NAMESPACE", "NAME", "KIND", "AGE", "ACTION"};
 	const cJSON *it;
 
 	table_add(&t, hdr);
 	cJSON_ArrayForEach(it, items)
 	{
 		const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(it, "policy"), "spec");
+		    cJSON_GetObjectItemCaseSensitive(it, "policy"), "spec");
 		char a[32];
 
 		age(jstr(it, "updated"), a, sizeof(a));
-		const char *row[] = { jstr(it, "namespace"), jstr(it, "name"), jstr(it, "kind"), a,
-				      jstr(spec, "action") };
+		const char *row[] = {jstr(it, "namespace"), jstr(it, "name"), jstr(it, "kind"), a,
+				     jstr(spec, "action")};
 		table_add(&t, row);
 	}
 	table_print(&t);
@@ -617,10 +623,10 @@ static void table_policies(const cJSON *items, enum out_fmt fmt)
 
 static void table_nodes(const cJSON *items, enum out_fmt fmt)
 {
-	struct table t = { .ncols = fmt == OUT_WIDE ? 12 : 7 };
-	const char *hdr[] = { "NAME",	  "STATUS", "ENFORCER", "POLICY", "APPLIED",
-			      "HEARTBEAT", "CONTAINERS", "KERNEL", "AGENT", "LOST", "DROPPED",
-			      "UNENFORCEABLE" };
+	struct table t = {.ncols = fmt == OUT_WIDE ? 12 : 7};
+	const char *hdr[] = {"NAME",	"STATUS",    "ENFORCER",   "POLICY",
+			     "APPLIED", "HEARTBEAT", "CONTAINERS", "KERNEL",
+			     "AGENT",	"LOST",	     "DROPPED",	   "UNENFORCEABLE"};
 	const cJSON *it;
 
 	table_add(&t, hdr);
@@ -633,13 +639,13 @@ static void table_nodes(const cJSON *items, enum out_fmt fmt)
 		snprintf(pol, sizeof(pol), "%.0f", jnum(it, "policy_version"));
 		snprintf(app, sizeof(app), "%.0f%s", jnum(it, "applied_version"),
 			 cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "ack_ok")) ? " (failed)"
-											: "");
+										       : "");
 		age(jstr(it, "last_heartbeat"), hb, sizeof(hb));
 		snprintf(nc, sizeof(nc), "%.0f", jnum(it, "containers"));
 		snprintf(lost, sizeof(lost), "%.0f", jnum(ev, "lost"));
 		snprintf(drop, sizeof(drop), "%.0f", jnum(ev, "dropped"));
 		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(it, "unenforceable")) ul +=
-			strlen(cJSON_IsString(u) ? u->valuestring : "") + 1;
+		    strlen(cJSON_IsString(u) ? u->valuestring : "") + 1;
 		unenf = calloc(1, ul);
 		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(it, "unenforceable"))
 		{
@@ -649,10 +655,18 @@ static void table_nodes(const cJSON *items, enum out_fmt fmt)
 				strcat(unenf, u->valuestring);
 			}
 		}
-		const char *row[] = { jstr(it, "name"),	  jstr(it, "state"), jstr(it, "enforcer"),
-				      pol,		  app,		     hb,
-				      nc,		  jstr(it, "kernel"), jstr(it, "agent_version"),
-				      lost,		  drop,		     unenf ? unenf : "" };
+		const char *row[] = {jstr(it, "name"),
+				     jstr(it, "state"),
+				     jstr(it, "enforcer"),
+				     pol,
+				     app,
+				     hb,
+				     nc,
+				     jstr(it, "kernel"),
+				     jstr(it, "agent_version"),
+				     lost,
+				     drop,
+				     unenf ? unenf : ""};
 		table_add(&t, row);
 		free(unenf);
 	}
@@ -661,8 +675,8 @@ static void table_nodes(const cJSON *items, enum out_fmt fmt)
 
 static void table_containers(const cJSON *items, enum out_fmt fmt)
 {
-	struct table t = { .ncols = fmt == OUT_WIDE ? 8 : 5 };
-	const char *hdr[] = { "NODE", "NAMESPACE", "POD", "NAME", "ID", "IMAGE", "SOURCE", "LABELS" };
+	struct table t = {.ncols = fmt == OUT_WIDE ? 8 : 5};
+	const char *hdr[] = {"NODE", "NAMESPACE", "POD", "NAME", "ID", "IMAGE", "SOURCE", "LABELS"};
 	const cJSON *it;
 
 	table_add(&t, hdr);
@@ -671,9 +685,14 @@ static void table_containers(const cJSON *items, enum out_fmt fmt)
 		char id[16], *labels = join_obj(cJSON_GetObjectItemCaseSensitive(it, "labels"));
 
 		snprintf(id, sizeof(id), "%.12s", jstr(it, "id"));
-		const char *row[] = { jstr(it, "node"),	 jstr(it, "namespace"), jstr(it, "pod"),
-				      jstr(it, "name"),	 fmt == OUT_WIDE ? jstr(it, "id") : id,
-				      jstr(it, "image"), jstr(it, "source"),	labels ? labels : "" };
+		const char *row[] = {jstr(it, "node"),
+				     jstr(it, "namespace"),
+				     jstr(it, "pod"),
+				     jstr(it, "name"),
+				     fmt == OUT_WIDE ? jstr(it, "id") : id,
+				     jstr(it, "image"),
+				     jstr(it, "source"),
+				     labels ? labels : ""};
 		table_add(&t, row);
 		free(labels);
 	}
@@ -690,9 +709,9 @@ static void usage_get(FILE *f)
 
 int cli_cmd_get(int argc, char **argv)
 {
-	const char *what = NULL, *ns = NULL, *node = NULL, *sel = NULL, *args[2] = { 0 };
+	const char *what = NULL, *ns = NULL, *node = NULL, *sel = NULL, *args[2] = {0};
 	enum out_fmt fmt = OUT_TABLE;
-	struct conn c = { 0 };
+	struct conn c = {0};
 	char path[1024], q[768] = "";
 	cJSON *out = NULL;
 	int rc = 2, nargs = 0;
@@ -746,8 +765,8 @@ int cli_cmd_get(int argc, char **argv)
 	do {                                                                                       \
 		char *e_ = urlenc(v);                                                              \
 		if (e_)                                                                            \
-			snprintf(q + strlen(q), sizeof(q) - strlen(q), "%s%s=%s", q[0] ? "&" : "?", \
-				 k, e_);                                                           \
+			snprintf(q + strlen(q), sizeof(q) - strlen(q), "%s%s=%s",                  \
+				 q[0] ? "&" : "?", k, e_);                                         \
 		free(e_);                                                                          \
 	} while (0)
 	if (!strcmp(what, "policies") || !strcmp(what, "policy") || !strcmp(what, "ksp")) {
@@ -773,8 +792,8 @@ int cli_cmd_get(int argc, char **argv)
 			rc = call(&c, "GET", path, NULL, 0, "get policy", &out);
 			if (!rc)
 				print_doc(fmt == OUT_JSON || fmt == OUT_YAML
-						  ? out
-						  : cJSON_GetObjectItemCaseSensitive(out, "policy"),
+					      ? out
+					      : cJSON_GetObjectItemCaseSensitive(out, "policy"),
 					  fmt == OUT_JSON ? OUT_JSON : OUT_YAML);
 			goto done;
 		}
@@ -802,7 +821,8 @@ int cli_cmd_get(int argc, char **argv)
 			ADDQ("selector", sel);
 		snprintf(path, sizeof(path), "/v1/containers%s", q);
 	} else {
-		fprintf(stderr, "bulwarkctl get: unknown resource '%s' (policies, nodes, containers)\n",
+		fprintf(stderr,
+			"bulwarkctl get: unknown resource '%s' (policies, nodes, containers)\n",
 			what);
 		goto done;
 	}
@@ -859,7 +879,7 @@ static int delete_one(struct conn *c, const char *kind, const char *ns, const ch
 
 int cli_cmd_delete(int argc, char **argv)
 {
-	struct conn c = { 0 };
+	struct conn c = {0};
 	int rc = 0;
 
 	argc = parse_conn(argc, argv, &c);
@@ -877,7 +897,8 @@ int cli_cmd_delete(int argc, char **argv)
 			size_t len, n = 0;
 			char *buf = slurp(files[i], &len);
 
-			if (!buf || bw_diags_new(&d) || bw_policy_parse(buf, len, files[i], &v, &n, d)) {
+			if (!buf || bw_diags_new(&d) ||
+			    bw_policy_parse(buf, len, files[i], &v, &n, d)) {
 				char *why = d ? bw_diags_format(d) : NULL;
 
 				fprintf(stderr, "bulwarkctl: %s: %s\n", files[i],
@@ -903,20 +924,22 @@ int cli_cmd_delete(int argc, char **argv)
 
 		snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - argv[2]) : 0, argv[2]);
 		if (!bw_policy_kind_parse(argv[1])) {
-			fprintf(stderr, "bulwarkctl delete: unknown kind '%s' (KubeArmorPolicy, "
-					"KubeArmorClusterPolicy, KubeArmorHostPolicy)\n",
+			fprintf(stderr,
+				"bulwarkctl delete: unknown kind '%s' (KubeArmorPolicy, "
+				"KubeArmorClusterPolicy, KubeArmorHostPolicy)\n",
 				argv[1]);
 			rc = 2;
 		} else {
 			rc = delete_one(&c, argv[1],
 					slash ? ns
 					      : (bw_policy_kind_parse(argv[1]) == BW_KIND_POLICY
-							 ? "default"
-							 : ""),
+						     ? "default"
+						     : ""),
 					slash ? slash + 1 : argv[2]);
 		}
 	} else {
-		fprintf(stderr, "usage: bulwarkctl delete KIND [NAMESPACE/]NAME | delete -f FILE|DIR\n");
+		fprintf(stderr,
+			"usage: bulwarkctl delete KIND [NAMESPACE/]NAME | delete -f FILE|DIR\n");
 		rc = 2;
 	}
 	free(c.token);
@@ -927,9 +950,9 @@ int cli_cmd_delete(int argc, char **argv)
 
 int cli_cmd_posture(int argc, char **argv)
 {
-	const char *ns = NULL, *vals[3] = { 0 };
-	static const char *const keys[3] = { "file", "network", "capabilities" };
-	struct conn c = { 0 };
+	const char *ns = NULL, *vals[3] = {0};
+	static const char *const keys[3] = {"file", "network", "capabilities"};
+	struct conn c = {0};
 	char path[600], *ens = NULL;
 	cJSON *out = NULL, *body = NULL;
 	int rc = 2, set = 0;
@@ -974,10 +997,10 @@ int cli_cmd_posture(int argc, char **argv)
 		rc = call(&c, "GET", path, NULL, 0, "posture", &out);
 	}
 	if (!rc) {
-		struct table t = { .ncols = 4 };
-		const char *hdr[] = { "NAMESPACE", "FILE", "NETWORK", "CAPABILITIES" };
-		const char *row[] = { jstr(out, "namespace"), jstr(out, "file"), jstr(out, "network"),
-				      jstr(out, "capabilities") };
+		struct table t = {.ncols = 4};
+		const char *hdr[] = {"NAMESPACE", "FILE", "NETWORK", "CAPABILITIES"};
+		const char *row[] = {jstr(out, "namespace"), jstr(out, "file"),
+				     jstr(out, "network"), jstr(out, "capabilities")};
 
 		table_add(&t, hdr);
 		table_add(&t, row);
@@ -995,7 +1018,7 @@ done:
 
 int cli_cmd_status(int argc, char **argv)
 {
-	struct conn c = { 0 };
+	struct conn c = {0};
 	cJSON *st = NULL, *nodes = NULL;
 	const cJSON *n;
 	int rc;
@@ -1004,7 +1027,8 @@ int cli_cmd_status(int argc, char **argv)
 	if (argc < 0)
 		return 2;
 	if (argc > 1) {
-		fprintf(stderr, "usage: bulwarkctl status [--socket PATH | --server URL --token T]\n");
+		fprintf(stderr,
+			"usage: bulwarkctl status [--socket PATH | --server URL --token T]\n");
 		free(c.token);
 		return 2;
 	}

@@ -225,7 +225,7 @@ int bw_ctlclient_heartbeat(struct bw_ctlclient *c)
 
 static void arm_heartbeat(struct bw_ctlclient *c)
 {
-	struct timeval tv = { c->hb_ms / 1000, (c->hb_ms % 1000) * 1000 };
+	struct timeval tv = {c->hb_ms / 1000, (c->hb_ms % 1000) * 1000};
 
 	event_del(c->ev_hb);
 	event_add(c->ev_hb, &tv);
@@ -260,7 +260,7 @@ static void send_ack(struct bw_ctlclient *c, uint64_t version, int ok,
 
 static void on_policy(struct bw_ctlclient *c, const Bulwark__V1__CompiledPolicy *cp)
 {
-	struct bw_ctlclient_ack ack = { .message = "" };
+	struct bw_ctlclient_ack ack = {.message = ""};
 	int rc;
 
 	if (!cp)
@@ -487,7 +487,8 @@ int bw_ctlclient_new(struct bw_ctlclient **out, struct event_base *base,
 	 * at once by the container report would lose the report.
 	 */
 	nng_socket_set_int(c->sock, NNG_OPT_SENDBUF, 64);
-	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, o->reconnect_min_ms ? o->reconnect_min_ms : 100);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT,
+			  o->reconnect_min_ms ? o->reconnect_min_ms : 100);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT,
 			  o->reconnect_max_ms ? o->reconnect_max_ms : 5000);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, on_pipe, c);

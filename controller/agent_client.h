@@ -72,11 +72,12 @@ struct bw_ctlclient_callbacks {
 
 /* Only valid inside on_policy; both copy their arguments. */
 void bw_ctlclient_ack_message(struct bw_ctlclient_ack *ack, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int bw_ctlclient_ack_unenforced(struct bw_ctlclient_ack *ack, const char *what);
 
 int bw_ctlclient_new(struct bw_ctlclient **out, struct event_base *base,
-		     const struct bw_ctlclient_opts *opts, const struct bw_ctlclient_callbacks *cbs);
+		     const struct bw_ctlclient_opts *opts,
+		     const struct bw_ctlclient_callbacks *cbs);
 /* Closes the connection; no callback runs after it returns.  Accepts NULL. */
 void bw_ctlclient_free(struct bw_ctlclient *c);
 

@@ -87,7 +87,8 @@ void api_json(struct api_req *r, int code, cJSON *obj)
 
 	cJSON_Delete(obj);
 	if (!txt) {
-		static const char oom[] = "{\"error\":{\"code\":500,\"message\":\"out of memory\"}}";
+		static const char oom[] =
+		    "{\"error\":{\"code\":500,\"message\":\"out of memory\"}}";
 
 		send_text(r, 500, "application/json", oom, sizeof(oom) - 1);
 		return;
@@ -143,8 +144,8 @@ static int token_ok(const char *have, const char *want)
 
 static int authorized(struct api_listener *l, struct api_req *r)
 {
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-					   "Authorization");
+	const char *h =
+	    evhttp_find_header(evhttp_request_get_input_headers(r->req), "Authorization");
 	const char *why;
 	char *peer = NULL;
 	ev_uint16_t port = 0;
@@ -258,7 +259,7 @@ not_found:
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct api_listener *l = arg;
-	struct api_req r = { .c = l->c, .req = req };
+	struct api_req r = {.c = l->c, .req = req};
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -308,8 +309,8 @@ static int setup_http(struct bw_controller *c, struct api_listener *l, int need_
 	evhttp_set_max_headers_size(l->http, 64 * 1024);
 	evhttp_set_timeout(l->http, 30);
 	evhttp_set_allowed_methods(l->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						    EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(l->http, on_request, l);
 	return 0;
 }
@@ -334,7 +335,7 @@ static int mkdir_parent(const char *path)
 static int bind_unix(struct bw_controller *c)
 {
 	const char *path = c->cfg.admin_socket;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -360,8 +361,7 @@ static int bind_unix(struct bw_controller *c)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) ||
-	    listen(fd, 128)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) || listen(fd, 128)) {
 		rc = -errno;
 		bw_error("cannot serve the admin socket | path=%s err=%s", path, strerror(-rc));
 		close(fd);
@@ -437,9 +437,9 @@ static int bind_tcp(struct bw_controller *c)
 		return -EADDRINUSE;
 	}
 	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
-		c->api->tcp_port = ntohs(ss.ss_family == AF_INET6
-						 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
+		c->api->tcp_port =
+		    ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
 	bw_info("admin API listening | tcp=%s:%d auth=bearer", host, c->api->tcp_port);
 	return 0;
 }

@@ -26,7 +26,7 @@ struct api_req {
 /* Replies with {"error":{"code":..,"message":..,"details":[..]}}; details may be NULL. */
 void api_error(struct api_req *r, int code, const char *message, cJSON *details);
 void api_errorf(struct api_req *r, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Replies with the JSON text of obj (deleted here). */
 void api_json(struct api_req *r, int code, cJSON *obj);
 /* 405 with an Allow header. */

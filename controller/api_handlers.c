@@ -62,7 +62,8 @@ static int commit(struct api_req *r, struct bw_store_txn *t)
 
 	if (rc) {
 		r->c->metrics.store_errors++;
-		api_errorf(r, 500, "the store could not make the change durable: %s; nothing changed",
+		api_errorf(r, 500,
+			   "the store could not make the change durable: %s; nothing changed",
 			   strerror(-rc));
 	}
 	return rc;
@@ -150,7 +151,9 @@ static void policies_post(struct api_req *r)
 			goto cleanup;
 		}
 		old = ctl_map_get(r->c->policies, keys[i]);
-		result[i] = !old ? "created" : strcmp(old->json, jsons[i]) ? "configured" : "unchanged";
+		result[i] = !old			  ? "created"
+			    : strcmp(old->json, jsons[i]) ? "configured"
+							  : "unchanged";
 		/* Later documents with the same name win, as in kubectl apply. */
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(keys[j], keys[i]) == 0)
@@ -320,7 +323,7 @@ static cJSON *posture_obj(const char *ns, const struct ctl_posture *p)
 
 void api_posture(struct api_req *r)
 {
-	static const char *const fields[] = { "file", "network", "capabilities" };
+	static const char *const fields[] = {"file", "network", "capabilities"};
 	const char *ns = r->segs[2];
 	struct ctl_posture np, *p = ctl_map_get(r->c->postures, ns);
 	struct bw_store_txn *t = NULL;
@@ -356,7 +359,8 @@ void api_posture(struct api_req *r)
 		}
 		if (!cJSON_IsString(f) ||
 		    (strcmp(f->valuestring, "audit") && strcmp(f->valuestring, "block"))) {
-			api_errorf(r, 400, "posture '%s' must be \"audit\" or \"block\"", f->string);
+			api_errorf(r, 400, "posture '%s' must be \"audit\" or \"block\"",
+				   f->string);
 			goto cleanup;
 		}
 		snprintf(dst, 8, "%s", f->valuestring);
@@ -365,7 +369,8 @@ void api_posture(struct api_req *r)
 	cJSON_DeleteItemFromObject(rec, "namespace");
 	txt = cJSON_PrintUnformatted(rec);
 	cJSON_Delete(rec);
-	if (!txt || bw_store_txn_new(&t) || bw_store_txn_put(t, REC_POSTURE, ns, txt, strlen(txt))) {
+	if (!txt || bw_store_txn_new(&t) ||
+	    bw_store_txn_put(t, REC_POSTURE, ns, txt, strlen(txt))) {
 		api_error(r, 500, "out of memory", NULL);
 		goto cleanup;
 	}
@@ -538,7 +543,8 @@ static void containers_list(struct api_req *r)
 		m = ctl_container_merged(ct);
 		if (!m)
 			continue;
-		if ((ns && strcmp(m->namespace_name, ns) != 0) || (sel && !selector_match(sel, m))) {
+		if ((ns && strcmp(m->namespace_name, ns) != 0) ||
+		    (sel && !selector_match(sel, m))) {
 			bulwark__v1__container__free_unpacked(m, NULL);
 			continue;
 		}
@@ -556,9 +562,10 @@ static void containers_list(struct api_req *r)
 		cJSON_AddNumberToObject(o, "pid", m->pid);
 		cJSON_AddStringToObject(o, "runtime", m->runtime);
 		cJSON_AddStringToObject(o, "owner", m->owner);
-		cJSON_AddStringToObject(o, "source", ct->agent && ct->overlay ? "agent+api"
-						     : ct->agent		  ? "agent"
-										  : "api");
+		cJSON_AddStringToObject(o, "source",
+					ct->agent && ct->overlay ? "agent+api"
+					: ct->agent		 ? "agent"
+								 : "api");
 		cJSON_AddItemToArray(items, o);
 		bulwark__v1__container__free_unpacked(m, NULL);
 	}
@@ -568,8 +575,8 @@ static void containers_list(struct api_req *r)
 
 static const char *check_overlay(const cJSON *o)
 {
-	static const char *const strs[] = { "id", "node", "name", "image", "namespace",
-					    "pod", "container_name", "owner" };
+	static const char *const strs[] = {"id",	"node", "name",		  "image",
+					   "namespace", "pod",	"container_name", "owner"};
 	const cJSON *f;
 
 	if (!cJSON_IsObject(o))
@@ -596,7 +603,8 @@ static const char *check_overlay(const cJSON *o)
 			{
 				if (!cJSON_IsString(l) || strchr(l->string, ',') ||
 				    strchr(l->string, '=') || strchr(l->valuestring, ','))
-					return "labels must be strings without ',' (nor '=' in keys)";
+					return "labels must be strings without ',' (nor '=' in "
+					       "keys)";
 			}
 			known = 1;
 		}
@@ -609,8 +617,7 @@ static const char *check_overlay(const cJSON *o)
 
 static void containers_post(struct api_req *r)
 {
-	cJSON *in = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL, *list, *out,
-	      *res;
+	cJSON *in = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL, *list, *out, *res;
 	struct bw_store_txn *t = NULL;
 	const cJSON *o;
 	int i = 0;

@@ -182,7 +182,8 @@ static void on_register(struct bw_controller *c, nng_pipe pipe, const Bulwark__V
 	if (!valid_name(r->node_name)) {
 		c->metrics.agent_bad_msgs++;
 		bw_warn("agent registration refused: bad node name | name=\"%.64s\"", r->node_name);
-		send_error(c, pipe, -EINVAL, "node_name must be 1-253 printable characters without '/'");
+		send_error(c, pipe, -EINVAL,
+			   "node_name must be 1-253 printable characters without '/'");
 		return;
 	}
 	n = ctl_node_get_or_add(c, r->node_name);
@@ -193,8 +194,9 @@ static void on_register(struct bw_controller *c, nng_pipe pipe, const Bulwark__V
 		char old[16];
 		nng_pipe op;
 
-		bw_warn("node registered again from a new connection; closing the old one | node=%s",
-			n->name);
+		bw_warn(
+		    "node registered again from a new connection; closing the old one | node=%s",
+		    n->name);
 		pipe_key(n->pipe, old);
 		ctl_map_del(ch->pipes, old);
 		op.id = n->pipe;
@@ -219,7 +221,8 @@ static void on_register(struct bw_controller *c, nng_pipe pipe, const Bulwark__V
 	n->enforcer = r->active_enforcer;
 	list = calloc(1, 16 * r->n_enforcers + 1);
 	for (size_t i = 0; list && i < r->n_enforcers; i++)
-		sprintf(list + strlen(list), "%s%s", i ? "," : "", ctl_enforcer_name(r->enforcers[i]));
+		sprintf(list + strlen(list), "%s%s", i ? "," : "",
+			ctl_enforcer_name(r->enforcers[i]));
 	set_str(&n->enforcers, list);
 	{
 		size_t len = 1;
@@ -344,7 +347,8 @@ static void on_heartbeat(struct bw_controller *c, nng_pipe pipe, const Bulwark__
 	n->events_lost = h->events_lost;
 	n->events_dropped = h->events_dropped;
 	n->persist_dirty = 1;
-	if (h->applied_version < n->version && now - n->push_mono_ns > (uint64_t)c->cfg.resend_ms * 1000000) {
+	if (h->applied_version < n->version &&
+	    now - n->push_mono_ns > (uint64_t)c->cfg.resend_ms * 1000000) {
 		bw_info("agent is behind; resending its policy | node=%s applied=%" PRIu64
 			" latest=%" PRIu64,
 			n->name, h->applied_version, n->version);
@@ -520,8 +524,8 @@ static int tls_setup(struct bw_controller *c, nng_listener l)
 	}
 	rv = nng_tls_config_cert_key_file(cfg, c->cfg.tls_cert_key, NULL);
 	if (rv) {
-		bw_error("cannot load the TLS certificate/key | file=%s err=%s", c->cfg.tls_cert_key,
-			 nng_strerror(rv));
+		bw_error("cannot load the TLS certificate/key | file=%s err=%s",
+			 c->cfg.tls_cert_key, nng_strerror(rv));
 		goto cleanup;
 	}
 	if (c->cfg.tls_ca && c->cfg.tls_ca[0]) {
@@ -533,8 +537,8 @@ static int tls_setup(struct bw_controller *c, nng_listener l)
 		}
 	}
 	rv = nng_tls_config_auth_mode(cfg, c->cfg.tls_require_client_cert
-						   ? NNG_TLS_AUTH_MODE_REQUIRED
-						   : NNG_TLS_AUTH_MODE_NONE);
+					       ? NNG_TLS_AUTH_MODE_REQUIRED
+					       : NNG_TLS_AUTH_MODE_NONE);
 	if (rv)
 		goto cleanup;
 	rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);

@@ -16,6 +16,8 @@
 #include "bw_wire.h"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@
 
 void ctl_schedule_compile(struct bw_controller *c)
 {
-	static const struct timeval soon = { 0, 2000 }; /* coalesce a burst of changes */
+	static const struct timeval soon = {0, 2000}; /* coalesce a burst of changes */
 
 	if (!c->ev_compile || c->compile_scheduled)
 		return;
@@ -95,59 +97,131 @@ static int encode_update(const Bulwark__V1__CompiledPolicy *cp, nng_msg **out)
 	return bw_wire_encode(&env, out);
 }
 
+/* One node's compile, done by any of the batch's threads. */
+struct job {
+	struct ctl_node *n;
+	const char *name;
+	uint64_t version; /* tentative: the node's next */
+	Bulwark__V1__CompiledPolicy *cp;
+	nng_msg *msg; /* encoded with the tentative version */
+	unsigned char dg[16];
+	int rc;
+};
+
+struct batch {
+	struct bw_controller *c;
+	struct job *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+/*
+ * Compiling reads the policy set and the inventory and writes only its own
+ * job, so the batch's nodes compile on several threads while the loop
+ * thread waits (fork-join inside one callback: the loop itself stays
+ * single-threaded, nothing else runs meanwhile).
+ */
+static void *compile_worker(void *arg)
+{
+	struct batch *b = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
+		struct job *j = &b->jobs[i];
+
+		j->rc = bw_compile_node(b->c->set, b->c->inv, j->name, j->version, &j->cp);
+		if (j->rc)
+			continue;
+		digest_of(j->cp, j->dg);
+		j->rc = encode_update(j->cp, &j->msg);
+	}
+	return NULL;
+}
+
+static void compile_all(struct bw_controller *c, struct job *jobs, size_t n)
+{
+	struct batch b = {.c = c, .jobs = jobs, .n = n};
+	pthread_t th[CTL_MAX_COMPILE_THREADS];
+	size_t nth = (size_t)c->cfg.compile_threads, started = 0;
+
+	atomic_init(&b.next, 0);
+	if (nth > CTL_MAX_COMPILE_THREADS)
+		nth = CTL_MAX_COMPILE_THREADS;
+	if (nth > n)
+		nth = n;
+	for (size_t i = 1; i < nth; i++) /* this thread is one of them */
+		if (pthread_create(&th[started], NULL, compile_worker, &b) == 0)
+			started++;
+	compile_worker(&b);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_controller *c = arg;
-	size_t batch = (size_t)c->cfg.compile_batch, np = 0, it = 0;
+	size_t batch = (size_t)c->cfg.compile_batch, np = 0, nj = 0, it = 0;
 	uint64_t now = bw_mono_ns();
 	struct bw_store_txn *t = NULL;
 	struct pending *p = NULL;
+	struct job *jobs = NULL;
 	struct ctl_node *n;
-	int more = 0, waiting = 0, rc;
+	int more = 0, waiting = 0;
 
 	c->compile_scheduled = 0;
 	if (c->n_dirty == 0)
 		return;
 	p = calloc(batch, sizeof(*p));
-	if (!p || bw_store_txn_new(&t))
+	jobs = calloc(batch, sizeof(*jobs));
+	if (!p || !jobs || bw_store_txn_new(&t))
 		goto retry;
 	while (ctl_map_next(c->nodes, &it, NULL, (void **)&n)) {
-		Bulwark__V1__CompiledPolicy *cp = NULL;
-		unsigned char dg[16];
-
 		if (!n->dirty || !n->pipe)
 			continue; /* disconnected nodes compile when they come back */
 		if (n->awaiting_full && now - n->last_heartbeat_mono < FULL_REPORT_GRACE_NS) {
 			waiting = 1;
 			continue;
 		}
-		if (np == batch) {
+		if (nj == batch) {
 			more = 1;
 			break;
 		}
 		n->dirty = 0;
 		c->n_dirty--;
+		jobs[nj].n = n;
+		jobs[nj].name = n->name;
+		jobs[nj].version = n->version + 1;
+		nj++;
+	}
+	compile_all(c, jobs, nj);
+	for (size_t i = 0; i < nj; i++) {
+		struct job *j = &jobs[i];
+
+		n = j->n;
 		c->metrics.compiles++;
-		rc = bw_compile_node(c->set, c->inv, n->name, n->version + 1, &cp);
-		if (rc) {
+		if (j->rc) {
 			c->metrics.compile_errors++;
-			bw_error("compiling a node's policy failed | node=%s err=%d", n->name, rc);
+			bw_error("compiling a node's policy failed | node=%s err=%d", n->name,
+				 j->rc);
 			continue;
 		}
-		digest_of(cp, dg);
-		if (n->has_digest && memcmp(dg, n->digest, 16) == 0) {
+		if (n->has_digest && memcmp(j->dg, n->digest, 16) == 0) {
 			c->metrics.compile_unchanged++;
-			if (!n->force_send) {
-				bw_compiled_free(cp);
+			if (!n->force_send)
+				continue;
+			/* Resend what the node should have, under its current version. */
+			nng_msg_free(j->msg);
+			j->msg = NULL;
+			j->cp->version = n->version;
+			if (encode_update(j->cp, &j->msg)) {
+				ctl_mark_dirty(c, n);
 				continue;
 			}
-			cp->version = n->version; /* resend what the node should have */
 		} else {
-			n->version++;
-			memcpy(n->digest, dg, 16);
+			n->version = j->version;
+			memcpy(n->digest, j->dg, 16);
 			n->has_digest = 1;
 			if (ctl_node_record(n, t)) {
-				bw_compiled_free(cp);
 				n->force_send = 1;
 				ctl_mark_dirty(c, n);
 				goto retry;
@@ -155,17 +229,17 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		}
 		n->force_send = 0;
 		p[np].n = n;
-		p[np].version = cp->version;
-		rc = encode_update(cp, &p[np].msg);
-		bw_compiled_free(cp);
-		if (rc) {
-			c->metrics.compile_errors++;
-			n->force_send = 1;
-			ctl_mark_dirty(c, n);
-			continue;
-		}
+		p[np].version = j->cp->version;
+		p[np].msg = j->msg;
+		j->msg = NULL;
 		np++;
 	}
+	for (size_t i = 0; i < nj; i++) {
+		bw_compiled_free(jobs[i].cp);
+		nng_msg_free(jobs[i].msg);
+	}
+	free(jobs);
+	jobs = NULL;
 	if (bw_store_commit(c->store, t, BW_STORE_SYNC)) {
 		/* Never send a version that is not durable: retry the batch later. */
 		c->metrics.store_errors++;
@@ -182,15 +256,29 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 	bw_store_txn_free(t);
 	ctl_maybe_rewrite(c);
 	if (more) {
-		ctl_schedule_compile(c);
+		/* Next batch right after whatever the loop has pending (acks, API). */
+		static const struct timeval now_tv = {0, 0};
+
+		c->compile_scheduled = 1;
+		event_add(c->ev_compile, &now_tv);
 	} else if (waiting && !c->compile_scheduled) {
-		static const struct timeval grace_poll = { 0, 50000 };
+		static const struct timeval grace_poll = {0, 50000};
 
 		c->compile_scheduled = 1;
 		event_add(c->ev_compile, &grace_poll);
 	}
 	return;
 retry:
+	for (size_t i = 0; jobs && i < nj; i++) {
+		bw_compiled_free(jobs[i].cp);
+		nng_msg_free(jobs[i].msg);
+		if (!jobs[i].n->dirty) {
+			jobs[i].n->dirty = 1;
+			c->n_dirty++;
+		}
+		jobs[i].n->force_send = 1;
+	}
+	free(jobs);
 	for (size_t i = 0; p && i < np; i++) {
 		nng_msg_free(p[i].msg);
 		p[i].n->force_send = 1;
@@ -203,7 +291,7 @@ retry:
 	bw_store_txn_free(t);
 	/* Try again shortly: a full disk or a memory spike may pass. */
 	if (c->ev_compile && !c->compile_scheduled) {
-		static const struct timeval later = { 0, 200000 };
+		static const struct timeval later = {0, 200000};
 
 		c->compile_scheduled = 1;
 		event_add(c->ev_compile, &later);

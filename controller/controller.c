@@ -7,43 +7,49 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define F(k, t, m, lo, hi, d, h) { k, t, offsetof(struct bw_controller_config, m), lo, hi, d, h }
+#define F(k, t, m, lo, hi, d, h)                                                                   \
+	{                                                                                          \
+		k, t, offsetof(struct bw_controller_config, m), lo, hi, d, h                       \
+	}
 
 const struct bw_cfg_field bw_controller_cfg_table[] = {
-	F("data_dir", BW_CFG_STRING, data_dir, 0, 0, "/var/lib/bulwark/controller",
-	  "directory of the durable store (WAL and snapshot)"),
-	F("admin_socket", BW_CFG_STRING, admin_socket, 0, 0, "/run/bulwark/controller.sock",
-	  "unix socket of the admin API (mode 0660); empty disables"),
-	F("admin_tcp", BW_CFG_STRING, admin_tcp, 0, 0, "",
-	  "host:port for the admin API over TCP (bearer token required); empty disables"),
-	F("admin_token", BW_CFG_STRING, admin_token, 0, 0, NULL,
-	  "bearer token for admin_tcp (prefer admin_token_file)"),
-	F("admin_token_file", BW_CFG_STRING, admin_token_file, 0, 0, NULL,
-	  "file holding the bearer token for admin_tcp"),
-	F("admin_max_body", BW_CFG_SIZE, admin_max_body, 1024, 1LL << 30, "4m",
-	  "largest request body the admin API accepts (413 beyond)"),
-	F("agents_listen", BW_CFG_STRING, agents_listen, 0, 0, "tcp://0.0.0.0:7600",
-	  "nng URL agents dial: tcp://host:port or tls+tcp://host:port"),
-	F("tls_ca", BW_CFG_STRING, tls_ca, 0, 0, NULL,
-	  "PEM CA bundle agents' client certificates must chain to (tls+tcp)"),
-	F("tls_cert_key", BW_CFG_STRING, tls_cert_key, 0, 0, NULL,
-	  "PEM file with the controller's certificate and private key (tls+tcp)"),
-	F("tls_require_client_cert", BW_CFG_BOOL, tls_require_client_cert, 0, 0, "true",
-	  "mutual TLS: refuse agents without a valid client certificate"),
-	F("heartbeat_interval", BW_CFG_DURATION, heartbeat_ms, 100, 3600000, "5s",
-	  "how often agents heartbeat (told to them at registration)"),
-	F("node_timeout", BW_CFG_DURATION, node_timeout_ms, 300, 86400000, "15s",
-	  "a node silent this long is marked NotReady"),
-	F("resend_interval", BW_CFG_DURATION, resend_ms, 50, 3600000, "2s",
-	  "an unacknowledged policy is sent again after this long"),
-	F("sync_interval", BW_CFG_DURATION, sync_ms, 1, 60000, "100ms",
-	  "fdatasync period for agent-reported state (API writes sync at once)"),
-	F("snapshot_bytes", BW_CFG_SIZE, snapshot_bytes, 4096, 1LL << 40, "64m",
-	  "compact the WAL into a snapshot once it is this large"),
-	F("compile_batch", BW_CFG_INT, compile_batch, 1, 100000, "128",
-	  "nodes compiled per event-loop turn when a change fans out"),
-	BW_CFG_END,
+    F("data_dir", BW_CFG_STRING, data_dir, 0, 0, "/var/lib/bulwark/controller",
+      "directory of the durable store (WAL and snapshot)"),
+    F("admin_socket", BW_CFG_STRING, admin_socket, 0, 0, "/run/bulwark/controller.sock",
+      "unix socket of the admin API (mode 0660); empty disables"),
+    F("admin_tcp", BW_CFG_STRING, admin_tcp, 0, 0, "",
+      "host:port for the admin API over TCP (bearer token required); empty disables"),
+    F("admin_token", BW_CFG_STRING, admin_token, 0, 0, NULL,
+      "bearer token for admin_tcp (prefer admin_token_file)"),
+    F("admin_token_file", BW_CFG_STRING, admin_token_file, 0, 0, NULL,
+      "file holding the bearer token for admin_tcp"),
+    F("admin_max_body", BW_CFG_SIZE, admin_max_body, 1024, 1LL << 30, "4m",
+      "largest request body the admin API accepts (413 beyond)"),
+    F("agents_listen", BW_CFG_STRING, agents_listen, 0, 0, "tcp://0.0.0.0:7600",
+      "nng URL agents dial: tcp://host:port or tls+tcp://host:port"),
+    F("tls_ca", BW_CFG_STRING, tls_ca, 0, 0, NULL,
+      "PEM CA bundle agents' client certificates must chain to (tls+tcp)"),
+    F("tls_cert_key", BW_CFG_STRING, tls_cert_key, 0, 0, NULL,
+      "PEM file with the controller's certificate and private key (tls+tcp)"),
+    F("tls_require_client_cert", BW_CFG_BOOL, tls_require_client_cert, 0, 0, "true",
+      "mutual TLS: refuse agents without a valid client certificate"),
+    F("heartbeat_interval", BW_CFG_DURATION, heartbeat_ms, 100, 3600000, "5s",
+      "how often agents heartbeat (told to them at registration)"),
+    F("node_timeout", BW_CFG_DURATION, node_timeout_ms, 300, 86400000, "15s",
+      "a node silent this long is marked NotReady"),
+    F("resend_interval", BW_CFG_DURATION, resend_ms, 50, 3600000, "2s",
+      "an unacknowledged policy is sent again after this long"),
+    F("sync_interval", BW_CFG_DURATION, sync_ms, 1, 60000, "100ms",
+      "fdatasync period for agent-reported state (API writes sync at once)"),
+    F("snapshot_bytes", BW_CFG_SIZE, snapshot_bytes, 4096, 1LL << 40, "64m",
+      "compact the WAL into a snapshot once it is this large"),
+    F("compile_batch", BW_CFG_INT, compile_batch, 1, 100000, "128",
+      "nodes compiled per event-loop turn when a change fans out"),
+    F("compile_threads", BW_CFG_INT, compile_threads, 0, 16, "0",
+      "threads compiling a batch of nodes (0: one per online CPU)"),
+    BW_CFG_END,
 };
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -86,12 +92,20 @@ int bw_controller_new(struct bw_controller **out, struct event_base *base,
 	    copy_str(&c->cfg.admin_token, cfg->admin_token) ||
 	    copy_str(&c->cfg.admin_token_file, cfg->admin_token_file) ||
 	    copy_str(&c->cfg.agents_listen, cfg->agents_listen) ||
-	    copy_str(&c->cfg.tls_ca, cfg->tls_ca) || copy_str(&c->cfg.tls_cert_key, cfg->tls_cert_key)) {
+	    copy_str(&c->cfg.tls_ca, cfg->tls_ca) ||
+	    copy_str(&c->cfg.tls_cert_key, cfg->tls_cert_key)) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	if (c->cfg.compile_batch < 1)
 		c->cfg.compile_batch = 128;
+	if (c->cfg.compile_threads < 1) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		c->cfg.compile_threads = cpus < 1			  ? 1
+					 : cpus > CTL_MAX_COMPILE_THREADS ? CTL_MAX_COMPILE_THREADS
+									  : cpus;
+	}
 	rc = ctl_state_init(c);
 	if (rc)
 		goto fail;

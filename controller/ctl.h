@@ -18,12 +18,14 @@
 #include "metrics.h"
 #include "store.h"
 
+#define CTL_MAX_COMPILE_THREADS 16
+
 /* Record types in the store. */
-#define REC_POLICY 'P'	   /* key kind/ns/name, value canonical JSON */
-#define REC_POSTURE 'S'	   /* key namespace, value JSON */
-#define REC_NODE 'N'	   /* key node name, value JSON */
-#define REC_CONTAINER 'C'  /* key id, value node NUL packed Container (from agents) */
-#define REC_OVERLAY 'O'	   /* key id, value JSON (from the API) */
+#define REC_POLICY 'P'	  /* key kind/ns/name, value canonical JSON */
+#define REC_POSTURE 'S'	  /* key namespace, value JSON */
+#define REC_NODE 'N'	  /* key node name, value JSON */
+#define REC_CONTAINER 'C' /* key id, value node NUL packed Container (from agents) */
+#define REC_OVERLAY 'O'	  /* key id, value JSON (from the API) */
 
 struct ctl_policy {
 	enum bw_policy_kind kind;
@@ -61,12 +63,12 @@ struct ctl_node {
 	uint64_t sent_version;
 	/* liveness */
 	enum ctl_node_state state;
-	uint32_t pipe;	/* nng pipe id, 0 when not connected */
+	uint32_t pipe; /* nng pipe id, 0 when not connected */
 	uint64_t registered_ns, last_heartbeat_ns, last_heartbeat_mono;
 	uint64_t events_sent, events_lost, events_dropped;
 	/* work flags */
-	int dirty;	  /* inputs changed: recompile */
-	int force_send;	  /* send even if the digest did not change */
+	int dirty;	   /* inputs changed: recompile */
+	int force_send;	   /* send even if the digest did not change */
 	int awaiting_full; /* registered, full container report not in yet */
 	int persist_dirty;
 	struct ctl_container *ctrs; /* list of containers on this node */
@@ -90,9 +92,9 @@ struct bw_controller {
 	struct event_base *base;
 	struct bw_controller_config cfg;
 	struct bw_store *store;
-	struct ctl_map *policies;  /* key -> ctl_policy */
-	struct ctl_map *postures;  /* ns -> ctl_posture */
-	struct ctl_map *nodes;     /* name -> ctl_node */
+	struct ctl_map *policies;   /* key -> ctl_policy */
+	struct ctl_map *postures;   /* ns -> ctl_posture */
+	struct ctl_map *nodes;	    /* name -> ctl_node */
 	struct ctl_map *containers; /* id -> ctl_container */
 	struct bw_policy_set *set;
 	struct bw_inventory *inv;

@@ -30,14 +30,15 @@ static int dial(const char *target, char *err, size_t errlen)
 	if (strncmp(target, "http://", 7) == 0) {
 		char host[256], port[16];
 		const char *hp = target + 7, *colon = strrchr(hp, ':'), *end;
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 
 		end = strchr(hp, '/');
 		if (!end)
 			end = hp + strlen(hp);
 		if (!colon || colon > end || (size_t)(colon - hp) >= sizeof(host) ||
 		    (size_t)(end - colon - 1) >= sizeof(port) || end == colon + 1) {
-			snprintf(err, errlen, "bad server URL '%s' (want http://host:port)", target);
+			snprintf(err, errlen, "bad server URL '%s' (want http://host:port)",
+				 target);
 			return -EINVAL;
 		}
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
@@ -63,7 +64,8 @@ static int dial(const char *target, char *err, size_t errlen)
 		}
 		freeaddrinfo(ai);
 		if (fd < 0) {
-			snprintf(err, errlen, "cannot connect to %s: %s - is bulwark-controller "
+			snprintf(err, errlen,
+				 "cannot connect to %s: %s - is bulwark-controller "
 				 "running with admin_tcp?",
 				 target, strerror(rc ? -rc : ECONNREFUSED));
 			return rc ? rc : -ECONNREFUSED;
@@ -71,7 +73,7 @@ static int dial(const char *target, char *err, size_t errlen)
 		return fd;
 	} else {
 		const char *path = strncmp(target, "unix:", 5) == 0 ? target + 5 : target;
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 		if (strlen(path) >= sizeof(sa.sun_path)) {
 			snprintf(err, errlen, "socket path too long: %s", path);
@@ -87,8 +89,9 @@ static int dial(const char *target, char *err, size_t errlen)
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 			rc = -errno;
 			close(fd);
-			snprintf(err, errlen, "cannot connect to %s: %s - is bulwark-controller running?",
-				 path, strerror(-rc));
+			snprintf(err, errlen,
+				 "cannot connect to %s: %s - is bulwark-controller running?", path,
+				 strerror(-rc));
 			return rc;
 		}
 		return fd;
@@ -97,7 +100,7 @@ static int dial(const char *target, char *err, size_t errlen)
 
 static int wait_fd(int fd, short ev, long long deadline)
 {
-	struct pollfd p = { .fd = fd, .events = ev };
+	struct pollfd p = {.fd = fd, .events = ev};
 	long long left = deadline - now_ms();
 	int n;
 
@@ -134,8 +137,7 @@ static long dechunk(char *b, size_t len)
 	}
 }
 
-static int parse_reply(char *buf, size_t len, struct bw_http_resp *resp, char *err,
-		       size_t errlen)
+static int parse_reply(char *buf, size_t len, struct bw_http_resp *resp, char *err, size_t errlen)
 {
 	char *hdr_end = strstr(buf, "\r\n\r\n"), *body, cl[32], te[32];
 	size_t hlen, blen;
@@ -182,7 +184,7 @@ static int exchange(int fd, const void *req, size_t rlen, const void *body, size
 	const struct {
 		const char *p;
 		size_t n;
-	} parts[2] = { { req, rlen }, { body, blen } };
+	} parts[2] = {{req, rlen}, {body, blen}};
 	size_t len = 0, cap = 8192;
 	char *buf = NULL;
 	int rc;

@@ -11,12 +11,12 @@ int main(int argc, char **argv)
 {
 	struct bw_controller_config cfg;
 	struct bw_daemon_desc desc = {
-		.name = "bulwark-controller",
-		.summary = "stores Bulwark policies and inventory, compiles and pushes per-node "
-			   "policy to agents",
-		.table = bw_controller_cfg_table,
-		.cfg = &cfg,
-		.config_path = "/etc/bulwark/controller.yaml",
+	    .name = "bulwark-controller",
+	    .summary = "stores Bulwark policies and inventory, compiles and pushes per-node "
+		       "policy to agents",
+	    .table = bw_controller_cfg_table,
+	    .cfg = &cfg,
+	    .config_path = "/etc/bulwark/controller.yaml",
 	};
 	struct bw_controller *c = NULL;
 	struct bw_signals *sig = NULL;

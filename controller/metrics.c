@@ -3,9 +3,10 @@
 #include "ctl.h"
 
 #include <event2/buffer.h>
+#include <malloc.h>
 
 const double ctl_hist_bounds[CTL_HIST_BUCKETS] = {
-	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 };
 
 void ctl_hist_observe(struct ctl_hist *h, double s)
@@ -21,8 +22,8 @@ void ctl_hist_observe(struct ctl_hist *h, double s)
 
 static void counter(struct evbuffer *b, const char *name, const char *help, uint64_t v)
 {
-	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name,
-			    name, (unsigned long long)v);
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+			    (unsigned long long)v);
 }
 
 static void gauge(struct evbuffer *b, const char *name, const char *help, uint64_t v)
@@ -79,8 +80,7 @@ void ctl_metrics_render(struct bw_controller *c, struct evbuffer *b)
 		"Compiled policies sent again because the agent was behind.", m->resends);
 	counter(b, "bulwark_controller_policy_acks_total", "Policy acknowledgements.", m->acks);
 	counter(b, "bulwark_controller_policy_ack_failures_total",
-		"Acknowledgements saying the agent could not apply the policy.",
-		m->ack_failures);
+		"Acknowledgements saying the agent could not apply the policy.", m->ack_failures);
 	counter(b, "bulwark_controller_policy_stale_acks_total",
 		"Acknowledgements of versions older than the latest.", m->stale_acks);
 	counter(b, "bulwark_controller_compiles_total", "Per-node compilations.", m->compiles);
@@ -103,6 +103,13 @@ void ctl_metrics_render(struct bw_controller *c, struct evbuffer *b)
 	counter(b, "bulwark_controller_store_rewrites_total", "Snapshot rewrites.", st.rewrites);
 	counter(b, "bulwark_controller_store_errors_total", "Failed store writes.",
 		m->store_errors);
+	{
+		struct mallinfo2 mi = mallinfo2();
+
+		gauge(b, "bulwark_controller_heap_bytes",
+		      "Bytes the allocator has handed out (main arena and others).",
+		      (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd);
+	}
 	gauge(b, "bulwark_controller_store_wal_bytes", "Bytes in the write-ahead log.",
 	      bw_store_wal_bytes(c->store));
 
@@ -112,15 +119,17 @@ void ctl_metrics_render(struct bw_controller *c, struct evbuffer *b)
 	for (size_t i = 0; i <= CTL_HIST_BUCKETS; i++) {
 		cum += m->push_to_ack.counts[i];
 		if (i < CTL_HIST_BUCKETS)
-			evbuffer_add_printf(b,
-					    "bulwark_controller_push_to_ack_seconds_bucket{le=\"%g\"} "
-					    "%llu\n",
-					    ctl_hist_bounds[i], (unsigned long long)cum);
+			evbuffer_add_printf(
+			    b,
+			    "bulwark_controller_push_to_ack_seconds_bucket{le=\"%g\"} "
+			    "%llu\n",
+			    ctl_hist_bounds[i], (unsigned long long)cum);
 		else
-			evbuffer_add_printf(b,
-					    "bulwark_controller_push_to_ack_seconds_bucket{le=\"+Inf\"}"
-					    " %llu\n",
-					    (unsigned long long)cum);
+			evbuffer_add_printf(
+			    b,
+			    "bulwark_controller_push_to_ack_seconds_bucket{le=\"+Inf\"}"
+			    " %llu\n",
+			    (unsigned long long)cum);
 	}
 	evbuffer_add_printf(b, "bulwark_controller_push_to_ack_seconds_sum %.6f\n",
 			    m->push_to_ack.sum);

@@ -87,9 +87,8 @@ static void container_free(struct ctl_container *ct)
 
 int ctl_state_init(struct bw_controller *c)
 {
-	if (ctl_map_new(&c->policies) || ctl_map_new(&c->postures) ||
-	    ctl_map_new(&c->nodes) || ctl_map_new(&c->containers) ||
-	    bw_policy_set_new(&c->set) || bw_inventory_new(&c->inv))
+	if (ctl_map_new(&c->policies) || ctl_map_new(&c->postures) || ctl_map_new(&c->nodes) ||
+	    ctl_map_new(&c->containers) || bw_policy_set_new(&c->set) || bw_inventory_new(&c->inv))
 		return -ENOMEM;
 	return 0;
 }
@@ -508,7 +507,8 @@ int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
 		free(buf);
 		return -ENOMEM;
 	}
-	if (ct->node == n && ct->agent && ct->agent_len == len && memcmp(ct->agent, buf, len) == 0) {
+	if (ct->node == n && ct->agent && ct->agent_len == len &&
+	    memcmp(ct->agent, buf, len) == 0) {
 		free(buf); /* unchanged: nothing to store or recompile */
 		return 0;
 	}
@@ -812,8 +812,8 @@ int ctl_state_load_done(struct bw_controller *c)
 		bw_diags_free(d);
 	}
 	bw_info("state restored | policies=%zu nodes=%zu containers=%zu postures=%zu",
-		ctl_map_count(c->policies), ctl_map_count(c->nodes),
-		ctl_map_count(c->containers), ctl_map_count(c->postures));
+		ctl_map_count(c->policies), ctl_map_count(c->nodes), ctl_map_count(c->containers),
+		ctl_map_count(c->postures));
 	return 0;
 }
 
@@ -835,8 +835,9 @@ int ctl_state_dump(void *arg, struct bw_store_txn *t)
 	for (it = 0; !rc && ctl_map_next(c->postures, &it, &key, (void **)&ps);) {
 		char buf[128];
 
-		snprintf(buf, sizeof(buf), "{\"file\":\"%s\",\"network\":\"%s\",\"capabilities\":\"%s\"}",
-			 ps->file, ps->network, ps->capabilities);
+		snprintf(buf, sizeof(buf),
+			 "{\"file\":\"%s\",\"network\":\"%s\",\"capabilities\":\"%s\"}", ps->file,
+			 ps->network, ps->capabilities);
 		rc = bw_store_txn_put(t, REC_POSTURE, key, buf, strlen(buf));
 	}
 	for (it = 0; !rc && ctl_map_next(c->containers, &it, NULL, (void **)&ct);) {

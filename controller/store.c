@@ -295,9 +295,10 @@ static int replay_file(const char *path, int tail_ok, bw_store_replay_fn fn, voi
 				torn = 0;
 		}
 		if (torn == 1 && tail_ok) {
-			bw_warn("dropping a torn record at the end of the log | file=%s offset=%llu "
-				"bytes=%llu",
-				path, (unsigned long long)off, (unsigned long long)(size - off));
+			bw_warn(
+			    "dropping a torn record at the end of the log | file=%s offset=%llu "
+			    "bytes=%llu",
+			    path, (unsigned long long)off, (unsigned long long)(size - off));
 			*dropped = 1;
 			break;
 		}

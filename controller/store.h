@@ -76,8 +76,7 @@ uint64_t bw_store_wal_bytes(const struct bw_store *s);
  * the result replaces the snapshot (write, fsync, rename, fsync dir) and the
  * WAL is emptied.
  */
-int bw_store_rewrite(struct bw_store *s, int (*dump)(void *arg, struct bw_store_txn *t),
-		     void *arg);
+int bw_store_rewrite(struct bw_store *s, int (*dump)(void *arg, struct bw_store_txn *t), void *arg);
 
 /* Counters for /metrics. */
 struct bw_store_stats {

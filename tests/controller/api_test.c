@@ -102,10 +102,9 @@ static void run_call(struct fx *f, struct call *c)
 }
 
 /* Sends and returns the status; *json gets the parsed body when it is JSON. */
-static int req(struct fx *f, const char *method, const char *path, const char *body,
-	       cJSON **json)
+static int req(struct fx *f, const char *method, const char *path, const char *body, cJSON **json)
 {
-	struct call c = { .target = f->sock, .method = method, .path = path, .body = body };
+	struct call c = {.target = f->sock, .method = method, .path = path, .body = body};
 	int st;
 
 	run_call(f, &c);
@@ -164,9 +163,9 @@ static void test_policies_crud(void **state)
 	assert_string_equal(result0(j), "configured");
 	cJSON_Delete(j);
 	/* Two documents in one body. */
-	assert_int_equal(req(f, "POST", "/v1/policies",
-			     POL("p2", "/bin/ls") "---\n" POL("p3", "/bin/cat"), &j),
-			 200);
+	assert_int_equal(
+	    req(f, "POST", "/v1/policies", POL("p2", "/bin/ls") "---\n" POL("p3", "/bin/cat"), &j),
+	    200);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "results")), 2);
 	cJSON_Delete(j);
 
@@ -225,7 +224,7 @@ static void test_invalid_policy_stores_nothing(void **state)
 static void test_routes_methods_and_limits(void **state)
 {
 	struct fx *f = *state;
-	struct call c = { .target = f->sock };
+	struct call c = {.target = f->sock};
 	char *big, hdr[128];
 
 	assert_int_equal(expect_error(f, "GET", "/v2/policies", NULL), 404);
@@ -259,11 +258,11 @@ static void test_routes_methods_and_limits(void **state)
 	/* Malformed HTTP gets 400 and the server carries on. */
 	{
 		static const char *const bad[] = {
-			"GARBAGE\r\n\r\n",
-			"GET /healthz HTTP/9.9\r\n\r\n",
-			"GET /healthz HTTP/1.1\r\nNo-Colon-Header\r\n\r\n",
-			"POST /v1/policies HTTP/1.1\r\nContent-Length: nan\r\n\r\n",
-			"POST /v1/policies HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+		    "GARBAGE\r\n\r\n",
+		    "GET /healthz HTTP/9.9\r\n\r\n",
+		    "GET /healthz HTTP/1.1\r\nNo-Colon-Header\r\n\r\n",
+		    "POST /v1/policies HTTP/1.1\r\nContent-Length: nan\r\n\r\n",
+		    "POST /v1/policies HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
 		};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -301,10 +300,10 @@ static void test_postures(void **state)
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "file")->valuestring, "audit");
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "network")->valuestring, "block");
 	cJSON_Delete(j);
-	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/shop/posture", "{\"file\":\"deny\"}"),
-			 400);
-	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/shop/posture", "{\"disk\":\"audit\"}"),
-			 400);
+	assert_int_equal(
+	    expect_error(f, "PUT", "/v1/namespaces/shop/posture", "{\"file\":\"deny\"}"), 400);
+	assert_int_equal(
+	    expect_error(f, "PUT", "/v1/namespaces/shop/posture", "{\"disk\":\"audit\"}"), 400);
 	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/shop/posture", "audit"), 400);
 	assert_int_equal(expect_error(f, "POST", "/v1/namespaces/shop/posture", "{}"), 405);
 }
@@ -314,22 +313,23 @@ static void test_containers_and_nodes(void **state)
 	struct fx *f = *state;
 	cJSON *j = NULL;
 
-	assert_int_equal(req(f, "POST", "/v1/containers",
-			     "[{\"id\":\"c1\",\"node\":\"n1\",\"namespace\":\"shop\",\"pod\":\"web-0\","
-			     "\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
-			     "{\"id\":\"c2\",\"node\":\"n1\",\"namespace\":\"shop\","
-			     "\"labels\":{\"app\":\"db\"}}]",
-			     &j),
-			 200);
+	assert_int_equal(
+	    req(f, "POST", "/v1/containers",
+		"[{\"id\":\"c1\",\"node\":\"n1\",\"namespace\":\"shop\",\"pod\":\"web-0\","
+		"\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
+		"{\"id\":\"c2\",\"node\":\"n1\",\"namespace\":\"shop\","
+		"\"labels\":{\"app\":\"db\"}}]",
+		&j),
+	    200);
 	assert_string_equal(result0(j), "created");
 	cJSON_Delete(j);
 	assert_int_equal(req(f, "GET", "/v1/containers?selector=app%3Dweb", NULL, &j), 200);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "items")), 1);
 	assert_string_equal(
-		cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "items"), 0), "pod")
-			->valuestring,
-		"web-0");
+	    cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "items"), 0), "pod")
+		->valuestring,
+	    "web-0");
 	cJSON_Delete(j);
 	assert_int_equal(req(f, "GET", "/v1/containers?node=n1&namespace=shop", NULL, &j), 200);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "items")), 2);
@@ -340,8 +340,8 @@ static void test_containers_and_nodes(void **state)
 	assert_int_equal(expect_error(f, "POST", "/v1/containers", "{\"node\":\"n1\"}"), 400);
 	assert_int_equal(expect_error(f, "POST", "/v1/containers", "{\"id\":\"x\",\"labels\":[1]}"),
 			 400);
-	assert_int_equal(expect_error(f, "POST", "/v1/containers", "{\"id\":\"x\",\"colour\":\"r\"}"),
-			 400);
+	assert_int_equal(
+	    expect_error(f, "POST", "/v1/containers", "{\"id\":\"x\",\"colour\":\"r\"}"), 400);
 	assert_int_equal(req(f, "DELETE", "/v1/containers?id=c2", NULL, NULL), 200);
 	assert_int_equal(expect_error(f, "DELETE", "/v1/containers?id=c2", NULL), 404);
 	assert_int_equal(expect_error(f, "DELETE", "/v1/containers", NULL), 400);
@@ -373,9 +373,8 @@ static void test_restart_restores(void **state)
 	cJSON *j = NULL;
 
 	assert_int_equal(req(f, "POST", "/v1/policies", POL("keep", "/bin/sh"), NULL), 200);
-	assert_int_equal(req(f, "PUT", "/v1/namespaces/shop/posture", "{\"network\":\"audit\"}",
-			     NULL),
-			 200);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/namespaces/shop/posture", "{\"network\":\"audit\"}", NULL), 200);
 	assert_int_equal(req(f, "POST", "/v1/containers",
 			     "{\"id\":\"c9\",\"node\":\"n9\",\"labels\":{\"app\":\"web\"}}", NULL),
 			 200);
@@ -395,7 +394,7 @@ static void test_restart_restores(void **state)
 
 static int tcp_status(struct fx *f, const char *token, const char *path, struct bw_http_resp *keep)
 {
-	struct call c = { .target = f->tcp, .token = token, .method = "GET", .path = path };
+	struct call c = {.target = f->tcp, .token = token, .method = "GET", .path = path};
 
 	run_call(f, &c);
 	if (keep)
@@ -423,7 +422,8 @@ static void test_tcp_bearer_token(void **state)
 	assert_int_equal(tcp_status(f, TOKEN, "/v1/policies", NULL), 200);
 	assert_int_equal(tcp_status(f, TOKEN, "/metrics", &r), 200);
 	assert_non_null(strstr(r.body, "bulwark_controller_http_unauthorized_total 3"));
-	assert_non_null(strstr(r.body, "bulwark_controller_push_to_ack_seconds_bucket{le=\"+Inf\"}"));
+	assert_non_null(
+	    strstr(r.body, "bulwark_controller_push_to_ack_seconds_bucket{le=\"+Inf\"}"));
 	assert_non_null(strstr(r.body, "# TYPE bulwark_controller_push_to_ack_seconds histogram"));
 	bw_http_resp_free(&r);
 }
@@ -431,13 +431,13 @@ static void test_tcp_bearer_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_policies_crud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_policy_stores_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_routes_methods_and_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_postures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_containers_and_nodes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_restores, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_bearer_token, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policies_crud, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_invalid_policy_stores_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_routes_methods_and_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_postures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_containers_and_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_restores, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_bearer_token, setup, teardown),
 	};
 
 	bw_log_set_level_name(getenv("BW_TEST_LOG") ? getenv("BW_TEST_LOG") : "error");

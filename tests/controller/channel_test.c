@@ -71,8 +71,8 @@ static int agent_start(struct agent *a, struct event_base *base, const char *url
 	Bulwark__V1__Container c = BULWARK__V1__CONTAINER__INIT;
 	Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvp = &kv;
 	const Bulwark__V1__Container *cp = &c;
-	struct bw_ctlclient_opts o = extra ? *extra : (struct bw_ctlclient_opts){ 0 };
-	struct bw_ctlclient_callbacks cbs = { on_policy, on_connected, on_disconnected, a };
+	struct bw_ctlclient_opts o = extra ? *extra : (struct bw_ctlclient_opts){0};
+	struct bw_ctlclient_callbacks cbs = {on_policy, on_connected, on_disconnected, a};
 	Bulwark__V1__Enforcer enf = BULWARK__V1__ENFORCER__ENFORCER_BPFLSM;
 	char id[64];
 	int rc;
@@ -167,8 +167,8 @@ static int both_connected(void *arg)
 {
 	struct agent *a = arg;
 
-	return bw_ctlclient_connected(a[0].cl) && bw_ctlclient_connected(a[1].cl) &&
-	       a[0].version && a[1].version;
+	return bw_ctlclient_connected(a[0].cl) && bw_ctlclient_connected(a[1].cl) && a[0].version &&
+	       a[1].version;
 }
 
 static int apply(struct fx *f, const char *yaml)
@@ -193,7 +193,7 @@ static char *node_json(struct fx *f, const char *node)
 static void test_push_only_changed(void **state)
 {
 	struct fx *f = *state;
-	struct agent a[2] = { 0 };
+	struct agent a[2] = {0};
 	struct want_version w;
 	uint64_t vb;
 	char *js;
@@ -208,7 +208,7 @@ static void test_push_only_changed(void **state)
 	vb = a[1].version;
 
 	assert_int_equal(apply(f, POLICY_WEB), 200);
-	w = (struct want_version){ &a[0], 2 };
+	w = (struct want_version){&a[0], 2};
 	assert_true(tu_run_until(f->base, has_version, &w, 5000));
 	assert_true(a[0].rules > 0);
 	tu_run_for(f->base, 300);
@@ -246,7 +246,7 @@ static void test_push_only_changed(void **state)
 		c.labels = &kvp;
 		c.n_labels = 1;
 		assert_int_equal(bw_ctlclient_report_containers(a[1].cl, 0, &cp, 1, NULL, 0), 0);
-		w = (struct want_version){ &a[1], vb + 1 };
+		w = (struct want_version){&a[1], vb + 1};
 		assert_true(tu_run_until(f->base, has_version, &w, 5000));
 		assert_true(a[1].rules > 0);
 	}
@@ -272,7 +272,7 @@ static int both_reconnected(void *arg)
 static void test_restart_and_reconnect(void **state)
 {
 	struct fx *f = *state;
-	struct agent a[2] = { 0 };
+	struct agent a[2] = {0};
 	struct want_version w;
 	uint64_t va, vb;
 	int pa, pb;
@@ -309,7 +309,7 @@ static void test_restart_and_reconnect(void **state)
 	}
 	/* A change after the restart continues the sequence. */
 	assert_int_equal(apply(f, POLICY_DB), 200);
-	w = (struct want_version){ &a[1], vb + 1 };
+	w = (struct want_version){&a[1], vb + 1};
 	assert_true(tu_run_until(f->base, has_version, &w, 5000));
 	assert_int_equal(a[1].version, vb + 1);
 	assert_int_equal(a[0].version, va);
@@ -328,8 +328,8 @@ static int both_connected_one(void *arg)
 static void test_failed_apply_is_retried(void **state)
 {
 	struct fx *f = *state;
-	struct agent a = { 0 };
-	struct want_version w = { &a, 1 };
+	struct agent a = {0};
+	struct want_version w = {&a, 1};
 	char *js;
 	int before;
 
@@ -609,8 +609,8 @@ static int one_connected(void *arg)
 static void test_mutual_tls(void **state)
 {
 	struct fx *f = *state;
-	struct bw_ctlclient_opts o = { 0 };
-	struct agent good = { 0 }, anon = { 0 };
+	struct bw_ctlclient_opts o = {0};
+	struct agent good = {0}, anon = {0};
 	nng_tls_config *probe;
 	char ca[300], srv[300], cli[300];
 
@@ -620,23 +620,24 @@ static void test_mutual_tls(void **state)
 	}
 	nng_tls_config_free(probe);
 	if (sh("command -v openssl >/dev/null") != 0) {
-		fprintf(stderr, "SKIP mutual TLS: openssl is not installed to make test certificates\n");
+		fprintf(stderr,
+			"SKIP mutual TLS: openssl is not installed to make test certificates\n");
 		skip();
 	}
 	snprintf(ca, sizeof(ca), "%s/ca.pem", f->dir);
 	snprintf(srv, sizeof(srv), "%s/srv.pem", f->dir);
 	snprintf(cli, sizeof(cli), "%s/cli.pem", f->dir);
 	assert_int_equal(
-		sh("cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-		   "-keyout ca.key -out ca.pem -days 2 -subj /CN=bulwark-test-ca 2>/dev/null && "
-		   "for n in srv cli; do openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-		   "-nodes -keyout $n.key -out $n.csr -subj /CN=localhost 2>/dev/null && "
-		   "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > $n.ext && "
-		   "openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-		   "-out $n.crt -days 2 -extfile $n.ext 2>/dev/null && cat $n.crt $n.key > $n.pem; "
-		   "done",
-		   f->dir),
-		0);
+	    sh("cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	       "-keyout ca.key -out ca.pem -days 2 -subj /CN=bulwark-test-ca 2>/dev/null && "
+	       "for n in srv cli; do openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	       "-nodes -keyout $n.key -out $n.csr -subj /CN=localhost 2>/dev/null && "
+	       "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > $n.ext && "
+	       "openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	       "-out $n.crt -days 2 -extfile $n.ext 2>/dev/null && cat $n.crt $n.key > $n.pem; "
+	       "done",
+	       f->dir),
+	    0);
 	bw_controller_free(f->ctl);
 	f->ctl = NULL;
 	free(f->cfg.agents_listen);
@@ -666,12 +667,11 @@ static void test_mutual_tls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_push_only_changed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_and_reconnect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_apply_is_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_versions_resend_and_stale_acks, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_mutual_tls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_push_only_changed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_and_reconnect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_apply_is_retried, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_resend_and_stale_acks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mutual_tls, setup, teardown),
 	};
 
 	bw_log_set_level_name(getenv("BW_TEST_LOG") ? getenv("BW_TEST_LOG") : "warn");

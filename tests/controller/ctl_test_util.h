@@ -58,7 +58,7 @@ static inline int tu_run_until(struct event_base *base, int (*pred)(void *), voi
 			       int timeout_ms)
 {
 	uint64_t end = bw_mono_ns() + (uint64_t)timeout_ms * 1000000;
-	struct timeval tick = { 0, 5000 };
+	struct timeval tick = {0, 5000};
 
 	while (!pred(arg)) {
 		if (bw_mono_ns() > end)
@@ -71,7 +71,7 @@ static inline int tu_run_until(struct event_base *base, int (*pred)(void *), voi
 
 static inline void tu_run_for(struct event_base *base, int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	event_base_loopexit(base, &tv);
 	event_base_dispatch(base);
@@ -89,10 +89,9 @@ static inline void *tu_http_thread(void *arg)
 {
 	struct tu_http *h = arg;
 
-	h->rc = bw_http_request(h->target, h->token, h->method, h->path,
-				h->body ? "application/json" : NULL, h->body,
-				h->body ? strlen(h->body) : 0, 10000, &h->resp, h->err,
-				sizeof(h->err));
+	h->rc = bw_http_request(
+	    h->target, h->token, h->method, h->path, h->body ? "application/json" : NULL, h->body,
+	    h->body ? strlen(h->body) : 0, 10000, &h->resp, h->err, sizeof(h->err));
 	atomic_store(&h->done, 1);
 	return NULL;
 }
@@ -109,7 +108,7 @@ static inline int tu_http_done(void *arg)
 static inline int tu_http(struct event_base *base, const char *target, const char *method,
 			  const char *path, const char *body, char **out)
 {
-	struct tu_http h = { .target = target, .method = method, .path = path, .body = body };
+	struct tu_http h = {.target = target, .method = method, .path = path, .body = body};
 	pthread_t th;
 	int status;
 

@@ -89,7 +89,7 @@ static off_t fsize(const char *p)
 static void test_replay_and_transactions(void **state)
 {
 	char *dir = tu_tmpdir(), wal[300];
-	struct kv s = { 0 };
+	struct kv s = {0};
 	struct bw_store *st = reopen(dir, &s, 0);
 	struct bw_store_txn *t;
 
@@ -133,11 +133,11 @@ static void append_bytes(const char *path, const void *b, size_t n)
 static void test_torn_tail_dropped(void **state)
 {
 	char *dir = tu_tmpdir(), wal[300];
-	struct kv s = { 0 };
+	struct kv s = {0};
 	struct bw_store *st = reopen(dir, &s, 0);
 	off_t good;
 	/* A header promising 100 bytes, then only 3. */
-	unsigned char torn[] = { 100, 0, 0, 0, 1, 2, 3, 4, 'P', 0, 0 };
+	unsigned char torn[] = {100, 0, 0, 0, 1, 2, 3, 4, 'P', 0, 0};
 
 	put(st, 'P', "kept", "yes", BW_STORE_SYNC);
 	bw_store_close(st);
@@ -185,7 +185,7 @@ static void test_torn_tail_dropped(void **state)
 static void test_corruption_in_the_middle_refused(void **state)
 {
 	char *dir = tu_tmpdir(), wal[300];
-	struct kv s = { 0 };
+	struct kv s = {0};
 	struct bw_store *st = reopen(dir, &s, 0);
 	int fd;
 	char ch;
@@ -231,8 +231,8 @@ static int dump(void *arg, struct bw_store_txn *t)
 static void test_rewrite(void **state)
 {
 	char *dir = tu_tmpdir(), wal[300], snap[300];
-	struct dump_src d = { 2000 }; /* ~1.2 MB: several snapshot records */
-	struct kv s = { 0 };
+	struct dump_src d = {2000}; /* ~1.2 MB: several snapshot records */
+	struct kv s = {0};
 	struct bw_store *st = reopen(dir, &s, 0);
 
 	put(st, 'P', "old", "gone-after-rewrite", BW_STORE_SYNC);
@@ -263,7 +263,7 @@ static int failing_replay(void *arg, char type, const char *key, const void *v, 
 static void test_replay_error_stops_open(void **state)
 {
 	char *dir = tu_tmpdir();
-	struct kv s = { 0 };
+	struct kv s = {0};
 	struct bw_store *st = reopen(dir, &s, 0);
 
 	put(st, 'P', "a", "1", BW_STORE_SYNC);
@@ -279,11 +279,11 @@ static void test_replay_error_stops_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_replay_and_transactions),
-		cmocka_unit_test(test_torn_tail_dropped),
-		cmocka_unit_test(test_corruption_in_the_middle_refused),
-		cmocka_unit_test(test_rewrite),
-		cmocka_unit_test(test_replay_error_stops_open),
+	    cmocka_unit_test(test_replay_and_transactions),
+	    cmocka_unit_test(test_torn_tail_dropped),
+	    cmocka_unit_test(test_corruption_in_the_middle_refused),
+	    cmocka_unit_test(test_rewrite),
+	    cmocka_unit_test(test_replay_error_stops_open),
 	};
 
 	bw_log_set_level_name("error");
