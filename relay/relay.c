@@ -400,13 +400,60 @@ static void issue(struct bw_relay *r, struct relay_unit *u, const char *node, ui
 	}
 }
 
+/*
+ * Backpressure: hiredis moves its whole output buffer down after every
+ * partial write, so a buffer of tens of MB costs more than the XADDs in it.
+ * Above BACKLOG_HIGH the relay stops reading agents (they keep their events
+ * in their windows) and the spool; it resumes below BACKLOG_LOW.
+ */
+#define BACKLOG_HIGH (4u << 20)
+#define BACKLOG_LOW (1u << 20)
+
+static void on_nng(void *arg);
+
+static int backlogged(struct bw_relay *r)
+{
+	struct timeval tv = { 0, 1000 };
+
+	if (relay_redis_backlog(r) < BACKLOG_HIGH)
+		return 0;
+	if (!evtimer_pending(r->backlog_ev, NULL))
+		evtimer_add(r->backlog_ev, &tv);
+	return 1;
+}
+
+static void on_backlog(evutil_socket_t fd, short what, void *arg)
+{
+	struct bw_relay *r = arg;
+	struct timeval tv = { 0, 1000 };
+
+	(void)fd;
+	(void)what;
+	if (r->paused && r->watch) {
+		/* freed here, not in its own callback */
+		bw_nng_watch_free(r->watch);
+		r->watch = NULL;
+	}
+	if (relay_redis_backlog(r) > BACKLOG_LOW) {
+		evtimer_add(r->backlog_ev, &tv);
+		return;
+	}
+	if (r->paused && !r->stopping) {
+		if (!r->watch && bw_nng_watch_new(&r->watch, r->base, r->sock, on_nng, r) == 0)
+			r->paused = 0;
+		else
+			evtimer_add(r->backlog_ev, &tv);
+	}
+	relay_progress(r);
+}
+
 /* Reads spooled batches into Redis while the in-flight bound allows. */
 static int pump_drain(struct bw_relay *r)
 {
 	int added = 0;
 
 	while (r->redis_ready && !r->stopping &&
-	       r->spool_inflight < (uint64_t)r->cfg.drain_inflight) {
+	       r->spool_inflight < (uint64_t)r->cfg.drain_inflight && !backlogged(r)) {
 		Bulwark__V1__EventBatch *b;
 		struct relay_unit *u;
 		uint64_t ts;
@@ -623,10 +670,19 @@ static void on_nng(void *arg)
 {
 	struct bw_relay *r = arg;
 
+	if (r->paused)
+		return;
 	/* Bounded so Redis replies get their turn; the fd stays readable. */
 	for (int i = 0; i < 256; i++) {
 		nng_msg *msg;
-		int rv = nng_recvmsg(r->sock, &msg, NNG_FLAG_NONBLOCK);
+		int rv;
+
+		if (backlogged(r)) {
+			/* on_backlog drops the (level-triggered) watch until Redis catches up */
+			r->paused = 1;
+			break;
+		}
+		rv = nng_recvmsg(r->sock, &msg, NNG_FLAG_NONBLOCK);
 
 		if (rv == NNG_EAGAIN)
 			break;
@@ -705,7 +761,8 @@ int bw_relay_new(struct bw_relay **out, struct event_base *base, const struct bw
 	r->cursor = bw_spool_head(r->spool);
 	r->flush_ev = event_new(base, -1, 0, on_flush, r);
 	r->ack_ev = event_new(base, -1, 0, on_acks, r);
-	if (!r->flush_ev || !r->ack_ev) {
+	r->backlog_ev = evtimer_new(base, on_backlog, r);
+	if (!r->flush_ev || !r->ack_ev || !r->backlog_ev) {
 		rc = -ENOMEM;
 		goto cleanup;
 	}
@@ -800,6 +857,8 @@ void bw_relay_free(struct bw_relay *r)
 		event_free(r->flush_ev);
 	if (r->ack_ev)
 		event_free(r->ack_ev);
+	if (r->backlog_ev)
+		event_free(r->backlog_ev);
 	free(r->dirty);
 	bw_spool_close(r->spool);
 	free(r->sync_acks);

@@ -86,6 +86,8 @@ struct bw_relay {
 	struct relay_units units;
 	int in_progress;
 	int stopping; /* quiescing: no new batches, no new drain reads */
+	int paused;   /* not reading agents until Redis takes the backlog */
+	struct event *backlog_ev;
 
 	/* Redis */
 	struct redisAsyncContext *ac;
@@ -120,6 +122,8 @@ int relay_redis_start(struct bw_relay *r, char *err, size_t errlen);
 void relay_redis_stop(struct bw_relay *r);
 /* Queues one RESP-encoded command for unit u; 0 or -EIO when the connection is gone. */
 int relay_redis_command(struct bw_relay *r, struct relay_unit *u, const char *cmd, size_t len);
+/* Bytes queued for Redis and not yet written (hiredis's output buffer). */
+size_t relay_redis_backlog(struct bw_relay *r);
 /* Called every second: notices a Redis that stopped answering. */
 void relay_redis_watchdog(struct bw_relay *r);
 

@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
+#include <hiredis/sds.h>
 
 #include "bw_log.h"
 #include "bw_time.h"
@@ -183,6 +184,11 @@ int relay_redis_command(struct bw_relay *r, struct relay_unit *u, const char *cm
 	if (!u->sent_ns)
 		u->sent_ns = bw_mono_ns();
 	return 0;
+}
+
+size_t relay_redis_backlog(struct bw_relay *r)
+{
+	return r->ac && r->ac->c.obuf ? sdslen(r->ac->c.obuf) : 0;
 }
 
 void relay_redis_watchdog(struct bw_relay *r)
