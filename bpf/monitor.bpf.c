@@ -110,7 +110,7 @@ static __always_inline struct bw_mon_rec *bw_rec_begin(struct task_struct *t, __
 	r->h.cgroup_id = bpf_get_current_cgroup_id();
 	r->h.type = type;
 	r->h.sys = sys;
-	bw_task_ident(&r->h, t);
+	bw_task_ident(&r->h, t, type != BW_MON_FORK);
 	return r;
 }
 

@@ -44,6 +44,7 @@ struct bw_path_walk_ctx {
 	struct bw_path_buf *buf;
 	struct vfsmount *vm;
 	struct mount *mnt;
+	struct dentry *mnt_root; /* of vm, read once per mount rather than per step */
 	struct dentry *d;
 	struct vfsmount *root_vm;
 	struct dentry *root_d;
@@ -64,7 +65,7 @@ static int bw_path_step(__u32 i, void *arg)
 		w->complete = 1;
 		return 1;
 	}
-	struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
+	struct dentry *mnt_root = w->mnt_root;
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 
 	if (d == mnt_root || d == parent) {
@@ -78,11 +79,17 @@ static int bw_path_step(__u32 i, void *arg)
 		}
 		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = mp;
-		w->vm = (struct vfsmount *)((char *)mp + bpf_core_field_offset(struct mount, mnt));
+		vm = (struct vfsmount *)((char *)mp + bpf_core_field_offset(struct mount, mnt));
+		w->vm = vm;
+		w->mnt_root = BPF_CORE_READ(vm, mnt_root);
 		return 0;
 	}
-	__u32 len = BPF_CORE_READ(d, d_name.len);
-	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	/* the name's length and pointer in one read */
+	struct qstr q = {};
+
+	bpf_core_read(&q, sizeof(q), &d->d_name);
+	__u32 len = q.len;
+	const unsigned char *name = q.name;
 	__u32 off = w->off;
 	struct bw_path_buf *buf = w->buf;
 
@@ -106,6 +113,7 @@ static __always_inline void bw_path_walk(struct bw_path_buf *buf, struct vfsmoun
 		.buf = buf,
 		.vm = vm,
 		.mnt = bw_real_mount(vm),
+		.mnt_root = BPF_CORE_READ(vm, mnt_root),
 		.d = d,
 		.root_vm = root_vm,
 		.root_d = root_d,

@@ -22,8 +22,11 @@ static __always_inline __u32 bw_pid_nr_at(struct pid *p, __u32 level)
 	return (__u32)up.nr;
 }
 
-/* Fills the identity part of h for task t (which need not be current). */
-static __always_inline void bw_task_ident(struct bw_mon_hdr *h, struct task_struct *t)
+/*
+ * Fills the identity part of h for task t; cur says t is the current task,
+ * whose ids and name the cheaper helpers give.
+ */
+static __always_inline void bw_task_ident(struct bw_mon_hdr *h, struct task_struct *t, int cur)
 {
 	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
 	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
@@ -31,17 +34,28 @@ static __always_inline void bw_task_ident(struct bw_mon_hdr *h, struct task_stru
 	__u32 level = BPF_CORE_READ(tp, level);
 	struct upid up = {};
 
-	h->pid = BPF_CORE_READ(t, tgid);
-	h->tid = BPF_CORE_READ(t, pid);
+	if (cur) {
+		__u64 id = bpf_get_current_pid_tgid();
+		__u64 ug = bpf_get_current_uid_gid();
+
+		h->pid = id >> 32;
+		h->tid = (__u32)id;
+		h->uid = (__u32)ug;
+		h->gid = ug >> 32;
+		bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	} else {
+		h->pid = BPF_CORE_READ(t, tgid);
+		h->tid = BPF_CORE_READ(t, pid);
+		h->uid = BPF_CORE_READ(t, cred, uid.val);
+		h->gid = BPF_CORE_READ(t, cred, gid.val);
+		BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+	}
 	h->ppid = BPF_CORE_READ(parent, tgid);
 	h->ns_pid = bw_pid_nr_at(tp, level);
 	h->ns_ppid = bw_pid_nr_at(BPF_CORE_READ(parent, group_leader, thread_pid), level);
 	bpf_core_read(&up, sizeof(up), &tp->numbers[level & 31]);
 	h->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
 	h->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
-	h->uid = BPF_CORE_READ(t, cred, uid.val);
-	h->gid = BPF_CORE_READ(t, cred, gid.val);
-	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
 }
 
 #endif
