@@ -10,6 +10,23 @@
  * bw_enf_rules (an array of maps): the agent builds a complete new map for a
  * new policy and swaps it in with one update, so a hook sees the old rules
  * or the new ones, never a mix (it fetches the inner map once per decision).
+ *
+ * What holds (tests/vm/scenarios/bpflsm proves each):
+ * - Paths are the task's view (walked up to its fs root, across mounts), so a
+ *   container's rules name paths inside the container.
+ * - Symlinks: hooks see the resolved file, so a rule on the target holds
+ *   through any link; a rule naming the link itself does not.
+ * - Hard links: exact-path rules also match by inode (dev, ino resolved by
+ *   the agent when the policy is applied), so another name of the same file
+ *   is caught; directory rules follow the path used.  On overlayfs the agent
+ *   sees the overlay inode and the hook the real one: there only the path holds.
+ * - A path deeper than BW_ENF_MAX_DEPTH components is not resolved and is
+ *   decided by the posture of the operation (default Block), never allowed
+ *   silently; kernel-internal files (pipes, sockets, anon inodes) have no
+ *   path and are not file-rule objects, but an execve of one (memfd) is
+ *   decided as a path.
+ * - Host rules apply to tasks in the host mount namespace only; containers
+ *   without a ruleset are not affected by them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -700,6 +700,22 @@ int main(int argc, char **argv)
 
 		spawn(kill_argv, NULL);
 	}
+	if (g.e && is_bpflsm()) {
+		uint64_t st[BW_ENF_ST__MAX];
+
+		/* The kernel's own counters must agree that it denied things. */
+		if (bw_enforcer_bpflsm_stats(g.e, st) == 0) {
+			printf("BWVM-STATS denied=%llu audited=%llu lost=%llu unresolved=%llu\n",
+			       (unsigned long long)st[BW_ENF_ST_DENIED],
+			       (unsigned long long)st[BW_ENF_ST_AUDITED],
+			       (unsigned long long)st[BW_ENF_ST_LOST],
+			       (unsigned long long)st[BW_ENF_ST_UNRESOLVED]);
+			if (g.n_pass > 1 && st[BW_ENF_ST_DENIED] == 0) {
+				printf("FAIL stats: no denial counted\n");
+				g.n_fail++;
+			}
+		}
+	}
 	enforcer_stop();
 	event_base_free(g.base);
 	bulwark__v1__compiled_policy__free_unpacked(g.cp, NULL);
