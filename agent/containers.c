@@ -820,6 +820,43 @@ void bw_container_proto_release(Bulwark__V1__Container *out)
 	out->n_labels = 0;
 }
 
+int bw_containers_report_full(const struct bw_containers *c, const char *node_name,
+			      Bulwark__V1__ContainerReport *out)
+{
+	bulwark__v1__container_report__init(out);
+	out->node_name = (char *)(node_name ? node_name : "");
+	out->full = 1;
+	if (!c->n)
+		return 0;
+	out->added = calloc(c->n, sizeof(*out->added));
+	if (!out->added)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n; i++) {
+		Bulwark__V1__Container *pc = malloc(sizeof(*pc));
+
+		if (!pc || bw_container_to_proto(&c->ents[i]->c, pc)) {
+			free(pc);
+			bw_containers_report_release(out);
+			return -ENOMEM;
+		}
+		out->added[out->n_added++] = pc;
+	}
+	return 0;
+}
+
+void bw_containers_report_release(Bulwark__V1__ContainerReport *out)
+{
+	if (!out)
+		return;
+	for (size_t i = 0; i < out->n_added; i++) {
+		bw_container_proto_release(out->added[i]);
+		free(out->added[i]);
+	}
+	free(out->added);
+	out->added = NULL;
+	out->n_added = 0;
+}
+
 /* ------------------------------------------------------------- loop */
 
 static void on_debounce(evutil_socket_t fd, short what, void *arg)

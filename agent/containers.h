@@ -105,6 +105,15 @@ const char *bw_containers_cgroup2(const struct bw_containers *c);
 int bw_container_to_proto(const struct bw_container *c, Bulwark__V1__Container *out);
 void bw_container_proto_release(Bulwark__V1__Container *out);
 
+/*
+ * A full ContainerReport (full = true, every known container in added) for
+ * the controller after (re)registering.  Strings point into c; release with
+ * bw_containers_report_release before c changes.  0 or -ENOMEM.
+ */
+int bw_containers_report_full(const struct bw_containers *c, const char *node_name,
+			      Bulwark__V1__ContainerReport *out);
+void bw_containers_report_release(Bulwark__V1__ContainerReport *out);
+
 /* --- cgroup v2 helpers (also used by the process tree) --- */
 
 /* Finds the cgroup2 mount in mountinfo; writes it to buf.  0 or -ENOENT. */

@@ -170,6 +170,17 @@ static void test_runc_discovery(void **state)
 	assert_int_equal(pc.cgroup_id, st.st_ino);
 	bw_container_proto_release(&pc);
 
+	Bulwark__V1__ContainerReport rep;
+	assert_int_equal(bw_containers_report_full(c, "node1", &rep), 0);
+	assert_true(rep.full);
+	assert_int_equal(rep.n_added, 1);
+	assert_string_equal(rep.added[0]->name, "nginx");
+	assert_string_equal(rep.added[0]->pod_name, "web-7d");
+	size_t packed = bulwark__v1__container_report__get_packed_size(&rep);
+	assert_true(packed > 0);
+	bw_containers_report_release(&rep);
+	assert_int_equal(rep.n_added, 0);
+
 	/* a rescan keeps merged labels; removing the state removes the container */
 	bw_containers_rescan(c);
 	assert_string_equal(bw_containers_by_id(c, "web1")->labels_str, "app=web,team=a,tier=back");
