@@ -57,8 +57,13 @@ struct bw_containers {
 	struct event *iev, *debounce, *tick;
 	uint64_t last_rescan_ns;
 	uint64_t miss[64]; /* cgroup ids a rescan did not explain (host cgroups) */
-	char bad_path[PATH_MAX]; /* last unreadable state file, warned about once */
-	struct timespec bad_mtime;
+	/* state files that did not give a running container, by path hash and
+	 * mtime: not parsed (nor warned about) again until they change */
+	struct {
+		uint64_t hash;
+		struct timespec mtime;
+	} bad[32];
+	size_t nbad;
 	size_t nmiss;
 	size_t last_hit;
 };
@@ -555,6 +560,15 @@ static void watch(struct bw_containers *c, const char *dir)
 					  IN_ONLYDIR);
 }
 
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 /* Looks at one <dir>/<id>/state.json; returns 1 when the table changed. */
 static int scan_one(struct bw_containers *c, const char *runtime, const char *ns, const char *dir,
 		    const char *id)
@@ -574,13 +588,18 @@ static int scan_one(struct bw_containers *c, const char *runtime, const char *ns
 		old->seen = 1;
 		return 0;
 	}
-	if (strcmp(c->bad_path, path) == 0 && c->bad_mtime.tv_sec == st.st_mtim.tv_sec &&
-	    c->bad_mtime.tv_nsec == st.st_mtim.tv_nsec)
-		return 0; /* unchanged since it failed: do not warn on every rescan */
+	uint64_t h = path_hash(path);
+
+	for (size_t i = 0; i < c->nbad && i < 32; i++)
+		if (c->bad[i].hash == h && c->bad[i].mtime.tv_sec == st.st_mtim.tv_sec &&
+		    c->bad[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
+			return 0; /* unchanged since it failed: not again on every rescan */
 	e = parse_state(c, runtime, ns, id, path, &st);
 	if (!e) {
-		snprintf(c->bad_path, sizeof(c->bad_path), "%s", path);
-		c->bad_mtime = st.st_mtim;
+		size_t slot = c->nbad++ % 32;
+
+		c->bad[slot].hash = h;
+		c->bad[slot].mtime = st.st_mtim;
 		return 0; /* not running: if it was known, the sweep removes it */
 	}
 	e->seen = 1;
