@@ -680,6 +680,7 @@ static void on_nng(void *arg)
 		if (backlogged(r)) {
 			/* on_backlog drops the (level-triggered) watch until Redis catches up */
 			r->paused = 1;
+			r->st.backpressure++;
 			break;
 		}
 		rv = nng_recvmsg(r->sock, &msg, NNG_FLAG_NONBLOCK);

@@ -63,6 +63,7 @@ struct bw_relay_stats {
 	uint64_t redis_errors;	  /* error replies and lost connections */
 	uint64_t redis_connects;
 	uint64_t acks;		  /* EventAck messages sent */
+	uint64_t backpressure;	  /* times reading from agents paused for Redis to catch up */
 	uint64_t inflight;	  /* events sent to Redis, reply pending */
 	uint64_t spool_bytes;	  /* pending in the spool */
 	uint64_t lag_ms;	  /* age of the oldest event not yet in Redis */

@@ -140,6 +140,8 @@ char *bw_relay_metrics_text(struct bw_relay *r)
 	C("redis_errors_total", "Redis error replies and lost connections.", s.redis_errors);
 	C("redis_connects_total", "Successful Redis handshakes.", s.redis_connects);
 	C("acks_total", "EventAck messages sent to agents.", s.acks);
+	C("backpressure_total", "Times reading from agents paused until Redis took the backlog.",
+	  s.backpressure);
 	G("inflight_events", "XADDs sent to Redis awaiting a reply.", s.inflight);
 	G("spool_bytes", "Bytes pending in the spool.", s.spool_bytes);
 	G("lag_ms", "Age of the oldest event not yet in Redis, in milliseconds.", s.lag_ms);

@@ -240,6 +240,7 @@ static int agents_done(void *arg)
 }
 
 static const char *second_url; /* a second relay for agent_new, when set */
+static size_t agent_window = 512;
 
 static struct bw_shipper *agent_new(struct env *e, const char *node)
 {
@@ -253,7 +254,7 @@ static struct bw_shipper *agent_new(struct env *e, const char *node)
 	o.node = node;
 	o.boot_id = 1000 + (uint64_t)node[strlen(node) - 1];
 	o.batch_max = 64;
-	o.window = 512;
+	o.window = agent_window;
 	o.ack_timeout_ms = 1000;
 	assert_int_equal(bw_shipper_new(&s, e->base, &o), 0);
 	return s;
@@ -779,6 +780,36 @@ static int relay_received(void *arg)
 	return st.received >= 1000 && st.inflight > 0;
 }
 
+/* More than Redis takes at once: the relay pauses reading, nothing is lost or reordered. */
+static void test_backpressure(void **state)
+{
+	struct env *e = *state;
+	const char *nodes[] = { "node-1", "node-2", "node-3", "node-4" };
+	uint64_t expect[] = { 4000, 4000, 4000, 4000 };
+	struct agents a = { .n = 4 };
+	struct bw_relay_stats st;
+	struct bw_relay *r;
+
+	redis_start(e, NULL, NULL);
+	r = relay_start(e, NULL, NULL, NULL);
+	assert_true(run_until(e->base, relay_up, r, 5000));
+	agent_window = 4000;
+	for (int i = 0; i < 4; i++) {
+		a.sh[i] = agent_new(e, nodes[i]);
+		submit(a.sh[i], 4000, 0, 2000);
+	}
+	agent_window = 512;
+	assert_true(run_until(e->base, agents_done, &a, 30000));
+	assert_true(run_until(e->base, relay_drained, r, 10000));
+	verify_stream(e, "bulwark:alerts", nodes, expect, 4, NULL);
+	bw_relay_get_stats(r, &st);
+	assert_true(st.backpressure > 0); /* 32 MB offered at once: it had to pause */
+	assert_int_equal(st.spooled, 0);
+	for (int i = 0; i < 4; i++)
+		bw_shipper_free(a.sh[i]);
+	bw_relay_free(r);
+}
+
 /* A clean stop lets XADDs in flight finish instead of parking them in the spool. */
 static void test_quiesce_completes_inflight(void **state)
 {
@@ -873,6 +904,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_relays_spread_and_failover, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce_completes_inflight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
