@@ -250,6 +250,32 @@ static void test_push_only_changed(void **state)
 		assert_true(tu_run_until(f->base, has_version, &w, 5000));
 		assert_true(a[1].rules > 0);
 	}
+
+	/* Labels from the API (pod labels) merge with the agent's view and select. */
+	{
+		char *body = NULL;
+		uint64_t va = a[0].version;
+
+		assert_int_equal(tu_http(f->base, f->sock, "POST", "/v1/containers",
+					 "{\"id\":\"ctr-node-a\",\"pod\":\"web-0\","
+					 "\"labels\":{\"tier\":\"gold\"}}",
+					 NULL),
+				 200);
+		assert_int_equal(tu_http(f->base, f->sock, "GET", "/v1/containers?selector=tier%3Dgold",
+					 NULL, &body),
+				 200);
+		assert_non_null(strstr(body, "\"source\":\"agent+api\""));
+		assert_non_null(strstr(body, "\"app\":\"web\""));
+		assert_non_null(strstr(body, "\"node\":\"node-a\""));
+		free(body);
+		assert_int_equal(apply(f, "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+					  "metadata:\n  name: gold\n  namespace: default\nspec:\n"
+					  "  selector:\n    matchLabels:\n      tier: gold\n  file:\n"
+					  "    matchPaths:\n    - path: /etc/gold\n  action: Block\n"),
+				 200);
+		w = (struct want_version){ &a[0], va + 1 };
+		assert_true(tu_run_until(f->base, has_version, &w, 5000));
+	}
 	bw_ctlclient_free(a[0].cl);
 	bw_ctlclient_free(a[1].cl);
 }

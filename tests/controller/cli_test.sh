@@ -31,6 +31,13 @@ for _ in $(seq 100); do [ -S "$T/ctl.sock" ] && break; sleep 0.05; done
 PORT=$(sed -n 's/.*tcp=127.0.0.1:\([0-9]*\).*/\1/p' "$T/log" | head -1)
 [ -n "$PORT" ] || fail "no TCP port in the log"
 
+# A second controller on the same socket refuses to start (and leaves it alone).
+"$B/bulwark-controller" --data_dir "$T/data2" --admin_socket "$T/ctl.sock" \
+	--agents_listen tcp://127.0.0.1:0 >"$T/out" 2>&1; [ $? = 1 ] || fail "second controller started"
+grep -q "another controller is serving" "$T/out" || fail "second controller: unclear message"
+[ -S "$T/ctl.sock" ] || fail "second controller removed the socket"
+"$B/bulwark-controller" --check-config --admin_max_body 12 >"$T/out" 2>&1; [ $? = 2 ] || fail "bad config accepted"
+
 mkdir "$T/pols"
 cat >"$T/pols/a.yaml" <<'YAML'
 apiVersion: security.kubearmor.com/v1
