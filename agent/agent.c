@@ -123,7 +123,7 @@ static int start_containers(struct bw_agent *a)
 
 static int start_shipper(struct bw_agent *a)
 {
-	const char *urls[16];
+	const char *urls[BW_AGENT_MAX_RELAYS];
 	size_t n = 0;
 	char *list, *save = NULL, *tok;
 	int rc;
@@ -136,7 +136,7 @@ static int start_shipper(struct bw_agent *a)
 	list = strdup(a->cfg.relay_urls);
 	if (!list)
 		return -ENOMEM;
-	for (tok = strtok_r(list, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
+	for (tok = strtok_r(list, ",", &save); tok && n < BW_AGENT_MAX_RELAYS; tok = strtok_r(NULL, ",", &save))
 		urls[n++] = tok;
 	struct bw_shipper_opts so = {
 		.urls = urls,
@@ -179,15 +179,14 @@ static int start_enforcer(struct bw_agent *a)
 	return 0;
 }
 
-/* Once a second: kernel loss counters, process tree sweep, stats line.
- * (The shipper logs relay connections itself.) */
+/* Once a second: kernel loss counters and the stats line.  (bw_events
+ * sweeps the process tree; the shipper logs relay connections.) */
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_agent *a = arg;
 	uint64_t now = bw_mono_ns();
 
 	bw_agent_check_losses(a);
-	bw_proctree_sweep(a->tree, bw_boot_ns(), 30ULL * 1000000000ULL);
 	if (a->cfg.stats_interval_ms &&
 	    now - a->last_stats_ns >= (uint64_t)a->cfg.stats_interval_ms * 1000000ULL) {
 		a->last_stats_ns = now;

@@ -20,6 +20,8 @@
 
 #include "bw_config.h"
 
+#define BW_AGENT_MAX_RELAYS 16
+
 struct bw_agent_config {
 	char *node_name;       /* default: the host name */
 	char *node_labels;     /* "k=v,k=v"; kubearmor.io/hostname is always added */

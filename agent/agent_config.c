@@ -81,6 +81,7 @@ int bw_agent_config_check(struct bw_agent_config *cfg, char *err, size_t errlen)
 	static const char *const enforcers[] = { "auto", "bpflsm", "apparmor", "cgroup", "none" };
 	char sub[256];
 	unsigned vis;
+	int n_relays;
 	size_t i;
 	int rc;
 
@@ -134,6 +135,7 @@ int bw_agent_config_check(struct bw_agent_config *cfg, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	/* Each relay URL on its own, so the error names the bad one. */
+	n_relays = 0;
 	for (const char *p = cfg->relay_urls; *p;) {
 		size_t n = strcspn(p, ",");
 		char one[512];
@@ -142,6 +144,11 @@ int bw_agent_config_check(struct bw_agent_config *cfg, char *err, size_t errlen)
 		rc = check_url("relay.urls", one, 0, err, errlen);
 		if (rc)
 			return rc;
+		if (++n_relays > BW_AGENT_MAX_RELAYS) {
+			snprintf(err, errlen, "relay.urls: more than %d relays",
+				 BW_AGENT_MAX_RELAYS);
+			return -EINVAL;
+		}
 		p += n;
 		if (*p == ',')
 			p++;

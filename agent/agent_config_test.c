@@ -129,6 +129,11 @@ static void test_check_rejects_bad_values(void **state)
 	bw_cfg_set(bw_agent_config_table, &f->cfg, "controller.url", "", "t", NULL, 0);
 	expect_check_error(f, "relay.urls", "tcp://a:1,,tcp://b:2", "relay.urls");
 	expect_check_error(f, "relay.urls", "tcp://a:1,udp://b:2", "udp://b:2");
+	expect_check_error(f, "relay.urls",
+			   "tcp://a:1,tcp://a:2,tcp://a:3,tcp://a:4,tcp://a:5,tcp://a:6,tcp://a:7,"
+			   "tcp://a:8,tcp://a:9,tcp://a:10,tcp://a:11,tcp://a:12,tcp://a:13,"
+			   "tcp://a:14,tcp://a:15,tcp://a:16,tcp://a:17",
+			   "more than 16");
 	bw_cfg_set(bw_agent_config_table, &f->cfg, "relay.urls", "", "t", NULL, 0);
 	expect_check_error(f, "node-name", "bad name/1", "bad name/1");
 	bw_cfg_set(bw_agent_config_table, &f->cfg, "node-name", "ok-1", "t", NULL, 0);
