@@ -29,6 +29,7 @@ static const struct bw_runtime_root default_roots[] = {
 struct entry {
 	struct bw_container c;
 	char *state_path;
+	char *cgpath; /* the container's cgroup v2 directory ("" unknown) */
 	struct timespec mtime;
 	uint64_t start_ticks;
 	struct bw_kv *rt_labels; /* the runtime's own, before merging */
@@ -66,6 +67,14 @@ struct bw_containers {
 	size_t nbad;
 	size_t nmiss;
 	size_t last_hit;
+	/* cgroups below a container's own (nested), found through /proc */
+	struct {
+		uint64_t cgroup_id;
+		struct entry *e;
+	} alias[256];
+	size_t nalias;
+	uint64_t nested_miss[64];
+	size_t nnested_miss;
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -210,27 +219,40 @@ uint64_t bw_cgroup_id_of_path(const char *dir)
 	return (uint64_t)st.st_ino;
 }
 
-uint64_t bw_cgroup_id_of_pid(const char *proc_root, const char *cgroup2_mnt, uint32_t pid)
+int bw_cgroup_path_of_pid(const char *proc_root, const char *cgroup2_mnt, uint32_t pid, char *buf,
+			  size_t len)
 {
 	char p[PATH_MAX], line[PATH_MAX];
-	uint64_t id = 0;
+	int rc = -ENOENT;
 	FILE *f;
 
 	if (snprintf(p, sizeof(p), "%s/%u/cgroup", proc_root, pid) >= (int)sizeof(p))
-		return 0;
+		return -ENAMETOOLONG;
 	f = fopen(p, "re");
 	if (!f)
-		return 0;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "0::", 3) != 0)
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		if ((size_t)snprintf(p, sizeof(p), "%s%s", cgroup2_mnt, line + 3) < sizeof(p))
-			id = bw_cgroup_id_of_path(p);
+		/* the root cgroup is "/": keep the mount point without a trailing slash */
+		rc = (size_t)snprintf(buf, len, "%s%s", cgroup2_mnt, strcmp(line + 3, "/") ? line + 3 : "") <
+				     len
+			     ? 0
+			     : -ENAMETOOLONG;
 		break;
 	}
 	fclose(f);
-	return id;
+	return rc;
+}
+
+uint64_t bw_cgroup_id_of_pid(const char *proc_root, const char *cgroup2_mnt, uint32_t pid)
+{
+	char p[PATH_MAX];
+
+	if (bw_cgroup_path_of_pid(proc_root, cgroup2_mnt, pid, p, sizeof(p)))
+		return 0;
+	return bw_cgroup_id_of_path(p);
 }
 
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 when gone. */
@@ -299,6 +321,7 @@ static void entry_free(struct entry *e)
 		return;
 	container_clear(&e->c);
 	free(e->state_path);
+	free(e->cgpath);
 	kv_free(e->rt_labels, e->nrt);
 	free(e);
 }
@@ -518,13 +541,18 @@ static struct entry *parse_state(struct bw_containers *c, const char *runtime, c
 
 	/* the v2 cgroup: runc records it under "" in cgroup_paths; else ask /proc */
 	it = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "cgroup_paths"), "");
+	cgpath[0] = 0;
 	if (cJSON_IsString(it) && snprintf(cgpath, sizeof(cgpath), "%s", it->valuestring) < PATH_MAX)
 		e->c.cgroup_id = bw_cgroup_id_of_path(cgpath);
-	if (!e->c.cgroup_id && c->cg2[0])
-		e->c.cgroup_id = bw_cgroup_id_of_pid(c->proc, c->cg2, pid);
+	if (!e->c.cgroup_id && c->cg2[0] &&
+	    bw_cgroup_path_of_pid(c->proc, c->cg2, pid, cgpath, sizeof(cgpath)) == 0)
+		e->c.cgroup_id = bw_cgroup_id_of_path(cgpath);
+	if (!e->c.cgroup_id)
+		cgpath[0] = 0;
+	e->cgpath = strdup(cgpath);
 	if (!e->c.id || !e->c.runtime || !e->c.bundle || !e->c.pod_name || !e->c.namespace_name ||
 	    !e->c.container_name || !e->c.name || !e->c.image || !e->c.owner ||
-	    !e->c.apparmor_profile || !e->state_path || merge_labels(c, e)) {
+	    !e->c.apparmor_profile || !e->state_path || !e->cgpath || merge_labels(c, e)) {
 		entry_free(e);
 		e = NULL;
 		goto cleanup;
@@ -604,6 +632,7 @@ static int scan_one(struct bw_containers *c, const char *runtime, const char *ns
 	}
 	e->seen = 1;
 	if (old) {
+		c->nalias = 0; /* they may point at old */
 		entry_free(old);
 		c->ents[idx] = e;
 	} else {
@@ -621,6 +650,7 @@ static int scan_one(struct bw_containers *c, const char *runtime, const char *ns
 		c->ents[c->n++] = e;
 	}
 	c->nmiss = 0; /* a new container may explain a cgroup we called host */
+	c->nnested_miss = 0;
 	bw_info("container %s | id=%s name=%s runtime=%s cgroup_id=%llu pid=%u labels=%s",
 		old ? "updated" : "started", e->c.id, e->c.name, e->c.runtime,
 		(unsigned long long)e->c.cgroup_id, e->c.pid, e->c.labels_str);
@@ -689,6 +719,7 @@ int bw_containers_rescan(struct bw_containers *c)
 			continue;
 		}
 		bw_info("container stopped | id=%s name=%s", e->c.id, e->c.name);
+		c->nalias = 0; /* they may point at e */
 		c->ents[i] = c->ents[--c->n];
 		if (c->o.on_change)
 			c->o.on_change(c->o.arg, &e->c, 0);
@@ -713,6 +744,9 @@ const struct bw_container *bw_containers_by_cgroup(struct bw_containers *c, uint
 			return &c->ents[i]->c;
 		}
 	}
+	for (size_t i = 0; i < c->nalias; i++)
+		if (c->alias[i].cgroup_id == cgroup_id)
+			return &c->alias[i].e->c;
 	for (size_t i = 0; i < c->nmiss; i++)
 		if (c->miss[i] == cgroup_id)
 			return NULL;
@@ -725,6 +759,82 @@ const struct bw_container *bw_containers_by_cgroup(struct bw_containers *c, uint
 	c->miss[c->nmiss++ % 64] = cgroup_id;
 	if (c->nmiss > 64)
 		c->nmiss = 64;
+	return NULL;
+}
+
+/* 1 when a directory below dir (depth-bounded) has inode id. */
+static int subtree_has(const char *dir, uint64_t id, int depth, int *budget)
+{
+	DIR *d;
+	struct dirent *de;
+	int found = 0;
+
+	if (depth > 8 || --*budget < 0)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char sub[PATH_MAX];
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (de->d_ino == id) {
+			found = 1;
+			break;
+		}
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) < (int)sizeof(sub))
+			found = subtree_has(sub, id, depth + 1, budget);
+	}
+	closedir(d);
+	return found;
+}
+
+static void add_alias(struct bw_containers *c, uint64_t cgroup_id, struct entry *e)
+{
+	c->alias[c->nalias % 256].cgroup_id = cgroup_id;
+	c->alias[c->nalias % 256].e = e;
+	if (c->nalias < 256)
+		c->nalias++;
+}
+
+const struct bw_container *bw_containers_by_task(struct bw_containers *c, uint64_t cgroup_id,
+						 uint32_t host_pid)
+{
+	const struct bw_container *hit = bw_containers_by_cgroup(c, cgroup_id);
+	char path[PATH_MAX];
+
+	if (hit || !cgroup_id)
+		return hit;
+	for (size_t i = 0; i < c->nnested_miss && i < 64; i++)
+		if (c->nested_miss[i] == cgroup_id)
+			return NULL;
+	/* the task's cgroup may sit below a container's (systemd or docker
+	 * inside the container): its path tells while it lives ... */
+	if (host_pid && c->cg2[0] &&
+	    bw_cgroup_path_of_pid(c->proc, c->cg2, host_pid, path, sizeof(path)) == 0 &&
+	    bw_cgroup_id_of_path(path) == cgroup_id) {
+		for (size_t i = 0; i < c->n; i++) {
+			struct entry *e = c->ents[i];
+			size_t l = strlen(e->cgpath);
+
+			if (l && strncmp(path, e->cgpath, l) == 0 && path[l] == '/') {
+				add_alias(c, cgroup_id, e);
+				return &e->c;
+			}
+		}
+	}
+	/* ... and the containers' cgroup subtrees (small) tell after it exited */
+	for (size_t i = 0; i < c->n; i++) {
+		struct entry *e = c->ents[i];
+		int budget = 4096;
+
+		if (e->cgpath[0] && subtree_has(e->cgpath, cgroup_id, 0, &budget)) {
+			add_alias(c, cgroup_id, e);
+			return &e->c;
+		}
+	}
+	c->nested_miss[c->nnested_miss++ % 64] = cgroup_id;
 	return NULL;
 }
 

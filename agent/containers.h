@@ -76,13 +76,21 @@ void bw_containers_free(struct bw_containers *c);
 int bw_containers_rescan(struct bw_containers *c);
 
 /*
- * The container with this cgroup v2 id, or NULL (the host).  An id not seen
- * before triggers one rescan (at most every 50 ms), so a container's first
- * event is attributed even when inotify has not been handled yet.
+ * The container with this cgroup v2 id (or a nested cgroup already seen by
+ * bw_containers_by_task), or NULL (the host).  An id not seen before
+ * triggers one rescan (at most every 50 ms), so a container's first event is
+ * attributed even when inotify has not been handled yet.
  * Returned pointers stay valid until control returns to the loop or the
  * next rescan.
  */
 const struct bw_container *bw_containers_by_cgroup(struct bw_containers *c, uint64_t cgroup_id);
+/*
+ * Like bw_containers_by_cgroup, and when that finds nothing, a cgroup nested
+ * below a container's own (systemd or docker inside a container) is found
+ * from host_pid's /proc/<pid>/cgroup and remembered.  Use this for events.
+ */
+const struct bw_container *bw_containers_by_task(struct bw_containers *c, uint64_t cgroup_id,
+						 uint32_t host_pid);
 const struct bw_container *bw_containers_by_id(struct bw_containers *c, const char *id);
 size_t bw_containers_count(const struct bw_containers *c);
 const struct bw_container *bw_containers_at(const struct bw_containers *c, size_t i);
@@ -120,6 +128,9 @@ void bw_containers_report_release(Bulwark__V1__ContainerReport *out);
 int bw_cgroup2_detect(const char *mountinfo, char *buf, size_t len);
 /* The id (inode number) of a cgroup directory, 0 on error. */
 uint64_t bw_cgroup_id_of_path(const char *dir);
+/* The cgroup v2 directory of a process (cgroup2_mnt + its "0::" path).  0 or negative errno. */
+int bw_cgroup_path_of_pid(const char *proc_root, const char *cgroup2_mnt, uint32_t pid, char *buf,
+			  size_t len);
 /* The cgroup v2 id of a process from proc_root/<pid>/cgroup, 0 on error. */
 uint64_t bw_cgroup_id_of_pid(const char *proc_root, const char *cgroup2_mnt, uint32_t pid);
 

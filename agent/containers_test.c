@@ -153,6 +153,18 @@ static void test_runc_discovery(void **state)
 	assert_ptr_equal(bw_containers_by_cgroup(c, st.st_ino), w);
 	assert_null(bw_containers_by_cgroup(c, st.st_ino + 1000000));
 	assert_null(bw_containers_by_id(c, "old"));
+	/* a cgroup nested below the container's belongs to it, even with no live pid */
+	char nested[600];
+	struct stat nst;
+	snprintf(nested, sizeof(nested), "%s/init.scope/inner", cgdir);
+	snprintf(p, sizeof(p), "%s/init.scope", cgdir);
+	mkdir(p, 0755);
+	mkdir(nested, 0755);
+	assert_int_equal(stat(nested, &nst), 0);
+	assert_null(bw_containers_by_cgroup(c, nst.st_ino));
+	assert_ptr_equal(bw_containers_by_task(c, nst.st_ino, 0), w);
+	assert_ptr_equal(bw_containers_by_cgroup(c, nst.st_ino), w); /* remembered */
+	assert_null(bw_containers_by_task(c, 123456789, 0));
 	assert_int_equal(changes_added, 1);
 
 	/* labels from the controller are merged over the runtime's */

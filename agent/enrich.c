@@ -13,7 +13,7 @@ int bw_enrich_event(struct bw_proctree *pt, struct bw_containers *cs, uint64_t c
 {
 	static char exec_id_buf[24];
 
-	const struct bw_container *c = cs ? bw_containers_by_cgroup(cs, cgroup_id) : NULL;
+	const struct bw_container *c = cs ? bw_containers_by_task(cs, cgroup_id, host_pid) : NULL;
 	const char *cg2 = cs ? bw_containers_cgroup2(cs) : NULL;
 	const struct bw_proc *p = NULL, *pp = NULL;
 

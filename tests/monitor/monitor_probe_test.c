@@ -559,6 +559,40 @@ int main(void)
 		      "container pid ns %u differs from the host's", c->pid_ns);
 	}
 
+	/* a process in a cgroup nested below the container's is the container's */
+	char sub[512];
+	snprintf(sub, sizeof(sub), "%s/%s/bwsub", bw_containers_cgroup2(cs), id);
+	if (mkdir(sub, 0755) == 0) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			char procs[600], me[32];
+			int fd, null = open("/dev/null", O_WRONLY);
+
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", sub);
+			snprintf(me, sizeof(me), "%d", getpid());
+			fd = open(procs, O_WRONLY);
+			if (fd < 0 || write(fd, me, strlen(me)) < 0)
+				_exit(126);
+			close(fd);
+			dup2(null, 1);
+			execl("/bin/cat", "cat", "/etc/hostname", (char *)NULL);
+			_exit(127);
+		}
+		int wst = 0;
+
+		waitpid(p, &wst, 0);
+		struct want nw[] = { { "ContainerLog", "Process", "/bin/cat /etc/hostname", NULL,
+				       "/bin/cat", id },
+				     { NULL } };
+		wait_for(base, have_all, nw, 3000);
+		check(WIFEXITED(wst) && WEXITSTATUS(wst) == 0 && find(&nw[0]) >= 0,
+		      "exec in a nested cgroup attributed to container %s", id);
+		rmdir(sub);
+	} else {
+		check(0, "creating nested cgroup %s: %s", sub, strerror(errno));
+	}
+
 	/* stopping the container removes it (inotify on runc's state dir) */
 	snprintf(cmd, sizeof(cmd), "runc delete -f %s >/dev/null 2>&1", id);
 	run(cmd);
