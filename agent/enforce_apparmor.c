@@ -221,17 +221,38 @@ static struct aa_loaded *find_loaded(struct aa *a, const char *name)
 	return NULL;
 }
 
-/* Does any process run under this profile (or one of its children)? */
-static int profile_in_use(const char *name)
+/* What runs under a profile: some task at all, and some with no_new_privs. */
+#define AA_IN_USE 1
+#define AA_NNP 2
+
+static int nnp_of(const char *pid)
+{
+	char path[300], buf[2048];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "\nNoNewPrivs:\t1") != NULL;
+}
+
+static int profile_use(const char *name)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	size_t n = strlen(name);
-	int used = 0;
+	int use = 0;
 
 	if (!d)
-		return 1; /* cannot tell: do not claim it is unused */
-	while (!used && (de = readdir(d))) {
+		return AA_IN_USE; /* cannot tell: do not claim it is unused */
+	while ((de = readdir(d))) {
 		char path[300], cur[256];
 		ssize_t r;
 		int fd;
@@ -247,10 +268,24 @@ static int profile_in_use(const char *name)
 		if (r <= 0)
 			continue;
 		cur[r] = '\0';
-		used = !strncmp(cur, name, n) && (cur[n] == ' ' || cur[n] == '/' || cur[n] == '\n');
+		if (strncmp(cur, name, n) || (cur[n] != ' ' && cur[n] != '/' && cur[n] != '\n'))
+			continue;
+		use |= AA_IN_USE;
+		if (nnp_of(de->d_name)) {
+			use |= AA_NNP;
+			break;
+		}
 	}
 	closedir(d);
-	return used;
+	return use;
+}
+
+static int has_from_source(const Bulwark__V1__RuleSet *rs)
+{
+	for (size_t i = 0; i < rs->n_rules; i++)
+		if (rs->rules[i]->n_from_source)
+			return 1;
+	return 0;
 }
 
 static Bulwark__V1__CompiledPolicy *cp_copy(const Bulwark__V1__CompiledPolicy *cp)
@@ -358,10 +393,18 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 				 strerror(-rc));
 			goto cleanup;
 		}
-		if (rs->n_rules && !profile_in_use(p->name))
-			bw_unenforced_add(unenforced, n_unenforced,
-					  "container %.12s: no process runs under profile %s; start the container with process.apparmorProfile=%s (a running container cannot be moved into a profile)",
-					  rs->container_id, p->name, p->name);
+		if (rs->n_rules) {
+			int use = profile_use(p->name);
+
+			if (!(use & AA_IN_USE))
+				bw_unenforced_add(unenforced, n_unenforced,
+						  "container %.12s: no process runs under profile %s; start the container with process.apparmorProfile=%s (a running container cannot be moved into a profile)",
+						  rs->container_id, p->name, p->name);
+			if ((use & AA_NNP) && has_from_source(rs))
+				bw_unenforced_add(unenforced, n_unenforced,
+						  "container %.12s: fromSource rules: the container runs with no_new_privs, under which AppArmor refuses the source's child profile (the source binary fails to exec)",
+						  rs->container_id);
+		}
 		l = find_loaded(a, p->name);
 		if (l && !strcmp(l->text, p->text)) {
 			free(p->text);

@@ -19,6 +19,20 @@
  * bw_aa_preload writes a permissive placeholder so a runtime can reference
  * the name before the first policy for that container arrives.
  *
+ * fromSource rules live in child profiles the container's profile enters
+ * when the source binary runs; what the source executes inherits them, so
+ * they hold for its descendants too.  AppArmor refuses that profile change
+ * for a task with no_new_privs (OCI process.noNewPrivileges, Kubernetes
+ * allowPrivilegeEscalation: false): there the source binary fails to exec
+ * (EPERM).  Apply reports each such container in the unenforced list.
+ *
+ * Network rules are handed to the cgroup-BPF program (enforce_cgroup.h)
+ * whenever it attaches: exact protocols, and no dependence on whether the
+ * installed apparmor_parser can compile network rules for this kernel's
+ * AppArmor network ABI (Debian 12's parser 3.0 with kernel 6.1 loads them
+ * but the kernel does not mediate them).  Without cgroup-BPF they go into
+ * the profile by family and socket type.
+ *
  * Alerts come from the kernel's AppArmor audit records (netlink audit
  * multicast group, or /dev/kmsg when that is unavailable): DENIED records
  * become blocked alerts (Block rules, or DefaultPosture for allow-list

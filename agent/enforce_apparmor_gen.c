@@ -10,10 +10,9 @@
  *     and every block must produce an alert;
  *   - Audit rules as "audit" allow rules; Allow rules as plain rules;
  *   - fromSource rules in a child profile named by the source binary, which
- *     the parent stacks on exec ("cx -> &child": an exact path beats the
- *     parent's glob exec rule; a stack, unlike a profile change, is allowed
- *     under no_new_privs).  What the source executes inherits the stack
- *     ("ix"), so a source's rules also hold for its descendants.
+ *     the parent enters on exec ("cx": an exact path beats the parent's glob
+ *     exec rule).  What the source executes inherits the child ("ix"), so
+ *     a source's rules also hold for its descendants.
  * Exec modes are "ix" everywhere except the source transitions, because
  * AppArmor refuses overlapping globs with different exec modes.
  */
@@ -265,9 +264,9 @@ static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
 		unenf(g, r, "Audit rule in process allow-list mode: AppArmor audit rules also allow the exec");
 	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH &&
 	    is_source(g->rs, r->value))
-		/* The parent stacks the source's child profile: the same mode as
+		/* The parent enters the source's child profile: the same mode as
 		 * its transition line, or the parser refuses the conflict. */
-		fprintf(g->f, "  %s%s cx -> &%s,\n", qualifier(r), spec, spec);
+		fprintf(g->f, "  %s%s cx,\n", qualifier(r), spec);
 	else
 		fprintf(g->f, "  %s%s ix,\n", qualifier(r), spec);
 }
@@ -552,10 +551,11 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 				unenf(&g, r, "fromSource path with spaces cannot name a child profile");
 				continue;
 			}
-			/* Stacked ("&"): the source is confined by the parent AND its
-			 * child, which the kernel allows even under no_new_privs (a
-			 * plain profile change is refused there). */
-			fprintf(g.f, "  %s cx -> &%s,\n", spec, spec);
+			/* "cx": the child named by the exec'd path.  AppArmor refuses
+			 * this change under no_new_privs (the apply reports such
+			 * containers); a stacked transition was tried and is refused
+			 * there too by Debian 12's parser and kernel. */
+			fprintf(g.f, "  %s cx,\n", spec);
 		}
 	}
 	body(&g);

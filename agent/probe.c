@@ -303,6 +303,7 @@ const char *const *bw_enforcer_limits(Bulwark__V1__Enforcer k)
 		"syscall rules: monitor only",
 		"network by address (CIDR/port): AppArmor mediates protocols only",
 		"fromSource directories: only exact source binaries get a child profile",
+		"fromSource: a source's rules also bind what it executes (inherited child profile)",
 		"host rules: AppArmor confines containers launched under bulwark-<id> profiles only",
 		"allow-list misses with audit posture: AppArmor cannot report without blocking",
 		"BPF-LSM presets",

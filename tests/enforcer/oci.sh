@@ -22,7 +22,7 @@ bw_bundle() {
 
 # bw_oci_config DIR APPARMOR_PROFILE ARGS...: writes DIR/config.json.  An
 # empty profile leaves process.apparmorProfile out.  BW_OCI_ROOT names the
-# rootfs (default: DIR/rootfs).
+# rootfs (default: DIR/rootfs); BW_OCI_NNP=false clears noNewPrivileges.
 bw_oci_config() {
 	local dir=$1 profile=$2 args="" a aa=""
 	shift 2
@@ -45,7 +45,7 @@ bw_oci_config() {
       "effective": [ "CAP_NET_RAW", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID" ],
       "permitted": [ "CAP_NET_RAW", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID" ]
     },
-    "noNewPrivileges": true
+    "noNewPrivileges": ${BW_OCI_NNP:-true}
   },
   "root": { "path": "${BW_OCI_ROOT:-rootfs}", "readonly": false },
   "hostname": "bwtest",

@@ -79,7 +79,9 @@ grep -q 'bulwark-c1 (enforce)' /sys/kernel/security/apparmor/profiles &&
 	pass "profile bulwark-c1 loaded before the container starts" || fail "profile bulwark-c1 not loaded"
 
 mkdir -p /run/b1
-BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b1 bulwark-c1 /bin/sleep 100000
+# no_new_privs off, as Kubernetes does by default (allowPrivilegeEscalation):
+# AppArmor refuses fromSource child profiles under it (checked with c2 below).
+BW_OCI_NNP=false BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b1 bulwark-c1 /bin/sleep 100000
 runc run -d --no-pivot -b /run/b1 c1 </dev/null >/tmp/runc.log 2>&1 ||
 	{ echo "FAIL: runc run: $(cat /tmp/runc.log)"; exit 1; }
 P=$(runc state c1 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
@@ -192,6 +194,23 @@ rule capability capability net_raw Block policy=ksp-cap"
 run "capability net_raw Block" denied sockprobe inet raw 1
 alert "capability net_raw Block" '"Operation":"Capabilities"' '"Resource":"CAP_NET_RAW"' \
 	'"PolicyName":"ksp-cap"'
+
+# --- no_new_privs: fromSource is reported as not enforceable ---------------------------
+policy "$S
+set c2
+rule file path /secret.txt Block from=/usr/local/bin/busybox-reader policy=ksp-from2"
+mkdir -p /run/b2
+BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b2 bulwark-c2 /bin/sleep 100000
+runc run -d --no-pivot -b /run/b2 c2 </dev/null >/tmp/runc2.log 2>&1 || fail "runc run c2: $(cat /tmp/runc2.log)"
+policy "$S
+set c2
+rule file path /secret.txt Block from=/usr/local/bin/busybox-reader policy=ksp-from2"
+sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q 'container c2: fromSource rules: the container runs with no_new_privs' &&
+	pass "no_new_privs container: fromSource reported unenforceable" ||
+	fail "no_new_privs container: fromSource not reported"
+sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q 'container c1: fromSource' &&
+	fail "c1 (no no_new_privs) reported" || pass "container without no_new_privs: not reported"
+runc kill c2 KILL >/dev/null 2>&1
 
 # --- live update back to nothing --------------------------------------------------------
 policy "$S"
