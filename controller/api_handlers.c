@@ -330,10 +330,18 @@ void api_posture(struct api_req *r)
 	cJSON *in = NULL, *rec;
 	char *txt = NULL;
 
-	if (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD)
-		return api_json(r, 200, posture_obj(ns, p));
-	if (r->method != EVHTTP_REQ_PUT)
+	if (r->method != EVHTTP_REQ_GET && r->method != EVHTTP_REQ_HEAD &&
+	    r->method != EVHTTP_REQ_PUT)
 		return api_method_not_allowed(r, "GET, HEAD, PUT");
+	/* Kubernetes namespace names: DNS labels. */
+	if (strlen(ns) > 63 || strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(ns) ||
+	    ns[0] == '-')
+		return api_errorf(r, 400,
+				  "namespace '%.80s' is not a valid name (lowercase letters, digits "
+				  "and '-', at most 63)",
+				  ns);
+	if (r->method != EVHTTP_REQ_PUT)
+		return api_json(r, 200, posture_obj(ns, p));
 	in = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
 	if (!cJSON_IsObject(in)) {
 		api_error(r, 400,

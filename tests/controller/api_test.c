@@ -306,6 +306,9 @@ static void test_postures(void **state)
 	    expect_error(f, "PUT", "/v1/namespaces/shop/posture", "{\"disk\":\"audit\"}"), 400);
 	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/shop/posture", "audit"), 400);
 	assert_int_equal(expect_error(f, "POST", "/v1/namespaces/shop/posture", "{}"), 405);
+	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/Bad%20NS/posture",
+				      "{\"file\":\"audit\"}"),
+			 400);
 }
 
 static void test_containers_and_nodes(void **state)
