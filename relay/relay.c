@@ -403,11 +403,9 @@ static void issue(struct bw_relay *r, struct relay_unit *u, const char *node, ui
 /*
  * Backpressure: hiredis moves its whole output buffer down after every
  * partial write, so a buffer of tens of MB costs more than the XADDs in it.
- * Above BACKLOG_HIGH the relay stops reading agents (they keep their events
- * in their windows) and the spool; it resumes below BACKLOG_LOW.
+ * Above redis.max-backlog the relay stops reading agents (they keep their
+ * events in their windows) and the spool; it resumes below a quarter of it.
  */
-#define BACKLOG_HIGH (4u << 20)
-#define BACKLOG_LOW (1u << 20)
 
 static void on_nng(void *arg);
 
@@ -415,7 +413,7 @@ static int backlogged(struct bw_relay *r)
 {
 	struct timeval tv = { 0, 1000 };
 
-	if (relay_redis_backlog(r) < BACKLOG_HIGH)
+	if (!r->cfg.max_backlog || relay_redis_backlog(r) < (size_t)r->cfg.max_backlog)
 		return 0;
 	if (!evtimer_pending(r->backlog_ev, NULL))
 		evtimer_add(r->backlog_ev, &tv);
@@ -434,7 +432,7 @@ static void on_backlog(evutil_socket_t fd, short what, void *arg)
 		bw_nng_watch_free(r->watch);
 		r->watch = NULL;
 	}
-	if (relay_redis_backlog(r) > BACKLOG_LOW) {
+	if (relay_redis_backlog(r) > (size_t)r->cfg.max_backlog / 4) {
 		evtimer_add(r->backlog_ev, &tv);
 		return;
 	}

@@ -44,6 +44,7 @@ struct bw_relay_config {
 	long long max_message_bytes;
 	long long max_batch_events;
 	long long drain_inflight;  /* events in flight while draining the spool */
+	long long max_backlog;	   /* unsent bytes to Redis before pausing agents; 0: no limit */
 	char *metrics_listen;	   /* "tcp:HOST:PORT" or "unix:/path"; "" off */
 	long long stats_interval_ms; /* 0: no periodic stats line */
 };

@@ -58,6 +58,8 @@ const struct bw_cfg_field bw_relay_config_table[] = {
 	  "most events in one batch"),
 	F("drain-inflight", BW_CFG_INT, drain_inflight, 1, 10000000, "20000",
 	  "events in flight to Redis while draining the spool"),
+	F("redis.max-backlog", BW_CFG_SIZE, max_backlog, 0, 1LL << 32, "4m",
+	  "bytes queued for Redis before the relay stops reading agents (0: no limit)"),
 	F("metrics", BW_CFG_STRING, metrics_listen, 0, 0, "tcp:127.0.0.1:9791",
 	  "GET /metrics on tcp:HOST:PORT or unix:/path (empty: off)"),
 	F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
