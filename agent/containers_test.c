@@ -52,7 +52,8 @@ static void write_file(const char *path, const char *text)
 }
 
 /* dir/<id>/state.json as runc writes it (the parts we read). */
-static void make_state(const char *dir, const char *id, unsigned long long start, const char *labels)
+static void make_state(const char *dir, const char *id, unsigned long long start,
+		       const char *labels)
 {
 	char p[512], txt[4096];
 
@@ -101,8 +102,11 @@ static int teardown(void **state)
 static struct bw_containers *open_roots(const struct bw_runtime_root *roots, size_t n,
 					struct event_base *eb)
 {
-	struct bw_containers_opts o = { .base = eb, .roots = roots, .nroots = n,
-					.cgroup2_mnt = "/nonexistent", .on_change = on_change };
+	struct bw_containers_opts o = {.base = eb,
+				       .roots = roots,
+				       .nroots = n,
+				       .cgroup2_mnt = "/nonexistent",
+				       .on_change = on_change};
 	char err[256], docker[256];
 	struct bw_containers *c = NULL;
 
@@ -115,14 +119,15 @@ static struct bw_containers *open_roots(const struct bw_runtime_root *roots, siz
 static void test_runc_discovery(void **state)
 {
 	char runc[256];
-	struct bw_runtime_root roots[] = { { "runc", runc, 1 } };
+	struct bw_runtime_root roots[] = {{"runc", runc, 1}};
 	struct stat st;
 
 	snprintf(runc, sizeof(runc), "%s/runc", base);
-	make_state(runc, "web1", my_start,
-		   "\"io.kubernetes.pod.namespace=shop\",\"app=web\",\"io.kubernetes.pod.name=web-7d\","
-		   "\"io.kubernetes.container.name=nginx\",\"tier=front\",\"bundle=/b/web1\","
-		   "\"bulwark.io/image=nginx:1.25\"");
+	make_state(
+	    runc, "web1", my_start,
+	    "\"io.kubernetes.pod.namespace=shop\",\"app=web\",\"io.kubernetes.pod.name=web-7d\","
+	    "\"io.kubernetes.container.name=nginx\",\"tier=front\",\"bundle=/b/web1\","
+	    "\"bulwark.io/image=nginx:1.25\"");
 	/* a stopped container: its pid is alive but started at another time */
 	make_state(runc, "old", my_start + 12345, "\"app=old\"");
 	/* garbage must be skipped, not crash */
@@ -209,14 +214,15 @@ static void test_runc_discovery(void **state)
 static void test_containerd_and_docker(void **state)
 {
 	char cd[256], ns[300], dk[300], p[512];
-	struct bw_runtime_root roots[] = { { "containerd", cd, 2 } };
+	struct bw_runtime_root roots[] = {{"containerd", cd, 2}};
 
 	snprintf(cd, sizeof(cd), "%s/containerd", base);
 	mkdir(cd, 0755);
 	snprintf(ns, sizeof(ns), "%s/k8s.io", cd);
-	make_state(ns, "abc", my_start,
-		   "\"io.kubernetes.cri.container-name=api\",\"io.kubernetes.cri.sandbox-name=api-0\","
-		   "\"io.kubernetes.cri.sandbox-namespace=prod\",\"io.kubernetes.cri.image-name=api:2\"");
+	make_state(
+	    ns, "abc", my_start,
+	    "\"io.kubernetes.cri.container-name=api\",\"io.kubernetes.cri.sandbox-name=api-0\","
+	    "\"io.kubernetes.cri.sandbox-namespace=prod\",\"io.kubernetes.cri.image-name=api:2\"");
 	snprintf(ns, sizeof(ns), "%s/moby", cd);
 	make_state(ns, "d0c", my_start, "");
 	snprintf(dk, sizeof(dk), "%s/docker", base);
@@ -251,9 +257,9 @@ static void test_containerd_and_docker(void **state)
 static void test_inotify_on_loop(void **state)
 {
 	char runc[256];
-	struct bw_runtime_root roots[] = { { "runc", runc, 1 } };
+	struct bw_runtime_root roots[] = {{"runc", runc, 1}};
 	struct event_base *eb = event_base_new();
-	struct timeval tv = { 0, 200 * 1000 };
+	struct timeval tv = {0, 200 * 1000};
 
 	snprintf(runc, sizeof(runc), "%s/runc", base);
 	mkdir(runc, 0755);
@@ -285,8 +291,8 @@ static void test_cgroup2_detect(void **state)
 
 static void test_bad_roots(void **state)
 {
-	struct bw_runtime_root roots[] = { { "runc", NULL, 1 } };
-	struct bw_containers_opts o = { .roots = roots, .nroots = 1 };
+	struct bw_runtime_root roots[] = {{"runc", NULL, 1}};
+	struct bw_containers_opts o = {.roots = roots, .nroots = 1};
 	struct bw_containers *c = NULL;
 	char err[256];
 
@@ -298,11 +304,11 @@ static void test_bad_roots(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_runc_discovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_containerd_and_docker, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inotify_on_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup2_detect, setup, teardown),
-		cmocka_unit_test(test_bad_roots),
+	    cmocka_unit_test_setup_teardown(test_runc_discovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_containerd_and_docker, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inotify_on_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup2_detect, setup, teardown),
+	    cmocka_unit_test(test_bad_roots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

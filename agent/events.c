@@ -45,14 +45,21 @@ struct bw_events {
 #define PROC_GRACE_NS (10ull * 1000000000ull)
 
 static const char *const sys_names[BW_SYS_MAX] = {
-	[BW_SYS_NONE] = "",		 [BW_SYS_EXECVE] = "SYS_EXECVE",
-	[BW_SYS_OPEN] = "SYS_OPEN",	 [BW_SYS_OPENAT] = "SYS_OPENAT",
-	[BW_SYS_OPENAT2] = "SYS_OPENAT2", [BW_SYS_UNLINK] = "SYS_UNLINK",
-	[BW_SYS_UNLINKAT] = "SYS_UNLINKAT", [BW_SYS_SOCKET] = "SYS_SOCKET",
-	[BW_SYS_BIND] = "SYS_BIND",	 [BW_SYS_LISTEN] = "SYS_LISTEN",
-	[BW_SYS_ACCEPT] = "SYS_ACCEPT",	 [BW_SYS_ACCEPT4] = "SYS_ACCEPT4",
-	[BW_SYS_CONNECT] = "SYS_CONNECT", [BW_SYS_SETUID] = "SYS_SETUID",
-	[BW_SYS_SETGID] = "SYS_SETGID",
+    [BW_SYS_NONE] = "",
+    [BW_SYS_EXECVE] = "SYS_EXECVE",
+    [BW_SYS_OPEN] = "SYS_OPEN",
+    [BW_SYS_OPENAT] = "SYS_OPENAT",
+    [BW_SYS_OPENAT2] = "SYS_OPENAT2",
+    [BW_SYS_UNLINK] = "SYS_UNLINK",
+    [BW_SYS_UNLINKAT] = "SYS_UNLINKAT",
+    [BW_SYS_SOCKET] = "SYS_SOCKET",
+    [BW_SYS_BIND] = "SYS_BIND",
+    [BW_SYS_LISTEN] = "SYS_LISTEN",
+    [BW_SYS_ACCEPT] = "SYS_ACCEPT",
+    [BW_SYS_ACCEPT4] = "SYS_ACCEPT4",
+    [BW_SYS_CONNECT] = "SYS_CONNECT",
+    [BW_SYS_SETUID] = "SYS_SETUID",
+    [BW_SYS_SETGID] = "SYS_SETGID",
 };
 
 int bw_visibility_parse(const char *text, unsigned *out, char *err, size_t errlen)
@@ -61,10 +68,10 @@ int bw_visibility_parse(const char *text, unsigned *out, char *err, size_t errle
 		const char *w;
 		unsigned bit;
 	} words[] = {
-		{ "process", BW_VIS_PROCESS },
-		{ "file", BW_VIS_FILE },
-		{ "network", BW_VIS_NETWORK },
-		{ "capabilities", BW_VIS_CAPS },
+	    {"process", BW_VIS_PROCESS},
+	    {"file", BW_VIS_FILE},
+	    {"network", BW_VIS_NETWORK},
+	    {"capabilities", BW_VIS_CAPS},
 	};
 	unsigned v = 0;
 	const char *p = text ? text : "";
@@ -90,7 +97,8 @@ int bw_visibility_parse(const char *text, unsigned *out, char *err, size_t errle
 		}
 		if (!found) {
 			snprintf(err, errlen,
-				 "visibility: unknown item '%.*s' (expected process, file, network, capabilities or none)",
+				 "visibility: unknown item '%.*s' (expected process, file, "
+				 "network, capabilities or none)",
 				 (int)n, p);
 			return -EINVAL;
 		}
@@ -356,14 +364,15 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 		const char *a = bw_mon_str(h, data, 0, &al);
 
 		ev.operation = "Network";
-		bw_fmt_sockaddr(a, al, !!(h->flags & BW_MON_STR_TRUNC(0)), resource, sizeof(resource));
+		bw_fmt_sockaddr(a, al, !!(h->flags & BW_MON_STR_TRUNC(0)), resource,
+				sizeof(resource));
 		snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld", sys, (long long)h->arg[0]);
 		break;
 	}
 	case BW_MON_LISTEN:
 		ev.operation = "Network";
-		snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld backlog=%lld", sys, (long long)h->arg[0],
-			 (long long)h->arg[1]);
+		snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld backlog=%lld", sys,
+			 (long long)h->arg[0], (long long)h->arg[1]);
 		break;
 	case BW_MON_SETUID:
 	case BW_MON_SETGID:
@@ -373,7 +382,8 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 		break;
 	case BW_MON_CAPABLE:
 		ev.operation = "Capabilities";
-		snprintf(resource, sizeof(resource), "%s", bw_cap_name((int)h->arg[0], tmp, sizeof(tmp)));
+		snprintf(resource, sizeof(resource), "%s",
+			 bw_cap_name((int)h->arg[0], tmp, sizeof(tmp)));
 		snprintf(dbuf, sizeof(dbuf), "capability=%lld", (long long)h->arg[0]);
 		break;
 	default:
@@ -463,7 +473,8 @@ int bw_events_alert(struct bw_events *e, const struct bw_enforcer_alert *a)
 		ev.type = "SystemEvent";
 		ev.operation = "AlertThreshold";
 		snprintf(msg, sizeof(msg),
-			 "Alert threshold reached: more than %u alerts per second, alerts are dropped for %u s",
+			 "Alert threshold reached: more than %u alerts per second, alerts are "
+			 "dropped for %u s",
 			 e->o.alerts_per_sec, e->o.throttle_silence_s);
 		snprintf(data, sizeof(data), "max_alerts_per_sec=%u dropping_alerts_interval=%u",
 			 e->o.alerts_per_sec, e->o.throttle_silence_s);
@@ -497,8 +508,8 @@ int bw_events_alert(struct bw_events *e, const struct bw_enforcer_alert *a)
 		ev.severity = sev;
 		tags[0] = 0;
 		for (size_t i = 0; i < o->n_tags; i++)
-			off += snprintf(tags + off, off < sizeof(tags) ? sizeof(tags) - off : 0, "%s%s",
-					i ? "," : "", o->tags[i]);
+			off += snprintf(tags + off, off < sizeof(tags) ? sizeof(tags) - off : 0,
+					"%s%s", i ? "," : "", o->tags[i]);
 		ev.tags = tags;
 		ev.atags = o->tags;
 		ev.n_atags = o->n_tags;

@@ -42,16 +42,16 @@ struct bw_proctree;
 struct bw_containers;
 
 struct bw_events_opts {
-	struct bw_proctree *proctree;     /* required; updated from fork/exec/exit records */
+	struct bw_proctree *proctree;	  /* required; updated from fork/exec/exit records */
 	struct bw_containers *containers; /* may be NULL: everything is the host */
 	bw_events_emit_fn emit;
 	void *arg;
-	const char *cluster_name;         /* NULL: "default" */
-	const char *host_name;            /* NULL: gethostname() */
-	unsigned container_visibility;    /* default for namespaces without their own */
+	const char *cluster_name;      /* NULL: "default" */
+	const char *host_name;	       /* NULL: gethostname() */
+	unsigned container_visibility; /* default for namespaces without their own */
 	unsigned host_visibility;
-	uint32_t alerts_per_sec;          /* 0: 10 (KubeArmor's default) */
-	uint32_t throttle_silence_s;      /* 0: 30 */
+	uint32_t alerts_per_sec;     /* 0: 10 (KubeArmor's default) */
+	uint32_t throttle_silence_s; /* 0: 30 */
 };
 
 struct bw_events;
@@ -79,11 +79,11 @@ int bw_events_alert(struct bw_events *e, const struct bw_enforcer_alert *a);
 void bw_events_set_clock(struct bw_events *e, uint64_t (*now_ns)(void));
 
 struct bw_events_stats {
-	uint64_t logs;        /* ContainerLog + HostLog emitted */
-	uint64_t alerts;      /* alerts emitted */
-	uint64_t invisible;   /* records dropped by visibility */
-	uint64_t throttled;   /* alerts silenced by throttling */
-	uint64_t system;      /* SystemEvents emitted */
+	uint64_t logs;	    /* ContainerLog + HostLog emitted */
+	uint64_t alerts;    /* alerts emitted */
+	uint64_t invisible; /* records dropped by visibility */
+	uint64_t throttled; /* alerts silenced by throttling */
+	uint64_t system;    /* SystemEvents emitted */
 };
 void bw_events_stats(const struct bw_events *e, struct bw_events_stats *out);
 

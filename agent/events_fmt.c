@@ -24,14 +24,14 @@ void bw_fmt_open_flags(long long flags, char *buf, size_t len)
 		long long bit;
 		const char *name;
 	} tab[] = {
-		{ 0100, "O_CREAT" },	      { 0200, "O_EXCL" },	   { 0400, "O_NOCTTY" },
-		{ 01000, "O_TRUNC" },	      { 02000, "O_APPEND" },	   { 04000, "O_NONBLOCK" },
-		{ 010000, "O_DSYNC" },	      { 020000, "FASYNC" },	   { 040000, "O_DIRECT" },
-		{ 0100000, "O_LARGEFILE" },   { 0200000, "O_DIRECTORY" },  { 0400000, "O_NOFOLLOW" },
-		{ 01000000, "O_NOATIME" },    { 02000000, "O_CLOEXEC" },   { 04000000, "O_SYNC" },
-		{ 010000000, "O_PATH" },      { 020000000, "O_TMPFILE" },
+	    {0100, "O_CREAT"},	      {0200, "O_EXCL"},		{0400, "O_NOCTTY"},
+	    {01000, "O_TRUNC"},	      {02000, "O_APPEND"},	{04000, "O_NONBLOCK"},
+	    {010000, "O_DSYNC"},      {020000, "FASYNC"},	{040000, "O_DIRECT"},
+	    {0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},
+	    {01000000, "O_NOATIME"},  {02000000, "O_CLOEXEC"},	{04000000, "O_SYNC"},
+	    {010000000, "O_PATH"},    {020000000, "O_TMPFILE"},
 	};
-	static const char *acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	static const char *acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
 	long long rest;
 
 	if (!len)
@@ -56,21 +56,31 @@ void bw_fmt_open_flags(long long flags, char *buf, size_t len)
 static const char *family_name(long long f, char *tmp, size_t len)
 {
 	switch (f) {
-	case 0: return "AF_UNSPEC";
-	case 1: return "AF_UNIX";
-	case 2: return "AF_INET";
-	case 10: return "AF_INET6";
-	case 16: return "AF_NETLINK";
-	case 17: return "AF_PACKET";
-	case 40: return "AF_VSOCK";
-	default: snprintf(tmp, len, "%lld", f); return tmp;
+	case 0:
+		return "AF_UNSPEC";
+	case 1:
+		return "AF_UNIX";
+	case 2:
+		return "AF_INET";
+	case 10:
+		return "AF_INET6";
+	case 16:
+		return "AF_NETLINK";
+	case 17:
+		return "AF_PACKET";
+	case 40:
+		return "AF_VSOCK";
+	default:
+		snprintf(tmp, len, "%lld", f);
+		return tmp;
 	}
 }
 
 void bw_fmt_socket(long long domain, long long type, long long proto, char *buf, size_t len)
 {
-	static const char *types[] = { NULL, "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM",
-				       "SOCK_SEQPACKET", "SOCK_DCCP", NULL, NULL, NULL, "SOCK_PACKET" };
+	static const char *types[] = {
+	    NULL,	 "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM",	"SOCK_SEQPACKET",
+	    "SOCK_DCCP", NULL,		NULL,	      NULL,	  "SOCK_PACKET"};
 	char t[96] = "", tmp[32];
 	long long base = type & 0xf;
 
@@ -141,17 +151,47 @@ void bw_fmt_sockaddr(const void *sa, size_t salen, int truncated, char *buf, siz
 const char *bw_cap_name(int cap, char *buf, size_t len)
 {
 	static const char *names[] = {
-		"CAP_CHOWN",	      "CAP_DAC_OVERRIDE",    "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-		"CAP_FSETID",	      "CAP_KILL",	     "CAP_SETGID",	    "CAP_SETUID",
-		"CAP_SETPCAP",	      "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-		"CAP_NET_ADMIN",      "CAP_NET_RAW",	     "CAP_IPC_LOCK",	    "CAP_IPC_OWNER",
-		"CAP_SYS_MODULE",     "CAP_SYS_RAWIO",	     "CAP_SYS_CHROOT",	    "CAP_SYS_PTRACE",
-		"CAP_SYS_PACCT",      "CAP_SYS_ADMIN",	     "CAP_SYS_BOOT",	    "CAP_SYS_NICE",
-		"CAP_SYS_RESOURCE",   "CAP_SYS_TIME",	     "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-		"CAP_LEASE",	      "CAP_AUDIT_WRITE",     "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-		"CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",	     "CAP_SYSLOG",	    "CAP_WAKE_ALARM",
-		"CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",	     "CAP_PERFMON",	    "CAP_BPF",
-		"CAP_CHECKPOINT_RESTORE",
+	    "CAP_CHOWN",
+	    "CAP_DAC_OVERRIDE",
+	    "CAP_DAC_READ_SEARCH",
+	    "CAP_FOWNER",
+	    "CAP_FSETID",
+	    "CAP_KILL",
+	    "CAP_SETGID",
+	    "CAP_SETUID",
+	    "CAP_SETPCAP",
+	    "CAP_LINUX_IMMUTABLE",
+	    "CAP_NET_BIND_SERVICE",
+	    "CAP_NET_BROADCAST",
+	    "CAP_NET_ADMIN",
+	    "CAP_NET_RAW",
+	    "CAP_IPC_LOCK",
+	    "CAP_IPC_OWNER",
+	    "CAP_SYS_MODULE",
+	    "CAP_SYS_RAWIO",
+	    "CAP_SYS_CHROOT",
+	    "CAP_SYS_PTRACE",
+	    "CAP_SYS_PACCT",
+	    "CAP_SYS_ADMIN",
+	    "CAP_SYS_BOOT",
+	    "CAP_SYS_NICE",
+	    "CAP_SYS_RESOURCE",
+	    "CAP_SYS_TIME",
+	    "CAP_SYS_TTY_CONFIG",
+	    "CAP_MKNOD",
+	    "CAP_LEASE",
+	    "CAP_AUDIT_WRITE",
+	    "CAP_AUDIT_CONTROL",
+	    "CAP_SETFCAP",
+	    "CAP_MAC_OVERRIDE",
+	    "CAP_MAC_ADMIN",
+	    "CAP_SYSLOG",
+	    "CAP_WAKE_ALARM",
+	    "CAP_BLOCK_SUSPEND",
+	    "CAP_AUDIT_READ",
+	    "CAP_PERFMON",
+	    "CAP_BPF",
+	    "CAP_CHECKPOINT_RESTORE",
 	};
 
 	if (cap >= 0 && cap < (int)(sizeof(names) / sizeof(names[0])))

@@ -20,7 +20,7 @@
 struct got {
 	int kind;
 	char type[32], op[32], res[512], data[256], result[64], proc[128], parent[128], source[256],
-		policy[64], msg[256], tags[128];
+	    policy[64], msg[256], tags[128];
 	int pid, host_pid, ppid, host_ppid, n_atags;
 };
 
@@ -70,11 +70,11 @@ static uint64_t clock_fn(void)
 
 static int setup(void **state)
 {
-	struct bw_events_opts o = { .emit = on_emit, .host_name = "node1",
-				    .container_visibility = BW_VIS_PROCESS | BW_VIS_FILE | BW_VIS_NETWORK |
-							    BW_VIS_CAPS,
-				    .host_visibility = BW_VIS_PROCESS | BW_VIS_FILE | BW_VIS_NETWORK |
-						       BW_VIS_CAPS };
+	struct bw_events_opts o = {
+	    .emit = on_emit,
+	    .host_name = "node1",
+	    .container_visibility = BW_VIS_PROCESS | BW_VIS_FILE | BW_VIS_NETWORK | BW_VIS_CAPS,
+	    .host_visibility = BW_VIS_PROCESS | BW_VIS_FILE | BW_VIS_NETWORK | BW_VIS_CAPS};
 
 	ngot = 0;
 	if (bw_proctree_new(&pt))
@@ -173,7 +173,7 @@ static void test_exec_and_file(void **state)
 static void test_network_and_syscalls(void **state)
 {
 	struct test_rec r;
-	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(8080) };
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(8080)};
 
 	start_shell();
 	ngot = 0;
@@ -254,11 +254,15 @@ static void test_visibility(void **state)
 
 static void test_alert_throttling(void **state)
 {
-	const char *tags[] = { "MITRE", "T1059" };
+	const char *tags[] = {"MITRE", "T1059"};
 	Bulwark__V1__RuleOrigin o = BULWARK__V1__RULE_ORIGIN__INIT;
-	struct bw_enforcer_alert a = { .host_pid = 501, .operation = "Process",
-				       .resource = "/bin/cat", .data = "syscall=SYS_EXECVE",
-				       .enforcer = "BPFLSM", .blocked = 1, .action = "Block" };
+	struct bw_enforcer_alert a = {.host_pid = 501,
+				      .operation = "Process",
+				      .resource = "/bin/cat",
+				      .data = "syscall=SYS_EXECVE",
+				      .enforcer = "BPFLSM",
+				      .blocked = 1,
+				      .action = "Block"};
 	int emitted = 0;
 
 	o.policy_name = "block-cat";
@@ -307,8 +311,8 @@ static void test_alert_throttling(void **state)
 static void test_formatters(void **state)
 {
 	char buf[256];
-	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(443)};
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
 
 	bw_fmt_open_flags(0, buf, sizeof(buf));
 	assert_string_equal(buf, "O_RDONLY");
@@ -338,11 +342,11 @@ static void test_formatters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exec_and_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_network_and_syscalls, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_visibility, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alert_throttling, setup, teardown),
-		cmocka_unit_test(test_formatters),
+	    cmocka_unit_test_setup_teardown(test_exec_and_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network_and_syscalls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_visibility, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alert_throttling, setup, teardown),
+	    cmocka_unit_test(test_formatters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

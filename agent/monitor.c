@@ -74,7 +74,8 @@ int bw_monitor_prepare_fs(char *err, size_t errlen)
 		if (mount("securityfs", SECURITYFS, "securityfs", 0, NULL) && errno != EBUSY) {
 			int e = errno;
 
-			snprintf(err, errlen, "mounting securityfs on %s: %s", SECURITYFS, strerror(e));
+			snprintf(err, errlen, "mounting securityfs on %s: %s", SECURITYFS,
+				 strerror(e));
 			return -e;
 		}
 		bw_info("mounted securityfs | path=%s", SECURITYFS);
@@ -89,12 +90,12 @@ static unsigned prog_group(const char *sec)
 		const char *needle;
 		unsigned group;
 	} map[] = {
-		{ "sched_process", BW_MON_G_PROCESS }, { "_open", BW_MON_G_FILE },
-		{ "_socket", BW_MON_G_NETWORK },       { "_bind", BW_MON_G_NETWORK },
-		{ "_listen", BW_MON_G_NETWORK },       { "_accept", BW_MON_G_NETWORK },
-		{ "_connect", BW_MON_G_NETWORK },      { "cap_capable", BW_MON_G_CAPS },
-		{ "_setuid", BW_MON_G_SYSCALL },       { "_setgid", BW_MON_G_SYSCALL },
-		{ "_unlink", BW_MON_G_SYSCALL },
+	    {"sched_process", BW_MON_G_PROCESS}, {"_open", BW_MON_G_FILE},
+	    {"_socket", BW_MON_G_NETWORK},	 {"_bind", BW_MON_G_NETWORK},
+	    {"_listen", BW_MON_G_NETWORK},	 {"_accept", BW_MON_G_NETWORK},
+	    {"_connect", BW_MON_G_NETWORK},	 {"cap_capable", BW_MON_G_CAPS},
+	    {"_setuid", BW_MON_G_SYSCALL},	 {"_setgid", BW_MON_G_SYSCALL},
+	    {"_unlink", BW_MON_G_SYSCALL},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strstr(sec, map[i].needle))
@@ -241,8 +242,8 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		snprintf(err, errlen, "monitor options need base and on_record");
 		return -EINVAL;
 	}
-	if (opts->ringbuf_bytes && (opts->ringbuf_bytes < 4096 ||
-				    (opts->ringbuf_bytes & (opts->ringbuf_bytes - 1)))) {
+	if (opts->ringbuf_bytes &&
+	    (opts->ringbuf_bytes < 4096 || (opts->ringbuf_bytes & (opts->ringbuf_bytes - 1)))) {
 		snprintf(err, errlen, "ring buffer size %u is not a power of two >= 4096",
 			 opts->ringbuf_bytes);
 		return -EINVAL;
@@ -330,8 +331,8 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		snprintf(err, errlen, "creating the ring buffer reader: %s", strerror(-rc));
 		goto cleanup;
 	}
-	m->ev = event_new(opts->base, ring_buffer__epoll_fd(m->rb), EV_READ | EV_PERSIST, on_readable,
-			  m);
+	m->ev = event_new(opts->base, ring_buffer__epoll_fd(m->rb), EV_READ | EV_PERSIST,
+			  on_readable, m);
 	if (!m->ev || event_add(m->ev, NULL)) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "adding the ring buffer to the event loop failed");
@@ -339,7 +340,7 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 	}
 	if (opts->drain_ms >= 0) {
 		int ms = opts->drain_ms ? opts->drain_ms : 50;
-		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 		m->drain = event_new(opts->base, -1, EV_PERSIST, on_readable, m);
 		if (!m->drain || event_add(m->drain, &tv)) {

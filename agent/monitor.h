@@ -23,12 +23,12 @@ typedef void (*bw_monitor_record_fn)(void *arg, const struct bw_mon_hdr *h, cons
 				     size_t data_len);
 
 struct bw_monitor_opts {
-	struct event_base *base;       /* records are delivered on this loop */
+	struct event_base *base; /* records are delivered on this loop */
 	bw_monitor_record_fn on_record;
 	void *arg;
-	unsigned groups;               /* BW_MON_G_*; BW_MON_G_PROCESS is always added */
-	uint32_t ringbuf_bytes;        /* power of two >= 4096; 0: 4 MiB */
-	int report_self;               /* 1: also report the agent's own syscalls (tests) */
+	unsigned groups;	/* BW_MON_G_*; BW_MON_G_PROCESS is always added */
+	uint32_t ringbuf_bytes; /* power of two >= 4096; 0: 4 MiB */
+	int report_self;	/* 1: also report the agent's own syscalls (tests) */
 	/*
 	 * Batching: the kernel wakes the loop only when this many bytes are
 	 * pending, and the loop drains every drain_ms otherwise.  0/0: defaults

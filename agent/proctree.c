@@ -199,7 +199,8 @@ char *bw_proc_cmdline(const char *path, const char *argv, size_t argv_len, int t
 /* /proc/self/exe, /proc/<pid>/exe, /dev/fd/<n>: a name that is not a path. */
 static int self_exec(const char *s, size_t len)
 {
-	if (len > 6 && strncmp(s, "/proc/", 6) == 0 && len >= 4 && strncmp(s + len - 4, "/exe", 4) == 0)
+	if (len > 6 && strncmp(s, "/proc/", 6) == 0 && len >= 4 &&
+	    strncmp(s + len - 4, "/exe", 4) == 0)
 		return 1;
 	return len > 8 && strncmp(s, "/dev/fd/", 8) == 0;
 }
@@ -297,8 +298,8 @@ void bw_proctree_update(struct bw_proctree *t, const struct bw_mon_hdr *h, const
 		}
 		if (path) {
 			s = bw_mon_str(h, data, 1, &len);
-			set_str(&n->p.cmdline,
-				bw_proc_cmdline(path, s ? s : "", len, !!(h->flags & BW_MON_STR_TRUNC(1))));
+			set_str(&n->p.cmdline, bw_proc_cmdline(path, s ? s : "", len,
+							       !!(h->flags & BW_MON_STR_TRUNC(1))));
 			set_str(&n->p.path, path);
 		}
 		s = bw_mon_str(h, data, 3, &len);
@@ -473,9 +474,8 @@ static int load_pid(struct bw_proctree *t, uint32_t pid, const char *proc, const
 	len = read_file(p, buf, sizeof(buf));
 	/* as executed when argv[0] says so (busybox applets, symlinks), else the binary */
 	set_str(&n->p.path, strdup(len > 0 && buf[0] == '/' ? buf : n->p.exe));
-	set_str(&n->p.cmdline,
-		bw_proc_cmdline(n->p.path, buf, len > 0 ? (size_t)len : 0,
-				len >= (ssize_t)sizeof(buf) - 1));
+	set_str(&n->p.cmdline, bw_proc_cmdline(n->p.path, buf, len > 0 ? (size_t)len : 0,
+					       len >= (ssize_t)sizeof(buf) - 1));
 	free(root);
 	snprintf(p, sizeof(p), "%s/%u/fd/0", proc, pid);
 	char *tty = read_link(p);

@@ -16,21 +16,21 @@
 #include "../bpf/monitor.h"
 
 struct bw_proc {
-	uint32_t pid;      /* host view (thread group id) */
-	uint32_t ppid;     /* host view */
-	uint32_t ns_pid;   /* as the process's own pid namespace numbers it */
-	uint32_t ns_ppid;  /* 0 when the parent is outside that namespace */
+	uint32_t pid;	  /* host view (thread group id) */
+	uint32_t ppid;	  /* host view */
+	uint32_t ns_pid;  /* as the process's own pid namespace numbers it */
+	uint32_t ns_ppid; /* 0 when the parent is outside that namespace */
 	uint32_t uid;
 	uint32_t pid_ns, mnt_ns;
 	uint64_t cgroup_id;
 	uint64_t exec_id;  /* unique per fork/exec for the agent's life */
 	uint64_t start_ns; /* CLOCK_BOOTTIME of the fork/exec */
 	uint64_t exit_ns;  /* 0 while running */
-	char *path;        /* as executed (absolute), as the process's root sees it; never NULL */
-	char *exe;         /* the binary with symlinks resolved; never NULL ("" unknown) */
-	char *cmdline;     /* "path arg1 arg2 ..." (KubeArmor's Source); never NULL */
-	char *cwd;         /* never NULL */
-	char tty[32];      /* "pts/0", "" without one */
+	char *path;	   /* as executed (absolute), as the process's root sees it; never NULL */
+	char *exe;	   /* the binary with symlinks resolved; never NULL ("" unknown) */
+	char *cmdline;	   /* "path arg1 arg2 ..." (KubeArmor's Source); never NULL */
+	char *cwd;	   /* never NULL */
+	char tty[32];	   /* "pts/0", "" without one */
 	char comm[16];
 };
 

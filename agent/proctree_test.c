@@ -165,7 +165,8 @@ static void test_seed_from_proc(void **state)
 	fwrite("nginx\0-g\0daemon off;\0", 1, 21, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
-		 "ln -s /var/lib/c1/rootfs %s/42/root && ln -s /var/lib/c1/rootfs/usr/sbin/nginx %s/42/exe"
+		 "ln -s /var/lib/c1/rootfs %s/42/root && ln -s /var/lib/c1/rootfs/usr/sbin/nginx "
+		 "%s/42/exe"
 		 " && ln -s /var/lib/c1/rootfs/srv %s/42/cwd",
 		 dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
@@ -200,12 +201,12 @@ static void test_many_grow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exec_fork_exit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pid_reuse_new_exec_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_self_exec_and_truncation, setup, teardown),
-		cmocka_unit_test(test_cmdline_helper),
-		cmocka_unit_test_setup_teardown(test_seed_from_proc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_grow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_fork_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pid_reuse_new_exec_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_self_exec_and_truncation, setup, teardown),
+	    cmocka_unit_test(test_cmdline_helper),
+	    cmocka_unit_test_setup_teardown(test_seed_from_proc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_grow, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

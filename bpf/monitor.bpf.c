@@ -115,8 +115,8 @@ static __always_inline struct bw_mon_rec *bw_rec_begin(struct task_struct *t, __
 }
 
 /* Appends len bytes of kernel memory as string idx; *off is the data used. */
-static __always_inline void bw_put_kernel(struct bw_mon_rec *r, __u32 *off, int idx, const void *src,
-					  __u32 len)
+static __always_inline void bw_put_kernel(struct bw_mon_rec *r, __u32 *off, int idx,
+					  const void *src, __u32 len)
 {
 	__u32 o = *off;
 
@@ -141,8 +141,8 @@ static __always_inline void bw_put_kernel(struct bw_mon_rec *r, __u32 *off, int 
 }
 
 /* Appends a NUL-terminated user string of at most max-1 bytes. */
-static __always_inline void bw_put_user_str(struct bw_mon_rec *r, __u32 *off, int idx, const void *src,
-					    __u32 max)
+static __always_inline void bw_put_user_str(struct bw_mon_rec *r, __u32 *off, int idx,
+					    const void *src, __u32 max)
 {
 	__u32 o = *off;
 	long n;
@@ -215,8 +215,8 @@ static __always_inline int bw_rec_send(struct bw_mon_rec *r, __u32 off)
 
 	if (bw_wakeup_bytes)
 		flags = bpf_ringbuf_query(&bw_mon_events, BPF_RB_AVAIL_DATA) >= bw_wakeup_bytes
-				? BPF_RB_FORCE_WAKEUP
-				: BPF_RB_NO_WAKEUP;
+			    ? BPF_RB_FORCE_WAKEUP
+			    : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&bw_mon_events, r, size, flags)) {
 		bw_lost(BW_LOST_RINGBUF);
 		return -1;
@@ -376,8 +376,8 @@ static __always_inline int bw_take(struct bw_pending *out, __u32 sys)
 }
 
 /* str0 = path as given; str1 = the directory it is relative to, resolved. */
-static __always_inline void bw_put_given_path(struct bw_mon_rec *r, __u32 *off, struct task_struct *t,
-					      struct bw_pending *p)
+static __always_inline void bw_put_given_path(struct bw_mon_rec *r, __u32 *off,
+					      struct task_struct *t, struct bw_pending *p)
 {
 	struct bw_path_buf *pb = bw_pathbuf();
 	struct bw_path_res res;
@@ -490,15 +490,23 @@ static __always_inline int bw_exit_sockaddr(long ret, __u32 sys)
 	return 0;
 }
 
-#define ENTER(name) SEC("tracepoint/syscalls/sys_enter_" #name) int bw_enter_##name(struct trace_event_raw_sys_enter *ctx)
-#define EXIT(name) SEC("tracepoint/syscalls/sys_exit_" #name) int bw_exit_##name(struct trace_event_raw_sys_exit *ctx)
+#define ENTER(name)                                                                                \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int bw_enter_##name(struct trace_event_raw_sys_enter *ctx)
+#define EXIT(name)                                                                                 \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int bw_exit_##name(struct trace_event_raw_sys_exit *ctx)
 
 /* open(path, flags, mode) */
 ENTER(open)
 {
-	return bw_enter(BW_MON_OPEN, BW_SYS_OPEN, AT_FDCWD_, ctx->args[1], ctx->args[2], ctx->args[0], 0);
+	return bw_enter(BW_MON_OPEN, BW_SYS_OPEN, AT_FDCWD_, ctx->args[1], ctx->args[2],
+			ctx->args[0], 0);
 }
-EXIT(open) { return bw_exit_path(ctx->ret, BW_SYS_OPEN); }
+EXIT(open)
+{
+	return bw_exit_path(ctx->ret, BW_SYS_OPEN);
+}
 
 /* openat(dfd, path, flags, mode) */
 ENTER(openat)
@@ -506,7 +514,10 @@ ENTER(openat)
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPENAT, (int)ctx->args[0], ctx->args[2], ctx->args[3],
 			ctx->args[1], 0);
 }
-EXIT(openat) { return bw_exit_path(ctx->ret, BW_SYS_OPENAT); }
+EXIT(openat)
+{
+	return bw_exit_path(ctx->ret, BW_SYS_OPENAT);
+}
 
 /* openat2(dfd, path, struct open_how *how, size) */
 ENTER(openat2)
@@ -517,14 +528,20 @@ ENTER(openat2)
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPENAT2, (int)ctx->args[0], how.flags, how.mode,
 			ctx->args[1], 0);
 }
-EXIT(openat2) { return bw_exit_path(ctx->ret, BW_SYS_OPENAT2); }
+EXIT(openat2)
+{
+	return bw_exit_path(ctx->ret, BW_SYS_OPENAT2);
+}
 
 /* unlink(path) */
 ENTER(unlink)
 {
 	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINK, AT_FDCWD_, 0, 0, ctx->args[0], 0);
 }
-EXIT(unlink) { return bw_exit_path(ctx->ret, BW_SYS_UNLINK); }
+EXIT(unlink)
+{
+	return bw_exit_path(ctx->ret, BW_SYS_UNLINK);
+}
 
 /* unlinkat(dfd, path, flags) */
 ENTER(unlinkat)
@@ -532,59 +549,90 @@ ENTER(unlinkat)
 	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINKAT, (int)ctx->args[0], ctx->args[2], 0,
 			ctx->args[1], 0);
 }
-EXIT(unlinkat) { return bw_exit_path(ctx->ret, BW_SYS_UNLINKAT); }
+EXIT(unlinkat)
+{
+	return bw_exit_path(ctx->ret, BW_SYS_UNLINKAT);
+}
 
 ENTER(socket)
 {
-	return bw_enter(BW_MON_SOCKET, BW_SYS_SOCKET, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
+	return bw_enter(BW_MON_SOCKET, BW_SYS_SOCKET, ctx->args[0], ctx->args[1], ctx->args[2], 0,
+			0);
 }
-EXIT(socket) { return bw_exit_plain(ctx->ret, BW_SYS_SOCKET); }
+EXIT(socket)
+{
+	return bw_exit_plain(ctx->ret, BW_SYS_SOCKET);
+}
 
 ENTER(listen)
 {
-	return bw_enter(BW_MON_LISTEN, BW_SYS_LISTEN, (int)ctx->args[0], (int)ctx->args[1], 0, 0, 0);
+	return bw_enter(BW_MON_LISTEN, BW_SYS_LISTEN, (int)ctx->args[0], (int)ctx->args[1], 0, 0,
+			0);
 }
-EXIT(listen) { return bw_exit_plain(ctx->ret, BW_SYS_LISTEN); }
+EXIT(listen)
+{
+	return bw_exit_plain(ctx->ret, BW_SYS_LISTEN);
+}
 
 ENTER(setuid)
 {
 	return bw_enter(BW_MON_SETUID, BW_SYS_SETUID, (__u32)ctx->args[0], 0, 0, 0, 0);
 }
-EXIT(setuid) { return bw_exit_plain(ctx->ret, BW_SYS_SETUID); }
+EXIT(setuid)
+{
+	return bw_exit_plain(ctx->ret, BW_SYS_SETUID);
+}
 
 ENTER(setgid)
 {
 	return bw_enter(BW_MON_SETGID, BW_SYS_SETGID, (__u32)ctx->args[0], 0, 0, 0, 0);
 }
-EXIT(setgid) { return bw_exit_plain(ctx->ret, BW_SYS_SETGID); }
+EXIT(setgid)
+{
+	return bw_exit_plain(ctx->ret, BW_SYS_SETGID);
+}
 
 /* bind/connect(fd, sockaddr, addrlen) */
 ENTER(bind)
 {
-	return bw_enter(BW_MON_BIND, BW_SYS_BIND, (int)ctx->args[0], (int)ctx->args[2], 0, ctx->args[1], 0);
+	return bw_enter(BW_MON_BIND, BW_SYS_BIND, (int)ctx->args[0], (int)ctx->args[2], 0,
+			ctx->args[1], 0);
 }
-EXIT(bind) { return bw_exit_sockaddr(ctx->ret, BW_SYS_BIND); }
+EXIT(bind)
+{
+	return bw_exit_sockaddr(ctx->ret, BW_SYS_BIND);
+}
 
 ENTER(connect)
 {
 	return bw_enter(BW_MON_CONNECT, BW_SYS_CONNECT, (int)ctx->args[0], (int)ctx->args[2], 0,
 			ctx->args[1], 0);
 }
-EXIT(connect) { return bw_exit_sockaddr(ctx->ret, BW_SYS_CONNECT); }
+EXIT(connect)
+{
+	return bw_exit_sockaddr(ctx->ret, BW_SYS_CONNECT);
+}
 
 /* accept(fd, peer, &len) / accept4(fd, peer, &len, flags) */
 ENTER(accept)
 {
-	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT, (int)ctx->args[0], 0, 0, ctx->args[1], ctx->args[2]);
+	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT, (int)ctx->args[0], 0, 0, ctx->args[1],
+			ctx->args[2]);
 }
-EXIT(accept) { return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT); }
+EXIT(accept)
+{
+	return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT);
+}
 
 ENTER(accept4)
 {
 	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT4, (int)ctx->args[0], (int)ctx->args[3], 0,
 			ctx->args[1], ctx->args[2]);
 }
-EXIT(accept4) { return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT4); }
+EXIT(accept4)
+{
+	return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT4);
+}
 
 /* ---------------------------------------------------------------- capabilities */
 

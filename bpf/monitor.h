@@ -20,19 +20,19 @@
 
 /* Record types: one enum shared by kernel and user side. */
 enum bw_mon_type {
-	BW_MON_FORK = 1,    /* new process (not thread): pid = child, ppid = parent */
-	BW_MON_EXEC = 2,    /* str0 file name as executed, str1 argv (NUL separated), str2 cwd,
-			     * str3 tty, str4 the binary's resolved path */
-	BW_MON_EXIT = 3,    /* ret = exit code (wait status) */
-	BW_MON_OPEN = 4,    /* str0 path (resolved or as given), str1 base dir if str0 relative */
-	BW_MON_UNLINK = 5,  /* str0 path as given, str1 base dir if relative */
-	BW_MON_SOCKET = 6,  /* arg0 domain, arg1 type, arg2 protocol; ret fd */
-	BW_MON_BIND = 7,    /* arg0 fd; str0 sockaddr bytes */
-	BW_MON_LISTEN = 8,  /* arg0 fd, arg1 backlog */
-	BW_MON_ACCEPT = 9,  /* arg0 fd; ret new fd; str0 peer sockaddr bytes (if asked) */
+	BW_MON_FORK = 1,     /* new process (not thread): pid = child, ppid = parent */
+	BW_MON_EXEC = 2,     /* str0 file name as executed, str1 argv (NUL separated), str2 cwd,
+			      * str3 tty, str4 the binary's resolved path */
+	BW_MON_EXIT = 3,     /* ret = exit code (wait status) */
+	BW_MON_OPEN = 4,     /* str0 path (resolved or as given), str1 base dir if str0 relative */
+	BW_MON_UNLINK = 5,   /* str0 path as given, str1 base dir if relative */
+	BW_MON_SOCKET = 6,   /* arg0 domain, arg1 type, arg2 protocol; ret fd */
+	BW_MON_BIND = 7,     /* arg0 fd; str0 sockaddr bytes */
+	BW_MON_LISTEN = 8,   /* arg0 fd, arg1 backlog */
+	BW_MON_ACCEPT = 9,   /* arg0 fd; ret new fd; str0 peer sockaddr bytes (if asked) */
 	BW_MON_CONNECT = 10, /* arg0 fd; str0 sockaddr bytes */
-	BW_MON_SETUID = 11, /* arg0 uid */
-	BW_MON_SETGID = 12, /* arg0 gid */
+	BW_MON_SETUID = 11,  /* arg0 uid */
+	BW_MON_SETGID = 12,  /* arg0 gid */
 	BW_MON_CAPABLE = 13, /* arg0 capability number; ret 0 or -EPERM */
 	BW_MON_TYPE_MAX,
 };
@@ -73,28 +73,28 @@ enum bw_mon_group {
 #define BW_MON_F_UNRESOLVED (1u << 8)
 
 /* Size limits; powers of two because the verifier needs masks. */
-#define BW_MON_PATH_MAX 4096   /* one resolved path */
-#define BW_MON_ARGS_MAX 1024   /* argv bytes kept */
-#define BW_MON_ADDR_MAX 128    /* sockaddr bytes kept */
-#define BW_MON_DATA_MAX 32768  /* all strings of one record */
-#define BW_MON_PATH_DEPTH 64   /* path components walked */
+#define BW_MON_PATH_MAX 4096  /* one resolved path */
+#define BW_MON_ARGS_MAX 1024  /* argv bytes kept */
+#define BW_MON_ADDR_MAX 128   /* sockaddr bytes kept */
+#define BW_MON_DATA_MAX 32768 /* all strings of one record */
+#define BW_MON_PATH_DEPTH 64  /* path components walked */
 
 struct bw_mon_hdr {
 	__u64 ts_boot_ns; /* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;  /* cgroup v2 id of the task */
-	__u32 type;       /* enum bw_mon_type */
-	__u32 sys;        /* enum bw_mon_sys */
-	__u32 pid;        /* host view: thread group id */
+	__u32 type;	  /* enum bw_mon_type */
+	__u32 sys;	  /* enum bw_mon_sys */
+	__u32 pid;	  /* host view: thread group id */
 	__u32 tid;
-	__u32 ppid;       /* host view: real parent's thread group id */
-	__u32 ns_pid;     /* the task's own pid namespace view */
-	__u32 ns_ppid;    /* 0 when the parent lies outside that namespace */
+	__u32 ppid;    /* host view: real parent's thread group id */
+	__u32 ns_pid;  /* the task's own pid namespace view */
+	__u32 ns_ppid; /* 0 when the parent lies outside that namespace */
 	__u32 uid;
 	__u32 gid;
-	__u32 pid_ns;     /* inode numbers of the task's namespaces */
+	__u32 pid_ns; /* inode numbers of the task's namespaces */
 	__u32 mnt_ns;
-	__u32 flags;      /* BW_MON_STR_TRUNC(i), BW_MON_F_* */
-	__s64 ret;        /* syscall return value, exit code, ... */
+	__u32 flags; /* BW_MON_STR_TRUNC(i), BW_MON_F_* */
+	__s64 ret;   /* syscall return value, exit code, ... */
 	__s64 arg[4];
 	__u16 str_off[BW_MON_NSTR];
 	__u16 str_len[BW_MON_NSTR];
@@ -103,8 +103,8 @@ struct bw_mon_hdr {
 
 /* Index of the lost-record counters in map bw_mon_lost (per-CPU array). */
 enum bw_mon_lost_idx {
-	BW_LOST_RINGBUF = 0,  /* the ring buffer was full */
-	BW_LOST_PENDING = 1,  /* no room to remember a syscall's arguments */
+	BW_LOST_RINGBUF = 0, /* the ring buffer was full */
+	BW_LOST_PENDING = 1, /* no room to remember a syscall's arguments */
 	BW_LOST_MAX,
 };
 

@@ -29,9 +29,9 @@ struct bw_path_buf {
 };
 
 struct bw_path_res {
-	__u32 off;      /* path is b[off .. BW_MON_PATH_MAX) */
+	__u32 off; /* path is b[off .. BW_MON_PATH_MAX) */
 	__u32 len;
-	int complete;   /* 1: reached a root within the bounds */
+	int complete; /* 1: reached a root within the bounds */
 };
 
 static __always_inline struct mount *bw_real_mount(struct vfsmount *vm)
@@ -110,14 +110,14 @@ static __always_inline void bw_path_walk(struct bw_path_buf *buf, struct vfsmoun
 					 struct dentry *root_d, struct bw_path_res *res)
 {
 	struct bw_path_walk_ctx w = {
-		.buf = buf,
-		.vm = vm,
-		.mnt = bw_real_mount(vm),
-		.mnt_root = BPF_CORE_READ(vm, mnt_root),
-		.d = d,
-		.root_vm = root_vm,
-		.root_d = root_d,
-		.off = BW_MON_PATH_MAX,
+	    .buf = buf,
+	    .vm = vm,
+	    .mnt = bw_real_mount(vm),
+	    .mnt_root = BPF_CORE_READ(vm, mnt_root),
+	    .d = d,
+	    .root_vm = root_vm,
+	    .root_d = root_d,
+	    .off = BW_MON_PATH_MAX,
 	};
 	__u32 off;
 

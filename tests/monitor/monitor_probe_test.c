@@ -38,7 +38,7 @@
 
 struct rec {
 	char *type, *cid, *cname, *labels, *ns, *pod, *proc, *parent, *source, *op, *res, *data,
-		*result;
+	    *result;
 	int pid, host_pid, ppid, host_ppid;
 };
 
@@ -110,7 +110,7 @@ static int wait_for(struct event_base *base, int (*pred)(void *), void *arg, int
 	uint64_t end = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 
 	while (bw_mono_ns() < end) {
-		struct timeval tv = { 0, 50 * 1000 };
+		struct timeval tv = {0, 50 * 1000};
 
 		event_base_loopexit(base, &tv);
 		event_base_dispatch(base);
@@ -157,7 +157,8 @@ static int have_all(void *arg)
 static void dump(void)
 {
 	for (int i = 0; i < nev; i++)
-		fprintf(stderr, "  ev %s %s proc=%s parent=%s res=%s data=%s result=%s cid=%s pid=%d/%d\n",
+		fprintf(stderr,
+			"  ev %s %s proc=%s parent=%s res=%s data=%s result=%s cid=%s pid=%d/%d\n",
 			evs[i].type, evs[i].op, evs[i].proc, evs[i].parent, evs[i].res, evs[i].data,
 			evs[i].result, evs[i].cid, evs[i].pid, evs[i].host_pid);
 }
@@ -210,9 +211,9 @@ static int check_fs_mounting(void)
 			_exit(1);
 		}
 		_exit(access("/sys/kernel/tracing/events/sched", F_OK) == 0 &&
-				      access("/sys/kernel/security/lsm", F_OK) == 0
-			      ? 0
-			      : 2);
+			      access("/sys/kernel/security/lsm", F_OK) == 0
+			  ? 0
+			  : 2);
 	}
 	waitpid(p, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -239,8 +240,12 @@ static void check_loss_counter(struct event_base *base)
 	struct bw_monitor *m = NULL;
 	int seen = 0;
 	char err[256];
-	struct bw_monitor_opts o = { .base = base, .on_record = count_record, .arg = &seen,
-				     .groups = BW_MON_G_FILE, .ringbuf_bytes = 4096, .drain_ms = -1 };
+	struct bw_monitor_opts o = {.base = base,
+				    .on_record = count_record,
+				    .arg = &seen,
+				    .groups = BW_MON_G_FILE,
+				    .ringbuf_bytes = 4096,
+				    .drain_ms = -1};
 	struct bw_monitor_stats st;
 
 	if (bw_monitor_new(&m, &o, err, sizeof(err))) {
@@ -264,8 +269,8 @@ static void check_loss_counter(struct event_base *base)
 	      (unsigned long long)st.lost_ringbuf);
 	bw_monitor_drain(m);
 	bw_monitor_stats(m, &st);
-	check(st.records > 0 && (uint64_t)seen == st.records, "records delivered after the loss: %d",
-	      seen);
+	check(st.records > 0 && (uint64_t)seen == st.records,
+	      "records delivered after the loss: %d", seen);
 	bw_monitor_free(m);
 }
 
@@ -285,7 +290,7 @@ static void host_actions(int port)
 	p = fork();
 	if (p == 0) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 		int fd;
 
 		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
@@ -308,7 +313,8 @@ static int make_bundle(const char *dir, const char *busybox)
 	FILE *f;
 
 	snprintf(cmd, sizeof(cmd),
-		 "set -e; mkdir -p %s/rootfs/bin %s/rootfs/etc %s/rootfs/tmp; cp %s %s/rootfs/bin/busybox;"
+		 "set -e; mkdir -p %s/rootfs/bin %s/rootfs/etc %s/rootfs/tmp; cp %s "
+		 "%s/rootfs/bin/busybox;"
 		 " for a in sh cat sleep nc true; do ln -s busybox %s/rootfs/bin/$a; done;"
 		 " echo 'root:x:0:0:root:/root:/bin/sh' > %s/rootfs/etc/passwd;"
 		 " cd %s && runc spec",
@@ -330,7 +336,7 @@ static int make_bundle(const char *dir, const char *busybox)
 	/* this sandbox may not raise rlimits */
 	cJSON_DeleteItemFromObject(proc, "rlimits");
 	cJSON_ReplaceItemInObject(proc, "terminal", cJSON_CreateFalse());
-	const char *args[] = { "sleep", "1000" };
+	const char *args[] = {"sleep", "1000"};
 	cJSON_ReplaceItemInObject(proc, "args", cJSON_CreateStringArray(args, 2));
 	ann = cJSON_CreateObject();
 	cJSON_AddStringToObject(ann, "app", "probe");
@@ -362,7 +368,7 @@ int main(void)
 	struct bw_monitor *mon = NULL;
 	const char *busybox = "/bin/busybox";
 	int lsock, port, rc, started = 0;
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t al = sizeof(a);
 
 	if (geteuid() != 0)
@@ -376,7 +382,7 @@ int main(void)
 	base = event_base_new();
 	if (bw_proctree_new(&pt))
 		skip("out of memory");
-	struct bw_containers_opts co = { .base = base, .rescan_ms = 1000 };
+	struct bw_containers_opts co = {.base = base, .rescan_ms = 1000};
 	rc = bw_containers_new(&cs, &co, err, sizeof(err));
 	g_cs = cs;
 	check(rc == 0, "container discovery starts (%s)", rc ? err : "");
@@ -384,12 +390,17 @@ int main(void)
 		return 1;
 	bw_proctree_seed(pt, "/proc", bw_containers_cgroup2(cs));
 	unsigned all = BW_VIS_PROCESS | BW_VIS_FILE | BW_VIS_NETWORK | BW_VIS_CAPS;
-	struct bw_events_opts eo = { .proctree = pt, .containers = cs, .emit = on_event,
-				     .container_visibility = all, .host_visibility = all };
+	struct bw_events_opts eo = {.proctree = pt,
+				    .containers = cs,
+				    .emit = on_event,
+				    .container_visibility = all,
+				    .host_visibility = all};
 	if (bw_events_new(&ev, &eo))
 		skip("out of memory");
-	struct bw_monitor_opts mo = { .base = base, .on_record = bw_events_on_record, .arg = ev,
-				      .groups = bw_events_groups(ev) };
+	struct bw_monitor_opts mo = {.base = base,
+				     .on_record = bw_events_on_record,
+				     .arg = ev,
+				     .groups = bw_events_groups(ev)};
 	rc = bw_monitor_new(&mon, &mo, err, sizeof(err));
 	if (rc == -EPERM || rc == -ENOENT || rc == -EACCES) {
 		fprintf(stderr, "SKIP: monitor cannot load here: %s\n", err);
@@ -399,7 +410,7 @@ int main(void)
 	if (rc)
 		return 1;
 	check((bw_monitor_groups(mon) & (BW_MON_G_FILE | BW_MON_G_NETWORK)) ==
-		      (BW_MON_G_FILE | BW_MON_G_NETWORK),
+		  (BW_MON_G_FILE | BW_MON_G_NETWORK),
 	      "file and network groups attached");
 
 	/* a listener for the host connect: in this process, which is not reported */
@@ -415,12 +426,13 @@ int main(void)
 	char portsub[64];
 	snprintf(portsub, sizeof(portsub), "sin_port=%d sin_addr=127.0.0.1", port);
 	struct want host_w[] = {
-		{ "HostLog", "Process", "/bin/cat /etc/hostname", "syscall=SYS_EXECVE", "/bin/cat", "" },
-		{ "HostLog", "File", "/etc/hostname", "flags=O_RDONLY", "/bin/cat", "" },
-		{ "HostLog", "Network", portsub, "syscall=SYS_CONNECT", NULL, "" },
-		{ "HostLog", "Network", "domain=AF_INET type=SOCK_STREAM", "syscall=SYS_SOCKET", NULL, "" },
-		{ "HostLog", "File", "/nonexistent-bulwark/x", NULL, NULL, "" },
-		{ NULL },
+	    {"HostLog", "Process", "/bin/cat /etc/hostname", "syscall=SYS_EXECVE", "/bin/cat", ""},
+	    {"HostLog", "File", "/etc/hostname", "flags=O_RDONLY", "/bin/cat", ""},
+	    {"HostLog", "Network", portsub, "syscall=SYS_CONNECT", NULL, ""},
+	    {"HostLog", "Network", "domain=AF_INET type=SOCK_STREAM", "syscall=SYS_SOCKET", NULL,
+	     ""},
+	    {"HostLog", "File", "/nonexistent-bulwark/x", NULL, NULL, ""},
+	    {NULL},
 	};
 	wait_for(base, have_all, host_w, 5000);
 	for (struct want *w = host_w; w->type; w++) {
@@ -445,7 +457,7 @@ int main(void)
 		check(strstr(evs[i].parent, "monitor_probe_test") != NULL,
 		      "host exec ParentProcessName '%s'", evs[i].parent);
 	}
-	struct want rel = { "HostLog", "File", "/etc/hostname", "flags=O_RDONLY", NULL, "" };
+	struct want rel = {"HostLog", "File", "/etc/hostname", "flags=O_RDONLY", NULL, ""};
 	int found_rel = 0;
 	for (int k = 0; k < nev; k++)
 		if (!strcmp(evs[k].op, "File") && !strcmp(evs[k].res, "/etc/hostname") &&
@@ -465,13 +477,13 @@ int main(void)
 			_exit(fd < 0);
 		}
 		waitpid(p, NULL, 0);
-		struct want dw = { "HostLog", "File", "/d/d/d/f", NULL, NULL, "" };
-		struct want dws[] = { dw, { NULL } };
+		struct want dw = {"HostLog", "File", "/d/d/d/f", NULL, NULL, ""};
+		struct want dws[] = {dw, {NULL}};
 
 		wait_for(base, have_all, dws, 3000);
 		i = find(&dw);
 		check(i >= 0 && strncmp(evs[i].res, "<truncated>", 11) == 0 &&
-			      strlen(evs[i].res) < strlen(deep),
+			  strlen(evs[i].res) < strlen(deep),
 		      "deep path marked truncated: '%.40s...'", i >= 0 ? evs[i].res : "(none)");
 		snprintf(cmd, sizeof(cmd), "rm -rf /tmp/bw-deep-%d", getpid());
 		run(cmd);
@@ -495,8 +507,8 @@ int main(void)
 		check(0, "building the busybox bundle in %s", dir);
 		goto cleanup;
 	}
-	snprintf(cmd, sizeof(cmd), "runc run -d --bundle %s %s </dev/null >%s/run.log 2>&1", dir, id,
-		 dir);
+	snprintf(cmd, sizeof(cmd), "runc run -d --bundle %s %s </dev/null >%s/run.log 2>&1", dir,
+		 id, dir);
 	if (run(cmd)) {
 		snprintf(cmd, sizeof(cmd), "cat %s/run.log >&2", dir);
 		run(cmd);
@@ -505,22 +517,25 @@ int main(void)
 	}
 	started = 1;
 	snprintf(cmd, sizeof(cmd),
-		 "runc exec %s sh -c '/bin/cat /etc/passwd >/dev/null; /bin/nc 127.0.0.1 9 </dev/null; true'"
+		 "runc exec %s sh -c '/bin/cat /etc/passwd >/dev/null; /bin/nc 127.0.0.1 9 "
+		 "</dev/null; true'"
 		 " >/dev/null 2>&1",
 		 id);
 	run(cmd);
 	struct want ctr_w[] = {
-		{ "ContainerLog", "Process", "/bin/cat /etc/passwd", "syscall=SYS_EXECVE", "/bin/cat", id },
-		{ "ContainerLog", "File", "/etc/passwd", "flags=O_RDONLY", "/bin/cat", id },
-		{ "ContainerLog", "Network", "sin_port=9 sin_addr=127.0.0.1", "syscall=SYS_CONNECT",
-		  "/bin/nc", id },
-		{ NULL },
+	    {"ContainerLog", "Process", "/bin/cat /etc/passwd", "syscall=SYS_EXECVE", "/bin/cat",
+	     id},
+	    {"ContainerLog", "File", "/etc/passwd", "flags=O_RDONLY", "/bin/cat", id},
+	    {"ContainerLog", "Network", "sin_port=9 sin_addr=127.0.0.1", "syscall=SYS_CONNECT",
+	     "/bin/nc", id},
+	    {NULL},
 	};
 	wait_for(base, have_all, ctr_w, 5000);
 	const struct bw_container *c = bw_containers_by_id(cs, id);
 	check(c != NULL, "container %s discovered", id);
 	if (c)
-		check(c->cgroup_id != 0, "container cgroup id %llu", (unsigned long long)c->cgroup_id);
+		check(c->cgroup_id != 0, "container cgroup id %llu",
+		      (unsigned long long)c->cgroup_id);
 	for (struct want *w = ctr_w; w->type; w++) {
 		i = find(w);
 		check(i >= 0, "container %s event %s", w->op, w->res_sub);
@@ -555,7 +570,7 @@ int main(void)
 		struct stat hs;
 
 		check(c->pid_ns && c->mnt_ns && stat("/proc/self/ns/pid", &hs) == 0 &&
-			      c->pid_ns != (uint32_t)hs.st_ino,
+			  c->pid_ns != (uint32_t)hs.st_ino,
 		      "container pid ns %u differs from the host's", c->pid_ns);
 	}
 
@@ -582,9 +597,9 @@ int main(void)
 		int wst = 0;
 
 		waitpid(p, &wst, 0);
-		struct want nw[] = { { "ContainerLog", "Process", "/bin/cat /etc/hostname", NULL,
-				       "/bin/cat", id },
-				     { NULL } };
+		struct want nw[] = {
+		    {"ContainerLog", "Process", "/bin/cat /etc/hostname", NULL, "/bin/cat", id},
+		    {NULL}};
 		wait_for(base, have_all, nw, 3000);
 		check(WIFEXITED(wst) && WEXITSTATUS(wst) == 0 && find(&nw[0]) >= 0,
 		      "exec in a nested cgroup attributed to container %s", id);
@@ -630,6 +645,7 @@ cleanup:
 	bw_containers_free(cs);
 	bw_proctree_free(pt);
 	event_base_free(base);
-	fprintf(stderr, "%s: %d failure(s), %d events\n", failures ? "FAIL" : "PASS", failures, nev);
+	fprintf(stderr, "%s: %d failure(s), %d events\n", failures ? "FAIL" : "PASS", failures,
+		nev);
 	return failures ? 1 : 0;
 }

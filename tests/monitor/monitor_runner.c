@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	struct bw_events *ev = NULL;
 	struct bw_monitor *mon = NULL;
 	struct event *sweep;
-	struct timeval five = { 5, 0 };
+	struct timeval five = {5, 0};
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--print") == 0) {
@@ -90,18 +90,23 @@ int main(int argc, char **argv)
 	bw_log_set_component("monitor");
 	if (!base || bw_signals_new(&sig, base) || bw_proctree_new(&pt))
 		return 1;
-	struct bw_containers_opts co = { .base = base };
+	struct bw_containers_opts co = {.base = base};
 	if (bw_containers_new(&cs, &co, err, sizeof(err))) {
 		fprintf(stderr, "containers: %s\n", err);
 		return 1;
 	}
 	bw_proctree_seed(pt, "/proc", bw_containers_cgroup2(cs));
-	struct bw_events_opts eo = { .proctree = pt, .containers = cs, .emit = on_event,
-				     .container_visibility = cv, .host_visibility = hv };
+	struct bw_events_opts eo = {.proctree = pt,
+				    .containers = cs,
+				    .emit = on_event,
+				    .container_visibility = cv,
+				    .host_visibility = hv};
 	if (bw_events_new(&ev, &eo))
 		return 1;
-	struct bw_monitor_opts mo = { .base = base, .on_record = bw_events_on_record, .arg = ev,
-				      .groups = bw_events_groups(ev) };
+	struct bw_monitor_opts mo = {.base = base,
+				     .on_record = bw_events_on_record,
+				     .arg = ev,
+				     .groups = bw_events_groups(ev)};
 	if (bw_monitor_new(&mon, &mo, err, sizeof(err))) {
 		fprintf(stderr, "monitor: %s\n", err);
 		return 1;
@@ -135,8 +140,9 @@ int main(int argc, char **argv)
 	event_base_free(base);
 	return 0;
 usage:
-	fprintf(stderr, "monitor_runner: %s\nusage: monitor_runner [--host-vis LIST] "
-			"[--container-vis LIST] [--print]\n",
+	fprintf(stderr,
+		"monitor_runner: %s\nusage: monitor_runner [--host-vis LIST] "
+		"[--container-vis LIST] [--print]\n",
 		err);
 	return 2;
 }
