@@ -35,30 +35,31 @@ struct entry {
 
 struct stream {
 	const char *name;
-	char last[48];	   /* last id printed, for XRANGE "(" and XREAD */
-	redisReply *page;  /* current XRANGE page */
+	char last[48];	  /* last id printed, for XRANGE "(" and XREAD */
+	redisReply *page; /* current XRANGE page */
 	size_t pos;
 	int done;
 };
 
 static void logs_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: bulwarkctl logs [-f] [--json] [--type alert|log|all] [--namespace NS]\n"
-		"                       [--pod POD] [--container NAME] [--operation OP]\n"
-		"                       [--since DURATION|RFC3339|STREAM-ID] [--limit N]\n"
-		"                       [--redis ADDR] [--stream NAME]... [--per-namespace]\n\n"
-		"Reads the relay's Redis Streams (bulwark:alerts, bulwark:logs) and prints\n"
-		"alerts as `karmor logs` does.  Filters take exact values or shell patterns.\n"
-		"  -f, --follow      keep waiting for new entries\n"
-		"  --json            one JSON object per line, KubeArmor field names\n"
-		"  --type            alert (default), log, or all\n"
-		"  --since           e.g. 10m, 2h, 2026-11-28T23:00:00Z, 1764371000000-0\n"
-		"  --redis           host:port, unix:/path or redis://[user[:pass]@]host:port[/db]\n"
-		"                    (default: $BULWARK_REDIS or 127.0.0.1:6379)\n"
-		"  --stream          read this stream instead (repeatable)\n"
-		"  --per-namespace   with --namespace, read <stream>:<namespace> as the relay\n"
-		"                    writes them with stream.per-namespace\n");
+	fprintf(
+	    out,
+	    "usage: bulwarkctl logs [-f] [--json] [--type alert|log|all] [--namespace NS]\n"
+	    "                       [--pod POD] [--container NAME] [--operation OP]\n"
+	    "                       [--since DURATION|RFC3339|STREAM-ID] [--limit N]\n"
+	    "                       [--redis ADDR] [--stream NAME]... [--per-namespace]\n\n"
+	    "Reads the relay's Redis Streams (bulwark:alerts, bulwark:logs) and prints\n"
+	    "alerts as `karmor logs` does.  Filters take exact values or shell patterns.\n"
+	    "  -f, --follow      keep waiting for new entries\n"
+	    "  --json            one JSON object per line, KubeArmor field names\n"
+	    "  --type            alert (default), log, or all\n"
+	    "  --since           e.g. 10m, 2h, 2026-11-28T23:00:00Z, 1764371000000-0\n"
+	    "  --redis           host:port, unix:/path or redis://[user[:pass]@]host:port[/db]\n"
+	    "                    (default: $BULWARK_REDIS or 127.0.0.1:6379)\n"
+	    "  --stream          read this stream instead (repeatable)\n"
+	    "  --per-namespace   with --namespace, read <stream>:<namespace> as the relay\n"
+	    "                    writes them with stream.per-namespace\n");
 }
 
 static const char *field(const redisReply *kv, const char *name)
@@ -101,7 +102,8 @@ static void print_json(const redisReply *kv)
 			cJSON *arr = cJSON_AddArrayToObject(o, name);
 			char *copy = strdup(v), *save = NULL;
 
-			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			for (char *t = strtok_r(copy, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save))
 				cJSON_AddItemToArray(arr, cJSON_CreateString(t));
 			free(copy);
 		} else {
@@ -231,7 +233,7 @@ static int parse_since(const char *s, char *id, size_t len)
 static redisContext *connect_redis(const char *addr)
 {
 	struct bw_redis_url u;
-	struct timeval tv = { 3, 0 };
+	struct timeval tv = {3, 0};
 	redisContext *c;
 	redisReply *r;
 	char err[512];
@@ -269,7 +271,7 @@ static redisContext *connect_redis(const char *addr)
 		freeReplyObject(r);
 	}
 	/* Blocking reads wait as long as they like. */
-	redisSetTimeout(c, (struct timeval){ 0, 0 });
+	redisSetTimeout(c, (struct timeval){0, 0});
 	return c;
 fail:
 	if (r)
@@ -406,7 +408,7 @@ int cli_cmd_logs(int argc, char **argv)
 	const char *streams[MAX_STREAMS];
 	struct stream ss[MAX_STREAMS];
 	char names[MAX_STREAMS][512];
-	struct filters f = { 0 };
+	struct filters f = {0};
 	int nstreams = 0, json = 0, follow_mode = 0, per_ns = 0, rc = 1;
 	long left = 0;
 	char start[48] = "-";
@@ -446,12 +448,14 @@ int cli_cmd_logs(int argc, char **argv)
 
 			left = strtol(argv[++i], &end, 10);
 			if (*end || left < 1) {
-				fprintf(stderr, "bulwarkctl logs: --limit needs a positive number\n");
+				fprintf(stderr,
+					"bulwarkctl logs: --limit needs a positive number\n");
 				return 2;
 			}
 		} else if (strcmp(a, "--stream") == 0) {
 			if (nstreams == MAX_STREAMS) {
-				fprintf(stderr, "bulwarkctl logs: at most %d --stream\n", MAX_STREAMS);
+				fprintf(stderr, "bulwarkctl logs: at most %d --stream\n",
+					MAX_STREAMS);
 				return 2;
 			}
 			streams[nstreams++] = argv[++i];
@@ -462,7 +466,8 @@ int cli_cmd_logs(int argc, char **argv)
 		}
 	}
 	if (strcmp(type, "alert") && strcmp(type, "log") && strcmp(type, "all")) {
-		fprintf(stderr, "bulwarkctl logs: --type must be alert, log or all (got '%s')\n", type);
+		fprintf(stderr, "bulwarkctl logs: --type must be alert, log or all (got '%s')\n",
+			type);
 		return 2;
 	}
 	if (since && parse_since(since, start, sizeof(start))) {

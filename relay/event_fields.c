@@ -8,20 +8,18 @@
 #include <string.h>
 
 const char *const bw_event_field_names[] = {
-	"Timestamp",	  "UpdatedTime",   "ClusterName",   "HostName",	   "NamespaceName",
-	"Owner",	  "PodName",	   "Labels",	    "ContainerID", "ContainerName",
-	"ContainerImage", "HostPPID",	   "HostPID",	    "PPID",	   "PID",
-	"UID",		  "ParentProcessName", "ProcessName", "PolicyName", "Severity",
-	"Tags",		  "ATags",	   "Message",	    "Type",	   "Source",
-	"Operation",	  "Resource",	   "Data",	    "Enforcer",	   "Action",
-	"Result",	  "Cwd",	   "TTY",	    "ExecEvent",   "EventId",
-	NULL,
+    "Timestamp",  "UpdatedTime", "ClusterName", "HostName",	 "NamespaceName",     "Owner",
+    "PodName",	  "Labels",	 "ContainerID", "ContainerName", "ContainerImage",    "HostPPID",
+    "HostPID",	  "PPID",	 "PID",		"UID",		 "ParentProcessName", "ProcessName",
+    "PolicyName", "Severity",	 "Tags",	"ATags",	 "Message",	      "Type",
+    "Source",	  "Operation",	 "Resource",	"Data",		 "Enforcer",	      "Action",
+    "Result",	  "Cwd",	 "TTY",		"ExecEvent",	 "EventId",	      NULL,
 };
 
 int bw_event_field_is_number(const char *name)
 {
-	static const char *const nums[] = { "Timestamp", "HostPPID", "HostPID", "PPID",
-					    "PID",	 "UID",	     NULL };
+	static const char *const nums[] = {"Timestamp", "HostPPID", "HostPID", "PPID",
+					   "PID",	"UID",	    NULL};
 
 	for (int i = 0; nums[i]; i++)
 		if (strcmp(name, nums[i]) == 0)
@@ -178,8 +176,8 @@ void bw_xadd_release(struct bw_xadd *x)
 	x->atags = NULL;
 }
 
-int bw_event_stream_key(const Bulwark__V1__Event *ev, const char *alerts_key,
-			const char *logs_key, int per_namespace, char *buf, size_t len)
+int bw_event_stream_key(const Bulwark__V1__Event *ev, const char *alerts_key, const char *logs_key,
+			int per_namespace, char *buf, size_t len)
 {
 	const char *base = ev->kind == BULWARK__V1__EVENT_KIND__EVENT_ALERT ? alerts_key : logs_key;
 	int n;

@@ -58,7 +58,7 @@ size_t bw_xadd_resp(const struct bw_xadd *x, char *buf, size_t cap);
  * rest; with per_namespace, ":<namespace>" is appended when the event has
  * one.  Writes into buf (truncated names are refused with -ENAMETOOLONG).
  */
-int bw_event_stream_key(const Bulwark__V1__Event *ev, const char *alerts_key,
-			const char *logs_key, int per_namespace, char *buf, size_t len);
+int bw_event_stream_key(const Bulwark__V1__Event *ev, const char *alerts_key, const char *logs_key,
+			int per_namespace, char *buf, size_t len);
 
 #endif

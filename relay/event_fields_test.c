@@ -28,7 +28,7 @@ static const char *value_of(const struct bw_xadd *x, const char *name)
 static void test_xadd_fields(void **state)
 {
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
-	char *atags[] = { "NIST", "CIS" };
+	char *atags[] = {"NIST", "CIS"};
 	struct bw_xadd x;
 
 	ev.kind = BULWARK__V1__EVENT_KIND__EVENT_ALERT;
@@ -76,7 +76,7 @@ static void test_xadd_fields(void **state)
 static void test_every_name_is_known(void **state)
 {
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
-	char *atags[] = { "t" };
+	char *atags[] = {"t"};
 	struct bw_xadd x;
 	int n = 0;
 
@@ -189,11 +189,9 @@ static void test_redis_url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_xadd_fields),
-		cmocka_unit_test(test_every_name_is_known),
-		cmocka_unit_test(test_resp_encoding),
-		cmocka_unit_test(test_stream_key),
-		cmocka_unit_test(test_redis_url),
+	    cmocka_unit_test(test_xadd_fields),	  cmocka_unit_test(test_every_name_is_known),
+	    cmocka_unit_test(test_resp_encoding), cmocka_unit_test(test_stream_key),
+	    cmocka_unit_test(test_redis_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

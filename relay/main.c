@@ -14,11 +14,11 @@ int main(int argc, char **argv)
 {
 	struct bw_relay_config cfg;
 	struct bw_daemon_desc desc = {
-		.name = "bulwark-relay",
-		.summary = "agents' alerts and logs into Redis Streams, at least once",
-		.table = bw_relay_config_table,
-		.cfg = &cfg,
-		.config_path = "/etc/bulwark/relay.yaml",
+	    .name = "bulwark-relay",
+	    .summary = "agents' alerts and logs into Redis Streams, at least once",
+	    .table = bw_relay_config_table,
+	    .cfg = &cfg,
+	    .config_path = "/etc/bulwark/relay.yaml",
 	};
 	struct event_base *base = NULL;
 	struct bw_signals *sig = NULL;

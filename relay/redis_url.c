@@ -42,8 +42,10 @@ int bw_redis_url_parse(const char *text, struct bw_redis_url *u, char *err, size
 	}
 	if (strncmp(p, "unix:", 5) == 0) {
 		if (p[5] != '/' || copy(u->path, sizeof(u->path), p + 5, strlen(p + 5))) {
-			snprintf(err, errlen, "redis address '%s': unix: needs an absolute path "
-					      "shorter than %zu bytes", text, sizeof(u->path));
+			snprintf(err, errlen,
+				 "redis address '%s': unix: needs an absolute path "
+				 "shorter than %zu bytes",
+				 text, sizeof(u->path));
 			return -EINVAL;
 		}
 		return 0;
@@ -73,9 +75,10 @@ int bw_redis_url_parse(const char *text, struct bw_redis_url *u, char *err, size
 			if (slash[1]) {
 				db = strtol(slash + 1, &end, 10);
 				if (*end || db < 0 || db > 1000000) {
-					snprintf(err, errlen,
-						 "redis address '%s': database '%s' is not a number",
-						 text, slash + 1);
+					snprintf(
+					    err, errlen,
+					    "redis address '%s': database '%s' is not a number",
+					    text, slash + 1);
 					return -EINVAL;
 				}
 				u->db = (int)db;

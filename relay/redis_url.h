@@ -11,11 +11,11 @@
 
 struct bw_redis_url {
 	char host[256];
-	int port;	  /* 6379 when not given */
-	char path[108];	  /* unix socket path; then host is empty */
-	char user[128];	  /* "" when not given */
+	int port;	/* 6379 when not given */
+	char path[108]; /* unix socket path; then host is empty */
+	char user[128]; /* "" when not given */
 	char password[256];
-	int db;		  /* -1 when not given */
+	int db; /* -1 when not given */
 };
 
 /* Returns 0, or -EINVAL with err naming what is wrong with text. */

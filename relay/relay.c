@@ -350,8 +350,8 @@ static void complete_units(struct bw_relay *r)
 
 			if (rc) {
 				r->st.refused_full++;
-				drop_connection(r, u->pipe, "cannot spool events Redis did not take",
-						rc);
+				drop_connection(r, u->pipe,
+						"cannot spool events Redis did not take", rc);
 			}
 		}
 		relay_unit_free(u);
@@ -411,7 +411,7 @@ static void on_nng(void *arg);
 
 static int backlogged(struct bw_relay *r)
 {
-	struct timeval tv = { 0, 1000 };
+	struct timeval tv = {0, 1000};
 
 	if (!r->cfg.max_backlog || relay_redis_backlog(r) < (size_t)r->cfg.max_backlog)
 		return 0;
@@ -423,7 +423,7 @@ static int backlogged(struct bw_relay *r)
 static void on_backlog(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_relay *r = arg;
-	struct timeval tv = { 0, 1000 };
+	struct timeval tv = {0, 1000};
 
 	(void)fd;
 	(void)what;
@@ -543,8 +543,9 @@ static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env)
 		goto free_env;
 	}
 	if (b->first_seq == 0 || b->first_seq > UINT64_MAX - n) {
-		snprintf(why, sizeof(why), "EventBatch from %s has first_seq %" PRIu64
-			 " (must be >= 1)", b->node, b->first_seq);
+		snprintf(why, sizeof(why),
+			 "EventBatch from %s has first_seq %" PRIu64 " (must be >= 1)", b->node,
+			 b->first_seq);
 		reject(r, pipe, -EINVAL, why);
 		goto free_env;
 	}
@@ -805,7 +806,7 @@ static void on_quiesce_tick(evutil_socket_t fd, short what, void *arg)
 int bw_relay_quiesce(struct bw_relay *r, int timeout_ms)
 {
 	uint64_t until = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
-	struct timeval tv = { 0, 10000 };
+	struct timeval tv = {0, 10000};
 	struct bw_relay_stats st;
 	struct event *tick;
 	int pending;

@@ -29,23 +29,23 @@
 #include "bw_config.h"
 
 struct bw_relay_config {
-	char *listen;		  /* comma-separated nng URLs */
-	char *redis;		  /* host:port, redis://[user[:pass]@]host:port[/db], unix:/path */
-	char *redis_user;	  /* ACL user ("" : none) */
-	char *redis_password;	  /* AUTH password ("" : none) */
+	char *listen;	      /* comma-separated nng URLs */
+	char *redis;	      /* host:port, redis://[user[:pass]@]host:port[/db], unix:/path */
+	char *redis_user;     /* ACL user ("" : none) */
+	char *redis_password; /* AUTH password ("" : none) */
 	long long redis_db;
 	long long redis_timeout_ms; /* no reply for this long: reconnect */
 	long long reconnect_min_ms, reconnect_max_ms;
 	char *stream_alerts, *stream_logs;
 	int stream_per_namespace;
-	long long stream_maxlen;  /* MAXLEN ~ N; 0: unbounded */
+	long long stream_maxlen; /* MAXLEN ~ N; 0: unbounded */
 	char *spool_dir;
 	long long spool_max_bytes, spool_segment_bytes;
 	long long max_message_bytes;
 	long long max_batch_events;
-	long long drain_inflight;  /* events in flight while draining the spool */
-	long long max_backlog;	   /* unsent bytes to Redis before pausing agents; 0: no limit */
-	char *metrics_listen;	   /* "tcp:HOST:PORT" or "unix:/path"; "" off */
+	long long drain_inflight;    /* events in flight while draining the spool */
+	long long max_backlog;	     /* unsent bytes to Redis before pausing agents; 0: no limit */
+	char *metrics_listen;	     /* "tcp:HOST:PORT" or "unix:/path"; "" off */
 	long long stats_interval_ms; /* 0: no periodic stats line */
 };
 
@@ -53,23 +53,23 @@ struct bw_relay_config {
 extern const struct bw_cfg_field bw_relay_config_table[];
 
 struct bw_relay_stats {
-	uint64_t messages;	  /* nng messages received */
-	uint64_t received;	  /* events received (duplicates included) */
-	uint64_t duplicates;	  /* events already accepted on that connection */
-	uint64_t written;	  /* events Redis accepted */
-	uint64_t spooled;	  /* events written to the spool */
-	uint64_t drained;	  /* events written to Redis from the spool */
-	uint64_t rejected;	  /* messages refused (malformed, oversized, gap, ...) */
-	uint64_t refused_full;	  /* batches not acknowledged because the spool was full */
-	uint64_t redis_errors;	  /* error replies and lost connections */
+	uint64_t messages;     /* nng messages received */
+	uint64_t received;     /* events received (duplicates included) */
+	uint64_t duplicates;   /* events already accepted on that connection */
+	uint64_t written;      /* events Redis accepted */
+	uint64_t spooled;      /* events written to the spool */
+	uint64_t drained;      /* events written to Redis from the spool */
+	uint64_t rejected;     /* messages refused (malformed, oversized, gap, ...) */
+	uint64_t refused_full; /* batches not acknowledged because the spool was full */
+	uint64_t redis_errors; /* error replies and lost connections */
 	uint64_t redis_connects;
-	uint64_t acks;		  /* EventAck messages sent */
-	uint64_t backpressure;	  /* times reading from agents paused for Redis to catch up */
-	uint64_t inflight;	  /* events sent to Redis, reply pending */
-	uint64_t spool_bytes;	  /* pending in the spool */
-	uint64_t lag_ms;	  /* age of the oldest event not yet in Redis */
+	uint64_t acks;	       /* EventAck messages sent */
+	uint64_t backpressure; /* times reading from agents paused for Redis to catch up */
+	uint64_t inflight;     /* events sent to Redis, reply pending */
+	uint64_t spool_bytes;  /* pending in the spool */
+	uint64_t lag_ms;       /* age of the oldest event not yet in Redis */
 	int redis_up;
-	int agents;		  /* connections with state */
+	int agents; /* connections with state */
 };
 
 struct bw_relay;
@@ -79,8 +79,8 @@ struct bw_relay;
  * cfg is copied where needed; it may be freed after this returns.  *out is
  * written only on success, err says what failed.
  */
-int bw_relay_new(struct bw_relay **out, struct event_base *base,
-		 const struct bw_relay_config *cfg, char *err, size_t errlen);
+int bw_relay_new(struct bw_relay **out, struct event_base *base, const struct bw_relay_config *cfg,
+		 char *err, size_t errlen);
 /*
  * For a clean stop: stops taking batches and spends up to timeout_ms on the
  * loop so XADDs in flight complete and are acknowledged.  What is still in

@@ -73,14 +73,14 @@ struct bw_relay {
 	uint64_t epoch;		    /* bumped when a drain fails and the cursor rewinds */
 	uint64_t spool_inflight;    /* events from the spool awaiting Redis */
 	uint64_t drain_start_ns, drain_start_count; /* for the "spool drained" line */
-	struct sync_ack *sync_acks; /* acks owed once the spool is synced */
+	struct sync_ack *sync_acks;		    /* acks owed once the spool is synced */
 	size_t nsync, capsync;
 	struct event *flush_ev;
 	uint32_t *dirty; /* pipes owed an ack this loop iteration */
 	size_t ndirty, capdirty;
 	struct event *ack_ev;
 
-	char *resp;	/* scratch for one encoded XADD */
+	char *resp; /* scratch for one encoded XADD */
 	size_t resp_cap;
 
 	struct relay_units units;

@@ -38,14 +38,16 @@ struct opts {
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: bw-relay-load send --relay URL[,URL..] [--agents K] [--events N per agent]\n"
-		"                          [--rate EPS total] [--batch B] [--window W] [--size BYTES]\n"
-		"                          [--prefix NODE] [--timeout S] [--log] [--buffer-events E]\n"
-		"                          [--latency-redis ADDR --stream S]\n"
-		"       bw-relay-load verify --redis ADDR --stream S [--agents K] [--events N]\n"
-		"                          [--prefix NODE]\n"
-		"       bw-relay-load raw --relay URL --case garbage|oversized|wrongbody|badbatch|gap\n");
+	fprintf(
+	    stderr,
+	    "usage: bw-relay-load send --relay URL[,URL..] [--agents K] [--events N per agent]\n"
+	    "                          [--rate EPS total] [--batch B] [--window W] [--size BYTES]\n"
+	    "                          [--prefix NODE] [--timeout S] [--log] [--buffer-events E]\n"
+	    "                          [--latency-redis ADDR --stream S]\n"
+	    "       bw-relay-load verify --redis ADDR --stream S [--agents K] [--events N]\n"
+	    "                          [--prefix NODE]\n"
+	    "       bw-relay-load raw --relay URL --case "
+	    "garbage|oversized|wrongbody|badbatch|gap\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -178,7 +180,8 @@ static long submit_some(struct sender *s, long budget)
 				continue;
 			bw_shipper_stats(s->sh[a], &st);
 			/* Without a rate, keep each agent's buffer moderately full. */
-			if (!s->o->rate && st.queued >= (uint64_t)(s->o->window ? s->o->window : 8192) * 4)
+			if (!s->o->rate &&
+			    st.queued >= (uint64_t)(s->o->window ? s->o->window : 8192) * 4)
 				continue;
 			fill_event(s, a, &ev, data, sizeof(data), pod);
 			rc = bw_shipper_submit(s->sh[a], &ev);
@@ -277,7 +280,8 @@ static int latency(struct sender *s, const char *addr, const char *stream, uint6
 				if (*end != ':' || a < 0 || a >= s->o->agents || !colon)
 					break;
 				seq = strtoull(colon + 1, NULL, 10);
-				if (seq < 1 || seq > (uint64_t)s->o->events || !s->submit_ns[a][seq - 1])
+				if (seq < 1 || seq > (uint64_t)s->o->events ||
+				    !s->submit_ns[a][seq - 1])
 					break;
 				t = s->submit_ns[a][seq - 1];
 				s->submit_ns[a][seq - 1] = 0; /* duplicates count once */
@@ -287,8 +291,8 @@ static int latency(struct sender *s, const char *addr, const char *stream, uint6
 				}
 				/* id time is truncated to the ms: round the submit the same way */
 				samples[n++] = ms * 1000000ull > t / 1000000 * 1000000
-						       ? ms * 1000000ull - t / 1000000 * 1000000
-						       : 0;
+						   ? ms * 1000000ull - t / 1000000 * 1000000
+						   : 0;
 				break;
 			}
 		}
@@ -307,9 +311,9 @@ static int latency(struct sender *s, const char *addr, const char *stream, uint6
 
 static int cmd_send(struct opts *o)
 {
-	struct bw_shipper_stats tot = { 0 };
-	struct sender s = { .o = o };
-	struct timeval tv = { 0, 1000 };
+	struct bw_shipper_stats tot = {0};
+	struct sender s = {.o = o};
+	struct timeval tv = {0, 1000};
 	char *urls[16], *list;
 	size_t nurls = 0;
 	uint64_t elapsed;
@@ -333,7 +337,7 @@ static int cmd_send(struct opts *o)
 	s.sh = calloc((size_t)o->agents, sizeof(*s.sh));
 	s.done = calloc((size_t)o->agents, sizeof(*s.done));
 	for (long a = 0; a < o->agents; a++) {
-		struct bw_shipper_opts so = { 0 };
+		struct bw_shipper_opts so = {0};
 		char node[128];
 
 		snprintf(node, sizeof(node), "%s-%ld", o->prefix, a);
@@ -362,7 +366,7 @@ static int cmd_send(struct opts *o)
 		int up = 0;
 
 		while (!up && bw_mono_ns() < until) {
-			struct timeval t = { 0, 10000 };
+			struct timeval t = {0, 10000};
 
 			event_base_loopexit(s.base, &t);
 			event_base_dispatch(s.base);
@@ -393,8 +397,8 @@ static int cmd_send(struct opts *o)
 		tot.queued += st.queued;
 	}
 	printf("submitted=%" PRIu64 " acked=%" PRIu64 " sent=%" PRIu64 " resent=%" PRIu64
-	       " dropped=%" PRIu64 " errors=%" PRIu64 " unacked=%" PRIu64
-	       " elapsed_ms=%" PRIu64 " eps=%.0f",
+	       " dropped=%" PRIu64 " errors=%" PRIu64 " unacked=%" PRIu64 " elapsed_ms=%" PRIu64
+	       " eps=%.0f",
 	       tot.submitted, tot.acked, tot.sent, tot.resent, tot.dropped, tot.errors, tot.queued,
 	       elapsed / 1000000, elapsed ? (double)tot.acked * 1e9 / (double)elapsed : 0.0);
 	if (o->latency_redis) {
@@ -486,8 +490,8 @@ static int cmd_verify(struct opts *o)
 					next[a] = seq;
 				else {
 					ooo++;
-					fprintf(stderr, "out of order: %s after seq %" PRIu64 "\n", id,
-						next[a]);
+					fprintf(stderr, "out of order: %s after seq %" PRIu64 "\n",
+						id, next[a]);
 					next[a] = seq;
 				}
 			}
@@ -543,7 +547,7 @@ static int cmd_raw(struct opts *o)
 		bw_wire_encode(&env, &msg);
 	} else if (strcmp(o->kase, "badbatch") == 0 || strcmp(o->kase, "gap") == 0) {
 		Bulwark__V1__EventBatch b = BULWARK__V1__EVENT_BATCH__INIT;
-		Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT, *evs[1] = { &ev };
+		Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT, *evs[1] = {&ev};
 
 		b.node = strcmp(o->kase, "gap") == 0 ? "raw-gap" : ""; /* badbatch: no node */
 		b.boot = 1;
@@ -582,7 +586,8 @@ static int cmd_raw(struct opts *o)
 		       reply->error->message);
 		rc = 0;
 	} else {
-		printf("case=%s reply=%s\n", o->kase, reply ? bw_wire_body_name(reply) : "undecodable");
+		printf("case=%s reply=%s\n", o->kase,
+		       reply ? bw_wire_body_name(reply) : "undecodable");
 	}
 	bw_wire_free(reply);
 	nng_msg_free(msg);
@@ -593,7 +598,7 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = {0};
 
 	bw_log_set_component("relay-load");
 	bw_log_set_level_name(getenv("BW_LOG_LEVEL") ? getenv("BW_LOG_LEVEL") : "warn");

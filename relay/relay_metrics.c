@@ -21,50 +21,52 @@
 #include "bw_log.h"
 #include "bw_time.h"
 
-#define F(k, t, m, lo, hi, def, help) { k, t, offsetof(struct bw_relay_config, m), lo, hi, def, help }
+#define F(k, t, m, lo, hi, def, help)                                                              \
+	{                                                                                          \
+		k, t, offsetof(struct bw_relay_config, m), lo, hi, def, help                       \
+	}
 
 const struct bw_cfg_field bw_relay_config_table[] = {
-	F("listen", BW_CFG_STRING, listen, 0, 0, "tcp://0.0.0.0:4790",
-	  "nng URLs agents dial, comma-separated"),
-	F("redis", BW_CFG_STRING, redis, 0, 0, "127.0.0.1:6379",
-	  "host:port, unix:/path or redis://[user[:password]@]host:port[/db]"),
-	F("redis.user", BW_CFG_STRING, redis_user, 0, 0, "", "ACL user for AUTH"),
-	F("redis.password", BW_CFG_STRING, redis_password, 0, 0, "",
-	  "password for AUTH (prefer the config file to the command line)"),
-	F("redis.db", BW_CFG_INT, redis_db, 0, 1000000, "0", "database to SELECT"),
-	F("redis.timeout", BW_CFG_DURATION, redis_timeout_ms, 100, 3600000, "10s",
-	  "reconnect when Redis has not answered for this long"),
-	F("redis.reconnect-min", BW_CFG_DURATION, reconnect_min_ms, 10, 600000, "100ms",
-	  "first reconnection delay"),
-	F("redis.reconnect-max", BW_CFG_DURATION, reconnect_max_ms, 10, 3600000, "5s",
-	  "reconnection delay cap (doubling from the minimum)"),
-	F("stream.alerts", BW_CFG_STRING, stream_alerts, 0, 0, "bulwark:alerts",
-	  "stream for alerts (MatchedPolicy, MatchedHostPolicy, DefaultPosture)"),
-	F("stream.logs", BW_CFG_STRING, stream_logs, 0, 0, "bulwark:logs",
-	  "stream for logs and system events"),
-	F("stream.per-namespace", BW_CFG_BOOL, stream_per_namespace, 0, 0, "false",
-	  "append :<namespace> to the stream name of events that have one"),
-	F("stream.maxlen", BW_CFG_INT, stream_maxlen, 0, 1000000000000LL, "1000000",
-	  "XADD MAXLEN ~ N (0: unbounded)"),
-	F("spool.dir", BW_CFG_STRING, spool_dir, 0, 0, "/var/lib/bulwark/relay-spool",
-	  "disk spool used while Redis is unavailable"),
-	F("spool.max", BW_CFG_SIZE, spool_max_bytes, 1 << 20, 1LL << 50, "1g",
-	  "spool bound; when full the relay stops acknowledging"),
-	F("spool.segment", BW_CFG_SIZE, spool_segment_bytes, 64 << 10, 1LL << 32, "64m",
-	  "spool file size"),
-	F("max-message", BW_CFG_SIZE, max_message_bytes, 1024, 64LL << 20, "16m",
-	  "largest message accepted from an agent"),
-	F("max-batch", BW_CFG_INT, max_batch_events, 1, 1000000, "10000",
-	  "most events in one batch"),
-	F("drain-inflight", BW_CFG_INT, drain_inflight, 1, 10000000, "20000",
-	  "events in flight to Redis while draining the spool"),
-	F("redis.max-backlog", BW_CFG_SIZE, max_backlog, 0, 1LL << 32, "4m",
-	  "bytes queued for Redis before the relay stops reading agents (0: no limit)"),
-	F("metrics", BW_CFG_STRING, metrics_listen, 0, 0, "tcp:127.0.0.1:9791",
-	  "GET /metrics on tcp:HOST:PORT or unix:/path (empty: off)"),
-	F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
-	  "log a stats line this often (0: never)"),
-	BW_CFG_END,
+    F("listen", BW_CFG_STRING, listen, 0, 0, "tcp://0.0.0.0:4790",
+      "nng URLs agents dial, comma-separated"),
+    F("redis", BW_CFG_STRING, redis, 0, 0, "127.0.0.1:6379",
+      "host:port, unix:/path or redis://[user[:password]@]host:port[/db]"),
+    F("redis.user", BW_CFG_STRING, redis_user, 0, 0, "", "ACL user for AUTH"),
+    F("redis.password", BW_CFG_STRING, redis_password, 0, 0, "",
+      "password for AUTH (prefer the config file to the command line)"),
+    F("redis.db", BW_CFG_INT, redis_db, 0, 1000000, "0", "database to SELECT"),
+    F("redis.timeout", BW_CFG_DURATION, redis_timeout_ms, 100, 3600000, "10s",
+      "reconnect when Redis has not answered for this long"),
+    F("redis.reconnect-min", BW_CFG_DURATION, reconnect_min_ms, 10, 600000, "100ms",
+      "first reconnection delay"),
+    F("redis.reconnect-max", BW_CFG_DURATION, reconnect_max_ms, 10, 3600000, "5s",
+      "reconnection delay cap (doubling from the minimum)"),
+    F("stream.alerts", BW_CFG_STRING, stream_alerts, 0, 0, "bulwark:alerts",
+      "stream for alerts (MatchedPolicy, MatchedHostPolicy, DefaultPosture)"),
+    F("stream.logs", BW_CFG_STRING, stream_logs, 0, 0, "bulwark:logs",
+      "stream for logs and system events"),
+    F("stream.per-namespace", BW_CFG_BOOL, stream_per_namespace, 0, 0, "false",
+      "append :<namespace> to the stream name of events that have one"),
+    F("stream.maxlen", BW_CFG_INT, stream_maxlen, 0, 1000000000000LL, "1000000",
+      "XADD MAXLEN ~ N (0: unbounded)"),
+    F("spool.dir", BW_CFG_STRING, spool_dir, 0, 0, "/var/lib/bulwark/relay-spool",
+      "disk spool used while Redis is unavailable"),
+    F("spool.max", BW_CFG_SIZE, spool_max_bytes, 1 << 20, 1LL << 50, "1g",
+      "spool bound; when full the relay stops acknowledging"),
+    F("spool.segment", BW_CFG_SIZE, spool_segment_bytes, 64 << 10, 1LL << 32, "64m",
+      "spool file size"),
+    F("max-message", BW_CFG_SIZE, max_message_bytes, 1024, 64LL << 20, "16m",
+      "largest message accepted from an agent"),
+    F("max-batch", BW_CFG_INT, max_batch_events, 1, 1000000, "10000", "most events in one batch"),
+    F("drain-inflight", BW_CFG_INT, drain_inflight, 1, 10000000, "20000",
+      "events in flight to Redis while draining the spool"),
+    F("redis.max-backlog", BW_CFG_SIZE, max_backlog, 0, 1LL << 32, "4m",
+      "bytes queued for Redis before the relay stops reading agents (0: no limit)"),
+    F("metrics", BW_CFG_STRING, metrics_listen, 0, 0, "tcp:127.0.0.1:9791",
+      "GET /metrics on tcp:HOST:PORT or unix:/path (empty: off)"),
+    F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
+      "log a stats line this often (0: never)"),
+    BW_CFG_END,
 };
 
 static char *dup_or_empty(const char *s)
@@ -83,8 +85,8 @@ int relay_config_copy(struct bw_relay_config *d, const struct bw_relay_config *s
 	d->stream_logs = dup_or_empty(s->stream_logs);
 	d->spool_dir = dup_or_empty(s->spool_dir);
 	d->metrics_listen = dup_or_empty(s->metrics_listen);
-	if (!d->listen || !d->redis || !d->redis_user || !d->redis_password ||
-	    !d->stream_alerts || !d->stream_logs || !d->spool_dir || !d->metrics_listen)
+	if (!d->listen || !d->redis || !d->redis_user || !d->redis_password || !d->stream_alerts ||
+	    !d->stream_logs || !d->spool_dir || !d->metrics_listen)
 		return -ENOMEM;
 	return 0;
 }
@@ -120,18 +122,18 @@ char *bw_relay_metrics_text(struct bw_relay *r)
 		return NULL;
 	bw_relay_get_stats(r, &s);
 #define C(name, help, v)                                                                           \
-	fprintf(f, "# HELP bulwark_relay_" name " " help "\n# TYPE bulwark_relay_" name            \
-		   " counter\nbulwark_relay_" name " %" PRIu64 "\n",                              \
+	fprintf(f,                                                                                 \
+		"# HELP bulwark_relay_" name " " help "\n# TYPE bulwark_relay_" name               \
+		" counter\nbulwark_relay_" name " %" PRIu64 "\n",                                  \
 		(uint64_t)(v))
 #define G(name, help, v)                                                                           \
-	fprintf(f, "# HELP bulwark_relay_" name " " help "\n# TYPE bulwark_relay_" name            \
-		   " gauge\nbulwark_relay_" name " %" PRIu64 "\n",                                \
+	fprintf(f,                                                                                 \
+		"# HELP bulwark_relay_" name " " help "\n# TYPE bulwark_relay_" name               \
+		" gauge\nbulwark_relay_" name " %" PRIu64 "\n",                                    \
 		(uint64_t)(v))
 	C("messages_total", "Messages received from agents.", s.messages);
-	C("received_events_total", "Events received from agents, duplicates included.",
-	  s.received);
-	C("duplicate_events_total", "Events an agent resent on the same connection.",
-	  s.duplicates);
+	C("received_events_total", "Events received from agents, duplicates included.", s.received);
+	C("duplicate_events_total", "Events an agent resent on the same connection.", s.duplicates);
 	C("written_events_total", "Events Redis accepted.", s.written);
 	C("spooled_events_total", "Events written to the disk spool.", s.spooled);
 	C("drained_events_total", "Events written to Redis from the spool.", s.drained);
@@ -232,13 +234,14 @@ static int http_bind(struct bw_relay *r, const char *addr, char *err, size_t err
 		if (*end || port < 0 || port > 65535)
 			goto bad;
 		if (evhttp_bind_socket(r->http, host, (uint16_t)port)) {
-			snprintf(err, errlen, "cannot serve metrics on %s: %s", addr, strerror(errno));
+			snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
+				 strerror(errno));
 			return -EADDRINUSE;
 		}
 		return 0;
 	}
 	if (strncmp(addr, "unix:/", 6) == 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		int fd;
 
 		if (strlen(addr + 5) >= sizeof(sa.sun_path))
@@ -251,7 +254,8 @@ static int http_bind(struct bw_relay *r, const char *addr, char *err, size_t err
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
 			int rc = -errno;
 
-			snprintf(err, errlen, "cannot serve metrics on %s: %s", addr, strerror(-rc));
+			snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
+				 strerror(-rc));
 			close(fd);
 			return rc;
 		}
@@ -269,7 +273,7 @@ bad:
 
 int relay_metrics_start(struct bw_relay *r, char *err, size_t errlen)
 {
-	struct timeval one = { 1, 0 };
+	struct timeval one = {1, 0};
 	int rc;
 
 	r->tick_ev = event_new(r->base, -1, EV_PERSIST, on_tick, r);

@@ -142,8 +142,8 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
 	r->ac = NULL;
 	r->redis_ready = 0;
 	r->st.redis_errors += status != REDIS_OK;
-	bw_warn("redis connection lost; spooling | addr=%s err=\"%s\" retry_ms=%lld",
-		r->cfg.redis, status == REDIS_OK ? "closed" : cac->errstr, r->backoff_ms);
+	bw_warn("redis connection lost; spooling | addr=%s err=\"%s\" retry_ms=%lld", r->cfg.redis,
+		status == REDIS_OK ? "closed" : cac->errstr, r->backoff_ms);
 	schedule_reconnect(r);
 }
 

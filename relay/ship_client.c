@@ -40,9 +40,9 @@ struct bw_shipper {
 	/* nng threads report pipe changes: */
 	int notify_fd[2];
 	struct event *notify_ev;
-	int pipe_up;	     /* written by nng threads (atomics) */
-	unsigned pipe_adds;  /* connections made, likewise */
-	unsigned seen_adds;  /* pipe_adds the loop has handled */
+	int pipe_up;	    /* written by nng threads (atomics) */
+	unsigned pipe_adds; /* connections made, likewise */
+	unsigned seen_adds; /* pipe_adds the loop has handled */
 	int connected;
 	uint64_t disconnected_ns;
 
@@ -105,8 +105,8 @@ static int encode_batch(struct bw_shipper *s, uint64_t first, size_t k, nng_msg 
 	nng_msg *msg;
 	uint8_t *p;
 
-	blen = 1 + varint_len(nodelen) + nodelen + 1 + varint_len(s->boot) + 1 +
-	       varint_len(first) + 1 + varint_len(s->acked);
+	blen = 1 + varint_len(nodelen) + nodelen + 1 + varint_len(s->boot) + 1 + varint_len(first) +
+	       1 + varint_len(s->acked);
 	for (size_t i = 0; i < k; i++) {
 		uint32_t l = at(s, first + i)->len;
 
@@ -166,7 +166,7 @@ static void pump(struct bw_shipper *s)
 			break;
 		rv = nng_sendmsg(s->sock, msg, NNG_FLAG_NONBLOCK);
 		if (rv) {
-			struct timeval tv = { 0, 5000 };
+			struct timeval tv = {0, 5000};
 
 			nng_msg_free(msg);
 			/* Queue full: try again shortly (acks also restart sending). */
@@ -232,7 +232,7 @@ static void handle_error(struct bw_shipper *s, const Bulwark__V1__Error *e)
 			s->next_seq - 1 - s->acked);
 	/* A full spool clears slowly; a gap clears at once. */
 	uint64_t delay_ms = e->code == -EAGAIN ? 20 : 500;
-	struct timeval tv = { 0, (long)delay_ms * 1000 };
+	struct timeval tv = {0, (long)delay_ms * 1000};
 
 	/* Several Errors answer one window: the longest wait wins. */
 	if (s->retry_at_ns < bw_mono_ns() + delay_ms * 1000000ull)
@@ -350,7 +350,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (dial(s))
 			bw_warn("cannot dial relay | relay=%s", s->urls[s->url_index]);
 	}
-	if (s->connected && s->acked + 1 < s->send_seq && now - s->progress_ns > s->ack_timeout_ns) {
+	if (s->connected && s->acked + 1 < s->send_seq &&
+	    now - s->progress_ns > s->ack_timeout_ns) {
 		if (!ratelimited(s))
 			bw_warn("no ack from relay; resending | relay=%s unacked=%" PRIu64,
 				s->urls[s->url_index], s->next_seq - 1 - s->acked);
@@ -442,7 +443,7 @@ static uint64_t fnv1a(const char *str)
 int bw_shipper_new(struct bw_shipper **out, struct event_base *base,
 		   const struct bw_shipper_opts *o)
 {
-	struct timeval tick = { 0, 250000 };
+	struct timeval tick = {0, 250000};
 	struct bw_shipper *s;
 	int rc, rv;
 

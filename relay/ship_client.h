@@ -33,30 +33,30 @@ struct bw_shipper;
 struct bw_shipper_opts {
 	const char *const *urls; /* relay nng URLs (copied) */
 	size_t n_urls;
-	const char *node;	 /* node name (copied) */
-	uint64_t boot_id;	 /* random per agent start */
-	size_t max_buffer_bytes; /* 0: 64 MiB (packed events) */
+	const char *node;	  /* node name (copied) */
+	uint64_t boot_id;	  /* random per agent start */
+	size_t max_buffer_bytes;  /* 0: 64 MiB (packed events) */
 	size_t max_buffer_events; /* 0: 1,000,000 */
-	size_t batch_max;	 /* events per batch; 0: 512 */
-	size_t batch_max_bytes;	 /* 0: 1 MiB (stays under the relay's max-message) */
-	size_t window;		 /* events sent and not yet acked; 0: 8192 */
-	uint64_t ack_timeout_ms; /* resend when no ack progress for this long; 0: 5000 */
-	uint64_t failover_ms;	 /* next relay URL after this long unconnected; 0: 3000 */
+	size_t batch_max;	  /* events per batch; 0: 512 */
+	size_t batch_max_bytes;	  /* 0: 1 MiB (stays under the relay's max-message) */
+	size_t window;		  /* events sent and not yet acked; 0: 8192 */
+	uint64_t ack_timeout_ms;  /* resend when no ack progress for this long; 0: 5000 */
+	uint64_t failover_ms;	  /* next relay URL after this long unconnected; 0: 3000 */
 };
 
 struct bw_shipper_stats {
-	uint64_t queued;	/* events in the buffer now (unacked) */
+	uint64_t queued; /* events in the buffer now (unacked) */
 	uint64_t queued_bytes;
-	uint64_t submitted;	/* events accepted by bw_shipper_submit */
-	uint64_t sent;		/* events sent (resends included) */
-	uint64_t acked;		/* events the relay acknowledged */
-	uint64_t dropped;	/* events refused: buffer full or too large */
-	uint64_t resent;	/* events sent more than once */
-	uint64_t errors;	/* Error messages from relays */
-	uint64_t connects;	/* connections made */
-	uint64_t last_seq;	/* seq of the newest accepted event */
+	uint64_t submitted; /* events accepted by bw_shipper_submit */
+	uint64_t sent;	    /* events sent (resends included) */
+	uint64_t acked;	    /* events the relay acknowledged */
+	uint64_t dropped;   /* events refused: buffer full or too large */
+	uint64_t resent;    /* events sent more than once */
+	uint64_t errors;    /* Error messages from relays */
+	uint64_t connects;  /* connections made */
+	uint64_t last_seq;  /* seq of the newest accepted event */
 	int connected;
-	int url_index;		/* the relay URL in use */
+	int url_index; /* the relay URL in use */
 };
 
 /* *out written only on success.  Returns 0, -EINVAL (bad opts) or -errno. */

@@ -131,7 +131,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 /* Runs the loop until cond holds or timeout_ms passes; returns cond. */
 static int run_until(struct event_base *base, int (*cond)(void *), void *arg, int timeout_ms)
 {
-	struct timeval tv = { 0, 5000 };
+	struct timeval tv = {0, 5000};
 	struct event *wake = event_new(base, -1, EV_PERSIST, on_wake, NULL);
 	uint64_t until = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	int ok;
@@ -185,7 +185,7 @@ static void submit_n(struct bw_shipper *s, int n, int expect_rc)
 static struct bw_shipper *new_shipper(struct event_base *base, const char **urls, size_t n,
 				      size_t window, size_t batch, size_t max_events)
 {
-	struct bw_shipper_opts o = { 0 };
+	struct bw_shipper_opts o = {0};
 	struct bw_shipper *s = NULL;
 
 	o.urls = urls;
@@ -204,7 +204,7 @@ static struct bw_shipper *new_shipper(struct event_base *base, const char **urls
 static void test_acked_in_order(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct fake f = { .mode = ACK };
+	struct fake f = {.mode = ACK};
 	struct bw_shipper_stats st;
 	struct bw_shipper *s;
 	const char *urls[1];
@@ -238,10 +238,10 @@ static void test_acked_in_order(void **state)
 static void test_bounded_buffer_counts_drops(void **state)
 {
 	struct event_base *base = event_base_new();
-	const char *urls[] = { "tcp://127.0.0.1:1" }; /* nobody listens */
+	const char *urls[] = {"tcp://127.0.0.1:1"}; /* nobody listens */
 	struct bw_shipper_stats st;
 	struct bw_shipper *s;
-	struct bw_shipper_opts o = { 0 };
+	struct bw_shipper_opts o = {0};
 	Bulwark__V1__Event big = BULWARK__V1__EVENT__INIT;
 	char *data;
 
@@ -283,8 +283,8 @@ static void test_bounded_buffer_counts_drops(void **state)
 static void test_window_bounds_inflight(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct fake f = { .mode = SILENT };
-	struct wait_events w = { &f, 20 };
+	struct fake f = {.mode = SILENT};
+	struct wait_events w = {&f, 20};
 	struct bw_shipper_stats st;
 	struct bw_shipper *s;
 	const char *urls[1];
@@ -310,8 +310,8 @@ static void test_window_bounds_inflight(void **state)
 static void test_resend_after_reconnect(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct fake f = { .mode = SILENT };
-	struct wait_events w = { &f, 30 };
+	struct fake f = {.mode = SILENT};
+	struct wait_events w = {&f, 30};
 	struct bw_shipper_stats st;
 	struct bw_shipper *s;
 	const char *urls[1];
@@ -345,7 +345,7 @@ static void test_resend_after_reconnect(void **state)
 static void test_error_and_ack_timeout_resend(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct fake f = { .mode = ERROR_FIRST };
+	struct fake f = {.mode = ERROR_FIRST};
 	struct bw_shipper_stats st;
 	struct bw_shipper *s;
 	const char *urls[1];
@@ -372,7 +372,7 @@ static void test_error_and_ack_timeout_resend(void **state)
 	assert_true(run_until(base, connected, s, 5000));
 	submit_n(s, 5, 0);
 	{
-		struct wait_events w = { &f, 10 }; /* the 5 twice */
+		struct wait_events w = {&f, 10}; /* the 5 twice */
 
 		assert_true(run_until(base, fake_has, &w, 3000));
 	}
@@ -387,7 +387,7 @@ static void test_error_and_ack_timeout_resend(void **state)
 static void test_failover_to_live_relay(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct fake f = { .mode = ACK };
+	struct fake f = {.mode = ACK};
 	struct bw_shipper_stats st;
 	struct bw_shipper *s;
 	const char *urls[2];
@@ -409,9 +409,9 @@ static void test_failover_to_live_relay(void **state)
 static void test_bad_opts(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct bw_shipper_opts o = { 0 };
+	struct bw_shipper_opts o = {0};
 	struct bw_shipper *s = NULL;
-	const char *urls[] = { "tcp://127.0.0.1:1" };
+	const char *urls[] = {"tcp://127.0.0.1:1"};
 
 	assert_int_equal(bw_shipper_new(&s, base, &o), -EINVAL);
 	o.urls = urls;
@@ -428,13 +428,13 @@ static void test_bad_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_acked_in_order),
-		cmocka_unit_test(test_bounded_buffer_counts_drops),
-		cmocka_unit_test(test_window_bounds_inflight),
-		cmocka_unit_test(test_resend_after_reconnect),
-		cmocka_unit_test(test_error_and_ack_timeout_resend),
-		cmocka_unit_test(test_failover_to_live_relay),
-		cmocka_unit_test(test_bad_opts),
+	    cmocka_unit_test(test_acked_in_order),
+	    cmocka_unit_test(test_bounded_buffer_counts_drops),
+	    cmocka_unit_test(test_window_bounds_inflight),
+	    cmocka_unit_test(test_resend_after_reconnect),
+	    cmocka_unit_test(test_error_and_ack_timeout_resend),
+	    cmocka_unit_test(test_failover_to_live_relay),
+	    cmocka_unit_test(test_bad_opts),
 	};
 
 	bw_log_set_level_name("error");

@@ -74,7 +74,7 @@ static uint32_t crc32c_sw(uint32_t c, const uint8_t *p, size_t len)
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *p,
-							      size_t len)
+							    size_t len)
 {
 	uint64_t c64 = c;
 
@@ -327,8 +327,8 @@ int bw_spool_open(struct bw_spool **out, const char *dir, uint64_t max_bytes,
 		}
 		if (valid < tail->size) {
 			/* A write cut short by a crash: it was never acknowledged. */
-			bw_warn("spool: cutting a torn record | segment=%016" PRIx64
-				" at=%" PRIu64 " size=%" PRIu64,
+			bw_warn("spool: cutting a torn record | segment=%016" PRIx64 " at=%" PRIu64
+				" size=%" PRIu64,
 				tail->id, valid, tail->size);
 			if (ftruncate(s->tailfd, (off_t)valid) == 0)
 				tail->size = valid;
@@ -340,7 +340,8 @@ int bw_spool_open(struct bw_spool **out, const char *dir, uint64_t max_bytes,
 	}
 	for (size_t i = 0; i < s->nsegs; i++)
 		if (s->segs[i].id >= s->head.seg)
-			s->pending += s->segs[i].size - (s->segs[i].id == s->head.seg ? s->head.off : 0);
+			s->pending +=
+			    s->segs[i].size - (s->segs[i].id == s->head.seg ? s->head.off : 0);
 	if (s->pending) {
 		struct bw_spool_pos cur = s->head;
 		void *data;
@@ -379,7 +380,7 @@ void bw_spool_close(struct bw_spool *s)
 
 int bw_spool_append(struct bw_spool *s, const void *data, size_t len)
 {
-	struct rec_hdr h = { SPOOL_MAGIC, (uint32_t)len, 0, 0, bw_real_ns() };
+	struct rec_hdr h = {SPOOL_MAGIC, (uint32_t)len, 0, 0, bw_real_ns()};
 	struct seg *tail = &s->segs[s->nsegs - 1];
 	uint64_t need = BW_SPOOL_HDR + len;
 	struct iovec iov[2];

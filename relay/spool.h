@@ -32,13 +32,13 @@ struct bw_spool_pos {
 };
 
 struct bw_spool_stats {
-	uint64_t pending_bytes;	  /* appended, not yet released (headers included) */
-	uint64_t segments;	  /* files on disk */
-	uint64_t appended;	  /* records appended since open */
-	uint64_t refused;	  /* appends refused because the spool was full */
-	uint64_t corrupt;	  /* records skipped because their CRC or header was bad */
-	uint64_t recovered;	  /* records found pending when the spool was opened */
-	uint64_t oldest_ns;	  /* CLOCK_REALTIME of the oldest pending record, 0: none */
+	uint64_t pending_bytes; /* appended, not yet released (headers included) */
+	uint64_t segments;	/* files on disk */
+	uint64_t appended;	/* records appended since open */
+	uint64_t refused;	/* appends refused because the spool was full */
+	uint64_t corrupt;	/* records skipped because their CRC or header was bad */
+	uint64_t recovered;	/* records found pending when the spool was opened */
+	uint64_t oldest_ns;	/* CLOCK_REALTIME of the oldest pending record, 0: none */
 };
 
 #define BW_SPOOL_HDR 24u

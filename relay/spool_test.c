@@ -100,7 +100,7 @@ static void test_bounded(void **state)
 {
 	struct bw_spool *s;
 	struct bw_spool_stats st;
-	char err[256], buf[1000] = { 0 };
+	char err[256], buf[1000] = {0};
 	int ok = 0, rc;
 
 	assert_int_equal(bw_spool_open(&s, dir, 1 << 20, 64 << 10, err, sizeof(err)), 0);
@@ -120,7 +120,7 @@ static void test_segments_rotate_and_go(void **state)
 {
 	struct bw_spool *s;
 	struct bw_spool_pos cur;
-	char err[256], buf[4000] = { 0 };
+	char err[256], buf[4000] = {0};
 	void *data;
 	size_t len;
 	int n = 0;
@@ -244,9 +244,8 @@ static void test_bad_dir(void **state)
 	struct bw_spool *s = NULL;
 	char err[256];
 
-	assert_int_equal(bw_spool_open(&s, "/proc/no/such/dir", 1 << 20, 64 << 10, err,
-				       sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+	    bw_spool_open(&s, "/proc/no/such/dir", 1 << 20, 64 << 10, err, sizeof(err)), -ENOENT);
 	assert_null(s);
 	assert_non_null(strstr(err, "/proc/no/such/dir"));
 	assert_int_equal(bw_spool_open(&s, "", 1 << 20, 64 << 10, err, sizeof(err)), -EINVAL);
@@ -255,13 +254,13 @@ static void test_bad_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fifo_and_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_segments_rotate_and_go, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_record_skipped, setup, teardown),
-		cmocka_unit_test(test_bad_dir),
-		cmocka_unit_test(test_crc32c),
+	    cmocka_unit_test_setup_teardown(test_fifo_and_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_segments_rotate_and_go, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_tail_is_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_record_skipped, setup, teardown),
+	    cmocka_unit_test(test_bad_dir),
+	    cmocka_unit_test(test_crc32c),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

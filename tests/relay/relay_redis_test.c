@@ -44,7 +44,7 @@ struct env {
 
 static int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
 
@@ -77,9 +77,10 @@ static void redis_start(struct env *e, const char *extra1, const char *extra2)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		const char *argv[32] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
-					 "--dir", e->dir, "--save", "", "--appendonly", "yes",
-					 "--appendfsync", "always", "--logfile", log };
+		const char *argv[32] = {
+		    "redis-server", "--port",	     port,     "--bind",    "127.0.0.1",
+		    "--dir",	    e->dir,	     "--save", "",	    "--appendonly",
+		    "yes",	    "--appendfsync", "always", "--logfile", log};
 		int n = 15;
 
 		if (extra1)
@@ -167,7 +168,7 @@ static const char *extra_key, *extra_val, *extra_key2, *extra_val2;
 static struct bw_relay *relay_start(struct env *e, const char *redis, const char *spool_max,
 				    const char *max_message)
 {
-	struct bw_relay_config cfg = { 0 };
+	struct bw_relay_config cfg = {0};
 	struct bw_relay *r = NULL;
 	char err[512], spool[128];
 
@@ -198,7 +199,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 static int run_until(struct event_base *base, int (*cond)(void *), void *arg, int timeout_ms)
 {
-	struct timeval tv = { 0, 5000 };
+	struct timeval tv = {0, 5000};
 	struct event *wake = event_new(base, -1, EV_PERSIST, on_wake, NULL);
 	uint64_t until = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	int ok;
@@ -244,8 +245,8 @@ static size_t agent_window = 512;
 
 static struct bw_shipper *agent_new(struct env *e, const char *node)
 {
-	const char *urls[] = { e->relay_url, second_url };
-	struct bw_shipper_opts o = { 0 };
+	const char *urls[] = {e->relay_url, second_url};
+	struct bw_shipper_opts o = {0};
 	struct bw_shipper *s = NULL;
 
 	o.urls = urls;
@@ -287,7 +288,7 @@ static void verify_stream(struct env *e, const char *stream, const char *const *
 			  const uint64_t *expect, int n, uint64_t *dups_out)
 {
 	redisContext *c = redis_conn(e);
-	uint64_t seen[8] = { 0 }, dups = 0;
+	uint64_t seen[8] = {0}, dups = 0;
 	char start[64] = "-";
 
 	for (;;) {
@@ -324,7 +325,8 @@ static void verify_stream(struct env *e, const char *stream, const char *const *
 				if (seq <= seen[node])
 					dups++;
 				else if (seq != seen[node] + 1)
-					fail_msg("%s: %s follows seq %" PRIu64 " (lost or reordered)",
+					fail_msg("%s: %s follows seq %" PRIu64
+						 " (lost or reordered)",
 						 stream, id, seen[node]);
 				else
 					seen[node] = seq;
@@ -363,9 +365,9 @@ static int relay_drained(void *arg)
 static void test_ordering_per_agent(void **state)
 {
 	struct env *e = *state;
-	const char *alert_nodes[] = { "node-a", "node-b" }, *log_nodes[] = { "node-c" };
-	uint64_t alert_expect[] = { 3000, 3000 }, log_expect[] = { 2000 };
-	struct agents a = { .n = 3 };
+	const char *alert_nodes[] = {"node-a", "node-b"}, *log_nodes[] = {"node-c"};
+	uint64_t alert_expect[] = {3000, 3000}, log_expect[] = {2000};
+	struct agents a = {.n = 3};
 	struct bw_relay_stats st;
 	struct bw_relay *r;
 
@@ -467,11 +469,11 @@ static nng_msg *batch_msg(const char *node, uint64_t first, int n, int bad_id, u
 static void test_malformed_and_oversized(void **state)
 {
 	struct env *e = *state;
-	const char *nodes[] = { "good", "raw" };
-	uint64_t expect[] = { 500, 2 };
+	const char *nodes[] = {"good", "raw"};
+	uint64_t expect[] = {500, 2};
 	redisContext *c;
 	redisReply *rep;
-	struct agents a = { .n = 1 };
+	struct agents a = {.n = 1};
 	struct bw_relay_stats st;
 	struct raw raw;
 	struct bw_relay *r;
@@ -565,9 +567,9 @@ static void test_malformed_and_oversized(void **state)
 static void test_redis_restart_mid_stream(void **state)
 {
 	struct env *e = *state;
-	const char *nodes[] = { "node-a", "node-b" };
-	uint64_t expect[] = { 4000, 4000 };
-	struct agents a = { .n = 2 };
+	const char *nodes[] = {"node-a", "node-b"};
+	uint64_t expect[] = {4000, 4000};
+	struct agents a = {.n = 2};
 	struct bw_relay_stats st;
 	struct bw_relay *r;
 
@@ -600,9 +602,9 @@ static void test_redis_restart_mid_stream(void **state)
 static void test_spool_full_stops_acking(void **state)
 {
 	struct env *e = *state;
-	const char *nodes[] = { "node-a" };
-	uint64_t expect[] = { 6000 };
-	struct agents a = { .n = 1 };
+	const char *nodes[] = {"node-a"};
+	uint64_t expect[] = {6000};
+	struct agents a = {.n = 1};
 	struct bw_shipper_stats ss;
 	struct bw_relay_stats st;
 	struct bw_relay *r;
@@ -632,11 +634,10 @@ static void test_spool_full_stops_acking(void **state)
 	bw_relay_free(r);
 }
 
-
 static void test_auth_acl_user_and_db(void **state)
 {
 	struct env *e = *state;
-	struct agents a = { .n = 1 };
+	struct agents a = {.n = 1};
 	struct bw_relay_stats st;
 	struct bw_relay *r;
 	redisContext *c;
@@ -670,14 +671,14 @@ static void test_auth_acl_user_and_db(void **state)
 	extra_key2 = "redis.password";
 	extra_val2 = "relaypw";
 	{
-		struct bw_relay_config cfg = { 0 };
+		struct bw_relay_config cfg = {0};
 		char err[256];
 
 		/* and redis.db, checked through the table like the daemon does */
 		assert_int_equal(bw_cfg_defaults(bw_relay_config_table, &cfg, err, sizeof(err)), 0);
-		assert_int_equal(bw_cfg_set(bw_relay_config_table, &cfg, "redis.db", "3", "t", err,
-					    sizeof(err)),
-				 0);
+		assert_int_equal(
+		    bw_cfg_set(bw_relay_config_table, &cfg, "redis.db", "3", "t", err, sizeof(err)),
+		    0);
 		assert_int_equal(cfg.redis_db, 3);
 		assert_int_not_equal(bw_cfg_set(bw_relay_config_table, &cfg, "redis.db", "-1", "t",
 						err, sizeof(err)),
@@ -704,7 +705,7 @@ static void test_auth_acl_user_and_db(void **state)
 static void test_per_namespace_streams_and_maxlen(void **state)
 {
 	struct env *e = *state;
-	struct agents a = { .n = 1 };
+	struct agents a = {.n = 1};
 	struct bw_relay *r;
 	redisContext *c;
 	redisReply *rep;
@@ -741,9 +742,9 @@ static void test_per_namespace_streams_and_maxlen(void **state)
 static void test_redis_hang(void **state)
 {
 	struct env *e = *state;
-	const char *nodes[] = { "node-a" };
-	uint64_t expect[] = { 3000 };
-	struct agents a = { .n = 1 };
+	const char *nodes[] = {"node-a"};
+	uint64_t expect[] = {3000};
+	struct agents a = {.n = 1};
 	struct bw_relay_stats st;
 	struct bw_relay *r;
 
@@ -784,9 +785,9 @@ static int relay_received(void *arg)
 static void test_backpressure(void **state)
 {
 	struct env *e = *state;
-	const char *nodes[] = { "node-1", "node-2", "node-3", "node-4" };
-	uint64_t expect[] = { 4000, 4000, 4000, 4000 };
-	struct agents a = { .n = 4 };
+	const char *nodes[] = {"node-1", "node-2", "node-3", "node-4"};
+	uint64_t expect[] = {4000, 4000, 4000, 4000};
+	struct agents a = {.n = 4};
 	struct bw_relay_stats st;
 	struct bw_relay *r;
 
@@ -814,7 +815,7 @@ static void test_backpressure(void **state)
 static void test_quiesce_completes_inflight(void **state)
 {
 	struct env *e = *state;
-	struct agents a = { .n = 1 };
+	struct agents a = {.n = 1};
 	struct bw_relay_stats st;
 	struct bw_relay *r;
 	redisContext *c;
@@ -844,9 +845,9 @@ static void test_quiesce_completes_inflight(void **state)
 static void test_two_relays_spread_and_failover(void **state)
 {
 	struct env *e = *state, e2;
-	const char *nodes[] = { "node-1", "node-2", "node-3", "node-4", "node-5", "node-6" };
+	const char *nodes[] = {"node-1", "node-2", "node-3", "node-4", "node-5", "node-6"};
 	uint64_t expect[6];
-	struct agents a = { .n = 6 };
+	struct agents a = {.n = 6};
 	struct bw_relay_stats st1, st2;
 	struct bw_relay *r1, *r2;
 	char spool_dir[64];
@@ -893,18 +894,16 @@ static void test_two_relays_spread_and_failover(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ordering_per_agent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_and_oversized, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_restart_mid_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spool_full_stops_acking, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_acl_user_and_db, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_per_namespace_streams_and_maxlen, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_redis_hang, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_relays_spread_and_failover, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_quiesce_completes_inflight, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ordering_per_agent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_and_oversized, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_redis_restart_mid_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spool_full_stops_acking, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auth_acl_user_and_db, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_per_namespace_streams_and_maxlen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_redis_hang, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_relays_spread_and_failover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_quiesce_completes_inflight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
