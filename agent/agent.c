@@ -68,8 +68,8 @@ static int start_monitor(struct bw_agent *a)
 {
 	struct bw_monitor_opts mo = {
 		.base = a->base,
-		.on_record = bw_events_on_record,
-		.arg = a->events,
+		.on_record = bw_agent_on_record,
+		.arg = a,
 		.groups = bw_events_groups(a->events),
 		.ringbuf_bytes = (uint32_t)a->cfg.ringbuf_bytes,
 	};
@@ -367,11 +367,12 @@ void bw_agent_log_stats(const struct bw_agent *a)
 	if (!a)
 		return;
 	bw_agent_get_stats(a, &st);
-	bw_info("stats | records=%llu filtered=%llu logs=%llu alerts=%llu throttled=%llu "
-		"system=%llu queued=%llu sent=%llu buffered=%llu dropped=%llu lost=%llu "
-		"containers=%llu policy=%llu policy_failures=%llu",
+	bw_info("stats | records=%llu filtered=%llu logs=%llu alerts=%llu audit_alerts=%llu "
+		"throttled=%llu system=%llu queued=%llu sent=%llu buffered=%llu dropped=%llu "
+		"lost=%llu containers=%llu policy=%llu policy_failures=%llu",
 		(unsigned long long)st.events_seen, (unsigned long long)st.events_filtered,
 		(unsigned long long)st.logs, (unsigned long long)st.alerts,
+		(unsigned long long)st.audit_alerts,
 		(unsigned long long)st.events_throttled, (unsigned long long)st.system_events,
 		(unsigned long long)st.events_queued, (unsigned long long)st.events_sent,
 		(unsigned long long)st.events_buffered, (unsigned long long)st.events_dropped,

@@ -85,6 +85,7 @@ struct bw_agent_stats {
 	uint64_t events_filtered;  /* hidden by visibility */
 	uint64_t logs;		   /* ContainerLog and HostLog events built */
 	uint64_t alerts;	   /* alerts from the enforcer */
+	uint64_t audit_alerts;	   /* audit-only matches of rules no enforcer applies */
 	uint64_t events_throttled; /* alerts suppressed by throttling */
 	uint64_t system_events;	   /* SystemEvents (throttling, losses) */
 	uint64_t events_queued;	   /* handed to the shipper */

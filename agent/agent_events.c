@@ -7,16 +7,121 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "agent_audit.h"
 #include "agent_int.h"
 #include "bw_log.h"
 #include "bw_time.h"
+
+/* The rule set a log falls under: its container's, or the host's. */
+static const Bulwark__V1__RuleSet *ruleset_of(const struct bw_agent *a,
+					      const Bulwark__V1__Event *ev, int *host)
+{
+	const Bulwark__V1__CompiledPolicy *cp = a->policy;
+
+	*host = !ev->container_id || !*ev->container_id;
+	if (*host)
+		return cp->host;
+	for (size_t i = 0; i < cp->n_containers; i++)
+		if (cp->containers[i]->container_id &&
+		    strcmp(cp->containers[i]->container_id, ev->container_id) == 0)
+			return cp->containers[i];
+	return NULL;
+}
+
+/* A log that breaks a rule the enforcer could not apply: remember it. */
+static void audit_check(struct bw_agent *a, const Bulwark__V1__Event *ev)
+{
+	const Bulwark__V1__RuleSet *rs;
+	const Bulwark__V1__Rule *r;
+	struct bw_audit_pending *p;
+	const struct bw_container *c;
+	int host;
+
+	if (!a->policy || ev->kind != BULWARK__V1__EVENT_KIND__EVENT_LOG)
+		return;
+	rs = ruleset_of(a, ev, &host);
+	r = bw_audit_match(rs, bw_audit_ops(a->enf_kind, host), ev);
+	if (!r)
+		return;
+	if (a->n_pending == sizeof(a->pending) / sizeof(a->pending[0])) {
+		if (a->audit_overflow++ % 1000 == 0)
+			bw_warn("audit-only matches over the per-record limit, not alerted | "
+				"total=%llu", (unsigned long long)a->audit_overflow);
+		return;
+	}
+	p = &a->pending[a->n_pending];
+	memset(p, 0, sizeof(*p));
+	c = host ? NULL : bw_containers_by_id(a->ctrs, ev->container_id);
+	p->cgroup_id = c ? c->cgroup_id : 0;
+	p->host = host;
+	p->host_pid = (uint32_t)ev->host_pid;
+	p->host_ppid = (uint32_t)ev->host_ppid;
+	p->uid = (uint32_t)ev->uid;
+	snprintf(p->comm, sizeof(p->comm), "%s",
+		 ev->process_name ? ev->process_name : "");
+	p->operation = strcmp(ev->operation, "Process") == 0 ? "Process" :
+		       strcmp(ev->operation, "File") == 0    ? "File" :
+							       "Capabilities";
+	p->resource = strdup(ev->resource ? ev->resource : "");
+	p->data = strdup(ev->data ? ev->data : "");
+	p->origin = r->origin;
+	p->action = bw_audit_action(r);
+	if (!p->resource || !p->data) {
+		free(p->resource);
+		free(p->data);
+		return;
+	}
+	a->n_pending++;
+}
+
+static void audit_flush(struct bw_agent *a)
+{
+	for (size_t i = 0; i < a->n_pending; i++) {
+		struct bw_audit_pending *p = &a->pending[i];
+		struct bw_enforcer_alert al = {
+			.ts_boot_ns = bw_boot_ns(),
+			.cgroup_id = p->cgroup_id,
+			.host_pid = p->host_pid,
+			.host_tid = p->host_pid,
+			.host_ppid = p->host_ppid,
+			.uid = p->uid,
+			.operation = p->operation,
+			.resource = p->resource,
+			.data = p->data,
+			.enforcer = "eBPF Monitor",
+			.blocked = 0,
+			.host = p->host,
+			.origin = p->origin,
+			.action = p->action,
+		};
+
+		memcpy(al.comm, p->comm, sizeof(al.comm));
+		a->st.audit_alerts++;
+		bw_events_alert(a->events, &al);
+		free(p->resource);
+		free(p->data);
+	}
+	a->n_pending = 0;
+}
+
+void bw_agent_on_record(void *arg, const struct bw_mon_hdr *h, const char *data, size_t len)
+{
+	struct bw_agent *a = arg;
+
+	bw_events_on_record(a->events, h, data, len);
+	if (a->n_pending)
+		audit_flush(a);
+}
 
 void bw_agent_ship(void *arg, Bulwark__V1__Event *ev)
 {
 	struct bw_agent *a = arg;
 	int rc;
+
+	audit_check(a, ev);
 
 	if (!a->ship) {
 		a->st.events_dropped++; /* no relay configured (warned at start) */

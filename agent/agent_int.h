@@ -42,6 +42,23 @@ struct bw_agent {
 	char **unenforced; /* from the last successful apply */
 	size_t n_unenforced;
 
+	/*
+	 * Audit-only matches found while bw_events was emitting a log; turned
+	 * into alerts once it returned (bw_events is not re-entrant).
+	 */
+	struct bw_audit_pending {
+		uint64_t cgroup_id;
+		uint32_t host_pid, host_ppid, uid;
+		int host;
+		char comm[16];
+		const char *operation; /* static text */
+		char *resource, *data;
+		const Bulwark__V1__RuleOrigin *origin; /* into policy: flushed before it changes */
+		const char *action;
+	} pending[32];
+	size_t n_pending;
+	uint64_t audit_overflow; /* matches beyond the pending table (logged) */
+
 	struct event *tick_ev;
 	struct event *counters_ev; /* heartbeat counters refresh */
 	uint64_t last_stats_ns;
@@ -53,6 +70,8 @@ struct bw_agent {
 /* agent_events.c: events (logs, alerts, system events) into the shipper. */
 /* bw_events_emit_fn: hands one event to the shipper, counting the outcome. */
 void bw_agent_ship(void *arg, Bulwark__V1__Event *ev);
+/* bw_monitor_record_fn: bw_events first, then the audit-only alerts it found. */
+void bw_agent_on_record(void *arg, const struct bw_mon_hdr *h, const char *data, size_t len);
 /* bw_enforcer_alert_fn: enriched and throttled by bw_events, then shipped. */
 void bw_agent_on_alert(void *arg, const struct bw_enforcer_alert *al);
 /* Announces new kernel-side losses as a SystemEvent (called every second). */

@@ -98,6 +98,8 @@ struct ctx {
 	struct fake ctl, relay;
 };
 
+static const char *host_visibility = "process";
+
 static int setup(void **state)
 {
 	struct ctx *c;
@@ -121,7 +123,7 @@ static int setup(void **state)
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "relay.urls", c->relay.url, "t", NULL, 0);
 	/* "none": nothing reaches this host's kernel, every rule is unenforced. */
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "enforcer.prefer", "none", "t", NULL, 0);
-	bw_cfg_set(bw_agent_config_table, &c->cfg, "visibility.host", "process", "t", NULL, 0);
+	bw_cfg_set(bw_agent_config_table, &c->cfg, "visibility.host", host_visibility, "t", NULL, 0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "buffer.batch-events", "64", "t", NULL, 0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "containers.runc-root",
 		   "/nonexistent/bw-wiring-runc", "t", NULL, 0);
@@ -321,6 +323,110 @@ static void test_events_reach_the_relay_and_acks_count(void **state)
 	assert_int_equal(st.events_dropped, 0);
 }
 
+static int setup_file_visibility(void **state)
+{
+	host_visibility = "process,file";
+	return setup(state);
+}
+
+struct want_alert {
+	const char *policy, *action, *resource;
+};
+
+static int batch_with_alert(BwEnvelope *env, void *arg)
+{
+	const struct want_alert *w = arg;
+
+	for (size_t i = 0; i < env->events->n_events; i++) {
+		const Bulwark__V1__Event *e = env->events->events[i];
+
+		if (e->kind == BULWARK__V1__EVENT_KIND__EVENT_ALERT && e->policy_name &&
+		    strcmp(e->policy_name, w->policy) == 0 && strcmp(e->action, w->action) == 0 &&
+		    strcmp(e->resource, w->resource) == 0 &&
+		    strcmp(e->type, "MatchedHostPolicy") == 0 &&
+		    strcmp(e->enforcer, "eBPF Monitor") == 0 && strcmp(e->result, "Passed") == 0 &&
+		    strcmp(e->operation, "File") == 0 && e->host_pid > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Rules the enforcer ("none" here) cannot apply are matched against the
+ * monitor's logs: opening the files yields audit-only alerts.
+ */
+static void test_unenforced_rules_are_audited(void **state)
+{
+	struct ctx *c = *state;
+	Bulwark__V1__CompiledPolicy cp = BULWARK__V1__COMPILED_POLICY__INIT;
+	Bulwark__V1__RuleSet host = BULWARK__V1__RULE_SET__INIT;
+	Bulwark__V1__Rule blk = BULWARK__V1__RULE__INIT, aud = BULWARK__V1__RULE__INIT;
+	Bulwark__V1__Rule *rules[] = { &blk, &aud };
+	Bulwark__V1__RuleOrigin ob = BULWARK__V1__RULE_ORIGIN__INIT, oa = ob;
+	Bulwark__V1__PolicyUpdate pu = BULWARK__V1__POLICY_UPDATE__INIT;
+	char pblk[64], paud[64];
+	struct want_alert w;
+	BwEnvelope env, *got;
+	pid_t pid;
+	int status;
+
+	snprintf(pblk, sizeof(pblk), "/tmp/bw-wiring-block-%d", (int)getpid());
+	snprintf(paud, sizeof(paud), "/tmp/bw-wiring-audit-%d", (int)getpid());
+	fclose(fopen(pblk, "w"));
+	fclose(fopen(paud, "w"));
+	register_and_accept(c);
+	ob.policy_name = "hsp-block-file";
+	ob.severity = 5;
+	oa.policy_name = "hsp-audit-file";
+	blk.operation = aud.operation = BULWARK__V1__OPERATION__OP_FILE;
+	blk.match = aud.match = BULWARK__V1__MATCH_KIND__MATCH_PATH;
+	blk.value = pblk;
+	blk.action = BULWARK__V1__ACTION__ACTION_BLOCK;
+	blk.origin = &ob;
+	aud.value = paud;
+	aud.action = BULWARK__V1__ACTION__ACTION_AUDIT;
+	aud.origin = &oa;
+	host.rules = rules;
+	host.n_rules = 2;
+	cp.node_name = "wiring-node";
+	cp.version = 3;
+	cp.host = &host;
+	pu.policy = &cp;
+	bw_envelope_init(&env);
+	env.body_case = BULWARK__V1__ENVELOPE__BODY_POLICY;
+	env.policy = &pu;
+	fake_send(&c->ctl, &env);
+	got = expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
+	assert_non_null(got);
+	assert_true(got->policy_ack->ok);
+	bw_wire_free(got);
+
+	/* A child opens both (the agent does not report its own process). */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		FILE *f1 = fopen(pblk, "r"), *f2 = fopen(paud, "r");
+
+		_exit(f1 && f2 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	w = (struct want_alert){ "hsp-block-file", "Audit (Block)", pblk };
+	got = expect(c->base, &c->relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with_alert, &w,
+		     10000);
+	assert_non_null(got);
+	bw_wire_free(got);
+	w = (struct want_alert){ "hsp-audit-file", "Audit", paud };
+	/* Unacked batches are resent, so an earlier batch may come again. */
+	got = expect(c->base, &c->relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with_alert, &w,
+		     10000);
+	assert_non_null(got);
+	bw_wire_free(got);
+	unlink(pblk);
+	unlink(paud);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +434,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_reach_the_relay_and_acks_count, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unenforced_rules_are_audited,
+						setup_file_visibility, teardown),
 	};
 
 	bw_log_set_component("agent-test");

@@ -20,3 +20,5 @@ bw_unit_test(agent_config_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_config_
 # Real modules against a fake controller and relay (nng on loopback); root.
 bw_unit_test(agent_wiring_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_wiring_test.c
              LIBS agent_core TIMEOUT 60 LABELS integration)
+bw_unit_test(agent_audit_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_audit_test.c
+             LIBS agent_core)

@@ -80,18 +80,20 @@ udp_alert_has_identity() {
 }
 check "the UDP alert names the process, its command line and its parent" udp_alert_has_process
 check "the UDP alert carries the container's labels, pod and id" udp_alert_has_identity
-# File and process rules reach the kernel only with BPF-LSM or AppArmor.
+# File and process rules reach the kernel only with BPF-LSM or AppArmor;
+# elsewhere the agent matches them against its logs and reports them as
+# audit-only ("Audit (Block)", Enforcer "eBPF Monitor", nothing refused).
 if grep -q 'enforcer on this node: \(BPFLSM\|AppArmor\)' "$TMP/lab.out"; then
-	check "cat /etc/shadow: blocked alert" has_entry PolicyName=lab-block-shadow Action=Block \
-		"Result=Permission denied" Operation=File Resource=/etc/shadow ContainerName=lab-web
-	check "wget: blocked alert" has_entry PolicyName=lab-block-wget Action=Block Operation=Process \
-		ContainerName=lab-web
-	check "cat /etc/passwd: audit alert that passed" has_entry PolicyName=lab-audit-passwd \
-		Action=Audit Result=Passed ContainerName=lab-web
+	BLOCKED=(Action=Block "Result=Permission denied")
 else
-	echo "   (this kernel has neither BPF-LSM nor AppArmor: file and process rules are audit-only, not checked here)"
+	BLOCKED=("Action=Audit (Block)" Result=Passed "Enforcer=eBPF Monitor")
 fi
-
+check "cat /etc/shadow: ${BLOCKED[0]} alert" has_entry PolicyName=lab-block-shadow "${BLOCKED[@]}" \
+	Type=MatchedPolicy Operation=File Resource=/etc/shadow ContainerName=lab-web Severity=7
+check "wget: ${BLOCKED[0]} alert" has_entry PolicyName=lab-block-wget "${BLOCKED[@]}" \
+	Operation=Process ProcessName=/usr/bin/wget ContainerName=lab-web
+check "cat /etc/passwd: an Audit alert that passed" has_entry PolicyName=lab-audit-passwd \
+	Action=Audit Result=Passed Operation=File Resource=/etc/passwd ContainerName=lab-web
 echo "== clean-up"
 # The agent stopped first and flushed its buffer to the still running relay.
 agent_flushed() { grep -q 'msg="every event acknowledged by the relay"' "$LAB/logs/agent.log"; }
