@@ -8,7 +8,7 @@
 # every few seconds on the same machine.  The best chunk of each side is
 # compared: other work on the shared cores only ever makes a chunk slower.
 #
-#   EXEC_N (20000 per side) OPEN_N (1600000 per side) CHUNKS (8) IDLE_S (10)
+#   EXEC_N (20000 per side) OPEN_N (1600000 per side) CHUNKS (16) IDLE_S (10)
 #
 # open_overhead_pct: file visibility off (the target's case);
 # open_filevis_overhead_pct: file visibility on (every open is an event);
@@ -17,7 +17,7 @@ set -euo pipefail
 : "${BW_SRC:?}" "${BW_BUILD:?}"
 EXEC_N=${EXEC_N:-20000}
 OPEN_N=${OPEN_N:-1600000}
-CHUNKS=${CHUNKS:-8}
+CHUNKS=${CHUNKS:-16}
 IDLE_S=${IDLE_S:-10}
 exec_chunk=$((EXEC_N / CHUNKS))
 open_chunk=$((OPEN_N / CHUNKS))
