@@ -42,13 +42,38 @@ static void add_str(struct bw_xadd *x, const char *name, const char *value)
 	add(x, value, strlen(value));
 }
 
+/* Decimal without printf: the relay formats seven numbers per event. */
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+static size_t fmt_i64(char *buf, long long v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		return 1 + fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(buf, (uint64_t)v);
+}
+
 static void add_num(struct bw_xadd *x, int *slot, const char *name, long long v)
 {
 	char *buf = x->nums[(*slot)++];
-	int n = snprintf(buf, sizeof(x->nums[0]), "%lld", v);
+	size_t n = fmt_i64(buf, v);
 
 	add(x, name, strlen(name));
-	add(x, buf, (size_t)n);
+	add(x, buf, n);
 }
 
 int bw_xadd_build(struct bw_xadd *x, const char *key, long long maxlen,
@@ -122,11 +147,18 @@ int bw_xadd_build(struct bw_xadd *x, const char *key, long long maxlen,
 	add_str(x, "Cwd", ev->cwd);
 	add_str(x, "TTY", ev->tty);
 	add_str(x, "ExecEvent", ev->exec_event);
-	n = snprintf(x->id, sizeof(x->id), "%s:%" PRIu64 ":%" PRIu64, node, boot, seq);
-	if (n >= (int)sizeof(x->id))
-		n = (int)sizeof(x->id) - 1;
-	add(x, "EventId", 7);
-	add(x, x->id, (size_t)n);
+	{
+		/* node:boot:seq; the relay caps node at 253 bytes, so it fits */
+		size_t nl = strnlen(node, sizeof(x->id) - 2 * 21 - 3), off = nl;
+
+		memcpy(x->id, node, nl);
+		x->id[off++] = ':';
+		off += fmt_u64(x->id + off, boot);
+		x->id[off++] = ':';
+		off += fmt_u64(x->id + off, seq);
+		add(x, "EventId", 7);
+		add(x, x->id, off);
+	}
 	return 0;
 }
 

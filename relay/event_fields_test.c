@@ -5,6 +5,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "event_fields.h"
@@ -128,6 +130,27 @@ static void test_resp_encoding(void **state)
 	bw_xadd_release(&x);
 }
 
+static void test_numbers_and_long_ids(void **state)
+{
+	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
+	char node[254];
+	struct bw_xadd x;
+	char want[320];
+
+	ev.timestamp = -5;
+	ev.host_pid = -2147483647 - 1;
+	ev.uid = 65534;
+	memset(node, 'n', 253);
+	node[253] = '\0';
+	assert_int_equal(bw_xadd_build(&x, "s", 0, &ev, node, UINT64_MAX, 1234567890123ull), 0);
+	assert_string_equal(value_of(&x, "Timestamp"), "-5");
+	assert_string_equal(value_of(&x, "HostPID"), "-2147483648");
+	assert_string_equal(value_of(&x, "UID"), "65534");
+	snprintf(want, sizeof(want), "%s:18446744073709551615:1234567890123", node);
+	assert_string_equal(value_of(&x, "EventId"), want);
+	bw_xadd_release(&x);
+}
+
 static void test_stream_key(void **state)
 {
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
@@ -190,7 +213,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_xadd_fields),	  cmocka_unit_test(test_every_name_is_known),
-	    cmocka_unit_test(test_resp_encoding), cmocka_unit_test(test_stream_key),
+	    cmocka_unit_test(test_resp_encoding), cmocka_unit_test(test_numbers_and_long_ids),
+	    cmocka_unit_test(test_stream_key),
 	    cmocka_unit_test(test_redis_url),
 	};
 

@@ -17,6 +17,7 @@
 #include "bw_log.h"
 #include "bw_time.h"
 #include "bw_wire.h"
+#include "arena.h"
 #include "event_fields.h"
 
 /* Warnings about misbehaving agents: at most this many a second. */
@@ -248,7 +249,7 @@ void relay_unit_free(struct relay_unit *u)
 {
 	if (!u)
 		return;
-	bw_wire_free(u->env);
+	bw_arena_free(u->arena);
 	free(u);
 }
 
@@ -524,7 +525,9 @@ static int direct_ok(struct bw_relay *r)
 	return r->redis_ready && bw_spool_empty(r->spool) && r->spool_inflight == 0 && !r->nsync;
 }
 
-static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env)
+/* Takes env and the arena it was unpacked into. */
+static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env,
+			 struct bw_arena *arena)
 {
 	Bulwark__V1__EventBatch *b = env->events;
 	char why[1024];
@@ -608,6 +611,7 @@ static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env)
 			goto free_env;
 		}
 		u->env = env;
+		u->arena = arena;
 		u->skip = skip;
 		u->n = n - skip;
 		u->pipe = pipe;
@@ -639,30 +643,52 @@ static void handle_batch(struct bw_relay *r, uint32_t pipe, BwEnvelope *env)
 		}
 	}
 free_env:
-	bw_wire_free(env);
+	bw_arena_free(arena);
 }
 
+/*
+ * bw_wire_decode's checks, unpacking into an arena: the batch's strings
+ * live until its XADDs complete and then go in one free.
+ */
 static void handle_msg(struct bw_relay *r, nng_msg *msg)
 {
 	uint32_t pipe = nng_pipe_id(nng_msg_get_pipe(msg));
+	size_t len = nng_msg_len(msg);
+	struct bw_arena *arena;
 	BwEnvelope *env;
-	char err[256], why[320];
-	int rc;
+	char why[320];
 
 	r->st.messages++;
-	rc = bw_wire_decode(msg, (size_t)r->cfg.max_message_bytes, &env, err, sizeof(err));
-	if (rc) {
-		reject(r, pipe, rc, err);
+	if (len > (size_t)r->cfg.max_message_bytes) {
+		snprintf(why, sizeof(why), "message of %zu bytes exceeds the limit of %lld", len,
+			 r->cfg.max_message_bytes);
+		reject(r, pipe, -EMSGSIZE, why);
 		return;
 	}
-	if (env->body_case != BULWARK__V1__ENVELOPE__BODY_EVENTS) {
+	if (bw_arena_new(&arena, 2 * len + 65536)) {
+		reject(r, pipe, -ENOMEM, "relay out of memory");
+		return;
+	}
+	env = bulwark__v1__envelope__unpack(bw_arena_allocator(arena), len, nng_msg_body(msg));
+	if (!env) {
+		snprintf(why, sizeof(why), "message of %zu bytes is not a valid bulwark.v1.Envelope",
+			 len);
+		reject(r, pipe, -EBADMSG, why);
+	} else if (env->schema != BW_WIRE_SCHEMA) {
+		snprintf(why, sizeof(why), "unsupported schema %u (this build speaks %u)",
+			 env->schema, BW_WIRE_SCHEMA);
+		reject(r, pipe, -EPROTO, why);
+	} else if (env->body_case != BULWARK__V1__ENVELOPE__BODY_EVENTS) {
 		snprintf(why, sizeof(why), "the relay takes only EventBatch messages, got %s",
 			 bw_wire_body_name(env));
-		reject(r, pipe, -EPROTO, why);
-		bw_wire_free(env);
+		reject(r, pipe, env->body_case == BULWARK__V1__ENVELOPE__BODY__NOT_SET ? -EBADMSG
+											 : -EPROTO,
+		       why);
+	} else {
+		handle_batch(r, pipe, env, arena);
 		return;
 	}
-	handle_batch(r, pipe, env);
+	bw_arena_free(arena);
 }
 
 static void on_nng(void *arg)

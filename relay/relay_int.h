@@ -17,6 +17,7 @@
 #define AGENT_BUCKETS 256
 
 struct redisAsyncContext;
+struct bw_arena;
 struct evhttp;
 
 /* One agent connection (pipe): what it sent and what we acknowledged. */
@@ -42,7 +43,8 @@ struct relay_unit {
 	uint64_t recv_ns;   /* CLOCK_REALTIME when received (or spooled) */
 	uint64_t sent_ns;   /* CLOCK_MONOTONIC when the XADDs went out */
 	/* direct */
-	BwEnvelope *env;
+	BwEnvelope *env;	 /* unpacked into arena */
+	struct bw_arena *arena;
 	uint64_t skip;
 	uint32_t pipe;
 	uint64_t upto;
