@@ -202,6 +202,13 @@ rule file path /secret.txt Block from=/usr/local/bin/busybox-reader policy=ksp-f
 mkdir -p /run/b2
 BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b2 bulwark-c2 /bin/sleep 100000
 runc run -d --no-pivot -b /run/b2 c2 </dev/null >/tmp/runc2.log 2>&1 || fail "runc run c2: $(cat /tmp/runc2.log)"
+# runc returns before its init has exec'd the entrypoint under the profile.
+P2=$(runc state c2 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+i=0
+while [ $i -lt 100 ] && ! grep -q '^bulwark-c2' "/proc/$P2/attr/current" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
 policy "$S
 set c2
 rule file path /secret.txt Block from=/usr/local/bin/busybox-reader policy=ksp-from2"
