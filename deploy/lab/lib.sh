@@ -2,6 +2,10 @@
 # Sourced by deploy/lab/run.sh and tests/lab/*.sh: starting and stopping the
 # lab's processes.  The caller sets BIN, LAB, LABSRC, NODE, PIN_DIR and CTR
 # before using these.
+#
+# run.sh sets pipefail: pipelines end in `grep ... >/dev/null`, never
+# `grep -q`, which may exit before the writer is done (SIGPIPE would then
+# fail the pipeline although grep matched).
 
 PIDS=()
 CONTAINER_STARTED=0
@@ -93,7 +97,7 @@ lab_start_relay() {
 }
 
 # lab_start_agent [LOGFILE]: 0 once the controller lists the node.
-node_registered() { alive "$PID_agent" && ctl get nodes | grep -q "^$NODE .* Ready "; }
+node_registered() { alive "$PID_agent" && ctl get nodes | grep "^$NODE .* Ready " >/dev/null; }
 lab_start_agent() {
 	AGENT_LOG=${1:-$LAB/logs/agent.log}
 	start agent "$AGENT_LOG" "$BIN/bulwark-agent" \

@@ -63,7 +63,7 @@ need() { check "$@" || exit 1; }
 udp_refused() {
 	local out
 	out=$(cexec nslookup restart.example 127.0.0.1 2>&1 </dev/null) && return 1
-	printf '%s' "$out" | grep -qi 'not permitted\|permission denied'
+	printf '%s' "$out" | grep -i 'not permitted\|permission denied' >/dev/null
 }
 # policy_applied LOG: the agent writing LOG enforces a policy for the container.
 policy_applied() { grep -q 'policy applied.*containers=1' "$1"; }
