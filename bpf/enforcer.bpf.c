@@ -203,6 +203,22 @@ static __always_inline struct bw_enf_val *task_ruleset(void **rules_out, __u64 *
 	k.cgroup_id = bpf_get_current_cgroup_id();
 	rs = bpf_map_lookup_elem(rules, &k);
 	if (!rs) {
+		/* A task in a cgroup below a container's (a container that
+		 * made sub-cgroups with a writable cgroupfs) keeps the
+		 * container's rules: moving cannot shed them. */
+		struct task_struct *task = (void *)bpf_get_current_task();
+		int level = BPF_CORE_READ(task, cgroups, dfl_cgrp, level);
+
+		for (int i = 1; i <= BW_ENF_MAX_CGROUP_NESTING; i++) {
+			if (level - i < 1)
+				break;
+			k.cgroup_id = bpf_get_current_ancestor_cgroup_id(level - i);
+			rs = bpf_map_lookup_elem(rules, &k);
+			if (rs)
+				break;
+		}
+	}
+	if (!rs) {
 		/* Host rules are for host tasks only, not for containers that
 		 * simply have no policy. */
 		struct task_struct *task = (void *)bpf_get_current_task();
@@ -269,7 +285,9 @@ static __always_inline void emit(const struct alert_info *ai, struct scratch *s,
 		return;
 	}
 	ev->ts_boot_ns = bpf_ktime_get_boot_ns();
-	ev->cgroup_id = bpf_get_current_cgroup_id();
+	/* The ruleset's cgroup (the container's, also for a task in a
+	 * sub-cgroup of it); the task's own for host rules. */
+	ev->cgroup_id = ai->cgroup_id ? ai->cgroup_id : bpf_get_current_cgroup_id();
 	ev->version = ai->version;
 	ev->pid = pid_tgid >> 32;
 	ev->tid = (__u32)pid_tgid;

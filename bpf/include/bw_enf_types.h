@@ -17,6 +17,7 @@
 #define BW_ENF_PATH_MAX 512  /* path bytes carried in an alert */
 #define BW_ENF_PATH_BUF 4096 /* assembled path (for alerts only; hashes never truncate) */
 #define BW_ENF_RULE_NONE 0xffffffffu
+#define BW_ENF_MAX_CGROUP_NESTING 8 /* sub-cgroups below a container still get its rules */
 
 enum bw_enf_kind {
 	BW_ENF_K_RULESET = 1,	/* hash 0, src 0: struct bw_enf_val.rs */

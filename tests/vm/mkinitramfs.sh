@@ -94,9 +94,15 @@ c["process"]["capabilities"].pop("inheritable", None)
 c["process"]["capabilities"].pop("ambient", None)
 c["root"]["readonly"] = False
 c["root"]["path"] = "/bundle/rootfs"  # absolute: per-container copies of config.json share it
-c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] not in ("network", "cgroup")]
+c["linux"]["namespaces"].append({"type": "cgroup"})  # the container sees its own cgroup subtree
 c["linux"].pop("maskedPaths", None)
 c["linux"].pop("readonlyPaths", None)
+# A writable cgroupfs in the container: the scenarios check that moving into
+# a sub-cgroup does not shed the container's rules.
+for m in c["mounts"]:
+    if m["type"] == "cgroup":
+        m["options"] = [o for o in m["options"] if o != "ro"]
 json.dump(c, open(p, "w"), indent=1)
 PY
 
