@@ -23,6 +23,7 @@ ID=bwcg$$
 fail() {
 	echo "FAIL: $*" >&2
 	[ -n "$T" ] && [ -f "$T/tool.out" ] && sed 's/^/  tool: /' "$T/tool.out" >&2
+	[ -n "$T" ] && [ -f "$T/tool.err" ] && sed 's/^/  tool stderr: /' "$T/tool.err" >&2
 	exit 1
 }
 cleanup() {
@@ -126,6 +127,7 @@ if mount -t bpf bpf "$T/bpffs" 2>/dev/null; then
 set $ID cgroup=$CG
 rule network protocol udp Block policy=pinned
 EOF2
+	: >"$T/tool.out" # truncated now, not whenever the background job starts
 	"$TOOL" --enforcer cgroup --pin "$T/bpffs" "$T/policy" >"$T/tool.out" 2>"$T/tool.err" &
 	TOOLPID=$!
 	bw_wait_for "$T/tool.out" '^applied version=1' 10 || fail "pinned policy not applied"
@@ -136,6 +138,7 @@ EOF2
 	# A new process adopts the pinned rules: they hold until its first
 	# successful apply (its first policy file here is invalid).
 	echo 'nonsense' >"$T/policy.next"
+	: >"$T/tool.out" # truncated now, not whenever the background job starts
 	"$TOOL" --enforcer cgroup --pin "$T/bpffs" "$T/policy.next" >"$T/tool.out" 2>"$T/tool.err" &
 	TOOLPID=$!
 	bw_wait_for "$T/tool.out" '^error: ' 10 || fail "restarted enforcer did not start"
