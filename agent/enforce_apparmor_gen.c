@@ -515,8 +515,8 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 	/* process follows the file posture */
 	g.proc_allow = allow_mode(&g, rs->process_allowlist, rs->file_posture, "process");
 	g.net_allow = g.no_network ? 0
-				   : allow_mode(&g, rs->network_allowlist, rs->network_posture,
-						"network");
+				   : allow_mode(&g, bw_rs_protocol_allowlist(rs),
+						rs->network_posture, "network");
 	g.cap_allow = allow_mode(&g, rs->capability_allowlist, rs->capability_posture,
 				 "capability");
 

@@ -256,6 +256,11 @@ static void test_network_allowlist(void **state)
 	lacks_line(&o, "network,");
 	has_line(&o, "network tcp,");
 	gen_free(&o);
+	/* an address Allow alone (not enforceable here) must not deny all networking */
+	gen("set c cgid=1\nrule network address 10.0.0.0/8 Allow\n", &o);
+	has_line(&o, "network,");
+	assert_true(unenf_has(&o, "network by address"));
+	gen_free(&o);
 }
 
 static void test_capability_rules(void **state)

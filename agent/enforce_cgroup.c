@@ -327,7 +327,7 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 	for (size_t i = 0; i < n_sets; i++) {
 		const Bulwark__V1__RuleSet *rs = i < cp->n_containers ? cp->containers[i] : cp->host;
 		uint64_t cgid = i < cp->n_containers ? rs ? rs->cgroup_id : 0 : 0;
-		int has_rules;
+		int has_rules, allow;
 
 		if (!rs)
 			continue;
@@ -348,12 +348,13 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 			purge_rules(c, gen, 1);
 			goto cleanup;
 		}
-		if (!has_rules && !rs->network_allowlist)
+		allow = bw_rs_protocol_allowlist(rs);
+		if (!has_rules && !allow)
 			continue;
 		flip[n_flip].cgid = cgid;
 		flip[n_flip].ctr.gen = gen;
 		flip[n_flip].ctr.flags =
-			(rs->network_allowlist ? BW_CGN_F_ALLOWLIST : 0) |
+			(allow ? BW_CGN_F_ALLOWLIST : 0) |
 			(rs->network_posture == BULWARK__V1__POSTURE__POSTURE_BLOCK
 				 ? BW_CGN_F_POSTURE_BLOCK
 				 : 0) |

@@ -305,6 +305,15 @@ static void test_kernel_decisions(void **state)
 	assert_int_equal(k->blocked, 1);
 	assert_int_equal(try_socket(k, 't'), 0);
 	assert_int_equal(k->alerts, 2);
+
+	/* allow-list by address only: not enforceable here, so it must not
+	 * turn every socket into a default-posture miss */
+	snprintf(text, sizeof(text), "set c cgid=%llu\nrule network address 10.0.0.0/8 Allow\n",
+		 (unsigned long long)k->cgid);
+	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
+	assert_int_equal(try_socket(k, 'u'), 0);
+	assert_int_equal(try_socket(k, 't'), 0);
+	assert_int_equal(k->alerts, 2);
 }
 
 static void test_kernel_failed_apply_keeps_old(void **state)

@@ -26,6 +26,14 @@ const char *bw_rule_action_name(Bulwark__V1__Action a);
 void bw_rule_describe(const Bulwark__V1__RuleSet *rs, const Bulwark__V1__Rule *r, char *buf,
 		      size_t len);
 
+/*
+ * Network allow-list mode as far as protocols go: the rule set is in
+ * network allow-list mode AND has an Allow rule by protocol.  Allow rules by
+ * address alone (which the AppArmor and cgroup backends cannot enforce)
+ * must not turn every socket into an allow-list miss.
+ */
+int bw_rs_protocol_allowlist(const Bulwark__V1__RuleSet *rs);
+
 /* Backend constructors (enforce_apparmor.c, enforce_cgroup.c, enforcer.c). */
 int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts);
 int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts);

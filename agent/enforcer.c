@@ -139,6 +139,21 @@ void bw_rule_describe(const Bulwark__V1__RuleSet *rs, const Bulwark__V1__Rule *r
 		 bw_rule_action_name(r->action), ns, *ns ? "/" : "", pol);
 }
 
+int bw_rs_protocol_allowlist(const Bulwark__V1__RuleSet *rs)
+{
+	if (!rs->network_allowlist)
+		return 0;
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const Bulwark__V1__Rule *r = rs->rules[i];
+
+		if (r->operation == BULWARK__V1__OPERATION__OP_NETWORK &&
+		    r->match == BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL &&
+		    r->action == BULWARK__V1__ACTION__ACTION_ALLOW)
+			return 1;
+	}
+	return 0;
+}
+
 /* ---- the "none" backend: enforces nothing, says so ------------------------ */
 
 static int none_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp,
