@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 
 #include "agent_int.h"
@@ -156,6 +159,29 @@ static int start_shipper(struct bw_agent *a)
 	return 0;
 }
 
+/*
+ * Pinning needs a bpffs; a node booted without one mounted at /sys/fs/bpf
+ * gets it here (as the monitor mounts tracefs), so enforcement outlives the
+ * agent from its first start.  A pin dir elsewhere is the operator's.
+ */
+static void prepare_bpffs(const char *pin_dir)
+{
+	static const char root[] = "/sys/fs/bpf";
+	struct statfs st;
+
+	if (strncmp(pin_dir, root, sizeof(root) - 1) != 0 ||
+	    (pin_dir[sizeof(root) - 1] != '/' && pin_dir[sizeof(root) - 1] != '\0'))
+		return;
+	if (statfs(root, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return;
+	if (mount("bpf", root, "bpf", 0, NULL) == 0)
+		bw_info("mounted bpffs | path=%s", root);
+	else
+		bw_warn("bpffs is not mounted and mounting it failed: enforcement will not "
+			"outlive the agent | path=%s err=%s",
+			root, strerror(errno));
+}
+
 static int start_enforcer(struct bw_agent *a)
 {
 	struct bw_enforcer_opts eo = {
@@ -167,6 +193,7 @@ static int start_enforcer(struct bw_agent *a)
 	};
 	int rc;
 
+	prepare_bpffs(a->cfg.pin_dir);
 	rc = bw_enforcer_new(&a->enf, &eo);
 	if (rc) {
 		/* An explicit choice that cannot run is fatal: enforcing less
