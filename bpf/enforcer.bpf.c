@@ -350,18 +350,33 @@ static __always_inline int check_path(const struct path *p, struct inode *ino, _
 	mc.sj.uid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), cred, fsuid.val);
 	mc.sj.owner = BPF_CORE_READ(ino, i_uid.val);
 	mc.sj.is_dir = (BPF_CORE_READ(ino, i_mode) & S_IFMT) == S_IFDIR;
-	if (rs->flags & BW_ENF_F_HAS_SOURCES)
-		mc.sj.src = source_id(rules, s, cg);
-	resolve(s, p, &r);
-	if (r.unresolved) {
-		stat_inc(BW_ENF_ST_UNRESOLVED);
-	} else {
-		mc.n = r.n;
-		mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
-		mc.ino = BPF_CORE_READ(ino, i_ino);
-		mc.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-		match_path(&mc, s, r.name_hash);
+	mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
+	mc.ino = BPF_CORE_READ(ino, i_ino);
+	mc.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	/* The scratch area is per CPU and LSM programs only disable
+	 * migration: on a fully preemptible kernel another task may run a
+	 * hook on this CPU in the middle of ours.  Its owner mark tells;
+	 * the decision is then redone, and after a second clobbering it is
+	 * left to the posture like an unresolvable path. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		__u64 me = bpf_get_current_task();
+
+		s->owner = me;
+		mc.sj.src = 0;
+		__builtin_memset(&mc.acc, 0, sizeof(mc.acc));
+		if (rs->flags & BW_ENF_F_HAS_SOURCES)
+			mc.sj.src = source_id(rules, s, cg);
+		resolve(s, p, &r);
+		if (!r.unresolved) {
+			mc.n = r.n;
+			match_path(&mc, s, r.name_hash);
+		}
+		if (s->owner == me)
+			break;
+		r.unresolved = attempt == 1;
 	}
+	if (r.unresolved)
+		stat_inc(BW_ENF_ST_UNRESOLVED);
 	reason = decide(rs, op, &mc.acc, r.unresolved, &ai.rule_id);
 	if (reason == BW_REASON_NONE)
 		return 0;
