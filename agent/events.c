@@ -60,6 +60,7 @@ static const char *const sys_names[BW_SYS_MAX] = {
     [BW_SYS_CONNECT] = "SYS_CONNECT",
     [BW_SYS_SETUID] = "SYS_SETUID",
     [BW_SYS_SETGID] = "SYS_SETGID",
+    [BW_SYS_EXECVEAT] = "SYS_EXECVEAT",
 };
 
 int bw_visibility_parse(const char *text, unsigned *out, char *err, size_t errlen)
@@ -229,6 +230,7 @@ static unsigned vis_needed(uint32_t type)
 {
 	switch (type) {
 	case BW_MON_EXEC:
+	case BW_MON_EXEC_FAIL:
 	case BW_MON_SETUID:
 	case BW_MON_SETGID:
 	case BW_MON_UNLINK:
@@ -326,6 +328,12 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 		ev.source = parent ? parent->path : "";
 		snprintf(dbuf, sizeof(dbuf), "syscall=%s", sys);
 		ev.result = "Passed";
+		break;
+	case BW_MON_EXEC_FAIL:
+		/* the process still runs its old image: it is the Source */
+		ev.operation = "Process";
+		record_path(h, data, resource, sizeof(resource));
+		snprintf(dbuf, sizeof(dbuf), "syscall=%s", sys);
 		break;
 	case BW_MON_OPEN:
 		ev.operation = "File";

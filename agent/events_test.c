@@ -162,12 +162,24 @@ static void test_exec_and_file(void **state)
 	assert_string_equal(g->data, "syscall=SYS_OPEN flags=O_RDONLY");
 	assert_string_equal(g->result, "No such file or directory");
 
+	/* a failed exec: the old image is the process, the path the resource */
+	test_rec_init(&r, BW_MON_EXEC_FAIL, BW_SYS_EXECVE, 501, 500, 1);
+	r.h.ret = -13;
+	r.h.flags = BW_MON_F_UNRESOLVED;
+	test_rec_str(&r, 0, "/usr/bin/nc", 11);
+	feed(&r);
+	assert_string_equal(got[4].op, "Process");
+	assert_string_equal(got[4].res, "/usr/bin/nc");
+	assert_string_equal(got[4].proc, "/bin/cat");
+	assert_string_equal(got[4].data, "syscall=SYS_EXECVE");
+	assert_string_equal(got[4].result, "Permission denied");
+
 	/* a path the kernel could not walk completely is marked */
 	test_rec_init(&r, BW_MON_OPEN, BW_SYS_OPENAT, 501, 500, 1);
 	r.h.flags = BW_MON_STR_TRUNC(0);
 	test_rec_str(&r, 0, "/d/d/f", 6);
 	feed(&r);
-	assert_string_equal(got[4].res, "<truncated>/d/d/f");
+	assert_string_equal(got[5].res, "<truncated>/d/d/f");
 }
 
 static void test_network_and_syscalls(void **state)

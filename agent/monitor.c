@@ -90,11 +90,17 @@ static unsigned prog_group(const char *sec)
 		const char *needle;
 		unsigned group;
 	} map[] = {
-	    {"sched_process", BW_MON_G_PROCESS}, {"_open", BW_MON_G_FILE},
-	    {"_socket", BW_MON_G_NETWORK},	 {"_bind", BW_MON_G_NETWORK},
-	    {"_listen", BW_MON_G_NETWORK},	 {"_accept", BW_MON_G_NETWORK},
-	    {"_connect", BW_MON_G_NETWORK},	 {"cap_capable", BW_MON_G_CAPS},
-	    {"_setuid", BW_MON_G_SYSCALL},	 {"_setgid", BW_MON_G_SYSCALL},
+	    {"sched_process", BW_MON_G_PROCESS},
+	    {"_execve", BW_MON_G_PROCESS},
+	    {"_open", BW_MON_G_FILE},
+	    {"_socket", BW_MON_G_NETWORK},
+	    {"_bind", BW_MON_G_NETWORK},
+	    {"_listen", BW_MON_G_NETWORK},
+	    {"_accept", BW_MON_G_NETWORK},
+	    {"_connect", BW_MON_G_NETWORK},
+	    {"cap_capable", BW_MON_G_CAPS},
+	    {"_setuid", BW_MON_G_SYSCALL},
+	    {"_setgid", BW_MON_G_SYSCALL},
 	    {"_unlink", BW_MON_G_SYSCALL},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

@@ -375,6 +375,15 @@ static __always_inline int bw_take(struct bw_pending *out, __u32 sys)
 	return out->sys == sys ? 0 : -1;
 }
 
+/* Forgets the pending arguments without a record. */
+static __always_inline int bw_drop(__u32 sys)
+{
+	struct bw_pending p;
+
+	bw_take(&p, sys);
+	return 0;
+}
+
 /* str0 = path as given; str1 = the directory it is relative to, resolved. */
 static __always_inline void bw_put_given_path(struct bw_mon_rec *r, __u32 *off,
 					      struct task_struct *t, struct bw_pending *p)
@@ -531,6 +540,28 @@ ENTER(openat2)
 EXIT(openat2)
 {
 	return bw_exit_path(ctx->ret, BW_SYS_OPENAT2);
+}
+
+/* execve(path, argv, envp) / execveat(dfd, path, argv, envp, flags): only
+ * failures are reported from here (success is sched_process_exec's), since a
+ * refused or broken exec is worth seeing too */
+ENTER(execve)
+{
+	return bw_enter(BW_MON_EXEC_FAIL, BW_SYS_EXECVE, AT_FDCWD_, 0, 0, ctx->args[0], 0);
+}
+EXIT(execve)
+{
+	return ctx->ret < 0 ? bw_exit_path(ctx->ret, BW_SYS_EXECVE) : bw_drop(BW_SYS_EXECVE);
+}
+
+ENTER(execveat)
+{
+	return bw_enter(BW_MON_EXEC_FAIL, BW_SYS_EXECVEAT, (int)ctx->args[0], ctx->args[4], 0,
+			ctx->args[1], 0);
+}
+EXIT(execveat)
+{
+	return ctx->ret < 0 ? bw_exit_path(ctx->ret, BW_SYS_EXECVEAT) : bw_drop(BW_SYS_EXECVEAT);
 }
 
 /* unlink(path) */

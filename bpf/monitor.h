@@ -34,6 +34,8 @@ enum bw_mon_type {
 	BW_MON_SETUID = 11,  /* arg0 uid */
 	BW_MON_SETGID = 12,  /* arg0 gid */
 	BW_MON_CAPABLE = 13, /* arg0 capability number; ret 0 or -EPERM */
+	BW_MON_EXEC_FAIL =
+	    14, /* an execve that failed: ret < 0; str0 path as given, str1 base dir */
 	BW_MON_TYPE_MAX,
 };
 
@@ -54,6 +56,7 @@ enum bw_mon_sys {
 	BW_SYS_CONNECT,
 	BW_SYS_SETUID,
 	BW_SYS_SETGID,
+	BW_SYS_EXECVEAT,
 	BW_SYS_MAX,
 };
 

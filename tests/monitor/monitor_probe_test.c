@@ -300,6 +300,7 @@ static void host_actions(int port)
 		if (chdir("/etc") == 0 && (fd = open("hostname", O_RDONLY)) >= 0)
 			close(fd);
 		open("/nonexistent-bulwark/x", O_RDONLY);
+		execl("/nonexistent-bulwark/prog", "prog", (char *)NULL); /* fails */
 		_exit(0);
 	}
 	waitpid(p, NULL, 0);
@@ -432,6 +433,7 @@ int main(void)
 	    {"HostLog", "Network", "domain=AF_INET type=SOCK_STREAM", "syscall=SYS_SOCKET", NULL,
 	     ""},
 	    {"HostLog", "File", "/nonexistent-bulwark/x", NULL, NULL, ""},
+	    {"HostLog", "Process", "/nonexistent-bulwark/prog", "syscall=SYS_EXECVE", NULL, ""},
 	    {NULL},
 	};
 	wait_for(base, have_all, host_w, 5000);
@@ -446,7 +448,12 @@ int main(void)
 		check(strcmp(evs[i].cid, "") == 0 && strcmp(evs[i].labels, "") == 0,
 		      "host event has no container");
 	}
-	int i = find(&host_w[4]);
+	int i = find(&host_w[5]);
+	if (i >= 0)
+		check(strcmp(evs[i].result, "No such file or directory") == 0 &&
+			  strstr(evs[i].proc, "monitor_probe_test") != NULL,
+		      "failed exec Result '%s' ProcessName '%s'", evs[i].result, evs[i].proc);
+	i = find(&host_w[4]);
 	if (i >= 0)
 		check(strcmp(evs[i].result, "No such file or directory") == 0,
 		      "failed open Result '%s'", evs[i].result);
