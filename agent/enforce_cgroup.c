@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -35,7 +37,7 @@
 struct cgn {
 	struct bw_enforcer e;
 	struct cgroup_net *skel;
-	struct bpf_link *link;
+	struct bpf_link *links[5]; /* sock_create, connect4/6, sendmsg4/6 */
 	struct ring_buffer *rb;
 	struct event *ev;
 	bw_enforcer_alert_fn on_alert;
@@ -60,8 +62,8 @@ int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 	}
 	if (r->match != BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL) {
 		*why = r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS
-			       ? "network by address: cgroup fallback enforces protocols only; audit only"
-			       : "cgroup fallback enforces network protocols only; audit only";
+			       ? "address rule: decided at connect/sendmsg, not socket creation"
+			       : "cgroup fallback enforces network protocols and addresses only; audit only";
 		return 0;
 	}
 	if (!p) {
@@ -86,6 +88,77 @@ int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 	k->family = (uint16_t)p->family;
 	k->type = (uint16_t)p->type;
 	k->protocol = p->protocol;
+	return 1;
+}
+
+int bw_cgn_addr_of(const Bulwark__V1__Rule *r, struct bw_cgn_addr *out, const char **why)
+{
+	const Bulwark__V1__Protocol *p = r->protocol;
+	char buf[64], *slash;
+	long bits;
+
+	if (r->operation != BULWARK__V1__OPERATION__OP_NETWORK ||
+	    r->match != BULWARK__V1__MATCH_KIND__MATCH_ADDRESS) {
+		*why = "not an address rule";
+		return 0;
+	}
+	if (r->n_from_source && r->action != BULWARK__V1__ACTION__ACTION_ALLOW) {
+		*why = "fromSource: cgroup fallback cannot tell the calling binary; audit only";
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(buf, sizeof(buf), "%s", r->value ? r->value : "");
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		bits = 128;
+	} else {
+		*why = "address is not an IPv4 or IPv6 address or CIDR";
+		return 0;
+	}
+	if (slash) {
+		char *end;
+		long b = strtol(slash, &end, 10);
+
+		if (*slash == '\0' || *end || b < 0 || b > bits) {
+			*why = "CIDR prefix length out of range";
+			return 0;
+		}
+		bits = b;
+	}
+	if (p && p->family && p->family != out->family) {
+		*why = "address family and protocol family differ";
+		return 0;
+	}
+	if (r->port_min > 65535 || r->port_max > 65535 || r->port_min > r->port_max) {
+		*why = "port range out of order or above 65535";
+		return 0;
+	}
+	/* Host bits beyond the prefix are cleared: 10.1.2.3/8 means 10.0.0.0/8. */
+	for (long i = bits; i < (out->family == AF_INET ? 32 : 128); i++)
+		out->addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+	out->bits = (unsigned)bits;
+	out->slot.port_min = (uint16_t)r->port_min;
+	out->slot.port_max = (uint16_t)r->port_max;
+	out->slot.type = p ? (uint16_t)p->type : 0;
+	out->slot.protocol = p ? p->protocol : 0;
+	out->slot.action = (uint16_t)r->action;
+	return 1;
+}
+
+/* Does prefix a (a_bits) contain prefix b (b_bits)? */
+static int prefix_contains(const uint8_t *a, unsigned a_bits, const uint8_t *b, unsigned b_bits)
+{
+	if (a_bits > b_bits)
+		return 0;
+	for (unsigned i = 0; i < a_bits; i++)
+		if ((a[i / 8] ^ b[i / 8]) & (0x80u >> (i % 8)))
+			return 0;
 	return 1;
 }
 
@@ -161,7 +234,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	const Bulwark__V1__RuleSet *rs;
 	const Bulwark__V1__Rule *rule = NULL;
 	struct bw_enforcer_alert a;
-	char resource[96];
+	static const char *const hooks[] = { "hook=cgroup/sock_create", "hook=cgroup/connect4",
+					     "hook=cgroup/connect6", "hook=cgroup/sendmsg4",
+					     "hook=cgroup/sendmsg6" };
+	char resource[160], proto[96];
 
 	if (size < sizeof(*ev) || !c->on_alert)
 		return 0;
@@ -183,9 +259,18 @@ static int on_event(void *ctx, void *data, size_t size)
 	memcpy(a.comm, ev->comm, sizeof(a.comm));
 	a.comm[sizeof(a.comm) - 1] = '\0';
 	a.operation = "Network";
-	bw_cgn_resource(ev->family, ev->type, ev->protocol, resource, sizeof(resource));
+	bw_cgn_resource(ev->family, ev->type, ev->protocol, proto, sizeof(proto));
+	if (ev->hook == BW_CGN_H_SOCK_CREATE || ev->hook >= 5) {
+		snprintf(resource, sizeof(resource), "%s", proto);
+	} else {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		int v6 = ev->hook == BW_CGN_H_CONNECT6 || ev->hook == BW_CGN_H_SENDMSG6;
+
+		inet_ntop(v6 ? AF_INET6 : AF_INET, ev->addr, ip, sizeof(ip));
+		snprintf(resource, sizeof(resource), "remote=%s port=%u %s", ip, ev->port, proto);
+	}
 	a.resource = resource;
-	a.data = "hook=cgroup/sock_create";
+	a.data = hooks[ev->hook < 5 ? ev->hook : 0];
 	a.enforcer = c->e.ops->name;
 	a.blocked = ev->reason == BW_CGN_R_BLOCK || ev->reason == BW_CGN_R_POSTURE_BLOCK;
 	a.default_posture = ev->reason == BW_CGN_R_POSTURE_BLOCK ||
@@ -216,35 +301,141 @@ static int rules_fd(struct cgn *c)
 	return bpf_map__fd(c->skel->maps.bw_cgn_rules);
 }
 
-/* Deletes every rule key whose generation is not keep (all but keep). */
-static void purge_rules(struct cgn *c, uint32_t keep, int only_keep)
+/*
+ * Deletes the keys of map fd (key_size bytes, generation at gen_off) whose
+ * generation is keep (only_keep) or is not keep (!only_keep).
+ */
+static void purge_gen(int fd, size_t key_size, size_t gen_off, uint32_t keep, int only_keep)
 {
-	struct bw_cgn_rule_key k, next, *victims = NULL;
+	uint8_t k[64], next[64], *victims = NULL;
 	size_t n = 0, cap = 0;
-	int fd = rules_fd(c);
 	void *prev = NULL;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		int match = next.gen == keep;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		uint32_t gen;
+		int match;
 
+		memcpy(&gen, next + gen_off, sizeof(gen));
+		match = gen == keep;
 		if (only_keep ? match : !match) {
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 256;
-				void *g = realloc(victims, ncap * sizeof(*victims));
+				void *g = realloc(victims, ncap * key_size);
 
 				if (!g)
 					break;
 				victims = g;
 				cap = ncap;
 			}
-			victims[n++] = next;
+			memcpy(victims + n * key_size, next, key_size);
+			n++;
 		}
-		k = next;
-		prev = &k;
+		memcpy(k, next, key_size);
+		prev = k;
 	}
 	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &victims[i]);
+		bpf_map_delete_elem(fd, victims + i * key_size);
 	free(victims);
+}
+
+static void purge_rules(struct cgn *c, uint32_t keep, int only_keep)
+{
+	purge_gen(rules_fd(c), sizeof(struct bw_cgn_rule_key),
+		  offsetof(struct bw_cgn_rule_key, gen), keep, only_keep);
+	purge_gen(bpf_map__fd(c->skel->maps.bw_cgn_addr4), sizeof(struct bw_cgn_addr4_key),
+		  offsetof(struct bw_cgn_addr4_key, gen), keep, only_keep);
+	purge_gen(bpf_map__fd(c->skel->maps.bw_cgn_addr6), sizeof(struct bw_cgn_addr6_key),
+		  offsetof(struct bw_cgn_addr6_key, gen), keep, only_keep);
+}
+
+/*
+ * Writes a rule set's address rules: one trie entry per distinct prefix,
+ * holding every rule whose prefix contains it (so the longest match alone
+ * decides).  *flags gets BW_CGN_F_ADDR / BW_CGN_F_ADDR_ALLOWLIST.
+ */
+static int write_addrs(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgid, uint32_t gen,
+		       uint32_t *flags, char ***unenf, size_t *n_unenf)
+{
+	struct bw_cgn_addr *a = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*a));
+	size_t n = 0;
+	int rc = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const Bulwark__V1__Rule *r = rs->rules[i];
+		const char *why;
+
+		if (r->match != BULWARK__V1__MATCH_KIND__MATCH_ADDRESS ||
+		    r->operation != BULWARK__V1__OPERATION__OP_NETWORK)
+			continue;
+		if (!bw_cgn_addr_of(r, &a[n], &why)) {
+			char desc[384];
+
+			bw_rule_describe(rs, r, desc, sizeof(desc));
+			if (bw_unenforced_add(unenf, n_unenf, "%s: %s", desc, why)) {
+				rc = -ENOMEM;
+				goto cleanup;
+			}
+			continue;
+		}
+		a[n].slot.rule = (uint32_t)i + 1;
+		if (r->action == BULWARK__V1__ACTION__ACTION_ALLOW)
+			*flags |= BW_CGN_F_ADDR_ALLOWLIST;
+		*flags |= BW_CGN_F_ADDR;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct bw_cgn_addr_val v = {};
+		size_t used = 0;
+		int dup = 0;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = a[j].family == a[i].family && a[j].bits == a[i].bits &&
+			      !memcmp(a[j].addr, a[i].addr, 16);
+		if (dup)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (a[j].family != a[i].family ||
+			    !prefix_contains(a[j].addr, a[j].bits, a[i].addr, a[i].bits))
+				continue;
+			if (used == BW_CGN_ADDR_SLOTS) {
+				char desc[384];
+
+				bw_rule_describe(rs, rs->rules[a[j].slot.rule - 1], desc, sizeof(desc));
+				if (bw_unenforced_add(unenf, n_unenf,
+						      "%s: more than %d address rules overlap here; not enforced",
+						      desc, BW_CGN_ADDR_SLOTS)) {
+					rc = -ENOMEM;
+					goto cleanup;
+				}
+				continue;
+			}
+			v.r[used++] = a[j].slot;
+		}
+		if (a[i].family == AF_INET) {
+			struct bw_cgn_addr4_key k = { .prefixlen = 96 + a[i].bits, .gen = gen,
+						      .cgid = cgid };
+
+			memcpy(&k.addr, a[i].addr, 4);
+			rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.bw_cgn_addr4), &k, &v,
+						 BPF_ANY);
+		} else {
+			struct bw_cgn_addr6_key k = { .prefixlen = 96 + a[i].bits, .gen = gen,
+						      .cgid = cgid };
+
+			memcpy(k.addr, a[i].addr, 16);
+			rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.bw_cgn_addr6), &k, &v,
+						 BPF_ANY);
+		}
+		if (rc) {
+			rc = -errno;
+			goto cleanup;
+		}
+	}
+cleanup:
+	free(a);
+	return rc;
 }
 
 static int write_set(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgid, uint32_t gen,
@@ -261,6 +452,9 @@ static int write_set(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgi
 		const char *why = NULL;
 		uint32_t *slot;
 
+		if (r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS &&
+		    r->operation == BULWARK__V1__OPERATION__OP_NETWORK)
+			continue; /* write_addrs */
 		if (!bw_cgn_rule_key_of(r, cgid, gen, &k, &why)) {
 			char desc[384];
 
@@ -328,6 +522,7 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 		const Bulwark__V1__RuleSet *rs = i < cp->n_containers ? cp->containers[i] : cp->host;
 		uint64_t cgid = i < cp->n_containers ? rs ? rs->cgroup_id : 0 : 0;
 		int has_rules, allow;
+		uint32_t addr_flags;
 
 		if (!rs)
 			continue;
@@ -339,8 +534,11 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 						  rs->n_rules);
 			continue;
 		}
+		addr_flags = 0;
 		rc = write_set(c, rs, cgid, gen, &has_rules, unenforced, n_unenforced, &listed,
 			       &unlisted);
+		if (!rc)
+			rc = write_addrs(c, rs, cgid, gen, &addr_flags, unenforced, n_unenforced);
 		if (rc) {
 			snprintf(err, errlen, "writing the rules of %s%s failed: %s",
 				 cgid ? "container " : "the host",
@@ -349,7 +547,7 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 			goto cleanup;
 		}
 		allow = bw_rs_protocol_allowlist(rs);
-		if (!has_rules && !allow)
+		if (!has_rules && !allow && !addr_flags)
 			continue;
 		flip[n_flip].cgid = cgid;
 		flip[n_flip].ctr.gen = gen;
@@ -358,7 +556,7 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 			(rs->network_posture == BULWARK__V1__POSTURE__POSTURE_BLOCK
 				 ? BW_CGN_F_POSTURE_BLOCK
 				 : 0) |
-			(cgid == 0 ? BW_CGN_F_HOST : 0);
+			(cgid == 0 ? BW_CGN_F_HOST : 0) | addr_flags;
 		n_flip++;
 	}
 	if (unlisted)
@@ -428,7 +626,8 @@ static void cgn_destroy(struct bw_enforcer *e)
 		event_free(c->ev);
 	ring_buffer__free(c->rb);
 	/* A pinned link stays attached (and keeps enforcing) after this. */
-	bpf_link__destroy(c->link);
+	for (int i = 0; i < 5; i++)
+		bpf_link__destroy(c->links[i]);
 	cgroup_net__destroy(c->skel);
 	bulwark__v1__compiled_policy__free_unpacked(c->cur, NULL);
 	bulwark__v1__compiled_policy__free_unpacked(c->prev, NULL);
@@ -453,11 +652,12 @@ static int on_bpffs(const char *dir)
  * first apply; returns the highest generation found. */
 static int adopt_maps(struct cgn *c, uint32_t *gen)
 {
-	struct bpf_map *maps[2] = { c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules };
+	struct bpf_map *maps[4] = { c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules,
+				    c->skel->maps.bw_cgn_addr4, c->skel->maps.bw_cgn_addr6 };
 	char path[PATH_MAX + 32];
 
 	*gen = 0;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		int fd, rc;
 
 		snprintf(path, sizeof(path), "%s/%s", c->pin, bpf_map__name(maps[i]));
@@ -492,11 +692,14 @@ static int adopt_maps(struct cgn *c, uint32_t *gen)
 
 static int pin_all(struct cgn *c)
 {
-	struct bpf_map *maps[2] = { c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules };
+	struct bpf_map *maps[4] = { c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules,
+				    c->skel->maps.bw_cgn_addr4, c->skel->maps.bw_cgn_addr6 };
+	static const char *const names[5] = { "link", "link_connect4", "link_connect6",
+					      "link_sendmsg4", "link_sendmsg6" };
 	char path[PATH_MAX + 32];
 	int rc;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", c->pin, bpf_map__name(maps[i]));
 		if (access(path, F_OK) == 0)
 			continue; /* adopted */
@@ -504,10 +707,15 @@ static int pin_all(struct cgn *c)
 		if (rc)
 			return rc;
 	}
-	/* The new link is attached before the old one goes: no gap. */
-	snprintf(path, sizeof(path), "%s/link", c->pin);
-	unlink(path);
-	return bpf_link__pin(c->link, path);
+	/* The new links are attached before the old ones go: no gap. */
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->pin, names[i]);
+		unlink(path);
+		rc = bpf_link__pin(c->links[i], path);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static int mkdir_p(const char *dir)
@@ -571,13 +779,22 @@ int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_op
 		bw_error("cannot load the cgroup network program | err=%s", strerror(-rc));
 		goto cleanup;
 	}
-	c->link = bpf_program__attach_cgroup(c->skel->progs.bw_cgn_sock_create, cg);
-	if (!c->link) {
-		rc = -errno;
-		c->link = NULL;
-		bw_error("cannot attach cgroup/sock_create | cgroup=%s err=%s", root,
-			 strerror(-rc));
-		goto cleanup;
+	{
+		struct bpf_program *progs[5] = { c->skel->progs.bw_cgn_sock_create,
+						  c->skel->progs.bw_cgn_connect4,
+						  c->skel->progs.bw_cgn_connect6,
+						  c->skel->progs.bw_cgn_sendmsg4,
+						  c->skel->progs.bw_cgn_sendmsg6 };
+
+		for (int i = 0; i < 5; i++) {
+			c->links[i] = bpf_program__attach_cgroup(progs[i], cg);
+			if (!c->links[i]) {
+				rc = -errno;
+				bw_error("cannot attach a cgroup program | prog=%s cgroup=%s err=%s",
+					 bpf_program__section_name(progs[i]), root, strerror(-rc));
+				goto cleanup;
+			}
+		}
 	}
 	if (c->pin[0]) {
 		rc = pin_all(c);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cgroup-BPF fallback enforcer: for kernels with neither BPF-LSM nor
- * AppArmor.  Enforces network rules by socket protocol (matchProtocols:
- * Block, Audit, allow-list with default posture) at cgroup/sock_create for
- * AF_INET/AF_INET6 sockets, per container (keyed by cgroup v2 id) and for
- * the host.  Everything else is reported as unenforced ("audit only"): the
+ * AppArmor (and the AppArmor backend's network half).  Enforces network
+ * rules by socket protocol (matchProtocols: Block, Audit, allow-list with
+ * default posture) at cgroup/sock_create for AF_INET/AF_INET6 sockets, and
+ * by destination (matchAddresses: CIDR, ports, protocol) at
+ * cgroup/connect4/6 and cgroup/sendmsg4/6, per container (keyed by cgroup
+ * v2 id) and for the host.  Everything else is reported as unenforced ("audit only"): the
  * monitor still sees it, the kernel does not refuse it.
  *
  * The program is attached once at the cgroup v2 root; containers are found
@@ -30,6 +32,18 @@
  */
 int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 		       struct bw_cgn_rule_key *k, const char **why);
+
+/* A destination rule (matchAddresses) as the connect/sendmsg hooks see it. */
+struct bw_cgn_addr {
+	unsigned family;	     /* AF_INET or AF_INET6 */
+	uint8_t addr[16];	     /* network order, host bits cleared */
+	unsigned bits;		     /* prefix length */
+	struct bw_cgn_addr_rule slot; /* ports, type, protocol, action (rule left 0) */
+};
+
+/* Returns 1 and fills *out when r is an address rule the fallback enforces;
+ * 0 and a reason in *why (static text) when not. */
+int bw_cgn_addr_of(const Bulwark__V1__Rule *r, struct bw_cgn_addr *out, const char **why);
 
 /* "domain=AF_INET type=SOCK_DGRAM protocol=17" into buf. */
 void bw_cgn_resource(unsigned family, unsigned type, unsigned protocol, char *buf, size_t len);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
 
@@ -79,6 +80,44 @@ static void test_rule_keys(void **state)
 	assert_int_equal(bw_cgn_rule_key_of(r[5], 77, 3, &k, &why), 1);
 	assert_int_equal(bw_cgn_rule_key_of(r[6], 77, 3, &k, &why), 0);
 	assert_non_null(strstr(why, "address"));
+	bw_testpolicy_free(cp);
+}
+
+static void test_addr_of(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol("set c cgid=9\n"
+					      "rule network address 10.1.2.3/8 Block\n"
+					      "rule network address 2001:db8::1 Allow\n"
+					      "rule network address 10.0.0.0/33 Block\n"
+					      "rule network address nope Block\n"
+					      "rule network address 10.0.0.1 Block from=/bin/sh\n");
+	Bulwark__V1__Rule **r = cp->containers[0]->rules;
+	struct bw_cgn_addr a;
+	const char *why;
+
+	r[0]->port_min = 53;
+	r[0]->port_max = 53;
+	assert_int_equal(bw_cgn_addr_of(r[0], &a, &why), 1);
+	assert_int_equal(a.family, AF_INET);
+	assert_int_equal(a.bits, 8);
+	assert_int_equal(a.addr[0], 10);
+	assert_int_equal(a.addr[1], 0); /* host bits cleared */
+	assert_int_equal(a.slot.port_min, 53);
+	assert_int_equal(a.slot.action, 0);
+	assert_int_equal(bw_cgn_addr_of(r[1], &a, &why), 1);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(a.bits, 128);
+	assert_int_equal(a.addr[15], 1);
+	assert_int_equal(a.slot.action, 2);
+	assert_int_equal(bw_cgn_addr_of(r[2], &a, &why), 0);
+	assert_non_null(strstr(why, "prefix length"));
+	assert_int_equal(bw_cgn_addr_of(r[3], &a, &why), 0);
+	assert_non_null(strstr(why, "IPv4 or IPv6"));
+	assert_int_equal(bw_cgn_addr_of(r[4], &a, &why), 0);
+	assert_non_null(strstr(why, "fromSource"));
+	r[0]->port_min = 90;
+	r[0]->port_max = 80;
+	assert_int_equal(bw_cgn_addr_of(r[0], &a, &why), 0);
 	bw_testpolicy_free(cp);
 }
 
@@ -219,9 +258,24 @@ static int kernel_setup(void **state)
 			_exit(1);
 		close(fd);
 		while (read(p2c[0], &t, 1) == 1) {
-			int s = socket(AF_INET, t == 'u' ? SOCK_DGRAM : SOCK_STREAM, 0);
+			int v6 = t == '6';
+			int s = socket(v6 ? AF_INET6 : AF_INET, t == 't' ? SOCK_STREAM : SOCK_DGRAM, 0);
 			char r = s < 0 ? (char)errno : 0;
+			struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
+			struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(53),
+						     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 
+			sin.sin_addr.s_addr = htonl(t == 'C' ? 0x7f000002 : 0x7f000001);
+			if (t == 'p')
+				sin.sin_port = htons(54);
+			if (s >= 0 && (t == 'c' || t == 'C' || t == 'p') &&
+			    connect(s, (struct sockaddr *)&sin, sizeof(sin)))
+				r = (char)errno;
+			if (s >= 0 && v6 && connect(s, (struct sockaddr *)&sin6, sizeof(sin6)))
+				r = (char)errno;
+			if (s >= 0 && t == 's' &&
+			    sendto(s, "x", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+				r = (char)errno;
 			if (s >= 0)
 				close(s);
 			if (write(c2p[1], &r, 1) != 1)
@@ -316,6 +370,54 @@ static void test_kernel_decisions(void **state)
 	assert_int_equal(k->alerts, 2);
 }
 
+static void test_kernel_addresses(void **state)
+{
+	struct kernel *k = *state;
+	char text[512], err[512];
+	int before;
+
+	if (!k->enf)
+		skip();
+	/* Block one destination (udp, port 53 only) */
+	snprintf(text, sizeof(text),
+		 "set c cgid=%llu\nrule network address 127.0.0.1 Block ports=53 policy=no-dns\n",
+		 (unsigned long long)k->cgid);
+	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
+	before = k->alerts;
+	assert_int_equal(try_socket(k, 'u'), 0); /* creating a socket is fine */
+	assert_int_equal(try_socket(k, 'c'), EPERM);
+	assert_int_equal(try_socket(k, 's'), EPERM); /* unconnected sendto too */
+	assert_int_equal(try_socket(k, 'C'), 0);     /* 127.0.0.2 */
+	assert_int_equal(try_socket(k, 'p'), 0);     /* port 54 */
+	assert_int_equal(k->alerts, before + 2);
+	assert_string_equal(k->last_policy, "no-dns");
+
+	/* a wider allow-list with a more specific block, pushed down into one
+	 * trie entry: 127.0.0.0/8 allowed, 127.0.0.1 blocked */
+	snprintf(text, sizeof(text),
+		 "set c cgid=%llu\nrule network address 127.0.0.0/8 Allow\n"
+		 "rule network address 127.0.0.1 Block policy=p53\n",
+		 (unsigned long long)k->cgid);
+	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
+	assert_int_equal(try_socket(k, 'C'), 0);
+	assert_int_equal(try_socket(k, 'c'), EPERM);
+	/* IPv6 ::1 is outside the allow-list: default posture (block) */
+	before = k->posture;
+	assert_int_equal(try_socket(k, '6'), EPERM);
+	assert_int_equal(k->posture, before + 1);
+
+	/* Audit: passes, reported */
+	snprintf(text, sizeof(text), "set c cgid=%llu\nrule network address ::1/128 Audit policy=a6\n",
+		 (unsigned long long)k->cgid);
+	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
+	before = k->alerts;
+	assert_int_equal(try_socket(k, '6'), 0);
+	assert_int_equal(k->alerts, before + 1);
+	assert_string_equal(k->last_policy, "a6");
+	assert_int_equal(try_socket(k, 'c'), 0);
+	assert_int_equal(k->alerts, before + 1);
+}
+
 static void test_kernel_failed_apply_keeps_old(void **state)
 {
 	struct kernel *k = *state;
@@ -348,12 +450,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_keys),
+		cmocka_unit_test(test_addr_of),
 		cmocka_unit_test(test_resource),
 		cmocka_unit_test(test_choose),
 		cmocka_unit_test(test_describe),
 	};
 	const struct CMUnitTest ktests[] = {
 		cmocka_unit_test(test_kernel_decisions),
+		cmocka_unit_test(test_kernel_addresses),
 		cmocka_unit_test(test_kernel_failed_apply_keeps_old),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

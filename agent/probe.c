@@ -301,7 +301,7 @@ const char *const *bw_enforcer_limits(Bulwark__V1__Enforcer k)
 	};
 	static const char *const apparmor[] = {
 		"syscall rules: monitor only",
-		"network by address (CIDR/port): AppArmor mediates protocols only",
+		"network rules: enforced by the cgroup-BPF programs alongside AppArmor; without them, by AppArmor per family and socket type, and addresses not at all",
 		"fromSource directories: only exact source binaries get a child profile",
 		"fromSource: a source's rules also bind what it executes (inherited child profile)",
 		"host rules: AppArmor confines containers launched under bulwark-<id> profiles only",
@@ -314,7 +314,7 @@ const char *const *bw_enforcer_limits(Bulwark__V1__Enforcer k)
 		"file rules: cgroup fallback enforces network only; audit only",
 		"capability rules: cgroup fallback enforces network only; audit only",
 		"syscall rules: monitor only",
-		"network rules outside AF_INET/AF_INET6: audit only",
+		"network rules outside AF_INET/AF_INET6: audit only (protocols at socket(), addresses at connect()/sendmsg())",
 		"fromSource on network rules: audit only",
 		"presets and native apparmor rules",
 		NULL,

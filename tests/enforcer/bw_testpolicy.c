@@ -178,6 +178,13 @@ static int parse_rule(Bulwark__V1__Rule *r, char **tok, int nt, char *err, size_
 			p->type = protos[i].type;
 			p->protocol = protos[i].protocol;
 		}
+	} else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS) {
+		Bulwark__V1__Protocol *p = xcalloc(1, sizeof(*p));
+
+		bulwark__v1__protocol__init(p);
+		p->name = xstrdup("");
+		p->family = strchr(tok[3], ':') ? AF_INET6 : AF_INET;
+		r->protocol = p;
 	} else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY) {
 		int c = bw_aa_cap_number(tok[3]);
 
@@ -212,7 +219,17 @@ static int parse_rule(Bulwark__V1__Rule *r, char **tok, int nt, char *err, size_
 			APPEND(r->from_source, r->n_from_source, new_source(t + 8, 1, 0));
 		else if (!strncmp(t, "fromrdir=", 9))
 			APPEND(r->from_source, r->n_from_source, new_source(t + 9, 1, 1));
-		else if (!strncmp(t, "policy=", 7)) {
+		else if (!strncmp(t, "ports=", 6)) {
+			unsigned lo, hi;
+			int n = sscanf(t + 6, "%u-%u", &lo, &hi);
+
+			if (n < 1) {
+				snprintf(err, errlen, "bad ports '%s'", t);
+				return -1;
+			}
+			r->port_min = lo;
+			r->port_max = n == 2 ? hi : lo;
+		} else if (!strncmp(t, "policy=", 7)) {
 			free(o->policy_name);
 			o->policy_name = xstrdup(t + 7);
 		} else if (!strncmp(t, "ns=", 3)) {

@@ -9,12 +9,14 @@
  *   rule <process|file|network|capability|syscall> <match> <value> <Block|Audit|Allow>
  *        [readOnly] [ownerOnly] [from=<bin>] [fromdir=<dir/>] [fromrdir=<dir/>]
  *        [policy=<name>] [ns=<ns>] [severity=<n>] [tags=a,b] [message=<word>]
+ *        [ports=<n>[-<m>]] (address rules)
  *   apparmor <raw AppArmor rule text to the end of the line>
  *   preset <name>
  *
  * In values, %20 stands for a space (tokens are space-separated).
  *
- * match: path dir rdir pattern execname protocol capability syscall address.
+ * match: path dir rdir pattern execname protocol capability syscall preset
+ * apparmor address (address: an IPv4/IPv6 address or CIDR).
  * Network values: tcp udp icmp icmpv6 raw, or family:type:protocol numbers.
  * Capability values: net_raw, sys_admin, ... (without CAP_).
  * opts: file_posture=, network_posture=, capability_posture= (audit|block).

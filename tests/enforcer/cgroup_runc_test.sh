@@ -6,6 +6,8 @@
 #   2. Live update to an allow-list of tcp only (posture block): udp denied
 #      with a DefaultPosture alert, tcp allowed, without restarting anything.
 #   3. Live update to Audit udp: allowed, alert with Result Passed.
+#   3b. Live update to a destination rule (127.0.0.1 port 53): connect()
+#      refused with EPERM inside the container only, other ports untouched.
 #   4. Empty policy: udp allowed, no alert.
 #   5. Pinned enforcement survives the enforcer process being killed, is
 #      adopted by a new one, and goes when the new one applies nothing.
@@ -107,11 +109,26 @@ expect "container udp under Audit" "$(in_ctr inet dgram)" OK
 bw_wait_for "$T/tool.out" '"Action":"Audit","Result":"Passed","PolicyName":"audit-udp"' 5 ||
 	fail "no audit alert"
 
+# 3b. live update: destinations (connect) ------------------------------------------
+cat >"$T/policy" <<EOF2
+set $ID cgroup=$CG
+rule network address 127.0.0.1 Block ports=53 policy=no-local-dns
+EOF2
+kill -HUP $TOOLPID
+bw_wait_for "$T/tool.out" '^applied version=4' 10 || fail "policy 3b not applied"
+expect "container udp connect 127.0.0.1:53 (blocked)" "$(in_ctr connect inet dgram 127.0.0.1 53)" EPERM
+expect "container udp connect 127.0.0.1:54" "$(in_ctr connect inet dgram 127.0.0.1 54)" OK
+expect "container tcp connect 127.0.0.1:53 (blocked, refused otherwise)" "$(in_ctr connect inet stream 127.0.0.1 53)" EPERM
+expect "container tcp connect 127.0.0.1:54" "$(in_ctr connect inet stream 127.0.0.1 54)" ECONNREFUSED
+expect "host udp connect 127.0.0.1:53" "$(on_host connect inet dgram 127.0.0.1 53)" OK
+bw_wait_for "$T/tool.out" '"Resource":"remote=127.0.0.1 port=53 domain=AF_INET type=SOCK_DGRAM protocol=17","Data":"hook=cgroup/connect4","Action":"Block"' 5 ||
+	fail "no connect alert"
+
 # 4. empty policy ---------------------------------------------------------------
 n=$(alerts)
 printf 'set %s cgroup=%s\n' "$ID" "$CG" >"$T/policy"
 kill -HUP $TOOLPID
-bw_wait_for "$T/tool.out" '^applied version=4' 10 || fail "policy 4 not applied"
+bw_wait_for "$T/tool.out" '^applied version=5' 10 || fail "policy 4 not applied"
 expect "container udp with no rules" "$(in_ctr inet dgram)" OK
 sleep 0.3
 [ "$(alerts)" -eq "$n" ] || fail "alerts without any rule"
