@@ -426,6 +426,23 @@ void bw_cfg_print_help(const struct bw_cfg_field *table, FILE *out)
 	}
 }
 
+/* Prints "key: \"value\"" with any URL password (scheme://user:pw@) masked. */
+static void dump_masked(FILE *out, const char *key, const char *s)
+{
+	const char *scheme = strstr(s, "://");
+	const char *at, *colon;
+
+	if (scheme) {
+		at = strchr(scheme + 3, '@');
+		colon = at ? memchr(scheme + 3, ':', (size_t)(at - (scheme + 3))) : NULL;
+		if (colon) {
+			fprintf(out, "%s: \"%.*s***%s\"\n", key, (int)(colon + 1 - s), s, at);
+			return;
+		}
+	}
+	fprintf(out, "%s: \"%s\"\n", key, s);
+}
+
 void bw_cfg_dump(const struct bw_cfg_field *table, const void *cfg, FILE *out)
 {
 	for (const struct bw_cfg_field *f = table; f->key; f++) {
@@ -436,7 +453,12 @@ void bw_cfg_dump(const struct bw_cfg_field *table, const void *cfg, FILE *out)
 		case BW_CFG_KV: {
 			const char *s = *(char *const *)base;
 
-			fprintf(out, "%s: \"%s\"\n", f->key, s ? s : "");
+			if (!s)
+				s = "";
+			if ((f->flags & BW_CFG_F_SECRET) && *s)
+				fprintf(out, "%s: <hidden>\n", f->key);
+			else
+				dump_masked(out, f->key, s);
 			break;
 		}
 		case BW_CFG_BOOL:

@@ -30,9 +30,13 @@ struct bw_cfg_field {
 	long long min, max; /* bounds for INT, DURATION, SIZE; ignored when both 0 */
 	const char *def; /* default, parsed like a value from a file; NULL: unset */
 	const char *help;
+	unsigned flags; /* BW_CFG_F_* */
 };
 
-#define BW_CFG_END { NULL, 0, 0, 0, 0, NULL, NULL }
+/* The value is a secret (password, token): --check-config prints "<hidden>". */
+#define BW_CFG_F_SECRET 0x1u
+
+#define BW_CFG_END { NULL, 0, 0, 0, 0, NULL, NULL, 0 }
 
 /* Sets every field to its default.  Returns 0 or -EINVAL (bad table). */
 int bw_cfg_defaults(const struct bw_cfg_field *table, void *cfg, char *err, size_t errlen);
@@ -57,7 +61,10 @@ void bw_cfg_free(const struct bw_cfg_field *table, void *cfg);
 
 void bw_cfg_print_help(const struct bw_cfg_field *table, FILE *out);
 
-/* Prints the effective configuration, one "key: value" a line. */
+/*
+ * Prints the effective configuration, one "key: value" a line.  Secrets are
+ * not printed, nor the password part of a "scheme://user:password@host" URL.
+ */
 void bw_cfg_dump(const struct bw_cfg_field *table, const void *cfg, FILE *out);
 
 #endif

@@ -19,6 +19,8 @@ struct cfg {
 	long long timeout_ms;
 	long long spool;
 	char *labels;
+	char *secret;
+	char *url;
 };
 
 static const struct bw_cfg_field table[] = {
@@ -28,6 +30,9 @@ static const struct bw_cfg_field table[] = {
 	{ "timeout", BW_CFG_DURATION, offsetof(struct cfg, timeout_ms), 1, 3600000, "3s", "t" },
 	{ "spool.max", BW_CFG_SIZE, offsetof(struct cfg, spool), 0, 0, "64m", "s" },
 	{ "labels", BW_CFG_KV, offsetof(struct cfg, labels), 0, 0, "", "l" },
+	{ "password", BW_CFG_STRING, offsetof(struct cfg, secret), 0, 0, "hunter2", "p",
+	  BW_CFG_F_SECRET },
+	{ "url", BW_CFG_STRING, offsetof(struct cfg, url), 0, 0, "redis://u:pw@h:1/0", "u" },
 	BW_CFG_END,
 };
 
@@ -132,6 +137,25 @@ static void test_set_from_flags(void **state)
 	bw_cfg_free(table, &c);
 }
 
+static void test_dump_hides_secrets(void **state)
+{
+	struct cfg c = { 0 };
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(bw_cfg_defaults(table, &c, err, sizeof(err)), 0);
+	bw_cfg_dump(table, &c, out);
+	fclose(out);
+	assert_null(strstr(buf, "hunter2"));
+	assert_non_null(strstr(buf, "password: <hidden>"));
+	assert_null(strstr(buf, "pw@"));
+	assert_non_null(strstr(buf, "url: \"redis://u:***@h:1/0\""));
+	assert_non_null(strstr(buf, "redis.port: 6379"));
+	free(buf);
+	bw_cfg_free(table, &c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_file_nested_and_kv),
 		cmocka_unit_test(test_file_errors_name_key_and_line),
 		cmocka_unit_test(test_set_from_flags),
+		cmocka_unit_test(test_dump_hides_secrets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
