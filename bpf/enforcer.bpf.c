@@ -476,6 +476,11 @@ static __always_inline int check_socket(__u32 family, __u32 type, __u32 protocol
 	struct alert_info ai = {};
 	__u64 h[8];
 
+	/* Network rules are about IP traffic (KubeArmor's tcp, udp, icmp,
+	 * raw) and packet sockets; local IPC (unix, netlink) is not theirs
+	 * and an allow-list of protocols must not cut it off. */
+	if (family != AF_INET && family != AF_INET6 && family != AF_PACKET)
+		return 0;
 	type &= SOCK_TYPE_MASK;
 	if (protocol == 0 && (family == AF_INET || family == AF_INET6)) {
 		if (type == SOCK_STREAM)

@@ -18,6 +18,7 @@
 #define SOCK_TYPE_MASK 0xf
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_PACKET 17
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define IPPROTO_TCP 6
