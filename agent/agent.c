@@ -267,10 +267,12 @@ int bw_agent_new(struct bw_agent **out, struct event_base *base,
 	rc = start_events(a);
 	if (rc)
 		goto fail;
-	rc = start_monitor(a);
+	/* The enforcer before the monitor: an explicit choice that cannot run
+	 * fails the start before the (slow to load) monitor is attached. */
+	rc = start_enforcer(a);
 	if (rc)
 		goto fail;
-	rc = start_enforcer(a);
+	rc = start_monitor(a);
 	if (rc)
 		goto fail;
 	rc = bw_agent_ctl_start(a);
