@@ -4,7 +4,8 @@
 # container under a UDP-blocking policy, the container's UDP sockets stay
 # refused while the agent is stopped (SIGTERM) and after it was killed
 # (SIGKILL); each restarted agent registers again, is sent the policy,
-# applies it and reports new alerts.
+# applies it and reports new alerts; a controller crash and restart leaves
+# the node enforcing and back in sync.
 set -u
 SRC=${BW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BW_BUILD:-$SRC/build}
@@ -111,5 +112,18 @@ need "an agent started after a crash registers" lab_start_agent "$LAB/logs/agent
 check "it applies the policy" wait_for "$TIMEOUT" policy_applied "$LAB/logs/agent3.log"
 check "UDP refused with the third agent" udp_refused
 check "the third agent's alert reached Redis" wait_for "$TIMEOUT" boots_at_least 3
+
+# The controller crashes and comes back from its data directory: the agent
+# reconnects on its own, and the node is in sync again.
+kill -KILL "$PID_controller"
+wait "$PID_controller" 2>/dev/null
+check "UDP still refused while the controller is down" udp_refused
+need "the controller restarts from its data directory" lab_start_controller
+node_in_sync() { # NAME STATUS ENFORCER POLICY APPLIED ...
+	ctl get nodes | awk -v n="$NODE" '$1 == n && $2 == "Ready" && $4 == $5 && $4 > 0 { ok = 1 }
+		END { exit !ok }'
+}
+check "the agent re-registers and the node is in sync" wait_for "$TIMEOUT" node_in_sync
+check "UDP refused after the controller came back" udp_refused
 
 [ $FAILS -eq 0 ] && echo "all checks passed"
