@@ -190,6 +190,12 @@ run "network udp Audit" ok sockprobe inet dgram
 alert "network udp Audit" '"Action":"Audit","Result":"Passed","PolicyName":"ksp-udp-audit"'
 
 policy "$S
+rule network address 127.0.0.1 Block ports=53 policy=ksp-addr"
+run "network address Block" denied sockprobe connect inet dgram 127.0.0.1 53
+alert "network address Block" '"Resource":"remote=127.0.0.1 port=53' '"PolicyName":"ksp-addr"'
+run "network address Block: another port" ok sockprobe connect inet dgram 127.0.0.1 54
+
+policy "$S
 rule capability capability net_raw Block policy=ksp-cap"
 run "capability net_raw Block" denied sockprobe inet raw 1
 alert "capability net_raw Block" '"Operation":"Capabilities"' '"Resource":"CAP_NET_RAW"' \
