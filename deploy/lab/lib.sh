@@ -133,8 +133,13 @@ lab_stop_all() {
 		runc --root "$LAB/runc" delete -f "$CTR" >/dev/null 2>&1
 		CONTAINER_STARTED=0
 	fi
+	# Only our children still running: a pid already reaped (a daemon a
+	# test killed and restarted) may belong to someone else by now.
+	local running=" $(jobs -pr | tr '\n' ' ') "
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		stop_pid "${PIDS[$i]}" TERM
+		case $running in
+		*" ${PIDS[$i]} "*) stop_pid "${PIDS[$i]}" TERM ;;
+		esac
 	done
 	PIDS=()
 	# The agent leaves enforcement pinned on purpose (a restarted agent

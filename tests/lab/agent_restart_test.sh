@@ -4,8 +4,9 @@
 # container under a UDP-blocking policy, the container's UDP sockets stay
 # refused while the agent is stopped (SIGTERM) and after it was killed
 # (SIGKILL); each restarted agent registers again, is sent the policy,
-# applies it and reports new alerts; a controller crash and restart leaves
-# the node enforcing and back in sync.
+# applies it and reports new alerts; alerts raised while the relay is down
+# arrive once it is back; a controller crash and restart leaves the node
+# enforcing and back in sync.
 set -u
 SRC=${BW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BW_BUILD:-$SRC/build}
@@ -112,6 +113,22 @@ need "an agent started after a crash registers" lab_start_agent "$LAB/logs/agent
 check "it applies the policy" wait_for "$TIMEOUT" policy_applied "$LAB/logs/agent3.log"
 check "UDP refused with the third agent" udp_refused
 check "the third agent's alert reached Redis" wait_for "$TIMEOUT" boots_at_least 3
+
+# The relay crashes: the agent keeps its events and delivers them once the
+# relay is back.
+udp_alert_count() {
+	rcli --raw XREAD COUNT 100000 STREAMS bulwark:alerts 0 | grep -cx 'lab-block-udp'
+}
+count_above() { [ "$(udp_alert_count)" -gt "$1" ]; }
+kill -KILL "$PID_relay"
+wait "$PID_relay" 2>/dev/null
+n_before=$(udp_alert_count)
+check "UDP refused while the relay is down" udp_refused
+sleep 1
+check "no new alert in Redis while the relay is down" test "$(udp_alert_count)" = "$n_before"
+need "the relay restarts" lab_start_relay
+check "the alert kept by the agent reaches Redis after the relay is back" \
+	wait_for "$TIMEOUT" count_above "$n_before"
 
 # The controller crashes and comes back from its data directory: the agent
 # reconnects on its own, and the node is in sync again.
