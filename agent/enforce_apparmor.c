@@ -34,33 +34,14 @@ extern char **environ;
 
 #define AA_FS "/sys/kernel/security/apparmor"
 
-struct aa_loaded {
-	char name[BW_AA_NAME_MAX];
-	char *text;
-};
-
-struct aa {
-	struct bw_enforcer e;
-	bw_enforcer_alert_fn on_alert;
-	void *alert_arg;
-	struct aa_loaded *loaded;
-	size_t n_loaded;
-	Bulwark__V1__CompiledPolicy *cur;
-	/* Network rules go to the cgroup-BPF program when it attaches: exact
-	 * protocols, and independent of whether this kernel's AppArmor network
-	 * mediation is one the installed parser can compile for. */
-	struct bw_enforcer *net;
-	int log_fd;
-	int log_is_kmsg;
-	struct event *ev;
-};
+#include "enforce_apparmor_int.h"
 
 /* ---- parser --------------------------------------------------------------- */
 
 static const char *parser_path(void)
 {
-	static const char *const paths[] = { "/sbin/apparmor_parser", "/usr/sbin/apparmor_parser",
-					     "/usr/local/sbin/apparmor_parser", NULL };
+	static const char *const paths[] = {"/sbin/apparmor_parser", "/usr/sbin/apparmor_parser",
+					    "/usr/local/sbin/apparmor_parser", NULL};
 
 	for (int i = 0; paths[i]; i++)
 		if (access(paths[i], X_OK) == 0)
@@ -188,7 +169,7 @@ int bw_aa_preload(const char *container_id, char *err, size_t errlen)
 {
 	Bulwark__V1__RuleSet rs = BULWARK__V1__RULE_SET__INIT;
 	char name[BW_AA_NAME_MAX], path[PATH_MAX];
-	const char *args[] = { "-r", "-K", path, NULL };
+	const char *args[] = {"-r", "-K", path, NULL};
 	char *text = NULL;
 	int rc;
 
@@ -372,12 +353,14 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 		size_t n = 0;
 
 		for (size_t i = 0; i < cp->host->n_rules; i++)
-			n += !a->net || cp->host->rules[i]->operation !=
-						BULWARK__V1__OPERATION__OP_NETWORK;
+			n += !a->net ||
+			     cp->host->rules[i]->operation != BULWARK__V1__OPERATION__OP_NETWORK;
 		if (n)
-			bw_unenforced_add(unenforced, n_unenforced,
-					  "host: %zu rules: the AppArmor backend confines containers only (host network rules go to cgroup-BPF when it runs); audit only",
-					  n);
+			bw_unenforced_add(
+			    unenforced, n_unenforced,
+			    "host: %zu rules: the AppArmor backend confines containers only (host "
+			    "network rules go to cgroup-BPF when it runs); audit only",
+			    n);
 	}
 
 	for (size_t i = 0; i < cp->n_containers; i++) {
@@ -386,8 +369,8 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 		struct aa_loaded *l;
 
 		bw_aa_profile_name(rs->container_id, p->name, sizeof(p->name));
-		rc = bw_aa_profile_generate(rs, p->name, a->net ? BW_AA_GEN_NO_NETWORK : 0, &p->text,
-					    unenforced, n_unenforced);
+		rc = bw_aa_profile_generate(rs, p->name, a->net ? BW_AA_GEN_NO_NETWORK : 0,
+					    &p->text, unenforced, n_unenforced);
 		if (rc) {
 			snprintf(err, errlen, "generating profile %s failed: %s", p->name,
 				 strerror(-rc));
@@ -397,13 +380,19 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 			int use = profile_use(p->name);
 
 			if (!(use & AA_IN_USE))
-				bw_unenforced_add(unenforced, n_unenforced,
-						  "container %.12s: no process runs under profile %s; start the container with process.apparmorProfile=%s (a running container cannot be moved into a profile)",
-						  rs->container_id, p->name, p->name);
+				bw_unenforced_add(
+				    unenforced, n_unenforced,
+				    "container %.12s: no process runs under profile %s; start the "
+				    "container with process.apparmorProfile=%s (a running "
+				    "container cannot be moved into a profile)",
+				    rs->container_id, p->name, p->name);
 			if ((use & AA_NNP) && has_from_source(rs))
-				bw_unenforced_add(unenforced, n_unenforced,
-						  "container %.12s: fromSource rules: the container runs with no_new_privs, under which AppArmor refuses the source's child profile (the source binary fails to exec)",
-						  rs->container_id);
+				bw_unenforced_add(
+				    unenforced, n_unenforced,
+				    "container %.12s: fromSource rules: the container runs with "
+				    "no_new_privs, under which AppArmor refuses the source's child "
+				    "profile (the source binary fails to exec)",
+				    rs->container_id);
 		}
 		l = find_loaded(a, p->name);
 		if (l && !strcmp(l->text, p->text)) {
@@ -454,8 +443,8 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 			struct aa_loaded *l = find_loaded(a, pend[i].name);
 
 			if (!l) {
-				struct aa_loaded *g = realloc(a->loaded,
-							      (a->n_loaded + 1) * sizeof(*g));
+				struct aa_loaded *g =
+				    realloc(a->loaded, (a->n_loaded + 1) * sizeof(*g));
 
 				if (!g) {
 					rc = -ENOMEM;
@@ -492,8 +481,9 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 
 			if (fd >= 0) {
 				if (write(fd, a->loaded[i].name, strlen(a->loaded[i].name)) < 0)
-					bw_warn("cannot remove an AppArmor profile | profile=%s err=%s",
-						a->loaded[i].name, strerror(errno));
+					bw_warn(
+					    "cannot remove an AppArmor profile | profile=%s err=%s",
+					    a->loaded[i].name, strerror(errno));
 				close(fd);
 			}
 			snprintf(path, sizeof(path), "%s/%s", dir, a->loaded[i].name);
@@ -522,310 +512,6 @@ cleanup:
 	return rc;
 }
 
-/* ---- alerts --------------------------------------------------------------- */
-
-static const char *record_operation(const struct bw_aa_record *r)
-{
-	if (!strcmp(r->operation, "exec"))
-		return "Process";
-	if (!strcmp(r->operation, "capable"))
-		return "Capabilities";
-	if (r->family[0] || r->sock_type[0])
-		return "Network";
-	return "File";
-}
-
-static int path_matches(const Bulwark__V1__Rule *r, const char *path)
-{
-	const char *v = r->value ? r->value : "";
-	size_t n = strlen(v);
-
-	switch (r->match) {
-	case BULWARK__V1__MATCH_KIND__MATCH_PATH:
-		return !strcmp(v, path);
-	case BULWARK__V1__MATCH_KIND__MATCH_DIR:
-		if (n && v[n - 1] == '/' && !strncmp(path, v, n - 1) &&
-		    (path[n - 1] == '\0' || (path[n - 1] == '/' && !strchr(path + n, '/'))))
-			return 1;
-		return 0;
-	case BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE:
-		return n && v[n - 1] == '/' && !strncmp(path, v, n - 1) &&
-		       (path[n - 1] == '\0' || path[n - 1] == '/');
-	case BULWARK__V1__MATCH_KIND__MATCH_PATTERN:
-		return fnmatch(v, path, 0) == 0;
-	case BULWARK__V1__MATCH_KIND__MATCH_EXECNAME: {
-		const char *base = strrchr(path, '/');
-
-		return !strcmp(base ? base + 1 : path, v);
-	}
-	default:
-		return 0;
-	}
-}
-
-static unsigned family_number(const char *f)
-{
-	static const struct {
-		const char *name;
-		unsigned v;
-	} t[] = { { "inet", AF_INET },	     { "inet6", AF_INET6 },   { "unix", AF_UNIX },
-		  { "netlink", AF_NETLINK }, { "packet", AF_PACKET } };
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(f, t[i].name))
-			return t[i].v;
-	return 0;
-}
-
-static unsigned type_number(const char *t)
-{
-	if (!strcmp(t, "stream"))
-		return SOCK_STREAM;
-	if (!strcmp(t, "dgram"))
-		return SOCK_DGRAM;
-	if (!strcmp(t, "raw"))
-		return SOCK_RAW;
-	if (!strcmp(t, "seqpacket"))
-		return SOCK_SEQPACKET;
-	return 0;
-}
-
-static int record_matches(const Bulwark__V1__Rule *r, const struct bw_aa_record *rec,
-			  const char *op)
-{
-	if (strcmp(bw_rule_operation_name(r->operation), op))
-		return 0;
-	switch (r->operation) {
-	case BULWARK__V1__OPERATION__OP_FILE:
-	case BULWARK__V1__OPERATION__OP_PROCESS:
-		return path_matches(r, rec->name);
-	case BULWARK__V1__OPERATION__OP_CAPABILITY: {
-		const char *n = bw_aa_cap_name(r->capability);
-
-		return n && !strcmp(n, rec->capname);
-	}
-	case BULWARK__V1__OPERATION__OP_NETWORK: {
-		const Bulwark__V1__Protocol *p = r->protocol;
-		unsigned f = family_number(rec->family), t = type_number(rec->sock_type);
-
-		if (!p || r->match != BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL)
-			return 0;
-		if (p->family && p->family != f)
-			return 0;
-		if (p->type && p->type != t)
-			return 0;
-		if (p->protocol && rec->protocol >= 0 && rec->protocol != 0 &&
-		    (unsigned)rec->protocol != p->protocol)
-			return 0;
-		return 1;
-	}
-	default:
-		return 0;
-	}
-}
-
-static int rule_for_source(const Bulwark__V1__Rule *r, const char *source)
-{
-	if (!r->n_from_source)
-		return 1;
-	for (size_t i = 0; source && i < r->n_from_source; i++)
-		if (!r->from_source[i]->dir && !strcmp(r->from_source[i]->path, source))
-			return 1;
-	return 0;
-}
-
-static uint32_t read_ppid(uint32_t pid)
-{
-	char path[64], buf[512], *p;
-	uint32_t ppid = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (p && sscanf(p + 1, " %*c %u", &ppid) != 1)
-		ppid = 0;
-	return ppid;
-}
-
-static void upper(char *dst, const char *src, size_t len)
-{
-	size_t i = 0;
-
-	for (; src[i] && i + 1 < len; i++)
-		dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 'a' + 'A' : src[i]);
-	dst[i] = '\0';
-}
-
-static void handle_record(struct aa *a, const char *line)
-{
-	const Bulwark__V1__RuleSet *rs = NULL;
-	const Bulwark__V1__Rule *match = NULL, *raw = NULL;
-	struct bw_aa_record rec;
-	struct bw_enforcer_alert al;
-	char top[sizeof(((struct bw_aa_record *)0)->profile)], resource[1100], data[160];
-	const char *source = NULL, *op;
-	struct timespec ts;
-	int blocked, allowlist = 0;
-	char *sep;
-
-	if (bw_aa_parse_record(line, &rec) || strncmp(rec.profile, BW_AA_PREFIX,
-						       strlen(BW_AA_PREFIX)))
-		return;
-	blocked = !strcmp(rec.apparmor, "DENIED");
-	if (!blocked && strcmp(rec.apparmor, "AUDIT"))
-		return; /* ALLOWED (complain mode), STATUS, ... */
-	/* "bulwark-c1", "bulwark-c1///bin/cat" (child), or a stacked label
-	 * "bulwark-c1//&bulwark-c1///bin/cat": the last stack member decides. */
-	{
-		const char *prof = rec.profile, *amp;
-
-		while ((amp = strstr(prof, "//&")))
-			prof = amp + 3;
-		snprintf(top, sizeof(top), "%s", prof);
-		sep = strstr(top, "//");
-		if (sep) {
-			*sep = '\0';
-			source = prof + (sep - top) + 2;
-		}
-	}
-	for (size_t i = 0; a->cur && i < a->cur->n_containers && !rs; i++) {
-		char name[BW_AA_NAME_MAX];
-
-		bw_aa_profile_name(a->cur->containers[i]->container_id, name, sizeof(name));
-		if (!strcmp(name, top))
-			rs = a->cur->containers[i];
-	}
-	op = record_operation(&rec);
-	for (size_t i = 0; rs && i < rs->n_rules && !match; i++) {
-		const Bulwark__V1__Rule *r = rs->rules[i];
-		Bulwark__V1__Action want = blocked ? BULWARK__V1__ACTION__ACTION_BLOCK
-						   : BULWARK__V1__ACTION__ACTION_AUDIT;
-
-		if (r->match == BULWARK__V1__MATCH_KIND__MATCH_APPARMOR && !raw)
-			raw = r;
-		if (r->action == want && rule_for_source(r, source) && record_matches(r, &rec, op))
-			match = r;
-	}
-	if (rs) {
-		if (!strcmp(op, "File"))
-			allowlist = rs->file_allowlist;
-		else if (!strcmp(op, "Process"))
-			allowlist = rs->process_allowlist;
-		else if (!strcmp(op, "Network"))
-			allowlist = rs->network_allowlist;
-		else
-			allowlist = rs->capability_allowlist;
-	}
-
-	memset(&al, 0, sizeof(al));
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	al.ts_boot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	al.cgroup_id = rs ? rs->cgroup_id : 0;
-	al.host_pid = al.host_tid = rec.pid;
-	al.host_ppid = read_ppid(rec.pid);
-	al.uid = rec.fsuid;
-	snprintf(al.comm, sizeof(al.comm), "%s", rec.comm);
-	al.operation = op;
-	if (!strcmp(op, "Network")) {
-		char fam[16], typ[16];
-
-		upper(fam, rec.family, sizeof(fam));
-		upper(typ, rec.sock_type, sizeof(typ));
-		snprintf(resource, sizeof(resource), "domain=AF_%s type=SOCK_%s protocol=%d", fam,
-			 typ, rec.protocol < 0 ? 0 : rec.protocol);
-	} else if (!strcmp(op, "Capabilities")) {
-		char cap[32];
-
-		upper(cap, rec.capname, sizeof(cap));
-		snprintf(resource, sizeof(resource), "CAP_%s", cap);
-	} else {
-		snprintf(resource, sizeof(resource), "%s", rec.name);
-	}
-	al.resource = resource;
-	snprintf(data, sizeof(data), "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s",
-		 rec.operation, rec.requested, rec.denied, source ? " source=" : "",
-		 source ? source : "");
-	al.data = data;
-	al.enforcer = "AppArmor";
-	al.blocked = blocked;
-	al.origin = match ? match->origin : raw ? raw->origin : NULL;
-	al.default_posture = blocked && !match && allowlist;
-	al.action = blocked ? "Block" : "Audit";
-	if (a->on_alert)
-		a->on_alert(a->alert_arg, &al);
-}
-
-static void on_log(evutil_socket_t fd, short what, void *arg)
-{
-	struct aa *a = arg;
-	char buf[8192 + 1];
-
-	for (int budget = 0; budget < 64; budget++) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-
-		if (n < 0 && errno == EPIPE)
-			continue; /* kmsg: we fell behind and records were overwritten */
-		if (n <= 0)
-			return;
-		buf[n] = '\0';
-		if (a->log_is_kmsg) {
-			handle_record(a, buf);
-			continue;
-		}
-		/* One record per datagram.  Audit sets nlmsg_len to the payload
-		 * length alone (not the netlink convention), so the datagram size
-		 * is what bounds the text. */
-		{
-			struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-
-			if ((size_t)n <= NLMSG_HDRLEN)
-				continue;
-			if (nh->nlmsg_type != AUDIT_AVC &&
-			    (nh->nlmsg_type < 1500 || nh->nlmsg_type > 1599))
-				continue; /* AVC (1400) and AppArmor's own 15xx types */
-			handle_record(a, buf + NLMSG_HDRLEN);
-		}
-	}
-}
-
-/* Audit records without displacing auditd: the read-only multicast group;
- * else the kernel log (which rate-limits audit lines when no auditd runs). */
-static int open_log(struct aa *a)
-{
-	const char *force = getenv("BW_APPARMOR_LOG");
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
-	int fd = -1;
-
-	if (!force || strcmp(force, "kmsg")) {
-		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_AUDIT);
-		if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			a->log_fd = fd;
-			a->log_is_kmsg = 0;
-			return 0;
-		}
-		bw_warn("audit netlink unavailable, reading the kernel log | err=%s",
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	lseek(fd, 0, SEEK_END); /* only what happens from now on */
-	a->log_fd = fd;
-	a->log_is_kmsg = 1;
-	return 0;
-}
-
 /* ---- life cycle ----------------------------------------------------------- */
 
 static void aa_destroy(struct bw_enforcer *e)
@@ -848,10 +534,10 @@ static void aa_destroy(struct bw_enforcer *e)
 }
 
 static const struct bw_enforcer_ops aa_ops = {
-	.name = "AppArmor",
-	.kind = BULWARK__V1__ENFORCER__ENFORCER_APPARMOR,
-	.apply = aa_apply,
-	.destroy = aa_destroy,
+    .name = "AppArmor",
+    .kind = BULWARK__V1__ENFORCER__ENFORCER_APPARMOR,
+    .apply = aa_apply,
+    .destroy = aa_destroy,
 };
 
 int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
@@ -873,18 +559,19 @@ int bw_enforcer_apparmor_new(struct bw_enforcer **out, const struct bw_enforcer_
 	if (!getenv("BW_APPARMOR_NO_CGROUP_NET")) {
 		rc = bw_enforcer_cgroup_new(&a->net, opts);
 		if (rc) {
-			bw_warn("cgroup-BPF unavailable: network rules go into the AppArmor profiles | err=%s",
+			bw_warn("cgroup-BPF unavailable: network rules go into the AppArmor "
+				"profiles | err=%s",
 				strerror(-rc));
 			a->net = NULL;
 		}
 	}
-	rc = open_log(a);
+	rc = bw_aa_open_log(a);
 	if (rc) {
 		bw_error("cannot read AppArmor audit records | err=%s", strerror(-rc));
 		goto fail;
 	}
 	if (opts->base) {
-		a->ev = event_new(opts->base, a->log_fd, EV_READ | EV_PERSIST, on_log, a);
+		a->ev = event_new(opts->base, a->log_fd, EV_READ | EV_PERSIST, bw_aa_on_log, a);
 		if (!a->ev || event_add(a->ev, NULL)) {
 			rc = -ENOMEM;
 			goto fail;

@@ -30,15 +30,47 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const caps[] = {
-	"chown",	    "dac_override",   "dac_read_search", "fowner",	"fsetid",
-	"kill",		    "setgid",	      "setuid",		 "setpcap",	"linux_immutable",
-	"net_bind_service", "net_broadcast",  "net_admin",	 "net_raw",	"ipc_lock",
-	"ipc_owner",	    "sys_module",     "sys_rawio",	 "sys_chroot",	"sys_ptrace",
-	"sys_pacct",	    "sys_admin",      "sys_boot",	 "sys_nice",	"sys_resource",
-	"sys_time",	    "sys_tty_config", "mknod",		 "lease",	"audit_write",
-	"audit_control",    "setfcap",	      "mac_override",	 "mac_admin",	"syslog",
-	"wake_alarm",	    "block_suspend",  "audit_read",	 "perfmon",	"bpf",
-	"checkpoint_restore",
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
+    "checkpoint_restore",
 };
 
 const char *bw_aa_cap_name(unsigned cap)
@@ -79,8 +111,8 @@ void bw_aa_profile_name(const char *container_id, char *buf, size_t len)
 struct gen {
 	FILE *f;
 	const Bulwark__V1__RuleSet *rs;
-	const char *name;	/* the top profile's name */
-	const char *source;	/* NULL: the top profile; else the child's binary */
+	const char *name;   /* the top profile's name */
+	const char *source; /* NULL: the top profile; else the child's binary */
 	char ***unenf;
 	size_t *n_unenf;
 	int oom;
@@ -214,7 +246,9 @@ static void file_rule(struct gen *g, const Bulwark__V1__Rule *r)
 	char spec[1200];
 
 	if (!path_spec(r, spec, sizeof(spec))) {
-		unenf(g, r, "path cannot be expressed in AppArmor (must be absolute, no quotes or control characters)");
+		unenf(g, r,
+		      "path cannot be expressed in AppArmor (must be absolute, no quotes or "
+		      "control characters)");
 		return;
 	}
 	switch (r->action) {
@@ -225,7 +259,9 @@ static void file_rule(struct gen *g, const Bulwark__V1__Rule *r)
 		break;
 	case BULWARK__V1__ACTION__ACTION_AUDIT:
 		if (g->file_allow)
-			unenf(g, r, "Audit rule in file allow-list mode: AppArmor audit rules also allow the access");
+			unenf(g, r,
+			      "Audit rule in file allow-list mode: AppArmor audit rules also allow "
+			      "the access");
 		perms = r->read_only ? "r" : "rwlk";
 		break;
 	default:
@@ -253,7 +289,9 @@ static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
 	char spec[1200];
 
 	if (!path_spec(r, spec, sizeof(spec))) {
-		unenf(g, r, "path cannot be expressed in AppArmor (must be absolute, no quotes or control characters)");
+		unenf(g, r,
+		      "path cannot be expressed in AppArmor (must be absolute, no quotes or "
+		      "control characters)");
 		return;
 	}
 	if (r->action == BULWARK__V1__ACTION__ACTION_BLOCK) {
@@ -261,7 +299,9 @@ static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
 		return;
 	}
 	if (r->action == BULWARK__V1__ACTION__ACTION_AUDIT && g->proc_allow)
-		unenf(g, r, "Audit rule in process allow-list mode: AppArmor audit rules also allow the exec");
+		unenf(g, r,
+		      "Audit rule in process allow-list mode: AppArmor audit rules also allow the "
+		      "exec");
 	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH &&
 	    is_source(g->rs, r->value))
 		/* The parent enters the source's child profile: the same mode as
@@ -316,7 +356,7 @@ static const char *aa_type(unsigned t)
 static void network_rule(struct gen *g, const Bulwark__V1__Rule *r)
 {
 	const Bulwark__V1__Protocol *p = r->protocol;
-	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK   ? "audit deny "
+	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK	 ? "audit deny "
 			: r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? "audit "
 									 : "";
 	const char *fam, *what;
@@ -350,12 +390,15 @@ static void network_rule(struct gen *g, const Bulwark__V1__Rule *r)
 			return;
 		}
 		if (p->protocol)
-			unenf(g, r, "AppArmor cannot tell this protocol apart: enforced for its whole socket type");
+			unenf(g, r,
+			      "AppArmor cannot tell this protocol apart: enforced for its whole "
+			      "socket type");
 	} else if (p->protocol == IPPROTO_ICMPV6 && p->family == AF_INET6) {
 		/* ICMPv6 sockets are raw or ping (dgram) sockets of AF_INET6. */
 		fprintf(g->f, "  %snetwork inet6 raw,\n", q);
 		fprintf(g->f, "  %snetwork inet6 dgram,\n", q);
-		unenf(g, r, "AppArmor cannot name icmpv6: enforced on every inet6 raw and dgram socket");
+		unenf(g, r,
+		      "AppArmor cannot name icmpv6: enforced on every inet6 raw and dgram socket");
 		return;
 	} else {
 		unenf(g, r, "protocol unknown to AppArmor");
@@ -367,7 +410,7 @@ static void network_rule(struct gen *g, const Bulwark__V1__Rule *r)
 static void cap_rule(struct gen *g, const Bulwark__V1__Rule *r)
 {
 	const char *name = bw_aa_cap_name(r->capability);
-	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK   ? "audit deny "
+	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK	 ? "audit deny "
 			: r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? "audit "
 									 : "";
 
@@ -386,7 +429,9 @@ static void raw_rule(struct gen *g, const Bulwark__V1__Rule *r)
 	/* Verbatim, one indented line per line; a stray brace would end the
 	 * profile early, so such text is refused rather than loaded. */
 	if (strpbrk(raw, "{}")) {
-		unenf(g, r, "native apparmor text with braces is not inserted (it could escape the profile)");
+		unenf(g, r,
+		      "native apparmor text with braces is not inserted (it could escape the "
+		      "profile)");
 		return;
 	}
 	while (*s) {
@@ -481,8 +526,7 @@ static int seen_source(const Bulwark__V1__RuleSet *rs, size_t upto_rule, size_t 
 	return 0;
 }
 
-static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture,
-		      const char *what)
+static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture, const char *what)
 {
 	if (!allowlist)
 		return 0;
@@ -491,7 +535,8 @@ static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture
 	/* Audit posture: AppArmor can only report a miss by refusing it. */
 	if (!g->source &&
 	    bw_unenforced_add(g->unenf, g->n_unenf,
-			      "container %.12s: %s allow-list with audit posture: AppArmor cannot report misses without blocking them; misses pass unreported",
+			      "container %.12s: %s allow-list with audit posture: AppArmor cannot "
+			      "report misses without blocking them; misses pass unreported",
 			      g->rs->container_id ? g->rs->container_id : "", what))
 		g->oom = 1;
 	return 0;
@@ -500,11 +545,11 @@ static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture
 int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, unsigned flags,
 			   char **out, char ***unenforced, size_t *n_unenforced)
 {
-	struct gen g = { .rs = rs,
-			 .name = name,
-			 .unenf = unenforced,
-			 .n_unenf = n_unenforced,
-			 .no_network = !!(flags & BW_AA_GEN_NO_NETWORK) };
+	struct gen g = {.rs = rs,
+			.name = name,
+			.unenf = unenforced,
+			.n_unenf = n_unenforced,
+			.no_network = !!(flags & BW_AA_GEN_NO_NETWORK)};
 	char *text = NULL;
 	size_t len = 0;
 
@@ -517,8 +562,8 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 	g.net_allow = g.no_network ? 0
 				   : allow_mode(&g, bw_rs_protocol_allowlist(rs),
 						rs->network_posture, "network");
-	g.cap_allow = allow_mode(&g, rs->capability_allowlist, rs->capability_posture,
-				 "capability");
+	g.cap_allow =
+	    allow_mode(&g, rs->capability_allowlist, rs->capability_posture, "capability");
 
 	fprintf(g.f, "# Generated by Bulwark for container %s: do not edit.\n",
 		rs->container_id && *rs->container_id ? rs->container_id : "(none)");
@@ -533,7 +578,9 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 			FILE *m;
 
 			if (s->dir) {
-				unenf(&g, r, "fromSource directory: AppArmor child profiles need an exact binary; not enforced");
+				unenf(&g, r,
+				      "fromSource directory: AppArmor child profiles need an exact "
+				      "binary; not enforced");
 				continue;
 			}
 			if (seen_source(rs, i, j, s->path))
@@ -548,7 +595,8 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 			fputc('\0', m);
 			fclose(m);
 			if (spec[0] == '"') {
-				unenf(&g, r, "fromSource path with spaces cannot name a child profile");
+				unenf(&g, r,
+				      "fromSource path with spaces cannot name a child profile");
 				continue;
 			}
 			/* "cx": the child named by the exec'd path.  AppArmor refuses
@@ -582,7 +630,8 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 			}
 			fputc('\0', m);
 			fclose(m);
-			fprintf(g.f, "\n  profile %s flags=(attach_disconnected,mediate_deleted) {\n",
+			fprintf(g.f,
+				"\n  profile %s flags=(attach_disconnected,mediate_deleted) {\n",
 				spec);
 			g.source = s->path;
 			/* Indent the child's body one more level. */

@@ -62,8 +62,9 @@ int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 	}
 	if (r->match != BULWARK__V1__MATCH_KIND__MATCH_PROTOCOL) {
 		*why = r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS
-			       ? "address rule: decided at connect/sendmsg, not socket creation"
-			       : "cgroup fallback enforces network protocols and addresses only; audit only";
+			   ? "address rule: decided at connect/sendmsg, not socket creation"
+			   : "cgroup fallback enforces network protocols and addresses only; audit "
+			     "only";
 		return 0;
 	}
 	if (!p) {
@@ -88,77 +89,6 @@ int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 	k->family = (uint16_t)p->family;
 	k->type = (uint16_t)p->type;
 	k->protocol = p->protocol;
-	return 1;
-}
-
-int bw_cgn_addr_of(const Bulwark__V1__Rule *r, struct bw_cgn_addr *out, const char **why)
-{
-	const Bulwark__V1__Protocol *p = r->protocol;
-	char buf[64], *slash;
-	long bits;
-
-	if (r->operation != BULWARK__V1__OPERATION__OP_NETWORK ||
-	    r->match != BULWARK__V1__MATCH_KIND__MATCH_ADDRESS) {
-		*why = "not an address rule";
-		return 0;
-	}
-	if (r->n_from_source && r->action != BULWARK__V1__ACTION__ACTION_ALLOW) {
-		*why = "fromSource: cgroup fallback cannot tell the calling binary; audit only";
-		return 0;
-	}
-	memset(out, 0, sizeof(*out));
-	snprintf(buf, sizeof(buf), "%s", r->value ? r->value : "");
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		bits = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		bits = 128;
-	} else {
-		*why = "address is not an IPv4 or IPv6 address or CIDR";
-		return 0;
-	}
-	if (slash) {
-		char *end;
-		long b = strtol(slash, &end, 10);
-
-		if (*slash == '\0' || *end || b < 0 || b > bits) {
-			*why = "CIDR prefix length out of range";
-			return 0;
-		}
-		bits = b;
-	}
-	if (p && p->family && p->family != out->family) {
-		*why = "address family and protocol family differ";
-		return 0;
-	}
-	if (r->port_min > 65535 || r->port_max > 65535 || r->port_min > r->port_max) {
-		*why = "port range out of order or above 65535";
-		return 0;
-	}
-	/* Host bits beyond the prefix are cleared: 10.1.2.3/8 means 10.0.0.0/8. */
-	for (long i = bits; i < (out->family == AF_INET ? 32 : 128); i++)
-		out->addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
-	out->bits = (unsigned)bits;
-	out->slot.port_min = (uint16_t)r->port_min;
-	out->slot.port_max = (uint16_t)r->port_max;
-	out->slot.type = p ? (uint16_t)p->type : 0;
-	out->slot.protocol = p ? p->protocol : 0;
-	out->slot.action = (uint16_t)r->action;
-	return 1;
-}
-
-/* Does prefix a (a_bits) contain prefix b (b_bits)? */
-static int prefix_contains(const uint8_t *a, unsigned a_bits, const uint8_t *b, unsigned b_bits)
-{
-	if (a_bits > b_bits)
-		return 0;
-	for (unsigned i = 0; i < a_bits; i++)
-		if ((a[i / 8] ^ b[i / 8]) & (0x80u >> (i % 8)))
-			return 0;
 	return 1;
 }
 
@@ -234,9 +164,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	const Bulwark__V1__RuleSet *rs;
 	const Bulwark__V1__Rule *rule = NULL;
 	struct bw_enforcer_alert a;
-	static const char *const hooks[] = { "hook=cgroup/sock_create", "hook=cgroup/connect4",
-					     "hook=cgroup/connect6", "hook=cgroup/sendmsg4",
-					     "hook=cgroup/sendmsg6" };
+	static const char *const hooks[] = {"hook=cgroup/sock_create", "hook=cgroup/connect4",
+					    "hook=cgroup/connect6", "hook=cgroup/sendmsg4",
+					    "hook=cgroup/sendmsg6"};
 	char resource[160], proto[96];
 
 	if (size < sizeof(*ev) || !c->on_alert)
@@ -273,8 +203,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	a.data = hooks[ev->hook < 5 ? ev->hook : 0];
 	a.enforcer = c->e.ops->name;
 	a.blocked = ev->reason == BW_CGN_R_BLOCK || ev->reason == BW_CGN_R_POSTURE_BLOCK;
-	a.default_posture = ev->reason == BW_CGN_R_POSTURE_BLOCK ||
-			    ev->reason == BW_CGN_R_POSTURE_AUDIT;
+	a.default_posture =
+	    ev->reason == BW_CGN_R_POSTURE_BLOCK || ev->reason == BW_CGN_R_POSTURE_AUDIT;
 	a.host = ev->cgid == 0;
 	a.origin = rule ? rule->origin : NULL;
 	a.action = a.blocked ? "Block" : "Audit";
@@ -348,96 +278,6 @@ static void purge_rules(struct cgn *c, uint32_t keep, int only_keep)
 		  offsetof(struct bw_cgn_addr6_key, gen), keep, only_keep);
 }
 
-/*
- * Writes a rule set's address rules: one trie entry per distinct prefix,
- * holding every rule whose prefix contains it (so the longest match alone
- * decides).  *flags gets BW_CGN_F_ADDR / BW_CGN_F_ADDR_ALLOWLIST.
- */
-static int write_addrs(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgid, uint32_t gen,
-		       uint32_t *flags, char ***unenf, size_t *n_unenf)
-{
-	struct bw_cgn_addr *a = calloc(rs->n_rules ? rs->n_rules : 1, sizeof(*a));
-	size_t n = 0;
-	int rc = 0;
-
-	if (!a)
-		return -ENOMEM;
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		const Bulwark__V1__Rule *r = rs->rules[i];
-		const char *why;
-
-		if (r->match != BULWARK__V1__MATCH_KIND__MATCH_ADDRESS ||
-		    r->operation != BULWARK__V1__OPERATION__OP_NETWORK)
-			continue;
-		if (!bw_cgn_addr_of(r, &a[n], &why)) {
-			char desc[384];
-
-			bw_rule_describe(rs, r, desc, sizeof(desc));
-			if (bw_unenforced_add(unenf, n_unenf, "%s: %s", desc, why)) {
-				rc = -ENOMEM;
-				goto cleanup;
-			}
-			continue;
-		}
-		a[n].slot.rule = (uint32_t)i + 1;
-		if (r->action == BULWARK__V1__ACTION__ACTION_ALLOW)
-			*flags |= BW_CGN_F_ADDR_ALLOWLIST;
-		*flags |= BW_CGN_F_ADDR;
-		n++;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct bw_cgn_addr_val v = {};
-		size_t used = 0;
-		int dup = 0;
-
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = a[j].family == a[i].family && a[j].bits == a[i].bits &&
-			      !memcmp(a[j].addr, a[i].addr, 16);
-		if (dup)
-			continue;
-		for (size_t j = 0; j < n; j++) {
-			if (a[j].family != a[i].family ||
-			    !prefix_contains(a[j].addr, a[j].bits, a[i].addr, a[i].bits))
-				continue;
-			if (used == BW_CGN_ADDR_SLOTS) {
-				char desc[384];
-
-				bw_rule_describe(rs, rs->rules[a[j].slot.rule - 1], desc, sizeof(desc));
-				if (bw_unenforced_add(unenf, n_unenf,
-						      "%s: more than %d address rules overlap here; not enforced",
-						      desc, BW_CGN_ADDR_SLOTS)) {
-					rc = -ENOMEM;
-					goto cleanup;
-				}
-				continue;
-			}
-			v.r[used++] = a[j].slot;
-		}
-		if (a[i].family == AF_INET) {
-			struct bw_cgn_addr4_key k = { .prefixlen = 96 + a[i].bits, .gen = gen,
-						      .cgid = cgid };
-
-			memcpy(&k.addr, a[i].addr, 4);
-			rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.bw_cgn_addr4), &k, &v,
-						 BPF_ANY);
-		} else {
-			struct bw_cgn_addr6_key k = { .prefixlen = 96 + a[i].bits, .gen = gen,
-						      .cgid = cgid };
-
-			memcpy(k.addr, a[i].addr, 16);
-			rc = bpf_map_update_elem(bpf_map__fd(c->skel->maps.bw_cgn_addr6), &k, &v,
-						 BPF_ANY);
-		}
-		if (rc) {
-			rc = -errno;
-			goto cleanup;
-		}
-	}
-cleanup:
-	free(a);
-	return rc;
-}
-
 static int write_set(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgid, uint32_t gen,
 		     int *has_rules, char ***unenf, size_t *n_unenf, size_t *listed,
 		     size_t *unlisted)
@@ -454,7 +294,7 @@ static int write_set(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgi
 
 		if (r->match == BULWARK__V1__MATCH_KIND__MATCH_ADDRESS &&
 		    r->operation == BULWARK__V1__OPERATION__OP_NETWORK)
-			continue; /* write_addrs */
+			continue; /* bw_cgn_write_addrs */
 		if (!bw_cgn_rule_key_of(r, cgid, gen, &k, &why)) {
 			char desc[384];
 
@@ -469,7 +309,7 @@ static int write_set(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgi
 			continue;
 		}
 		bpf_map_lookup_elem(fd, &k, &v); /* merge rules sharing a key */
-		slot = r->action == BULWARK__V1__ACTION__ACTION_ALLOW   ? &v.allow
+		slot = r->action == BULWARK__V1__ACTION__ACTION_ALLOW	? &v.allow
 		       : r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? &v.audit
 									: &v.block;
 		if (!*slot)
@@ -519,7 +359,8 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 	if (gen == 0)
 		gen = 1;
 	for (size_t i = 0; i < n_sets; i++) {
-		const Bulwark__V1__RuleSet *rs = i < cp->n_containers ? cp->containers[i] : cp->host;
+		const Bulwark__V1__RuleSet *rs =
+		    i < cp->n_containers ? cp->containers[i] : cp->host;
 		uint64_t cgid = i < cp->n_containers ? rs ? rs->cgroup_id : 0 : 0;
 		int has_rules, allow;
 		uint32_t addr_flags;
@@ -529,7 +370,8 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 		if (i < cp->n_containers && cgid == 0) {
 			if (rs->n_rules)
 				bw_unenforced_add(unenforced, n_unenforced,
-						  "container %s: cgroup id unknown, its %zu rules are not enforced",
+						  "container %s: cgroup id unknown, its %zu rules "
+						  "are not enforced",
 						  rs->container_id ? rs->container_id : "?",
 						  rs->n_rules);
 			continue;
@@ -538,11 +380,13 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 		rc = write_set(c, rs, cgid, gen, &has_rules, unenforced, n_unenforced, &listed,
 			       &unlisted);
 		if (!rc)
-			rc = write_addrs(c, rs, cgid, gen, &addr_flags, unenforced, n_unenforced);
+			rc = bw_cgn_write_addrs(bpf_map__fd(c->skel->maps.bw_cgn_addr4),
+						bpf_map__fd(c->skel->maps.bw_cgn_addr6), rs, cgid,
+						gen, &addr_flags, unenforced, n_unenforced);
 		if (rc) {
 			snprintf(err, errlen, "writing the rules of %s%s failed: %s",
-				 cgid ? "container " : "the host",
-				 cgid ? rs->container_id : "", strerror(-rc));
+				 cgid ? "container " : "the host", cgid ? rs->container_id : "",
+				 strerror(-rc));
 			purge_rules(c, gen, 1);
 			goto cleanup;
 		}
@@ -551,18 +395,18 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 			continue;
 		flip[n_flip].cgid = cgid;
 		flip[n_flip].ctr.gen = gen;
-		flip[n_flip].ctr.flags =
-			(allow ? BW_CGN_F_ALLOWLIST : 0) |
-			(rs->network_posture == BULWARK__V1__POSTURE__POSTURE_BLOCK
-				 ? BW_CGN_F_POSTURE_BLOCK
-				 : 0) |
-			(cgid == 0 ? BW_CGN_F_HOST : 0) | addr_flags;
+		flip[n_flip].ctr.flags = (allow ? BW_CGN_F_ALLOWLIST : 0) |
+					 (rs->network_posture == BULWARK__V1__POSTURE__POSTURE_BLOCK
+					      ? BW_CGN_F_POSTURE_BLOCK
+					      : 0) |
+					 (cgid == 0 ? BW_CGN_F_HOST : 0) | addr_flags;
 		n_flip++;
 	}
 	if (unlisted)
-		bw_unenforced_add(unenforced, n_unenforced,
-				  "%zu more rules: cgroup fallback enforces network protocols only; audit only",
-				  unlisted);
+		bw_unenforced_add(
+		    unenforced, n_unenforced,
+		    "%zu more rules: cgroup fallback enforces network protocols only; audit only",
+		    unlisted);
 
 	/* The switch: one atomic map update per rule set. */
 	for (size_t i = 0; i < n_flip; i++) {
@@ -571,7 +415,8 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 			/* Earlier sets already switched; keep going is impossible, so say
 			 * precisely which ones hold the new rules. */
 			snprintf(err, errlen,
-				 "switching rule set %zu of %zu (cgroup %llu) failed: %s; the first %zu hold the new policy",
+				 "switching rule set %zu of %zu (cgroup %llu) failed: %s; the "
+				 "first %zu hold the new policy",
 				 i + 1, n_flip, (unsigned long long)flip[i].cgid, strerror(-rc), i);
 			goto cleanup;
 		}
@@ -635,10 +480,10 @@ static void cgn_destroy(struct bw_enforcer *e)
 }
 
 static const struct bw_enforcer_ops cgn_ops = {
-	.name = "CgroupBPF",
-	.kind = BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF,
-	.apply = cgn_apply,
-	.destroy = cgn_destroy,
+    .name = "CgroupBPF",
+    .kind = BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF,
+    .apply = cgn_apply,
+    .destroy = cgn_destroy,
 };
 
 static int on_bpffs(const char *dir)
@@ -652,8 +497,8 @@ static int on_bpffs(const char *dir)
  * first apply; returns the highest generation found. */
 static int adopt_maps(struct cgn *c, uint32_t *gen)
 {
-	struct bpf_map *maps[4] = { c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules,
-				    c->skel->maps.bw_cgn_addr4, c->skel->maps.bw_cgn_addr6 };
+	struct bpf_map *maps[4] = {c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules,
+				   c->skel->maps.bw_cgn_addr4, c->skel->maps.bw_cgn_addr6};
 	char path[PATH_MAX + 32];
 
 	*gen = 0;
@@ -692,10 +537,10 @@ static int adopt_maps(struct cgn *c, uint32_t *gen)
 
 static int pin_all(struct cgn *c)
 {
-	struct bpf_map *maps[4] = { c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules,
-				    c->skel->maps.bw_cgn_addr4, c->skel->maps.bw_cgn_addr6 };
-	static const char *const names[5] = { "link", "link_connect4", "link_connect6",
-					      "link_sendmsg4", "link_sendmsg6" };
+	struct bpf_map *maps[4] = {c->skel->maps.bw_cgn_ctrs, c->skel->maps.bw_cgn_rules,
+				   c->skel->maps.bw_cgn_addr4, c->skel->maps.bw_cgn_addr6};
+	static const char *const names[5] = {"link", "link_connect4", "link_connect6",
+					     "link_sendmsg4", "link_sendmsg6"};
 	char path[PATH_MAX + 32];
 	int rc;
 
@@ -751,7 +596,8 @@ int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	if (opts->pin_dir && *opts->pin_dir) {
 		snprintf(c->pin, sizeof(c->pin), "%s/cgroup_net", opts->pin_dir);
 		if (mkdir_p(c->pin) || !on_bpffs(c->pin)) {
-			bw_warn("pin directory is not on a bpffs; enforcement will stop with the agent | dir=%s",
+			bw_warn("pin directory is not on a bpffs; enforcement will stop with the "
+				"agent | dir=%s",
 				c->pin);
 			c->pin[0] = '\0';
 		}
@@ -780,18 +626,18 @@ int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_op
 		goto cleanup;
 	}
 	{
-		struct bpf_program *progs[5] = { c->skel->progs.bw_cgn_sock_create,
-						  c->skel->progs.bw_cgn_connect4,
-						  c->skel->progs.bw_cgn_connect6,
-						  c->skel->progs.bw_cgn_sendmsg4,
-						  c->skel->progs.bw_cgn_sendmsg6 };
+		struct bpf_program *progs[5] = {
+		    c->skel->progs.bw_cgn_sock_create, c->skel->progs.bw_cgn_connect4,
+		    c->skel->progs.bw_cgn_connect6, c->skel->progs.bw_cgn_sendmsg4,
+		    c->skel->progs.bw_cgn_sendmsg6};
 
 		for (int i = 0; i < 5; i++) {
 			c->links[i] = bpf_program__attach_cgroup(progs[i], cg);
 			if (!c->links[i]) {
 				rc = -errno;
-				bw_error("cannot attach a cgroup program | prog=%s cgroup=%s err=%s",
-					 bpf_program__section_name(progs[i]), root, strerror(-rc));
+				bw_error(
+				    "cannot attach a cgroup program | prog=%s cgroup=%s err=%s",
+				    bpf_program__section_name(progs[i]), root, strerror(-rc));
 				goto cleanup;
 			}
 		}
@@ -799,8 +645,9 @@ int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	if (c->pin[0]) {
 		rc = pin_all(c);
 		if (rc) {
-			bw_warn("cannot pin enforcement; it will stop with the agent | dir=%s err=%s",
-				c->pin, strerror(-rc));
+			bw_warn(
+			    "cannot pin enforcement; it will stop with the agent | dir=%s err=%s",
+			    c->pin, strerror(-rc));
 			rc = 0;
 		}
 	}

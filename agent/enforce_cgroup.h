@@ -35,15 +35,25 @@ int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 
 /* A destination rule (matchAddresses) as the connect/sendmsg hooks see it. */
 struct bw_cgn_addr {
-	unsigned family;	     /* AF_INET or AF_INET6 */
-	uint8_t addr[16];	     /* network order, host bits cleared */
-	unsigned bits;		     /* prefix length */
+	unsigned family;	      /* AF_INET or AF_INET6 */
+	uint8_t addr[16];	      /* network order, host bits cleared */
+	unsigned bits;		      /* prefix length */
 	struct bw_cgn_addr_rule slot; /* ports, type, protocol, action (rule left 0) */
 };
 
 /* Returns 1 and fills *out when r is an address rule the fallback enforces;
  * 0 and a reason in *why (static text) when not. */
 int bw_cgn_addr_of(const Bulwark__V1__Rule *r, struct bw_cgn_addr *out, const char **why);
+
+/*
+ * Writes a rule set's address rules under gen into the IPv4/IPv6 tries
+ * (fd4, fd6): one entry per distinct prefix holding every rule whose prefix
+ * contains it, so the longest match alone decides.  Sets BW_CGN_F_ADDR and
+ * BW_CGN_F_ADDR_ALLOWLIST in *flags; rules it cannot enforce go to
+ * *unenf.  Returns 0 or a negative errno (a map update failed).
+ */
+int bw_cgn_write_addrs(int fd4, int fd6, const Bulwark__V1__RuleSet *rs, uint64_t cgid,
+		       uint32_t gen, uint32_t *flags, char ***unenf, size_t *n_unenf);
 
 /* "domain=AF_INET type=SOCK_DGRAM protocol=17" into buf. */
 void bw_cgn_resource(unsigned family, unsigned type, unsigned protocol, char *buf, size_t len);

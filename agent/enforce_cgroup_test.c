@@ -135,17 +135,19 @@ static void test_resource(void **state)
 
 static void test_choose(void **state)
 {
-	struct bw_probe p = { 0 };
+	struct bw_probe p = {0};
 	int rc;
 
 	assert_int_equal(bw_probe_choose(&p, "auto", &rc), BULWARK__V1__ENFORCER__ENFORCER_NONE);
 	p.cgroup_bpf = 1;
-	assert_int_equal(bw_probe_choose(&p, NULL, &rc), BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF);
+	assert_int_equal(bw_probe_choose(&p, NULL, &rc),
+			 BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF);
 	p.bpf_lsm_active = 1; /* listed but refused: not usable */
 	assert_int_equal(bw_probe_choose(&p, "auto", &rc),
 			 BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF);
 	p.apparmor_active = 1;
-	assert_int_equal(bw_probe_choose(&p, "auto", &rc), BULWARK__V1__ENFORCER__ENFORCER_APPARMOR);
+	assert_int_equal(bw_probe_choose(&p, "auto", &rc),
+			 BULWARK__V1__ENFORCER__ENFORCER_APPARMOR);
 	p.bpf_lsm_loads = 1;
 	assert_int_equal(bw_probe_choose(&p, "", &rc), BULWARK__V1__ENFORCER__ENFORCER_BPFLSM);
 	assert_int_equal(bw_probe_choose(&p, "cgroup", &rc),
@@ -167,7 +169,7 @@ static void test_choose(void **state)
 static void test_describe(void **state)
 {
 	Bulwark__V1__CompiledPolicy *cp =
-		pol("set 0123456789abcdef cgid=1\nrule file path /etc/shadow Block policy=p ns=n\n");
+	    pol("set 0123456789abcdef cgid=1\nrule file path /etc/shadow Block policy=p ns=n\n");
 	char **list = NULL, d[256];
 	size_t n = 0;
 
@@ -224,7 +226,7 @@ static int try_socket(struct kernel *k, char type)
 
 static int kernel_setup(void **state)
 {
-	struct bw_enforcer_opts opts = { .on_alert = on_alert, .prefer = "cgroup" };
+	struct bw_enforcer_opts opts = {.on_alert = on_alert, .prefer = "cgroup"};
 	struct kernel *k = calloc(1, sizeof(*k));
 	char root[400];
 	struct stat st;
@@ -259,11 +261,13 @@ static int kernel_setup(void **state)
 		close(fd);
 		while (read(p2c[0], &t, 1) == 1) {
 			int v6 = t == '6';
-			int s = socket(v6 ? AF_INET6 : AF_INET, t == 't' ? SOCK_STREAM : SOCK_DGRAM, 0);
+			int s =
+			    socket(v6 ? AF_INET6 : AF_INET, t == 't' ? SOCK_STREAM : SOCK_DGRAM, 0);
 			char r = s < 0 ? (char)errno : 0;
-			struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
-			struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(53),
-						     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+			struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(53)};
+			struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+						    .sin6_port = htons(53),
+						    .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 
 			sin.sin_addr.s_addr = htonl(t == 'C' ? 0x7f000002 : 0x7f000001);
 			if (t == 'p')
@@ -332,7 +336,8 @@ static void test_kernel_decisions(void **state)
 
 	if (!k->enf)
 		skip(); /* needs root and cgroup BPF */
-	snprintf(text, sizeof(text), "set c cgid=%llu\nrule network protocol udp Block policy=blk\n",
+	snprintf(text, sizeof(text),
+		 "set c cgid=%llu\nrule network protocol udp Block policy=blk\n",
 		 (unsigned long long)k->cgid);
 	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
 	assert_int_equal(try_socket(k, 'u'), EPERM);
@@ -407,7 +412,8 @@ static void test_kernel_addresses(void **state)
 	assert_int_equal(k->posture, before + 1);
 
 	/* Audit: passes, reported */
-	snprintf(text, sizeof(text), "set c cgid=%llu\nrule network address ::1/128 Audit policy=a6\n",
+	snprintf(text, sizeof(text),
+		 "set c cgid=%llu\nrule network address ::1/128 Audit policy=a6\n",
 		 (unsigned long long)k->cgid);
 	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
 	before = k->alerts;
@@ -433,9 +439,9 @@ static void test_kernel_failed_apply_keeps_old(void **state)
 	assert_int_equal(apply_text(k, text, err, sizeof(err)), 0);
 	/* more distinct keys than the rule map holds: the write fails part way */
 	for (unsigned i = 0; i < BW_CGN_MAX_RULES + 16; i++)
-		len += (size_t)snprintf(text + len, cap - len,
-					"rule network protocol 2:%u:%u Audit\n", 1 + i % 5,
-					1000 + i / 5);
+		len +=
+		    (size_t)snprintf(text + len, cap - len, "rule network protocol 2:%u:%u Audit\n",
+				     1 + i % 5, 1000 + i / 5);
 	err[0] = '\0';
 	rc = apply_text(k, text, err, sizeof(err));
 	assert_true(rc < 0);
@@ -449,16 +455,14 @@ static void test_kernel_failed_apply_keeps_old(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rule_keys),
-		cmocka_unit_test(test_addr_of),
-		cmocka_unit_test(test_resource),
-		cmocka_unit_test(test_choose),
-		cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_rule_keys), cmocka_unit_test(test_addr_of),
+	    cmocka_unit_test(test_resource),  cmocka_unit_test(test_choose),
+	    cmocka_unit_test(test_describe),
 	};
 	const struct CMUnitTest ktests[] = {
-		cmocka_unit_test(test_kernel_decisions),
-		cmocka_unit_test(test_kernel_addresses),
-		cmocka_unit_test(test_kernel_failed_apply_keeps_old),
+	    cmocka_unit_test(test_kernel_decisions),
+	    cmocka_unit_test(test_kernel_addresses),
+	    cmocka_unit_test(test_kernel_failed_apply_keeps_old),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -12,7 +12,7 @@
 /* Appends a formatted line to an unenforced list (both may be NULL: then
  * nothing is recorded).  Returns 0 or -ENOMEM. */
 int bw_unenforced_add(char ***list, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* "File", "Process", "Network", "Capabilities", "Syscall". */
 const char *bw_rule_operation_name(Bulwark__V1__Operation op);

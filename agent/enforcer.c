@@ -110,7 +110,8 @@ void bw_rule_describe(const Bulwark__V1__RuleSet *rs, const Bulwark__V1__Rule *r
 {
 	char what[128] = "";
 	const char *pol = r->origin && r->origin->policy_name ? r->origin->policy_name : "?";
-	const char *ns = r->origin && r->origin->policy_namespace ? r->origin->policy_namespace : "";
+	const char *ns =
+	    r->origin && r->origin->policy_namespace ? r->origin->policy_namespace : "";
 	char scope[40];
 
 	switch (r->match) {
@@ -164,9 +165,9 @@ static int none_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *
 	for (size_t i = 0; i < cp->n_containers; i++)
 		total += cp->containers[i]->n_rules;
 	if (total)
-		return bw_unenforced_add(unenforced, n_unenforced,
-					 "all %zu rules: no kernel enforcer on this node; audit only",
-					 total);
+		return bw_unenforced_add(
+		    unenforced, n_unenforced,
+		    "all %zu rules: no kernel enforcer on this node; audit only", total);
 	return 0;
 }
 
@@ -176,10 +177,10 @@ static void none_destroy(struct bw_enforcer *e)
 }
 
 static const struct bw_enforcer_ops none_ops = {
-	.name = "none",
-	.kind = BULWARK__V1__ENFORCER__ENFORCER_NONE,
-	.apply = none_apply,
-	.destroy = none_destroy,
+    .name = "none",
+    .kind = BULWARK__V1__ENFORCER__ENFORCER_NONE,
+    .apply = none_apply,
+    .destroy = none_destroy,
 };
 
 int bw_enforcer_none_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
@@ -217,10 +218,10 @@ static int backend_new(Bulwark__V1__Enforcer k, struct bw_enforcer **out,
 int bw_enforcer_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
 {
 	static const Bulwark__V1__Enforcer order[] = {
-		BULWARK__V1__ENFORCER__ENFORCER_BPFLSM,
-		BULWARK__V1__ENFORCER__ENFORCER_APPARMOR,
-		BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF,
-		BULWARK__V1__ENFORCER__ENFORCER_NONE,
+	    BULWARK__V1__ENFORCER__ENFORCER_BPFLSM,
+	    BULWARK__V1__ENFORCER__ENFORCER_APPARMOR,
+	    BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF,
+	    BULWARK__V1__ENFORCER__ENFORCER_NONE,
 	};
 	const char *prefer = opts->prefer && *opts->prefer ? opts->prefer : "auto";
 	Bulwark__V1__Enforcer k;
@@ -253,7 +254,8 @@ int bw_enforcer_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opt
 		if (order[i] != k)
 			continue;
 		for (; i < sizeof(order) / sizeof(order[0]); i++) {
-			if (order[i] == BULWARK__V1__ENFORCER__ENFORCER_APPARMOR && !p.apparmor_active)
+			if (order[i] == BULWARK__V1__ENFORCER__ENFORCER_APPARMOR &&
+			    !p.apparmor_active)
 				continue;
 			if (order[i] == BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF && !p.cgroup_bpf)
 				continue;

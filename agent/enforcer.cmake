@@ -13,7 +13,8 @@ add_library(bw_enforcers STATIC
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_gen.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_log.c
-            ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup.c)
+            ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup_addr.c)
 target_include_directories(bw_enforcers PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/bpf)
 target_link_libraries(bw_enforcers PUBLIC bw_cgroup_net_skel bw_common bw_proto PkgConfig::LIBBPF
                       PkgConfig::LIBEVENT)

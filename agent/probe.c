@@ -85,8 +85,8 @@ static int read_lsm_list(struct bw_probe *p)
 static int load_trivial(enum bpf_prog_type type, int ret, struct bpf_prog_load_opts *opts)
 {
 	struct bpf_insn insns[2] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
-		{ .code = BPF_JMP | BPF_EXIT },
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	int fd = bpf_prog_load(type, "bw_probe", "GPL", insns, 2, opts);
 
@@ -107,7 +107,8 @@ static void probe_bpf_lsm(struct bw_probe *p)
 	id = btf__find_by_name_kind(vmlinux, "bpf_lsm_file_open", BTF_KIND_FUNC);
 	btf__free(vmlinux);
 	if (id < 0) {
-		detail_add(p, "bpf-lsm: kernel built without CONFIG_BPF_LSM (no bpf_lsm_file_open)");
+		detail_add(p,
+			   "bpf-lsm: kernel built without CONFIG_BPF_LSM (no bpf_lsm_file_open)");
 		return;
 	}
 	opts.attach_btf_id = id;
@@ -131,8 +132,8 @@ static void probe_bpf_lsm(struct bw_probe *p)
 
 static int find_parser(void)
 {
-	static const char *const paths[] = { "/sbin/apparmor_parser", "/usr/sbin/apparmor_parser",
-					     "/usr/local/sbin/apparmor_parser", NULL };
+	static const char *const paths[] = {"/sbin/apparmor_parser", "/usr/sbin/apparmor_parser",
+					    "/usr/local/sbin/apparmor_parser", NULL};
 
 	for (int i = 0; paths[i]; i++)
 		if (access(paths[i], X_OK) == 0)
@@ -186,8 +187,7 @@ int bw_cgroup2_root(char *buf, size_t len)
 
 static void probe_cgroup_bpf(struct bw_probe *p)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		    .expected_attach_type = BPF_CGROUP_INET_SOCK_CREATE);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_CGROUP_INET_SOCK_CREATE);
 	char root[512], dir[600];
 	int fd = -1, cg = -1, rc;
 
@@ -238,7 +238,9 @@ int bw_enforcer_probe(struct bw_probe *out)
 		if (p.bpf_lsm_active)
 			probe_bpf_lsm(&p);
 		else
-			detail_add(&p, "bpf-lsm: \"bpf\" is not in the active LSMs (boot with lsm=...,bpf)");
+			detail_add(
+			    &p,
+			    "bpf-lsm: \"bpf\" is not in the active LSMs (boot with lsm=...,bpf)");
 		probe_apparmor(&p);
 	}
 	probe_cgroup_bpf(&p);
@@ -296,32 +298,34 @@ const char *bw_enforcer_kind_name(Bulwark__V1__Enforcer k)
 const char *const *bw_enforcer_limits(Bulwark__V1__Enforcer k)
 {
 	static const char *const bpflsm[] = {
-		"native apparmor rules: AppArmor only",
-		NULL,
+	    "native apparmor rules: AppArmor only",
+	    NULL,
 	};
 	static const char *const apparmor[] = {
-		"syscall rules: monitor only",
-		"network rules: enforced by the cgroup-BPF programs alongside AppArmor; without them, by AppArmor per family and socket type, and addresses not at all",
-		"fromSource directories: only exact source binaries get a child profile",
-		"fromSource: a source's rules also bind what it executes (inherited child profile)",
-		"host rules: AppArmor confines containers launched under bulwark-<id> profiles only",
-		"allow-list misses with audit posture: AppArmor cannot report without blocking",
-		"BPF-LSM presets",
-		NULL,
+	    "syscall rules: monitor only",
+	    "network rules: enforced by the cgroup-BPF programs alongside AppArmor; without them, "
+	    "by AppArmor per family and socket type, and addresses not at all",
+	    "fromSource directories: only exact source binaries get a child profile",
+	    "fromSource: a source's rules also bind what it executes (inherited child profile)",
+	    "host rules: AppArmor confines containers launched under bulwark-<id> profiles only",
+	    "allow-list misses with audit posture: AppArmor cannot report without blocking",
+	    "BPF-LSM presets",
+	    NULL,
 	};
 	static const char *const cgroup[] = {
-		"process rules: cgroup fallback enforces network only; audit only",
-		"file rules: cgroup fallback enforces network only; audit only",
-		"capability rules: cgroup fallback enforces network only; audit only",
-		"syscall rules: monitor only",
-		"network rules outside AF_INET/AF_INET6: audit only (protocols at socket(), addresses at connect()/sendmsg())",
-		"fromSource on network rules: audit only",
-		"presets and native apparmor rules",
-		NULL,
+	    "process rules: cgroup fallback enforces network only; audit only",
+	    "file rules: cgroup fallback enforces network only; audit only",
+	    "capability rules: cgroup fallback enforces network only; audit only",
+	    "syscall rules: monitor only",
+	    "network rules outside AF_INET/AF_INET6: audit only (protocols at socket(), addresses "
+	    "at connect()/sendmsg())",
+	    "fromSource on network rules: audit only",
+	    "presets and native apparmor rules",
+	    NULL,
 	};
 	static const char *const none[] = {
-		"everything: no kernel enforcer; audit only",
-		NULL,
+	    "everything: no kernel enforcer; audit only",
+	    NULL,
 	};
 
 	switch (k) {

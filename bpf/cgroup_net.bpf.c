@@ -224,7 +224,7 @@ static __always_inline int bw_cgn_addr(struct bpf_sock_addr *ctx, int v6, __u32 
 	w.hook = hook;
 	w.port = port;
 	if (v6) {
-		struct bw_cgn_addr6_key k6 = { .prefixlen = 96 + 128, .gen = gen, .cgid = cgid };
+		struct bw_cgn_addr6_key k6 = {.prefixlen = 96 + 128, .gen = gen, .cgid = cgid};
 
 		k6.addr[0] = ctx->user_ip6[0];
 		k6.addr[1] = ctx->user_ip6[1];
@@ -236,7 +236,7 @@ static __always_inline int bw_cgn_addr(struct bpf_sock_addr *ctx, int v6, __u32 
 		w.addr[3] = k6.addr[3];
 		v = bpf_map_lookup_elem(&bw_cgn_addr6, &k6);
 	} else {
-		struct bw_cgn_addr4_key k4 = { .prefixlen = 96 + 32, .gen = gen, .cgid = cgid };
+		struct bw_cgn_addr4_key k4 = {.prefixlen = 96 + 32, .gen = gen, .cgid = cgid};
 
 		k4.addr = ctx->user_ip4;
 		w.addr[0] = k4.addr;

@@ -29,10 +29,10 @@
 
 /* bw_cgn_ctr.flags */
 enum {
-	BW_CGN_F_ALLOWLIST = 1,	     /* protocol allow-list mode */
-	BW_CGN_F_POSTURE_BLOCK = 2,  /* allow-list misses are denied */
-	BW_CGN_F_HOST = 4,	     /* the host's rule set (key 0) */
-	BW_CGN_F_ADDR = 8,	     /* has address rules: connect/sendmsg look them up */
+	BW_CGN_F_ALLOWLIST = 1,	      /* protocol allow-list mode */
+	BW_CGN_F_POSTURE_BLOCK = 2,   /* allow-list misses are denied */
+	BW_CGN_F_HOST = 4,	      /* the host's rule set (key 0) */
+	BW_CGN_F_ADDR = 8,	      /* has address rules: connect/sendmsg look them up */
 	BW_CGN_F_ADDR_ALLOWLIST = 16, /* destination allow-list mode */
 };
 
@@ -99,12 +99,12 @@ struct bw_cgn_addr6_key {
 };
 
 struct bw_cgn_addr_rule {
-	__u32 rule;	 /* index + 1 into the rule set; 0: empty slot */
-	__u16 port_min;	 /* host order; 0..0: any port */
+	__u32 rule;	/* index + 1 into the rule set; 0: empty slot */
+	__u16 port_min; /* host order; 0..0: any port */
 	__u16 port_max;
-	__u16 type;	 /* 0: any */
-	__u16 action;	 /* 0 Block, 1 Audit, 2 Allow (bulwark.v1.Action) */
-	__u32 protocol;	 /* 0: any */
+	__u16 type;	/* 0: any */
+	__u16 action;	/* 0 Block, 1 Audit, 2 Allow (bulwark.v1.Action) */
+	__u32 protocol; /* 0: any */
 };
 
 struct bw_cgn_addr_val {
@@ -116,13 +116,13 @@ struct bw_cgn_event {
 	__u64 cgid; /* the matched rule set's key (container cgroup id, 0: host) */
 	__u32 pid, tid, ppid, uid;
 	__u32 gen;
-	__u32 rule; /* index + 1 into the rule set; 0 for default posture */
+	__u32 rule;   /* index + 1 into the rule set; 0 for default posture */
 	__u32 reason; /* enum bw_cgn_reason */
 	__u16 family, type;
 	__u32 protocol;
-	__u32 hook;	/* enum bw_cgn_hook */
-	__u32 addr[4];	/* destination (connect/sendmsg), network order */
-	__u32 port;	/* destination port, host order */
+	__u32 hook;    /* enum bw_cgn_hook */
+	__u32 addr[4]; /* destination (connect/sendmsg), network order */
+	__u32 port;    /* destination port, host order */
 	char comm[16];
 };
 

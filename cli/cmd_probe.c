@@ -15,11 +15,13 @@ int cli_cmd_probe(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: bulwarkctl probe\n"
-			       "  Prints the active LSMs, whether BPF-LSM, AppArmor and the cgroup-BPF\n"
-			       "  fallback can run here (and why not), the enforcer the agent picks\n"
-			       "  with enforcer=auto and what it cannot enforce.  Needs root.\n"
-			       "  Exit 0 when a kernel enforcer can run, 1 when none can.\n");
+			printf(
+			    "usage: bulwarkctl probe\n"
+			    "  Prints the active LSMs, whether BPF-LSM, AppArmor and the "
+			    "cgroup-BPF\n"
+			    "  fallback can run here (and why not), the enforcer the agent picks\n"
+			    "  with enforcer=auto and what it cannot enforce.  Needs root.\n"
+			    "  Exit 0 when a kernel enforcer can run, 1 when none can.\n");
 			return 0;
 		}
 		fprintf(stderr, "bulwarkctl probe: unexpected argument '%s' (try --help)\n",
@@ -27,6 +29,7 @@ int cli_cmd_probe(int argc, char **argv)
 		return 2;
 	}
 	if (geteuid() != 0)
-		fprintf(stderr, "bulwarkctl probe: not root: BPF and securityfs checks will fail\n");
+		fprintf(stderr,
+			"bulwarkctl probe: not root: BPF and securityfs checks will fail\n");
 	return bw_probe_print(stdout);
 }

@@ -133,10 +133,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct bw_enforcer_opts opts = { .on_alert = on_alert, .prefer = "auto" };
-	struct tool t = { 0 };
-	struct event *evs[3] = { 0 };
-	const int sigs[3] = { SIGHUP, SIGINT, SIGTERM };
+	struct bw_enforcer_opts opts = {.on_alert = on_alert, .prefer = "auto"};
+	struct tool t = {0};
+	struct event *evs[3] = {0};
+	const int sigs[3] = {SIGHUP, SIGINT, SIGTERM};
 	int code = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

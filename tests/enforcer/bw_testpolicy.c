@@ -19,9 +19,12 @@ struct proto {
 };
 
 static const struct proto protos[] = {
-	{ "tcp", 0, SOCK_STREAM, IPPROTO_TCP }, { "udp", 0, SOCK_DGRAM, IPPROTO_UDP },
-	{ "icmp", AF_INET, 0, IPPROTO_ICMP },   { "icmpv6", AF_INET6, 0, IPPROTO_ICMPV6 },
-	{ "raw", 0, SOCK_RAW, 0 },		{ "all", 0, 0, 0 },
+    {"tcp", 0, SOCK_STREAM, IPPROTO_TCP},
+    {"udp", 0, SOCK_DGRAM, IPPROTO_UDP},
+    {"icmp", AF_INET, 0, IPPROTO_ICMP},
+    {"icmpv6", AF_INET6, 0, IPPROTO_ICMPV6},
+    {"raw", 0, SOCK_RAW, 0},
+    {"all", 0, 0, 0},
 };
 
 static void *xcalloc(size_t n, size_t sz)
@@ -42,12 +45,12 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-#define APPEND(arr, n, item)                                                   \
-	do {                                                                   \
-		arr = realloc(arr, ((n) + 1) * sizeof(*(arr)));                \
-		if (!(arr))                                                    \
-			abort();                                               \
-		(arr)[(n)++] = (item);                                         \
+#define APPEND(arr, n, item)                                                                       \
+	do {                                                                                       \
+		arr = realloc(arr, ((n) + 1) * sizeof(*(arr)));                                    \
+		if (!(arr))                                                                        \
+			abort();                                                                   \
+		(arr)[(n)++] = (item);                                                             \
 	} while (0)
 
 static Bulwark__V1__RuleSet *new_set(void)
@@ -58,7 +61,7 @@ static Bulwark__V1__RuleSet *new_set(void)
 	rs->container_id = xstrdup("");
 	rs->namespace_name = xstrdup("default");
 	rs->file_posture = rs->network_posture = rs->capability_posture =
-		BULWARK__V1__POSTURE__POSTURE_BLOCK;
+	    BULWARK__V1__POSTURE__POSTURE_BLOCK;
 	return rs;
 }
 
@@ -118,10 +121,10 @@ static Bulwark__V1__Source *new_source(const char *path, int dir, int rec)
 
 static int parse_rule(Bulwark__V1__Rule *r, char **tok, int nt, char *err, size_t errlen)
 {
-	static const char *const ops[] = { "process", "file", "network", "capability", "syscall" };
-	static const char *const matches[] = { "path", "dir", "rdir", "pattern", "execname",
-					       "protocol", "capability", "syscall", "preset",
-					       "apparmor", "address" };
+	static const char *const ops[] = {"process", "file", "network", "capability", "syscall"};
+	static const char *const matches[] = {"path",	  "dir",      "rdir",	    "pattern",
+					      "execname", "protocol", "capability", "syscall",
+					      "preset",	  "apparmor", "address"};
 	Bulwark__V1__RuleOrigin *o = xcalloc(1, sizeof(*o));
 	size_t i;
 
@@ -243,7 +246,8 @@ static int parse_rule(Bulwark__V1__Rule *r, char **tok, int nt, char *err, size_
 		} else if (!strncmp(t, "tags=", 5)) {
 			char *save = NULL;
 
-			for (char *s = strtok_r(t + 5, ",", &save); s; s = strtok_r(NULL, ",", &save))
+			for (char *s = strtok_r(t + 5, ",", &save); s;
+			     s = strtok_r(NULL, ",", &save))
 				APPEND(o->tags, o->n_tags, xstrdup(s));
 		} else {
 			snprintf(err, errlen, "unknown rule option '%s'", t);
@@ -302,7 +306,7 @@ int bw_testpolicy_parse(const char *text, uint64_t version, Bulwark__V1__Compile
 		if (!strncmp(line, "apparmor ", 9) || !strncmp(line, "preset ", 7)) {
 			int raw = line[0] == 'a';
 			Bulwark__V1__Rule *r = xcalloc(1, sizeof(*r));
-			char *tk[] = { "rule", "file", raw ? "apparmor" : "preset", "-", "Block" };
+			char *tk[] = {"rule", "file", raw ? "apparmor" : "preset", "-", "Block"};
 
 			rest = line + (raw ? 9 : 7);
 			bulwark__v1__rule__init(r);
@@ -319,7 +323,8 @@ int bw_testpolicy_parse(const char *text, uint64_t version, Bulwark__V1__Compile
 			APPEND(cur->rules, cur->n_rules, r);
 			continue;
 		}
-		for (char *t = strtok_r(line, " \t", &ts); t && nt < 32; t = strtok_r(NULL, " \t", &ts))
+		for (char *t = strtok_r(line, " \t", &ts); t && nt < 32;
+		     t = strtok_r(NULL, " \t", &ts))
 			tok[nt++] = t;
 		if (!strcmp(tok[0], "set") || !strcmp(tok[0], "host")) {
 			int host = tok[0][0] == 'h';

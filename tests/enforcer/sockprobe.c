@@ -17,21 +17,24 @@
 
 static const char *err_name(int e)
 {
-	return e == EPERM ? "EPERM" : e == EACCES ? "EACCES" : e == ECONNREFUSED ? "ECONNREFUSED"
-								     : strerror(e);
+	return e == EPERM	   ? "EPERM"
+	       : e == EACCES	   ? "EACCES"
+	       : e == ECONNREFUSED ? "ECONNREFUSED"
+				   : strerror(e);
 }
 
 static int do_connect(int argc, char **argv)
 {
 	int v6 = argc > 2 && strcmp(argv[2], "inet6") == 0, fd, rc;
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: sockprobe connect inet|inet6 stream|dgram ADDRESS PORT\n");
 		return 2;
 	}
-	fd = socket(v6 ? AF_INET6 : AF_INET, strcmp(argv[3], "dgram") ? SOCK_STREAM : SOCK_DGRAM, 0);
+	fd =
+	    socket(v6 ? AF_INET6 : AF_INET, strcmp(argv[3], "dgram") ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd < 0) {
 		printf("socket: %s\n", err_name(errno));
 		return 1;
@@ -39,13 +42,13 @@ static int do_connect(int argc, char **argv)
 	if (v6) {
 		sin6.sin6_port = htons((unsigned short)atoi(argv[5]));
 		rc = inet_pton(AF_INET6, argv[4], &sin6.sin6_addr) == 1
-			     ? connect(fd, (struct sockaddr *)&sin6, sizeof(sin6))
-			     : (errno = EINVAL, -1);
+			 ? connect(fd, (struct sockaddr *)&sin6, sizeof(sin6))
+			 : (errno = EINVAL, -1);
 	} else {
 		sin.sin_port = htons((unsigned short)atoi(argv[5]));
 		rc = inet_pton(AF_INET, argv[4], &sin.sin_addr) == 1
-			     ? connect(fd, (struct sockaddr *)&sin, sizeof(sin))
-			     : (errno = EINVAL, -1);
+			 ? connect(fd, (struct sockaddr *)&sin, sizeof(sin))
+			 : (errno = EINVAL, -1);
 	}
 	printf("%s\n", rc ? err_name(errno) : "OK");
 	close(fd);
