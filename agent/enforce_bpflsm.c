@@ -42,106 +42,6 @@ struct bpflsm {
 	char pin_dir[PIN_PATH_MAX - 64];
 };
 
-static const char *const hook_names[BW_HOOK__MAX] = {
-    [BW_HOOK_BPRM_CHECK] = "BPRM_CHECK",
-    [BW_HOOK_FILE_OPEN] = "FILE_OPEN",
-    [BW_HOOK_FILE_PERMISSION] = "FILE_PERMISSION",
-    [BW_HOOK_SOCKET_CREATE] = "SOCKET_CREATE",
-    [BW_HOOK_SOCKET_BIND] = "SOCKET_BIND",
-    [BW_HOOK_SOCKET_LISTEN] = "SOCKET_LISTEN",
-    [BW_HOOK_SOCKET_ACCEPT] = "SOCKET_ACCEPT",
-    [BW_HOOK_SOCKET_CONNECT] = "SOCKET_CONNECT",
-    [BW_HOOK_CAPABLE] = "CAPABLE",
-};
-
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-const char *bw_enf_hook_name(uint32_t hook)
-{
-	return hook < BW_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "UNKNOWN";
-}
-
-const char *bw_enf_cap_name(uint32_t cap)
-{
-	return cap < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[cap] : NULL;
-}
-
-static const char *family_name(uint32_t f)
-{
-	switch (f) {
-	case 1:
-		return "AF_UNIX";
-	case 2:
-		return "AF_INET";
-	case 10:
-		return "AF_INET6";
-	case 16:
-		return "AF_NETLINK";
-	case 17:
-		return "AF_PACKET";
-	default:
-		return NULL;
-	}
-}
-
-static const char *type_name(uint32_t t)
-{
-	switch (t) {
-	case 1:
-		return "SOCK_STREAM";
-	case 2:
-		return "SOCK_DGRAM";
-	case 3:
-		return "SOCK_RAW";
-	case 5:
-		return "SOCK_SEQPACKET";
-	default:
-		return NULL;
-	}
-}
-
 static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolicy *cp)
 {
 	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
@@ -159,72 +59,13 @@ static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolic
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct bpflsm *b = ctx;
-	const struct bw_enf_event *ev = data;
-	struct bw_enforcer_alert a = {0};
-	const Bulwark__V1__Rule *rule = NULL;
+	struct bw_enforcer_alert a;
 	char resource[BW_ENF_PATH_MAX + 64], dataf[64];
-	static const char *const ops[] = {"Process", "File", "Network", "Capabilities"};
 
-	if (size < sizeof(*ev) || !b->on_alert)
+	if (size < sizeof(struct bw_enf_event) || !b->on_alert)
 		return 0;
-	a.ts_boot_ns = ev->ts_boot_ns;
-	a.cgroup_id = ev->cgroup_id;
-	a.host_pid = ev->pid;
-	a.host_tid = ev->tid;
-	a.host_ppid = ev->ppid;
-	a.uid = ev->uid;
-	memcpy(a.comm, ev->comm, sizeof(a.comm));
-	a.comm[sizeof(a.comm) - 1] = 0;
-	a.operation = ev->op < 4 ? ops[ev->op] : "Unknown";
-	if (ev->op == BW_ENF_OP_NETWORK) {
-		const char *f = family_name(ev->family), *t = type_name(ev->type);
-		char fb[16], tb[16];
-
-		if (!f)
-			snprintf(fb, sizeof(fb), "%u", ev->family), f = fb;
-		if (!t)
-			snprintf(tb, sizeof(tb), "%u", ev->type), t = tb;
-		snprintf(resource, sizeof(resource), "domain=%s type=%s protocol=%u", f, t,
-			 ev->protocol);
-	} else if (ev->op == BW_ENF_OP_CAPABILITY) {
-		const char *c = bw_enf_cap_name((uint32_t)ev->cap);
-
-		if (c)
-			snprintf(resource, sizeof(resource), "%s", c);
-		else
-			snprintf(resource, sizeof(resource), "CAP_%d", ev->cap);
-	} else {
-		snprintf(resource, sizeof(resource), "%.*s%s",
-			 (int)strnlen(ev->path, BW_ENF_PATH_MAX), ev->path,
-			 ev->flags & BW_ENF_EV_TRUNCATED ? "..." : "");
-	}
-	a.resource = resource;
-	snprintf(dataf, sizeof(dataf), "lsm=%s", bw_enf_hook_name(ev->hook));
-	a.data = dataf;
-	a.enforcer = "BPFLSM";
-	a.host = !!(ev->flags & BW_ENF_EV_HOST);
-	switch (ev->reason) {
-	case BW_REASON_RULE_BLOCK:
-	case BW_REASON_RULE_AUDIT:
-		a.blocked = ev->reason == BW_REASON_RULE_BLOCK;
-		if (b->cur && b->cur->version == ev->version)
-			rule = bw_enf_rule_lookup(b->cur, ev->rule_id, NULL);
-		else if (b->prev && b->prev->version == ev->version)
-			rule = bw_enf_rule_lookup(b->prev, ev->rule_id, NULL);
-		a.origin = rule ? rule->origin : NULL;
-		a.action = a.blocked ? "Block" : "Audit";
-		break;
-	case BW_REASON_POSTURE_BLOCK:
-	case BW_REASON_UNRESOLVED_BLOCK:
-		a.blocked = 1;
-		a.default_posture = 1;
-		a.action = "Block";
-		break;
-	default:
-		a.default_posture = 1;
-		a.action = "Audit";
-		break;
-	}
+	bw_enf_alert_fill(data, b->cur, b->prev, &a, resource, sizeof(resource), dataf,
+			  sizeof(dataf));
 	b->on_alert(b->alert_arg, &a);
 	return 0;
 }

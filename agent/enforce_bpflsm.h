@@ -14,6 +14,7 @@
 
 #include "enforcer.h"
 #include "bw_enf_types.h"
+#include "enforce_maps.h"
 
 /*
  * Loads and attaches the programs.  opts is copied (pin_dir too); opts->base
@@ -42,9 +43,6 @@ int bw_enf_mapset_install(const struct bw_enf_mapset *m, int outer_fd, char *err
  * process holds the links any more.  Missing pins are not an error. */
 int bw_enforcer_bpflsm_unpin(const char *pin_dir);
 
-/* "FILE_OPEN" for BW_HOOK_FILE_OPEN, ...; "UNKNOWN" otherwise. */
-const char *bw_enf_hook_name(uint32_t hook);
-/* "CAP_NET_RAW" for 13, ...; NULL when unknown. */
-const char *bw_enf_cap_name(uint32_t cap);
+/* bw_enf_hook_name, bw_enf_cap_name, bw_enf_alert_fill: enforce_maps.h */
 
 #endif

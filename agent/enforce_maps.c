@@ -13,6 +13,7 @@
 
 #include "enforce_maps.h"
 #include "bw_enf_hash.h"
+#include "bw_reason.h"
 
 #define RULESET_MAX 0xffff
 #define RULE_MAX 0xffff
@@ -561,4 +562,173 @@ const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *c
 	if (rs_out)
 		*rs_out = rs;
 	return rs->rules[ri];
+}
+
+/* ---- alerts ------------------------------------------------------------- */
+
+static const char *const hook_names[BW_HOOK__MAX] = {
+    [BW_HOOK_BPRM_CHECK] = "BPRM_CHECK",
+    [BW_HOOK_FILE_OPEN] = "FILE_OPEN",
+    [BW_HOOK_FILE_PERMISSION] = "FILE_PERMISSION",
+    [BW_HOOK_SOCKET_CREATE] = "SOCKET_CREATE",
+    [BW_HOOK_SOCKET_BIND] = "SOCKET_BIND",
+    [BW_HOOK_SOCKET_LISTEN] = "SOCKET_LISTEN",
+    [BW_HOOK_SOCKET_ACCEPT] = "SOCKET_ACCEPT",
+    [BW_HOOK_SOCKET_CONNECT] = "SOCKET_CONNECT",
+    [BW_HOOK_CAPABLE] = "CAPABLE",
+};
+
+static const char *const cap_names[] = {
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+};
+
+const char *bw_enf_hook_name(uint32_t hook)
+{
+	return hook < BW_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "UNKNOWN";
+}
+
+const char *bw_enf_cap_name(uint32_t cap)
+{
+	return cap < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[cap] : NULL;
+}
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case 1:
+		return "AF_UNIX";
+	case 2:
+		return "AF_INET";
+	case 10:
+		return "AF_INET6";
+	case 16:
+		return "AF_NETLINK";
+	case 17:
+		return "AF_PACKET";
+	default:
+		return NULL;
+	}
+}
+
+static const char *type_name(uint32_t t)
+{
+	switch (t) {
+	case 1:
+		return "SOCK_STREAM";
+	case 2:
+		return "SOCK_DGRAM";
+	case 3:
+		return "SOCK_RAW";
+	case 5:
+		return "SOCK_SEQPACKET";
+	default:
+		return NULL;
+	}
+}
+
+void bw_enf_alert_fill(const struct bw_enf_event *ev, const Bulwark__V1__CompiledPolicy *cur,
+		       const Bulwark__V1__CompiledPolicy *prev, struct bw_enforcer_alert *out,
+		       char *resource, size_t resource_len, char *dataf, size_t data_len)
+{
+	struct bw_enforcer_alert a = {0};
+	const Bulwark__V1__Rule *rule = NULL;
+	static const char *const ops[] = {"Process", "File", "Network", "Capabilities"};
+	a.ts_boot_ns = ev->ts_boot_ns;
+	a.cgroup_id = ev->cgroup_id;
+	a.host_pid = ev->pid;
+	a.host_tid = ev->tid;
+	a.host_ppid = ev->ppid;
+	a.uid = ev->uid;
+	memcpy(a.comm, ev->comm, sizeof(a.comm));
+	a.comm[sizeof(a.comm) - 1] = 0;
+	a.operation = ev->op < 4 ? ops[ev->op] : "Unknown";
+	if (ev->op == BW_ENF_OP_NETWORK) {
+		const char *f = family_name(ev->family), *t = type_name(ev->type);
+		char fb[16], tb[16];
+
+		if (!f)
+			snprintf(fb, sizeof(fb), "%u", ev->family), f = fb;
+		if (!t)
+			snprintf(tb, sizeof(tb), "%u", ev->type), t = tb;
+		snprintf(resource, resource_len, "domain=%s type=%s protocol=%u", f, t,
+			 ev->protocol);
+	} else if (ev->op == BW_ENF_OP_CAPABILITY) {
+		const char *c = bw_enf_cap_name((uint32_t)ev->cap);
+
+		if (c)
+			snprintf(resource, resource_len, "%s", c);
+		else
+			snprintf(resource, resource_len, "CAP_%d", ev->cap);
+	} else {
+		snprintf(resource, resource_len, "%.*s%s", (int)strnlen(ev->path, BW_ENF_PATH_MAX),
+			 ev->path, ev->flags & BW_ENF_EV_TRUNCATED ? "..." : "");
+	}
+	a.resource = resource;
+	snprintf(dataf, data_len, "lsm=%s", bw_enf_hook_name(ev->hook));
+	a.data = dataf;
+	a.enforcer = "BPFLSM";
+	a.host = !!(ev->flags & BW_ENF_EV_HOST);
+	switch (ev->reason) {
+	case BW_REASON_RULE_BLOCK:
+	case BW_REASON_RULE_AUDIT:
+		a.blocked = ev->reason == BW_REASON_RULE_BLOCK;
+		if (cur && cur->version == ev->version)
+			rule = bw_enf_rule_lookup(cur, ev->rule_id, NULL);
+		else if (prev && prev->version == ev->version)
+			rule = bw_enf_rule_lookup(prev, ev->rule_id, NULL);
+		a.origin = rule ? rule->origin : NULL;
+		a.action = a.blocked ? "Block" : "Audit";
+		break;
+	case BW_REASON_POSTURE_BLOCK:
+	case BW_REASON_UNRESOLVED_BLOCK:
+		a.blocked = 1;
+		a.default_posture = 1;
+		a.action = "Block";
+		break;
+	default:
+		a.default_posture = 1;
+		a.action = "Audit";
+		break;
+	}
+	*out = a;
 }

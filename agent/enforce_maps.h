@@ -17,6 +17,7 @@
 
 #include "bulwark.pb-c.h"
 #include "bw_enf_types.h"
+#include "enforcer.h"
 
 struct bw_enf_entry {
 	struct bw_enf_key key;
@@ -71,5 +72,22 @@ const Bulwark__V1__Rule *bw_enf_rule_lookup(const Bulwark__V1__CompiledPolicy *c
 int bw_enf_path_hash(const char *path, uint64_t *out);
 /* FNV-1a of a bare name (no '/'), for execname rules. */
 uint64_t bw_enf_name_hash(const char *name);
+
+/*
+ * Turns a ring-buffer record into the alert the agent reports: KubeArmor's
+ * operation, resource ("domain=AF_INET type=SOCK_STREAM protocol=6",
+ * "CAP_NET_RAW", the path), data ("lsm=FILE_OPEN"), action and result, and
+ * the rule's origin when the record's policy version is cur's or prev's
+ * (either may be NULL).  resource and data are the caller's buffers; the
+ * alert points into them and into cur/prev.
+ */
+void bw_enf_alert_fill(const struct bw_enf_event *ev, const Bulwark__V1__CompiledPolicy *cur,
+		       const Bulwark__V1__CompiledPolicy *prev, struct bw_enforcer_alert *out,
+		       char *resource, size_t resource_len, char *data, size_t data_len);
+
+/* "FILE_OPEN" for BW_HOOK_FILE_OPEN, ...; "UNKNOWN" otherwise. */
+const char *bw_enf_hook_name(uint32_t hook);
+/* "CAP_NET_RAW" for 13, ...; NULL when unknown. */
+const char *bw_enf_cap_name(uint32_t cap);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "enforce_maps.h"
 #include "bw_enf_hash.h"
+#include "bw_reason.h"
 #include "pol.h"
 
 #define CG 4242ULL
@@ -348,6 +349,110 @@ static void test_inodes(void **state)
 	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
 }
 
+static struct bw_enforcer_alert fill(const struct bw_enf_event *ev,
+				     const Bulwark__V1__CompiledPolicy *cur,
+				     const Bulwark__V1__CompiledPolicy *prev, char *res, char *data)
+{
+	struct bw_enforcer_alert a;
+
+	bw_enf_alert_fill(ev, cur, prev, &a, res, 600, data, 64);
+	return a;
+}
+
+static void test_alerts(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cur = pol_new(9), *prev = pol_new(8);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cur, 0, CG, "c1");
+	Bulwark__V1__RuleSet *rsp = pol_ruleset(prev, 0, CG, "c1");
+	struct bw_enf_event ev = {0};
+	struct bw_enforcer_alert a;
+	char res[600], data[64];
+
+	add(rs, "file path /secret block policy=now");
+	add(rsp, "file path /secret block policy=before");
+	ev.version = 9;
+	ev.rule_id = 1u << 16;
+	ev.reason = BW_REASON_RULE_BLOCK;
+	ev.op = BW_ENF_OP_FILE;
+	ev.hook = BW_HOOK_FILE_OPEN;
+	ev.cgroup_id = CG;
+	ev.pid = 42;
+	strcpy(ev.comm, "cat");
+	strcpy(ev.path, "/secret");
+	a = fill(&ev, cur, prev, res, data);
+	assert_string_equal(a.operation, "File");
+	assert_string_equal(a.resource, "/secret");
+	assert_string_equal(a.data, "lsm=FILE_OPEN");
+	assert_string_equal(a.enforcer, "BPFLSM");
+	assert_string_equal(a.action, "Block");
+	assert_string_equal(a.comm, "cat");
+	assert_int_equal(a.blocked, 1);
+	assert_int_equal(a.default_posture, 0);
+	assert_int_equal(a.host, 0);
+	assert_int_equal(a.host_pid, 42);
+	assert_non_null(a.origin);
+	assert_string_equal(a.origin->policy_name, "now");
+	/* An alert raised just before a swap still names its rule. */
+	ev.version = 8;
+	a = fill(&ev, cur, prev, res, data);
+	assert_non_null(a.origin);
+	assert_string_equal(a.origin->policy_name, "before");
+	ev.version = 7;
+	assert_null(fill(&ev, cur, prev, res, data).origin);
+	assert_null(fill(&ev, NULL, NULL, res, data).origin);
+
+	ev.version = 9;
+	ev.reason = BW_REASON_RULE_AUDIT;
+	ev.flags = BW_ENF_EV_TRUNCATED | BW_ENF_EV_HOST;
+	a = fill(&ev, cur, prev, res, data);
+	assert_int_equal(a.blocked, 0);
+	assert_string_equal(a.action, "Audit");
+	assert_string_equal(a.resource, "/secret...");
+	assert_int_equal(a.host, 1);
+
+	ev.flags = 0;
+	ev.reason = BW_REASON_POSTURE_BLOCK;
+	ev.rule_id = BW_ENF_RULE_NONE;
+	a = fill(&ev, cur, prev, res, data);
+	assert_int_equal(a.default_posture, 1);
+	assert_int_equal(a.blocked, 1);
+	assert_string_equal(a.action, "Block");
+	assert_null(a.origin);
+	ev.reason = BW_REASON_UNRESOLVED_AUDIT;
+	a = fill(&ev, cur, prev, res, data);
+	assert_int_equal(a.default_posture, 1);
+	assert_int_equal(a.blocked, 0);
+	assert_string_equal(a.action, "Audit");
+
+	ev.op = BW_ENF_OP_NETWORK;
+	ev.hook = BW_HOOK_SOCKET_CONNECT;
+	ev.family = 2;
+	ev.type = 2;
+	ev.protocol = 17;
+	a = fill(&ev, cur, prev, res, data);
+	assert_string_equal(a.operation, "Network");
+	assert_string_equal(a.resource, "domain=AF_INET type=SOCK_DGRAM protocol=17");
+	assert_string_equal(a.data, "lsm=SOCKET_CONNECT");
+	ev.family = 99;
+	ev.type = 9;
+	assert_string_equal(fill(&ev, cur, prev, res, data).resource,
+			    "domain=99 type=9 protocol=17");
+
+	ev.op = BW_ENF_OP_CAPABILITY;
+	ev.hook = BW_HOOK_CAPABLE;
+	ev.cap = 13;
+	a = fill(&ev, cur, prev, res, data);
+	assert_string_equal(a.operation, "Capabilities");
+	assert_string_equal(a.resource, "CAP_NET_RAW");
+	ev.cap = 99;
+	assert_string_equal(fill(&ev, cur, prev, res, data).resource, "CAP_99");
+	assert_string_equal(bw_enf_hook_name(0), "UNKNOWN");
+	assert_string_equal(bw_enf_hook_name(BW_HOOK_BPRM_CHECK), "BPRM_CHECK");
+	assert_null(bw_enf_cap_name(64));
+	bulwark__v1__compiled_policy__free_unpacked(cur, NULL);
+	bulwark__v1__compiled_policy__free_unpacked(prev, NULL);
+}
+
 static void test_many_rules(void **state)
 {
 	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
@@ -382,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_many_rules),
 	    cmocka_unit_test(test_inodes),
+	    cmocka_unit_test(test_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,7 +75,7 @@ struct scratch {
 	__u32 n;
 	__u32 path_len;
 	__u64 h, nh;			/* running path hash and basename hash */
-	__u64 owner; /* task using the area now (see check_path) */
+	__u64 owner;			/* task using the area now (see check_path) */
 	struct bw_enf_match_args probe; /* the matching probe's input */
 };
 

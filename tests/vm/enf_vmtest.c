@@ -141,8 +141,8 @@ static int is_bpflsm(void)
  * selection (bw_enforcer_new with prefer) when the driver is linked with it. */
 static int enforcer_start(void)
 {
-	struct bw_enforcer_opts o = { .base = g.base, .on_alert = on_alert, .pin_dir = g.pin_dir,
-				      .prefer = g.enforcer };
+	struct bw_enforcer_opts o = {
+	    .base = g.base, .on_alert = on_alert, .pin_dir = g.pin_dir, .prefer = g.enforcer};
 
 	if (is_bpflsm())
 		return bw_enforcer_bpflsm_new(&g.e, &o);
@@ -273,9 +273,10 @@ cleanup:
 /* container NAME [apparmor=PROFILE] */
 static void step_container(char *rest)
 {
-	char *save = NULL, *name = strtok_r(rest, " \t", &save), *opt = strtok_r(NULL, " \t", &save);
+	char *save = NULL, *name = strtok_r(rest, " \t", &save),
+	     *opt = strtok_r(NULL, " \t", &save);
 	char bundle[128] = "/bundle";
-	char *argv[] = { "runc", "run", "-d", "--no-pivot", "-b", bundle, name, NULL };
+	char *argv[] = {"runc", "run", "-d", "--no-pivot", "-b", bundle, name, NULL};
 	struct ctr *c;
 	int rc;
 
@@ -683,7 +684,8 @@ int main(int argc, char **argv)
 			argc = 0;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: bw-enf-vmtest SCENARIO_FILE [-v] [--enforcer=bpflsm|apparmor|cgroup]\n");
+		fprintf(stderr, "usage: bw-enf-vmtest SCENARIO_FILE [-v] "
+				"[--enforcer=bpflsm|apparmor|cgroup]\n");
 		return 2;
 	}
 	g.base = event_base_new();
@@ -716,7 +718,7 @@ int main(int argc, char **argv)
 	if (g.e && is_bpflsm()) {
 		uint64_t st[BW_ENF_ST__MAX];
 
-			if (bw_enforcer_bpflsm_stats(g.e, st) == 0) {
+		if (bw_enforcer_bpflsm_stats(g.e, st) == 0) {
 			printf("BWVM-STATS denied=%llu audited=%llu lost=%llu unresolved=%llu\n",
 			       (unsigned long long)st[BW_ENF_ST_DENIED],
 			       (unsigned long long)st[BW_ENF_ST_AUDITED],
