@@ -44,16 +44,16 @@ static int config_copy(struct bw_agent_config *dst, const struct bw_agent_config
 static int start_events(struct bw_agent *a)
 {
 	struct bw_events_opts eo = {
-		.containers = a->ctrs,
-		.emit = bw_agent_ship,
-		.arg = a,
-		.cluster_name = a->cfg.cluster_name,
-		.host_name = a->cfg.node_name,
-		.container_visibility = a->vis_containers,
-		.host_visibility = a->vis_host,
-		/* "Off" is a limit no container reaches. */
-		.alerts_per_sec = a->cfg.throttle ? (uint32_t)a->cfg.throttle_alerts : UINT32_MAX,
-		.throttle_silence_s = (uint32_t)(a->cfg.throttle_period_ms / 1000),
+	    .containers = a->ctrs,
+	    .emit = bw_agent_ship,
+	    .arg = a,
+	    .cluster_name = a->cfg.cluster_name,
+	    .host_name = a->cfg.node_name,
+	    .container_visibility = a->vis_containers,
+	    .host_visibility = a->vis_host,
+	    /* "Off" is a limit no container reaches. */
+	    .alerts_per_sec = a->cfg.throttle ? (uint32_t)a->cfg.throttle_alerts : UINT32_MAX,
+	    .throttle_silence_s = (uint32_t)(a->cfg.throttle_period_ms / 1000),
 	};
 	int rc;
 
@@ -70,11 +70,11 @@ static int start_events(struct bw_agent *a)
 static int start_monitor(struct bw_agent *a)
 {
 	struct bw_monitor_opts mo = {
-		.base = a->base,
-		.on_record = bw_agent_on_record,
-		.arg = a,
-		.groups = bw_events_groups(a->events),
-		.ringbuf_bytes = (uint32_t)a->cfg.ringbuf_bytes,
+	    .base = a->base,
+	    .on_record = bw_agent_on_record,
+	    .arg = a,
+	    .groups = bw_events_groups(a->events),
+	    .ringbuf_bytes = (uint32_t)a->cfg.ringbuf_bytes,
 	};
 	char err[512];
 	int rc;
@@ -100,16 +100,16 @@ static int start_monitor(struct bw_agent *a)
 static int start_containers(struct bw_agent *a)
 {
 	const struct bw_runtime_root roots[] = {
-		{ "runc", a->cfg.runc_root, 1 },
-		{ "containerd", a->cfg.containerd_root, 2 },
-		{ "docker", "/run/docker/runtime-runc/moby", 1 },
+	    {"runc", a->cfg.runc_root, 1},
+	    {"containerd", a->cfg.containerd_root, 2},
+	    {"docker", "/run/docker/runtime-runc/moby", 1},
 	};
 	struct bw_containers_opts co = {
-		.base = a->base,
-		.roots = roots,
-		.nroots = sizeof(roots) / sizeof(roots[0]),
-		.on_change = bw_agent_on_container,
-		.arg = a,
+	    .base = a->base,
+	    .roots = roots,
+	    .nroots = sizeof(roots) / sizeof(roots[0]),
+	    .on_change = bw_agent_on_container,
+	    .arg = a,
 	};
 	char err[512];
 	int rc;
@@ -139,15 +139,16 @@ static int start_shipper(struct bw_agent *a)
 	list = strdup(a->cfg.relay_urls);
 	if (!list)
 		return -ENOMEM;
-	for (tok = strtok_r(list, ",", &save); tok && n < BW_AGENT_MAX_RELAYS; tok = strtok_r(NULL, ",", &save))
+	for (tok = strtok_r(list, ",", &save); tok && n < BW_AGENT_MAX_RELAYS;
+	     tok = strtok_r(NULL, ",", &save))
 		urls[n++] = tok;
 	struct bw_shipper_opts so = {
-		.urls = urls,
-		.n_urls = n,
-		.node = a->cfg.node_name,
-		.boot_id = a->boot_id,
-		.max_buffer_bytes = (size_t)a->cfg.buffer_bytes,
-		.batch_max = (size_t)a->cfg.batch_events,
+	    .urls = urls,
+	    .n_urls = n,
+	    .node = a->cfg.node_name,
+	    .boot_id = a->boot_id,
+	    .max_buffer_bytes = (size_t)a->cfg.buffer_bytes,
+	    .batch_max = (size_t)a->cfg.batch_events,
 	};
 	rc = bw_shipper_new(&a->ship, a->base, &so);
 	free(list);
@@ -185,11 +186,11 @@ static void prepare_bpffs(const char *pin_dir)
 static int start_enforcer(struct bw_agent *a)
 {
 	struct bw_enforcer_opts eo = {
-		.base = a->base,
-		.on_alert = bw_agent_on_alert,
-		.alert_arg = a,
-		.pin_dir = a->cfg.pin_dir,
-		.prefer = a->cfg.enforcer,
+	    .base = a->base,
+	    .on_alert = bw_agent_on_alert,
+	    .alert_arg = a,
+	    .pin_dir = a->cfg.pin_dir,
+	    .prefer = a->cfg.enforcer,
 	};
 	int rc;
 
@@ -221,11 +222,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int bw_agent_new(struct bw_agent **out, struct event_base *base,
-		 const struct bw_agent_config *cfg)
+int bw_agent_new(struct bw_agent **out, struct event_base *base, const struct bw_agent_config *cfg)
 {
 	struct bw_agent *a;
-	struct timeval one_s = { 1, 0 };
+	struct timeval one_s = {1, 0};
 	char err[256];
 	int rc;
 
@@ -306,7 +306,7 @@ static void drain_wake(evutil_socket_t fd, short what, void *arg)
 void bw_agent_drain(struct bw_agent *a, unsigned timeout_ms)
 {
 	uint64_t deadline = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
-	struct timeval tick_20ms = { 0, 20000 };
+	struct timeval tick_20ms = {0, 20000};
 	struct bw_shipper_stats ss;
 	struct event *wake;
 
@@ -401,12 +401,12 @@ void bw_agent_log_stats(const struct bw_agent *a)
 		"lost=%llu containers=%llu policy=%llu policy_failures=%llu",
 		(unsigned long long)st.events_seen, (unsigned long long)st.events_filtered,
 		(unsigned long long)st.logs, (unsigned long long)st.alerts,
-		(unsigned long long)st.audit_alerts,
-		(unsigned long long)st.events_throttled, (unsigned long long)st.system_events,
-		(unsigned long long)st.events_queued, (unsigned long long)st.events_sent,
-		(unsigned long long)st.events_buffered, (unsigned long long)st.events_dropped,
-		(unsigned long long)st.events_lost, (unsigned long long)st.containers,
-		(unsigned long long)st.applied_version, (unsigned long long)st.policies_failed);
+		(unsigned long long)st.audit_alerts, (unsigned long long)st.events_throttled,
+		(unsigned long long)st.system_events, (unsigned long long)st.events_queued,
+		(unsigned long long)st.events_sent, (unsigned long long)st.events_buffered,
+		(unsigned long long)st.events_dropped, (unsigned long long)st.events_lost,
+		(unsigned long long)st.containers, (unsigned long long)st.applied_version,
+		(unsigned long long)st.policies_failed);
 }
 
 int bw_agent_probe(FILE *out)

@@ -28,12 +28,12 @@ struct bw_agent_config {
 	char *cluster_name;    /* ClusterName in every event */
 	char *controller_url;  /* nng URL the controller listens on; "" runs without one */
 	char *relay_urls;      /* comma-separated nng URLs; "": events counted as dropped */
-	char *pin_dir;         /* bpffs directory for pinned enforcement */
-	char *enforcer;        /* auto, bpflsm, apparmor, cgroup, none */
+	char *pin_dir;	       /* bpffs directory for pinned enforcement */
+	char *enforcer;	       /* auto, bpflsm, apparmor, cgroup, none */
 	char *visibility;      /* containers: any of process,file,network,capabilities or none */
 	char *host_visibility; /* the host, same syntax */
 	int throttle;	       /* per-container alert throttling on/off */
-	long long throttle_alerts; /* alerts per second before throttling */
+	long long throttle_alerts;    /* alerts per second before throttling */
 	long long throttle_period_ms; /* silence after the limit was hit */
 	long long buffer_bytes;	      /* shipper's bounded buffer */
 	long long batch_events;	      /* events per EventBatch */
@@ -62,8 +62,7 @@ struct bw_agent;
  * error).  The config is copied; base stays the caller's and must outlive
  * the agent.  *out is written only on success.
  */
-int bw_agent_new(struct bw_agent **out, struct event_base *base,
-		 const struct bw_agent_config *cfg);
+int bw_agent_new(struct bw_agent **out, struct event_base *base, const struct bw_agent_config *cfg);
 
 /*
  * Before bw_agent_free on a clean stop: detaches the monitor (no new logs)

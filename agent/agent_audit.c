@@ -105,9 +105,11 @@ static int rule_matches(const Bulwark__V1__Rule *r, unsigned ops, const Bulwark_
 		       path_matches(r, ev->resource) && (!r->read_only || open_writes(ev->data)) &&
 		       source_matches(r, ev->process_name);
 	case BULWARK__V1__OPERATION__OP_CAPABILITY:
-		return (ops & BW_AUDIT_CAPS) && r->match == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY &&
+		return (ops & BW_AUDIT_CAPS) &&
+		       r->match == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY &&
 		       strcmp(op, "Capabilities") == 0 && ev->resource &&
-		       strcmp(ev->resource, bw_cap_name((int)r->capability, cap, sizeof(cap))) == 0 &&
+		       strcmp(ev->resource, bw_cap_name((int)r->capability, cap, sizeof(cap))) ==
+			   0 &&
 		       source_matches(r, ev->process_name);
 	default:
 		return 0;

@@ -78,8 +78,8 @@ static void free_rules(size_t n, Bulwark__V1__Rule **r)
 static void test_file_match_kinds(void **state)
 {
 	Bulwark__V1__Rule *r[] = {
-		rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
-		     "/etc/shadow", BULWARK__V1__ACTION__ACTION_BLOCK),
+	    rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
+		 "/etc/shadow", BULWARK__V1__ACTION__ACTION_BLOCK),
 	};
 	Bulwark__V1__RuleSet *rs = set_of(1, r);
 	Bulwark__V1__Event ev;
@@ -118,10 +118,10 @@ static void test_file_match_kinds(void **state)
 static void test_read_only_and_from_source(void **state)
 {
 	Bulwark__V1__Rule *r[] = {
-		rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
-		     "/data/db", BULWARK__V1__ACTION__ACTION_BLOCK),
+	    rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, "/data/db",
+		 BULWARK__V1__ACTION__ACTION_BLOCK),
 	};
-	Bulwark__V1__Source src = BULWARK__V1__SOURCE__INIT, *srcs[] = { &src };
+	Bulwark__V1__Source src = BULWARK__V1__SOURCE__INIT, *srcs[] = {&src};
 	Bulwark__V1__RuleSet *rs = set_of(1, r);
 	Bulwark__V1__Event ev;
 
@@ -155,8 +155,8 @@ static void test_read_only_and_from_source(void **state)
 static void test_process_rules(void **state)
 {
 	Bulwark__V1__Rule *r[] = {
-		rule(BULWARK__V1__OPERATION__OP_PROCESS, BULWARK__V1__MATCH_KIND__MATCH_EXECNAME,
-		     "wget", BULWARK__V1__ACTION__ACTION_BLOCK),
+	    rule(BULWARK__V1__OPERATION__OP_PROCESS, BULWARK__V1__MATCH_KIND__MATCH_EXECNAME,
+		 "wget", BULWARK__V1__ACTION__ACTION_BLOCK),
 	};
 	Bulwark__V1__RuleSet *rs = set_of(1, r);
 	Bulwark__V1__Event ev = exec_log("/usr/bin/wget", "/bin/sh");
@@ -177,12 +177,12 @@ static void test_process_rules(void **state)
 static void test_block_beats_audit_and_skipped_rules(void **state)
 {
 	Bulwark__V1__Rule *r[] = {
-		rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE,
-		     "/etc/", BULWARK__V1__ACTION__ACTION_AUDIT),
-		rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
-		     "/etc/shadow", BULWARK__V1__ACTION__ACTION_ALLOW),
-		rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
-		     "/etc/shadow", BULWARK__V1__ACTION__ACTION_BLOCK),
+	    rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE,
+		 "/etc/", BULWARK__V1__ACTION__ACTION_AUDIT),
+	    rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
+		 "/etc/shadow", BULWARK__V1__ACTION__ACTION_ALLOW),
+	    rule(BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH,
+		 "/etc/shadow", BULWARK__V1__ACTION__ACTION_BLOCK),
 	};
 	Bulwark__V1__RuleSet *rs = set_of(3, r);
 	Bulwark__V1__Event ev = file_log("/etc/shadow", RD, "/bin/cat");
@@ -203,8 +203,8 @@ static void test_block_beats_audit_and_skipped_rules(void **state)
 static void test_capabilities(void **state)
 {
 	Bulwark__V1__Rule *r[] = {
-		rule(BULWARK__V1__OPERATION__OP_CAPABILITY,
-		     BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY, "", BULWARK__V1__ACTION__ACTION_BLOCK),
+	    rule(BULWARK__V1__OPERATION__OP_CAPABILITY, BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY,
+		 "", BULWARK__V1__ACTION__ACTION_BLOCK),
 	};
 	Bulwark__V1__RuleSet *rs = set_of(1, r);
 	Bulwark__V1__Event ev = BULWARK__V1__EVENT__INIT;
@@ -233,12 +233,12 @@ static void test_ops_per_enforcer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_match_kinds),
-		cmocka_unit_test(test_read_only_and_from_source),
-		cmocka_unit_test(test_process_rules),
-		cmocka_unit_test(test_block_beats_audit_and_skipped_rules),
-		cmocka_unit_test(test_capabilities),
-		cmocka_unit_test(test_ops_per_enforcer),
+	    cmocka_unit_test(test_file_match_kinds),
+	    cmocka_unit_test(test_read_only_and_from_source),
+	    cmocka_unit_test(test_process_rules),
+	    cmocka_unit_test(test_block_beats_audit_and_skipped_rules),
+	    cmocka_unit_test(test_capabilities),
+	    cmocka_unit_test(test_ops_per_enforcer),
 	};
 
 	origin_a.policy_name = "p";

@@ -11,55 +11,54 @@
 #include <unistd.h>
 
 #define F(key, type, member, min, max, def, help)                                                  \
-	{ key, type, offsetof(struct bw_agent_config, member), min, max, def, help }
+	{                                                                                          \
+		key, type, offsetof(struct bw_agent_config, member), min, max, def, help           \
+	}
 
 const struct bw_cfg_field bw_agent_config_table[] = {
-	F("node-name", BW_CFG_STRING, node_name, 0, 0, NULL,
-	  "this node's name in the controller and in events (default: the host name)"),
-	F("node-labels", BW_CFG_KV, node_labels, 0, 0, "",
-	  "labels host policies select on (kubearmor.io/hostname is always set)"),
-	F("cluster-name", BW_CFG_STRING, cluster_name, 0, 0, "default",
-	  "ClusterName in every event"),
-	F("controller.url", BW_CFG_STRING, controller_url, 0, 0, "tcp://127.0.0.1:7600",
-	  "the controller's agent channel (nng URL); empty: no controller"),
-	F("relay.urls", BW_CFG_STRING, relay_urls, 0, 0, "tcp://127.0.0.1:4790",
-	  "relays to ship events to, comma-separated nng URLs; empty: none (events dropped, counted)"),
-	F("enforcer.prefer", BW_CFG_STRING, enforcer, 0, 0, "auto",
-	  "auto, bpflsm, apparmor, cgroup or none"),
-	F("enforcer.pin-dir", BW_CFG_STRING, pin_dir, 0, 0, "/sys/fs/bpf/bulwark",
-	  "bpffs directory where enforcement is pinned (survives agent restarts)"),
-	F("visibility.containers", BW_CFG_STRING, visibility, 0, 0,
-	  "process,file,network,capabilities",
-	  "logs kept for containers: process,file,network,capabilities or none"),
-	F("visibility.host", BW_CFG_STRING, host_visibility, 0, 0, "process,network",
-	  "logs kept for host processes, same syntax"),
-	F("throttle.enabled", BW_CFG_BOOL, throttle, 0, 0, "true",
-	  "throttle alerts per container"),
-	F("throttle.alerts-per-second", BW_CFG_INT, throttle_alerts, 1, 1000000, "10",
-	  "alerts per container and second before throttling starts"),
-	F("throttle.period", BW_CFG_DURATION, throttle_period_ms, 1000, 3600000, "30s",
-	  "silence after a container hit the limit"),
-	F("buffer.size", BW_CFG_SIZE, buffer_bytes, 64 << 10, 4LL << 30, "16m",
-	  "memory for events not yet acknowledged by a relay; overflow is counted"),
-	F("buffer.batch-events", BW_CFG_INT, batch_events, 1, 65536, "256",
-	  "events per batch sent to the relay"),
-	F("monitor.ringbuf-size", BW_CFG_SIZE, ringbuf_bytes, 64 << 10, 1LL << 30, "8m",
-	  "the eBPF monitor's ring buffer (a power of two)"),
-	F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
-	  "how often counters are logged; 0: never"),
-	F("containers.runc-root", BW_CFG_STRING, runc_root, 0, 0, "/run/runc",
-	  "runc's state directory"),
-	F("containers.containerd-root", BW_CFG_STRING, containerd_root, 0, 0,
-	  "/run/containerd/runc", "containerd's runc state (one directory per namespace)"),
-	F("log-level", BW_CFG_STRING, log_level, 0, 0, NULL,
-	  "debug, info, warn or error (the --log-level flag wins)"),
-	BW_CFG_END,
+    F("node-name", BW_CFG_STRING, node_name, 0, 0, NULL,
+      "this node's name in the controller and in events (default: the host name)"),
+    F("node-labels", BW_CFG_KV, node_labels, 0, 0, "",
+      "labels host policies select on (kubearmor.io/hostname is always set)"),
+    F("cluster-name", BW_CFG_STRING, cluster_name, 0, 0, "default", "ClusterName in every event"),
+    F("controller.url", BW_CFG_STRING, controller_url, 0, 0, "tcp://127.0.0.1:7600",
+      "the controller's agent channel (nng URL); empty: no controller"),
+    F("relay.urls", BW_CFG_STRING, relay_urls, 0, 0, "tcp://127.0.0.1:4790",
+      "relays to ship events to, comma-separated nng URLs; empty: none (events dropped, counted)"),
+    F("enforcer.prefer", BW_CFG_STRING, enforcer, 0, 0, "auto",
+      "auto, bpflsm, apparmor, cgroup or none"),
+    F("enforcer.pin-dir", BW_CFG_STRING, pin_dir, 0, 0, "/sys/fs/bpf/bulwark",
+      "bpffs directory where enforcement is pinned (survives agent restarts)"),
+    F("visibility.containers", BW_CFG_STRING, visibility, 0, 0, "process,file,network,capabilities",
+      "logs kept for containers: process,file,network,capabilities or none"),
+    F("visibility.host", BW_CFG_STRING, host_visibility, 0, 0, "process,network",
+      "logs kept for host processes, same syntax"),
+    F("throttle.enabled", BW_CFG_BOOL, throttle, 0, 0, "true", "throttle alerts per container"),
+    F("throttle.alerts-per-second", BW_CFG_INT, throttle_alerts, 1, 1000000, "10",
+      "alerts per container and second before throttling starts"),
+    F("throttle.period", BW_CFG_DURATION, throttle_period_ms, 1000, 3600000, "30s",
+      "silence after a container hit the limit"),
+    F("buffer.size", BW_CFG_SIZE, buffer_bytes, 64 << 10, 4LL << 30, "16m",
+      "memory for events not yet acknowledged by a relay; overflow is counted"),
+    F("buffer.batch-events", BW_CFG_INT, batch_events, 1, 65536, "256",
+      "events per batch sent to the relay"),
+    F("monitor.ringbuf-size", BW_CFG_SIZE, ringbuf_bytes, 64 << 10, 1LL << 30, "8m",
+      "the eBPF monitor's ring buffer (a power of two)"),
+    F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
+      "how often counters are logged; 0: never"),
+    F("containers.runc-root", BW_CFG_STRING, runc_root, 0, 0, "/run/runc",
+      "runc's state directory"),
+    F("containers.containerd-root", BW_CFG_STRING, containerd_root, 0, 0, "/run/containerd/runc",
+      "containerd's runc state (one directory per namespace)"),
+    F("log-level", BW_CFG_STRING, log_level, 0, 0, NULL,
+      "debug, info, warn or error (the --log-level flag wins)"),
+    BW_CFG_END,
 };
 
 static int check_url(const char *key, const char *url, int allow_empty, char *err, size_t errlen)
 {
-	static const char *const schemes[] = { "tcp://", "tcp4://", "tcp6://", "tls+tcp://",
-					       "ipc://", "inproc://" };
+	static const char *const schemes[] = {"tcp://",	    "tcp4://", "tcp6://",
+					      "tls+tcp://", "ipc://",  "inproc://"};
 
 	if (!*url) {
 		if (allow_empty)
@@ -78,7 +77,7 @@ static int check_url(const char *key, const char *url, int allow_empty, char *er
 
 int bw_agent_config_check(struct bw_agent_config *cfg, char *err, size_t errlen)
 {
-	static const char *const enforcers[] = { "auto", "bpflsm", "apparmor", "cgroup", "none" };
+	static const char *const enforcers[] = {"auto", "bpflsm", "apparmor", "cgroup", "none"};
 	char sub[256];
 	unsigned vis;
 	int n_relays;
@@ -163,9 +162,9 @@ int bw_agent_config_check(struct bw_agent_config *cfg, char *err, size_t errlen)
 			 cfg->pin_dir);
 		return -EINVAL;
 	}
-	if (cfg->log_level && *cfg->log_level &&
-	    strcmp(cfg->log_level, "debug") != 0 && strcmp(cfg->log_level, "info") != 0 &&
-	    strcmp(cfg->log_level, "warn") != 0 && strcmp(cfg->log_level, "error") != 0) {
+	if (cfg->log_level && *cfg->log_level && strcmp(cfg->log_level, "debug") != 0 &&
+	    strcmp(cfg->log_level, "info") != 0 && strcmp(cfg->log_level, "warn") != 0 &&
+	    strcmp(cfg->log_level, "error") != 0) {
 		snprintf(err, errlen, "log-level: '%s' is not one of debug, info, warn, error",
 			 cfg->log_level);
 		return -EINVAL;

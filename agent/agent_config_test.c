@@ -67,7 +67,7 @@ static void test_defaults_are_valid_and_name_the_host(void **state)
 	assert_string_equal(f->cfg.enforcer, "auto");
 	assert_string_equal(f->cfg.pin_dir, "/sys/fs/bpf/bulwark");
 	assert_int_equal(f->cfg.throttle, 1);
-	assert_int_equal(f->cfg.throttle_alerts, 10);	     /* KubeArmor's default */
+	assert_int_equal(f->cfg.throttle_alerts, 10);	    /* KubeArmor's default */
 	assert_int_equal(f->cfg.throttle_period_ms, 30000); /* KubeArmor's default */
 	assert_int_equal(f->cfg.buffer_bytes, 16 << 20);
 }
@@ -106,9 +106,8 @@ static void expect_check_error(struct fixture *f, const char *key, const char *v
 {
 	char err[256] = "";
 
-	assert_int_equal(bw_cfg_set(bw_agent_config_table, &f->cfg, key, value, "--test", err,
-				    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    bw_cfg_set(bw_agent_config_table, &f->cfg, key, value, "--test", err, sizeof(err)), 0);
 	assert_int_not_equal(bw_agent_config_check(&f->cfg, err, sizeof(err)), 0);
 	if (!strstr(err, needle) || !strstr(err, key))
 		fail_msg("error for %s=%s was '%s', expected it to name '%s'", key, value, err,
@@ -182,18 +181,18 @@ static int check_cb(void *cfg, char *err, size_t errlen)
 static void test_daemon_parse_runs_the_check(void **state)
 {
 	struct fixture *f = *state;
-	struct bw_agent_config cfg = { 0 };
+	struct bw_agent_config cfg = {0};
 	struct bw_daemon_desc d = {
-		.name = "bulwark-agent",
-		.summary = "t",
-		.table = bw_agent_config_table,
-		.cfg = &cfg,
-		.check = check_cb,
+	    .name = "bulwark-agent",
+	    .summary = "t",
+	    .table = bw_agent_config_table,
+	    .cfg = &cfg,
+	    .check = check_cb,
 	};
 	const char *p = write_file(f, "b.yaml", "enforcer:\n  prefer: bogus\n");
-	char *argv[] = { "bulwark-agent", "--config", (char *)p, "--check-config", NULL };
-	char *argv_ok[] = { "bulwark-agent", "--config", (char *)p, "--enforcer.prefer=none",
-			    "--node-name", "x", NULL };
+	char *argv[] = {"bulwark-agent", "--config", (char *)p, "--check-config", NULL};
+	char *argv_ok[] = {"bulwark-agent", "--config", (char *)p, "--enforcer.prefer=none",
+			   "--node-name",   "x",	NULL};
 	int code = -1;
 
 	assert_int_equal(bw_daemon_parse(&d, 4, argv, &code), BW_DAEMON_EXIT);
@@ -210,13 +209,13 @@ static void test_daemon_parse_runs_the_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults_are_valid_and_name_the_host, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_file_sets_nested_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_rejects_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_standalone_is_valid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_table_bounds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_daemon_parse_runs_the_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults_are_valid_and_name_the_host, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_yaml_file_sets_nested_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_rejects_bad_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_standalone_is_valid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_daemon_parse_runs_the_check, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

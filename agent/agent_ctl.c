@@ -31,8 +31,7 @@ static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolic
 	return copy;
 }
 
-static int on_policy(void *arg, const Bulwark__V1__CompiledPolicy *cp,
-		     struct bw_ctlclient_ack *ack)
+static int on_policy(void *arg, const Bulwark__V1__CompiledPolicy *cp, struct bw_ctlclient_ack *ack)
 {
 	struct bw_agent *a = arg;
 	Bulwark__V1__CompiledPolicy *copy;
@@ -144,7 +143,7 @@ int bw_agent_ctl_start(struct bw_agent *a)
 	const char *const *limits;
 	struct bw_probe p;
 	char kernel[128] = "";
-	struct timeval one_s = { 1, 0 };
+	struct timeval one_s = {1, 0};
 	int rc;
 
 	if (!*a->cfg.controller_url) {
@@ -166,26 +165,26 @@ int bw_agent_ctl_start(struct bw_agent *a)
 	bw_agent_kernel_version(kernel, sizeof(kernel));
 
 	struct bw_ctlclient_opts o = {
-		.url = a->cfg.controller_url,
-		.node_name = a->cfg.node_name,
-		.labels = a->node_labels,
-		.kernel_version = kernel,
-		.agent_version = BW_VERSION,
-		.enforcers = avail,
-		.n_enforcers = n_avail,
-		.active_enforcer = a->enf_kind,
-		.unenforceable = limits,
-		.n_unenforceable = n_limits,
-		.boot_id = a->boot_id,
-		/* 0: the controller sends its latest, which the agent then holds
-		 * in memory for re-applying (adopted pins carry no rules text). */
-		.applied_version = 0,
+	    .url = a->cfg.controller_url,
+	    .node_name = a->cfg.node_name,
+	    .labels = a->node_labels,
+	    .kernel_version = kernel,
+	    .agent_version = BW_VERSION,
+	    .enforcers = avail,
+	    .n_enforcers = n_avail,
+	    .active_enforcer = a->enf_kind,
+	    .unenforceable = limits,
+	    .n_unenforceable = n_limits,
+	    .boot_id = a->boot_id,
+	    /* 0: the controller sends its latest, which the agent then holds
+	     * in memory for re-applying (adopted pins carry no rules text). */
+	    .applied_version = 0,
 	};
 	struct bw_ctlclient_callbacks cb = {
-		.on_policy = on_policy,
-		.on_connected = on_connected,
-		.on_disconnected = on_disconnected,
-		.arg = a,
+	    .on_policy = on_policy,
+	    .on_connected = on_connected,
+	    .on_disconnected = on_disconnected,
+	    .arg = a,
 	};
 
 	rc = bw_ctlclient_new(&a->ctl, a->base, &o, &cb);

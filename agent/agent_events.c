@@ -49,7 +49,8 @@ static void audit_check(struct bw_agent *a, const Bulwark__V1__Event *ev)
 	if (a->n_pending == sizeof(a->pending) / sizeof(a->pending[0])) {
 		if (a->audit_overflow++ % 1000 == 0)
 			bw_warn("audit-only matches over the per-record limit, not alerted | "
-				"total=%llu", (unsigned long long)a->audit_overflow);
+				"total=%llu",
+				(unsigned long long)a->audit_overflow);
 		return;
 	}
 	p = &a->pending[a->n_pending];
@@ -60,11 +61,10 @@ static void audit_check(struct bw_agent *a, const Bulwark__V1__Event *ev)
 	p->host_pid = (uint32_t)ev->host_pid;
 	p->host_ppid = (uint32_t)ev->host_ppid;
 	p->uid = (uint32_t)ev->uid;
-	snprintf(p->comm, sizeof(p->comm), "%s",
-		 ev->process_name ? ev->process_name : "");
-	p->operation = strcmp(ev->operation, "Process") == 0 ? "Process" :
-		       strcmp(ev->operation, "File") == 0    ? "File" :
-							       "Capabilities";
+	snprintf(p->comm, sizeof(p->comm), "%s", ev->process_name ? ev->process_name : "");
+	p->operation = strcmp(ev->operation, "Process") == 0 ? "Process"
+		       : strcmp(ev->operation, "File") == 0  ? "File"
+							     : "Capabilities";
 	p->resource = strdup(ev->resource ? ev->resource : "");
 	p->data = strdup(ev->data ? ev->data : "");
 	p->origin = r->origin;
@@ -82,20 +82,20 @@ static void audit_flush(struct bw_agent *a)
 	for (size_t i = 0; i < a->n_pending; i++) {
 		struct bw_audit_pending *p = &a->pending[i];
 		struct bw_enforcer_alert al = {
-			.ts_boot_ns = bw_boot_ns(),
-			.cgroup_id = p->cgroup_id,
-			.host_pid = p->host_pid,
-			.host_tid = p->host_pid,
-			.host_ppid = p->host_ppid,
-			.uid = p->uid,
-			.operation = p->operation,
-			.resource = p->resource,
-			.data = p->data,
-			.enforcer = "eBPF Monitor",
-			.blocked = 0,
-			.host = p->host,
-			.origin = p->origin,
-			.action = p->action,
+		    .ts_boot_ns = bw_boot_ns(),
+		    .cgroup_id = p->cgroup_id,
+		    .host_pid = p->host_pid,
+		    .host_tid = p->host_pid,
+		    .host_ppid = p->host_ppid,
+		    .uid = p->uid,
+		    .operation = p->operation,
+		    .resource = p->resource,
+		    .data = p->data,
+		    .enforcer = "eBPF Monitor",
+		    .blocked = 0,
+		    .host = p->host,
+		    .origin = p->origin,
+		    .action = p->action,
 		};
 
 		memcpy(al.comm, p->comm, sizeof(al.comm));
@@ -158,11 +158,11 @@ void bw_agent_on_alert(void *arg, const struct bw_enforcer_alert *al)
 	if (!bw_events_alert(a->events, al))
 		return; /* throttled: bw_events counted it and announced the silence */
 	bw_debug("alert | policy=%s action=%s operation=%s resource=%s blocked=%d cgroup=%llu",
-		 al->origin && al->origin->policy_name ? al->origin->policy_name :
-							 (al->default_posture ? "DefaultPosture" : ""),
+		 al->origin && al->origin->policy_name
+		     ? al->origin->policy_name
+		     : (al->default_posture ? "DefaultPosture" : ""),
 		 al->action ? al->action : "", al->operation ? al->operation : "",
-		 al->resource ? al->resource : "", al->blocked,
-		 (unsigned long long)al->cgroup_id);
+		 al->resource ? al->resource : "", al->blocked, (unsigned long long)al->cgroup_id);
 }
 
 void bw_agent_check_losses(struct bw_agent *a)
@@ -183,8 +183,8 @@ void bw_agent_check_losses(struct bw_agent *a)
 	snprintf(msg, sizeof(msg),
 		 "%llu monitor records lost in the kernel (ring buffer full: %llu, pending "
 		 "table full: %llu in total)",
-		 (unsigned long long)(lost - a->lost_reported),
-		 (unsigned long long)ms.lost_ringbuf, (unsigned long long)ms.lost_pending);
+		 (unsigned long long)(lost - a->lost_reported), (unsigned long long)ms.lost_ringbuf,
+		 (unsigned long long)ms.lost_pending);
 	bw_warn("monitor records lost | new=%llu ringbuf=%llu pending=%llu",
 		(unsigned long long)(lost - a->lost_reported), (unsigned long long)ms.lost_ringbuf,
 		(unsigned long long)ms.lost_pending);

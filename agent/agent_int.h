@@ -22,7 +22,7 @@ struct bw_agent {
 	struct bw_agent_config cfg; /* deep copy, freed with the table */
 	uint64_t boot_id;
 	unsigned vis_containers, vis_host; /* BW_VIS_* bits */
-	char *node_labels;	      /* cfg.node_labels + kubearmor.io/hostname */
+	char *node_labels;		   /* cfg.node_labels + kubearmor.io/hostname */
 
 	struct bw_containers *ctrs;
 	struct bw_proctree *tree;
@@ -62,7 +62,7 @@ struct bw_agent {
 	struct event *tick_ev;
 	struct event *counters_ev; /* heartbeat counters refresh */
 	uint64_t last_stats_ns;
-	uint64_t lost_reported; /* kernel losses already announced as a SystemEvent */
+	uint64_t lost_reported;	      /* kernel losses already announced as a SystemEvent */
 	uint64_t last_drop_logged_at; /* events_queued when a drop was last logged */
 	struct bw_agent_stats st;
 };

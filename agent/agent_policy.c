@@ -70,8 +70,9 @@ static int apply(struct bw_agent *a, Bulwark__V1__CompiledPolicy *cp, const char
 		if (!err[0])
 			snprintf(err, errlen, "%s", strerror(-rc));
 		a->st.policies_failed++;
-		bw_error("policy not applied, the previous one stays | version=%llu why=%s err=\"%s\"",
-			 (unsigned long long)cp->version, why, err);
+		bw_error(
+		    "policy not applied, the previous one stays | version=%llu why=%s err=\"%s\"",
+		    (unsigned long long)cp->version, why, err);
 		return rc;
 	}
 	free_unenforced(a->unenforced, a->n_unenforced);

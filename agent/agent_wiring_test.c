@@ -77,7 +77,7 @@ static BwEnvelope *expect(struct event_base *base, struct fake *f,
 
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		if (nng_recvmsg(f->sock, &m, NNG_FLAG_NONBLOCK)) {
-			struct timespec ts = { 0, 5 * 1000000 };
+			struct timespec ts = {0, 5 * 1000000};
 
 			nanosleep(&ts, NULL);
 			continue;
@@ -138,7 +138,8 @@ static int setup(void **state)
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "relay.urls", c->relay.url, "t", NULL, 0);
 	/* "none": nothing reaches this host's kernel, every rule is unenforced. */
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "enforcer.prefer", "none", "t", NULL, 0);
-	bw_cfg_set(bw_agent_config_table, &c->cfg, "visibility.host", host_visibility, "t", NULL, 0);
+	bw_cfg_set(bw_agent_config_table, &c->cfg, "visibility.host", host_visibility, "t", NULL,
+		   0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "buffer.batch-events", "64", "t", NULL, 0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "containers.runc-root",
 		   "/nonexistent/bw-wiring-runc", "t", NULL, 0);
@@ -212,7 +213,7 @@ static void test_policy_is_applied_and_acknowledged(void **state)
 	struct ctx *c = *state;
 	Bulwark__V1__CompiledPolicy cp = BULWARK__V1__COMPILED_POLICY__INIT;
 	Bulwark__V1__RuleSet host = BULWARK__V1__RULE_SET__INIT;
-	Bulwark__V1__Rule rule = BULWARK__V1__RULE__INIT, *rules[] = { &rule };
+	Bulwark__V1__Rule rule = BULWARK__V1__RULE__INIT, *rules[] = {&rule};
 	Bulwark__V1__RuleOrigin origin = BULWARK__V1__RULE_ORIGIN__INIT;
 	Bulwark__V1__PolicyUpdate pu = BULWARK__V1__POLICY_UPDATE__INIT;
 	struct bw_agent_stats st;
@@ -324,7 +325,7 @@ static void test_events_reach_the_relay_and_acks_count(void **state)
 	env.event_ack = &ack;
 	fake_send(&c->relay, &env);
 	for (int i = 0; i < 400; i++) {
-		struct timespec ts = { 0, 5 * 1000000 };
+		struct timespec ts = {0, 5 * 1000000};
 
 		event_base_loop(c->base, EVLOOP_NONBLOCK);
 		bw_agent_get_stats(c->agent, &st);
@@ -363,8 +364,8 @@ static int batches_with_alerts(BwEnvelope *env, void *arg)
 		for (size_t i = 0; i < env->events->n_events && !w->seen; i++) {
 			const Bulwark__V1__Event *e = env->events->events[i];
 
-			w->seen = e->kind == BULWARK__V1__EVENT_KIND__EVENT_ALERT && e->policy_name &&
-				  strcmp(e->policy_name, w->policy) == 0 &&
+			w->seen = e->kind == BULWARK__V1__EVENT_KIND__EVENT_ALERT &&
+				  e->policy_name && strcmp(e->policy_name, w->policy) == 0 &&
 				  strcmp(e->action, w->action) == 0 &&
 				  strcmp(e->resource, w->resource) == 0 &&
 				  strcmp(e->type, "MatchedHostPolicy") == 0 &&
@@ -387,14 +388,14 @@ static void test_unenforced_rules_are_audited(void **state)
 	Bulwark__V1__CompiledPolicy cp = BULWARK__V1__COMPILED_POLICY__INIT;
 	Bulwark__V1__RuleSet host = BULWARK__V1__RULE_SET__INIT;
 	Bulwark__V1__Rule blk = BULWARK__V1__RULE__INIT, aud = BULWARK__V1__RULE__INIT;
-	Bulwark__V1__Rule *rules[] = { &blk, &aud };
+	Bulwark__V1__Rule *rules[] = {&blk, &aud};
 	Bulwark__V1__RuleOrigin ob = BULWARK__V1__RULE_ORIGIN__INIT, oa = ob;
 	Bulwark__V1__PolicyUpdate pu = BULWARK__V1__POLICY_UPDATE__INIT;
 	char pblk[64], paud[64];
 	struct want_alert want[] = {
-		{ "hsp-block-file", "Audit (Block)", pblk, 0 },
-		{ "hsp-audit-file", "Audit", paud, 0 },
-		{ NULL, NULL, NULL, 0 },
+	    {"hsp-block-file", "Audit (Block)", pblk, 0},
+	    {"hsp-audit-file", "Audit", paud, 0},
+	    {NULL, NULL, NULL, 0},
 	};
 	BwEnvelope env, *got;
 	pid_t pid;
@@ -454,12 +455,12 @@ static void test_unenforced_rules_are_audited(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_policy_is_applied_and_acknowledged, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_events_reach_the_relay_and_acks_count, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unenforced_rules_are_audited,
-						setup_file_visibility, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_is_applied_and_acknowledged, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_events_reach_the_relay_and_acks_count, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unenforced_rules_are_audited,
+					    setup_file_visibility, teardown),
 	};
 
 	bw_log_set_component("agent-test");

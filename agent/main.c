@@ -39,19 +39,20 @@ static int log_level_flag_given(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct bw_agent_config cfg = { 0 };
-	struct flags flags = { 0 };
+	struct bw_agent_config cfg = {0};
+	struct flags flags = {0};
 	struct bw_daemon_desc desc = {
-		.name = "bulwark-agent",
-		.summary = "Bulwark's node agent: container-aware eBPF monitor and enforcer",
-		.table = bw_agent_config_table,
-		.cfg = &cfg,
-		.config_path = "/etc/bulwark/agent.yaml",
-		.extra_flag = extra_flag,
-		.extra_arg = &flags,
-		.extra_help = "  --probe                        print which enforcers this node can run, "
-			      "exit\n",
-		.check = check,
+	    .name = "bulwark-agent",
+	    .summary = "Bulwark's node agent: container-aware eBPF monitor and enforcer",
+	    .table = bw_agent_config_table,
+	    .cfg = &cfg,
+	    .config_path = "/etc/bulwark/agent.yaml",
+	    .extra_flag = extra_flag,
+	    .extra_arg = &flags,
+	    .extra_help =
+		"  --probe                        print which enforcers this node can run, "
+		"exit\n",
+	    .check = check,
 	};
 	struct event_base *base = NULL;
 	struct bw_signals *sig = NULL;
