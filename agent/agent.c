@@ -305,7 +305,7 @@ static void drain_wake(evutil_socket_t fd, short what, void *arg)
 
 void bw_agent_drain(struct bw_agent *a, unsigned timeout_ms)
 {
-	uint64_t deadline = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t deadline;
 	struct timeval tick_20ms = {0, 20000};
 	struct bw_shipper_stats ss;
 	struct event *wake;
@@ -321,6 +321,8 @@ void bw_agent_drain(struct bw_agent *a, unsigned timeout_ms)
 	}
 	if (!a->ship)
 		return;
+	/* From here: detaching the monitor above can take a second itself. */
+	deadline = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	wake = event_new(a->base, -1, EV_PERSIST, drain_wake, NULL);
 	if (wake)
 		event_add(wake, &tick_20ms);

@@ -45,10 +45,11 @@ start() { # start NAME LOGFILE CMD...: PID_<NAME> is the new process
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# stop_pid PID SIGNAL: sends the signal, waits up to 5 s, then SIGKILL.
+# stop_pid PID SIGNAL: sends the signal, waits up to 10 s (the agent
+# detaches its programs and flushes its buffer first), then SIGKILL.
 stop_pid() {
 	kill "-$2" "$1" 2>/dev/null
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 100); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
