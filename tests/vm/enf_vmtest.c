@@ -13,6 +13,9 @@
  *   rule RULE...             see tests/vm/pol.h (pol_rule_parse)
  *   apply                    hand the policy to the enforcer
  *   run NAME|host ok|fail [user=U] CMD...   run CMD (sh -c) and check its status
+ *   bg WHO CMD               start CMD like run, without waiting
+ *   waitfile PATH            until PATH (a VM path) exists
+ *   wait ok|fail             the bg command's status (alerts: since wait)
  *   alert k=v...             an alert since the last run has all these fields ('~': space)
  *                            (policy type action result operation resource data
  *                            enforcer severity tags message)
@@ -82,6 +85,7 @@ static struct {
 	int failed; /* current scenario */
 	int n_pass, n_fail;
 	int verbose;
+	pid_t bg; /* the background command of the bg step */
 } g;
 
 static void fail(const char *fmt, ...)
@@ -192,11 +196,10 @@ static struct ctr *ctr_find(const char *name)
 	return NULL;
 }
 
-/* Runs argv; returns the exit status (or -1), output to out (may be NULL). */
-static int spawn(char *const argv[], const char *out)
+/* Starts argv with stdout+stderr to out; returns the pid or -1. */
+static pid_t spawn_bg(char *const argv[], const char *out)
 {
 	pid_t pid = fork();
-	int st;
 
 	if (pid < 0)
 		return -1;
@@ -212,9 +215,22 @@ static int spawn(char *const argv[], const char *out)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	if (waitpid(pid, &st, 0) < 0)
+	return pid;
+}
+
+static int reap(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Runs argv; returns the exit status (or -1), output to out (may be NULL). */
+static int spawn(char *const argv[], const char *out)
+{
+	return reap(spawn_bg(argv, out));
 }
 
 static uint64_t cgroup_of(const char *name)
@@ -407,6 +423,50 @@ static void step_run(char *rest)
 	}
 }
 
+/* bg WHO CMD: like run, without waiting (see wait). */
+static void step_bg(char *rest)
+{
+	char *save = NULL, *who = strtok_r(rest, " \t", &save), *cmd = save;
+
+	if (!who || !cmd || g.bg > 0)
+		return fail("bg needs WHO CMD and no other bg command running");
+	if (!strcmp(who, "host")) {
+		char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+		g.bg = spawn_bg(argv, "/tmp/bg.out");
+	} else {
+		char *argv[] = {"runc", "exec", who, "/bin/sh", "-c", cmd, NULL};
+
+		g.bg = spawn_bg(argv, "/tmp/bg.out");
+	}
+	if (g.bg < 0)
+		fail("bg: cannot start '%s'", cmd);
+}
+
+/* wait ok|fail: the bg command's status. */
+static void step_wait(const char *expect)
+{
+	int rc = reap(g.bg);
+
+	g.bg = 0;
+	drain(200);
+	if ((!strcmp(expect, "ok") && rc != 0) || (!strcmp(expect, "fail") && rc == 0)) {
+		fail("the bg command exited %d, expected %s", rc, expect);
+		system("head -c 600 /tmp/bg.out");
+	}
+}
+
+/* waitfile PATH: until PATH exists (10 s at most). */
+static void step_waitfile(const char *path)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (access(path, F_OK) == 0)
+			return;
+		usleep(10000);
+	}
+	fail("waitfile: %s did not appear", path);
+}
+
 static const char *field(const struct alert_rec *r, const char *k)
 {
 	if (!strcmp(k, "policy"))
@@ -583,6 +643,13 @@ static void step(char *line)
 		step_apply();
 	else if (!strcmp(cmd, "run"))
 		step_run(rest);
+	else if (!strcmp(cmd, "bg"))
+		step_bg(rest);
+	else if (!strcmp(cmd, "wait")) {
+		g.n_alerts = 0;
+		step_wait(rest);
+	} else if (!strcmp(cmd, "waitfile"))
+		step_waitfile(rest);
 	else if (!strcmp(cmd, "alert"))
 		step_alert(rest);
 	else if (!strcmp(cmd, "noalert")) {
