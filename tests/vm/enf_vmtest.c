@@ -12,6 +12,7 @@
  *   posture file|network|capability block|audit
  *   rule RULE...             see tests/vm/pol.h (pol_rule_parse)
  *   apply                    hand the policy to the enforcer
+ *   unenforced N             the last apply reported N rules it cannot enforce
  *   run NAME|host ok|fail [user=U] CMD...   run CMD (sh -c) and check its status
  *   bg WHO CMD               start CMD like run, without waiting
  *   waitfile PATH            until PATH (a VM path) exists
@@ -85,7 +86,8 @@ static struct {
 	int failed; /* current scenario */
 	int n_pass, n_fail;
 	int verbose;
-	pid_t bg; /* the background command of the bg step */
+	pid_t bg;	     /* the background command of the bg step */
+	size_t n_unenforced; /* reported by the last apply */
 } g;
 
 static void fail(const char *fmt, ...)
@@ -372,6 +374,7 @@ static void step_apply(void)
 	rc = g.e->ops->apply(g.e, g.cp, &un, &n_un, err, sizeof(err));
 	if (rc)
 		fail("apply: %s (%s)", err, strerror(-rc));
+	g.n_unenforced = n_un;
 	for (size_t i = 0; i < n_un; i++) {
 		printf("  unenforced: %s\n", un[i]);
 		free(un[i]);
@@ -643,7 +646,11 @@ static void step(char *line)
 		step_apply();
 	else if (!strcmp(cmd, "run"))
 		step_run(rest);
-	else if (!strcmp(cmd, "bg"))
+	else if (!strcmp(cmd, "unenforced")) {
+		if ((size_t)atol(rest) != g.n_unenforced)
+			fail("the last apply reported %zu unenforced rules, expected %s",
+			     g.n_unenforced, rest);
+	} else if (!strcmp(cmd, "bg"))
 		step_bg(rest);
 	else if (!strcmp(cmd, "wait")) {
 		g.n_alerts = 0;
