@@ -16,8 +16,6 @@
 #include "bw_wire.h"
 
 #include <malloc.h>
-#include <pthread.h>
-#include <stdatomic.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -36,39 +34,14 @@ void ctl_schedule_compile(struct bw_controller *c)
 	event_add(c->ev_compile, &soon);
 }
 
-/*
- * The policy's identity for change detection: the compiler's SHA-256 of the
- * rule sets (it leaves out version and node name), truncated to 128 bits.
- * Should a compiler ever leave the digest out, hash the packed policy with
- * its version cleared instead.
- */
-static void digest_of(Bulwark__V1__CompiledPolicy *cp, unsigned char out[16])
+/* The policy's identity for change detection: the compiler's SHA-256 of the
+ * rule sets (it leaves out version and node name), truncated to 128 bits. */
+static int digest_of(const Bulwark__V1__CompiledPolicy *cp, unsigned char out[16])
 {
-	uint64_t version = cp->version, h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
-	size_t len;
-	uint8_t *buf;
-
-	if (cp->digest.len >= 16) {
-		memcpy(out, cp->digest.data, 16);
-		return;
-	}
-	cp->version = 0;
-	len = bulwark__v1__compiled_policy__get_packed_size(cp);
-	buf = malloc(len ? len : 1);
-	if (buf) {
-		bulwark__v1__compiled_policy__pack(cp, buf);
-		for (size_t i = 0; i < len; i++) {
-			h1 = (h1 ^ buf[i]) * 1099511628211ull;
-			h2 = (h2 ^ buf[i]) * 0x100000001b3ull;
-			h2 ^= h2 >> 29;
-		}
-		free(buf);
-	} else {
-		h1 = bw_random_u64(); /* unknown: treat as changed */
-	}
-	memcpy(out, &h1, 8);
-	memcpy(out + 8, &h2, 8);
-	cp->version = version;
+	if (cp->digest.len < 16)
+		return -EINVAL;
+	memcpy(out, cp->digest.data, 16);
+	return 0;
 }
 
 int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
@@ -97,66 +70,6 @@ static int encode_update(const Bulwark__V1__CompiledPolicy *cp, nng_msg **out)
 	return bw_wire_encode(&env, out);
 }
 
-/* One node's compile, done by any of the batch's threads. */
-struct job {
-	struct ctl_node *n;
-	const char *name;
-	uint64_t version; /* tentative: the node's next */
-	Bulwark__V1__CompiledPolicy *cp;
-	nng_msg *msg; /* encoded with the tentative version */
-	unsigned char dg[16];
-	int rc;
-};
-
-struct batch {
-	struct bw_controller *c;
-	struct job *jobs;
-	size_t n;
-	atomic_size_t next;
-};
-
-/*
- * Compiling reads the policy set and the inventory and writes only its own
- * job, so the batch's nodes compile on several threads while the loop
- * thread waits (fork-join inside one callback: the loop itself stays
- * single-threaded, nothing else runs meanwhile).
- */
-static void *compile_worker(void *arg)
-{
-	struct batch *b = arg;
-	size_t i;
-
-	while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
-		struct job *j = &b->jobs[i];
-
-		j->rc = bw_compile_node(b->c->set, b->c->inv, j->name, j->version, &j->cp);
-		if (j->rc)
-			continue;
-		digest_of(j->cp, j->dg);
-		j->rc = encode_update(j->cp, &j->msg);
-	}
-	return NULL;
-}
-
-static void compile_all(struct bw_controller *c, struct job *jobs, size_t n)
-{
-	struct batch b = {.c = c, .jobs = jobs, .n = n};
-	pthread_t th[CTL_MAX_COMPILE_THREADS];
-	size_t nth = (size_t)c->cfg.compile_threads, started = 0;
-
-	atomic_init(&b.next, 0);
-	if (nth > CTL_MAX_COMPILE_THREADS)
-		nth = CTL_MAX_COMPILE_THREADS;
-	if (nth > n)
-		nth = n;
-	for (size_t i = 1; i < nth; i++) /* this thread is one of them */
-		if (pthread_create(&th[started], NULL, compile_worker, &b) == 0)
-			started++;
-	compile_worker(&b);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-}
-
 void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_controller *c = arg;
@@ -164,7 +77,6 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = bw_mono_ns();
 	struct bw_store_txn *t = NULL;
 	struct pending *p = NULL;
-	struct job *jobs = NULL;
 	struct ctl_node *n;
 	int more = 0, waiting = 0;
 
@@ -172,10 +84,15 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 	if (c->n_dirty == 0)
 		return;
 	p = calloc(batch, sizeof(*p));
-	jobs = calloc(batch, sizeof(*jobs));
-	if (!p || !jobs || bw_store_txn_new(&t))
+	if (!p || bw_store_txn_new(&t))
 		goto retry;
 	while (ctl_map_next(c->nodes, &it, NULL, (void **)&n)) {
+		const Bulwark__V1__CompiledPolicy *cp;
+		unsigned char dg[16];
+		nng_msg *msg = NULL;
+		uint64_t version;
+		int rc;
+
 		if (!n->dirty || !n->pipe)
 			continue; /* disconnected nodes compile when they come back */
 		if (n->awaiting_full && now - n->last_heartbeat_mono < FULL_REPORT_GRACE_NS) {
@@ -188,40 +105,44 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		}
 		n->dirty = 0;
 		c->n_dirty--;
-		jobs[nj].n = n;
-		jobs[nj].name = n->name;
-		jobs[nj].version = n->version + 1;
 		nj++;
-	}
-	compile_all(c, jobs, nj);
-	for (size_t i = 0; i < nj; i++) {
-		struct job *j = &jobs[i];
-
-		n = j->n;
 		c->metrics.compiles++;
-		if (j->rc) {
+		/* Incremental: only the containers whose inputs changed are
+		 * recompiled; the output is valid until the next call. */
+		rc = bw_compiler_node(c->compiler, c->set, c->inv, n->name, n->version + 1, &cp);
+		if (!rc)
+			rc = digest_of(cp, dg);
+		if (rc) {
 			c->metrics.compile_errors++;
-			bw_error("compiling a node's policy failed | node=%s err=%d", n->name,
-				 j->rc);
+			bw_error("compiling a node's policy failed | node=%s err=%d", n->name, rc);
 			continue;
 		}
-		if (n->has_digest && memcmp(j->dg, n->digest, 16) == 0) {
+		if (n->has_digest && memcmp(dg, n->digest, 16) == 0) {
 			c->metrics.compile_unchanged++;
 			if (!n->force_send)
 				continue;
-			/* Resend what the node should have, under its current version. */
-			nng_msg_free(j->msg);
-			j->msg = NULL;
-			j->cp->version = n->version;
-			if (encode_update(j->cp, &j->msg)) {
+			/* Resend what the node should have, under its current version
+			 * (recorded again: a failed commit may have left it unsynced). */
+			version = n->version;
+			if (ctl_node_record(n, t)) {
 				ctl_mark_dirty(c, n);
-				continue;
+				goto retry;
 			}
 		} else {
-			n->version = j->version;
-			memcpy(n->digest, j->dg, 16);
+			version = n->version + 1;
+		}
+		((Bulwark__V1__CompiledPolicy *)cp)->version = version;
+		if (encode_update(cp, &msg)) {
+			n->force_send = 1;
+			ctl_mark_dirty(c, n);
+			continue;
+		}
+		if (version != n->version) {
+			n->version = version;
+			memcpy(n->digest, dg, 16);
 			n->has_digest = 1;
 			if (ctl_node_record(n, t)) {
+				nng_msg_free(msg);
 				n->force_send = 1;
 				ctl_mark_dirty(c, n);
 				goto retry;
@@ -229,17 +150,10 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		}
 		n->force_send = 0;
 		p[np].n = n;
-		p[np].version = j->cp->version;
-		p[np].msg = j->msg;
-		j->msg = NULL;
+		p[np].version = version;
+		p[np].msg = msg;
 		np++;
 	}
-	for (size_t i = 0; i < nj; i++) {
-		bw_compiled_free(jobs[i].cp);
-		nng_msg_free(jobs[i].msg);
-	}
-	free(jobs);
-	jobs = NULL;
 	if (bw_store_commit(c->store, t, BW_STORE_SYNC)) {
 		/* Never send a version that is not durable: retry the batch later. */
 		c->metrics.store_errors++;
@@ -269,16 +183,6 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 	}
 	return;
 retry:
-	for (size_t i = 0; jobs && i < nj; i++) {
-		bw_compiled_free(jobs[i].cp);
-		nng_msg_free(jobs[i].msg);
-		if (!jobs[i].n->dirty) {
-			jobs[i].n->dirty = 1;
-			c->n_dirty++;
-		}
-		jobs[i].n->force_send = 1;
-	}
-	free(jobs);
 	for (size_t i = 0; p && i < np; i++) {
 		nng_msg_free(p[i].msg);
 		p[i].n->force_send = 1;

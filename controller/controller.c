@@ -47,8 +47,6 @@ const struct bw_cfg_field bw_controller_cfg_table[] = {
       "compact the WAL into a snapshot once it is this large"),
     F("compile_batch", BW_CFG_INT, compile_batch, 1, 100000, "128",
       "nodes compiled per event-loop turn when a change fans out"),
-    F("compile_threads", BW_CFG_INT, compile_threads, 0, 16, "0",
-      "threads compiling a batch of nodes (0: one per online CPU)"),
     BW_CFG_END,
 };
 
@@ -99,13 +97,6 @@ int bw_controller_new(struct bw_controller **out, struct event_base *base,
 	}
 	if (c->cfg.compile_batch < 1)
 		c->cfg.compile_batch = 128;
-	if (c->cfg.compile_threads < 1) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-		c->cfg.compile_threads = cpus < 1			  ? 1
-					 : cpus > CTL_MAX_COMPILE_THREADS ? CTL_MAX_COMPILE_THREADS
-									  : cpus;
-	}
 	rc = ctl_state_init(c);
 	if (rc)
 		goto fail;

@@ -29,7 +29,6 @@ struct bw_controller_config {
 	long long sync_ms;
 	long long snapshot_bytes;
 	long long compile_batch;
-	long long compile_threads; /* 0: one per online CPU */
 };
 
 /* The daemon's config table (also used by tests to get defaults). */

@@ -18,8 +18,6 @@
 #include "metrics.h"
 #include "store.h"
 
-#define CTL_MAX_COMPILE_THREADS 16
-
 /* Record types in the store. */
 #define REC_POLICY 'P'	  /* key kind/ns/name, value canonical JSON */
 #define REC_POSTURE 'S'	  /* key namespace, value JSON */
@@ -97,7 +95,8 @@ struct bw_controller {
 	struct ctl_map *nodes;	    /* name -> ctl_node */
 	struct ctl_map *containers; /* id -> ctl_container */
 	struct bw_policy_set *set;
-	struct bw_inventory *inv;
+	struct bw_inventory *inv;	  /* compile inputs only (no messages) */
+	struct bw_compiler *compiler; /* per-container rule-set cache */
 	struct ctl_metrics metrics;
 	struct ctl_api *api;
 	struct ctl_channel *chan;

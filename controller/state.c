@@ -88,9 +88,12 @@ static void container_free(struct ctl_container *ct)
 int ctl_state_init(struct bw_controller *c)
 {
 	if (ctl_map_new(&c->policies) || ctl_map_new(&c->postures) || ctl_map_new(&c->nodes) ||
-	    ctl_map_new(&c->containers) || bw_policy_set_new(&c->set) || bw_inventory_new(&c->inv))
+	    ctl_map_new(&c->containers) || bw_policy_set_new(&c->set) ||
+	    bw_inventory_new(&c->inv) || bw_compiler_new(&c->compiler))
 		return -ENOMEM;
-	return 0;
+	/* The containers map holds each container as reported: the inventory
+	 * needs only what compiling reads. */
+	return bw_inventory_keep_messages(c->inv, 0);
 }
 
 void ctl_state_fini(struct bw_controller *c)
@@ -118,6 +121,7 @@ void ctl_state_fini(struct bw_controller *c)
 			node_free(v);
 		ctl_map_free(c->nodes);
 	}
+	bw_compiler_free(c->compiler);
 	bw_policy_set_free(c->set);
 	bw_inventory_free(c->inv);
 }

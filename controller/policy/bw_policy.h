@@ -136,6 +136,15 @@ int bw_inventory_load_yaml(struct bw_inventory *inv, const char *buf, size_t len
  */
 const Bulwark__V1__Container *bw_inventory_container(const struct bw_inventory *inv,
 						     const char *container_id);
+/*
+ * Whether bw_inventory_set_container keeps a deep copy of each container
+ * message for bw_inventory_container (default: yes).  Compiling needs only
+ * the id, namespace, labels and cgroup id, so a long-running owner that
+ * keeps its own copy (the controller) turns this off to save about 600
+ * bytes per container; bw_inventory_container then returns NULL.  Only
+ * before the first container: -EBUSY afterwards.
+ */
+int bw_inventory_keep_messages(struct bw_inventory *inv, int keep);
 /* The node names, sorted, in a new array the caller frees (not the strings,
  * which inv owns). */
 int bw_inventory_nodes(const struct bw_inventory *inv, const char ***out, size_t *n_out);
@@ -205,24 +214,28 @@ int bw_compiled_digest(Bulwark__V1__CompiledPolicy *cp);
 
 /*
  * bw_compiler: bw_compile_node with a cache.  A container's rule set is
- * reused while the container, the KubeArmorPolicies of its namespace, the
- * cluster policies and its namespace's postures are unchanged (each carries
- * a generation bumped by bw_policy_set_put/remove and bw_inventory_set_*);
- * the host's while host policies, node labels and host postures are.  So a
- * change of one policy recompiles the containers of its namespace (all
- * containers for a cluster policy, hosts only for a host policy), a change of
- * one container recompiles that container.  Output bytes equal
- * bw_compile_node's.
+ * reused while the container, the policy lists of its namespace it is
+ * checked against (those indexed under one of its labels, and those without
+ * matchLabels), the cluster policies and its namespace's postures are
+ * unchanged (each carries a generation bumped by bw_policy_set_put/remove
+ * and bw_inventory_set_*); the host's while host policies, node labels and
+ * host postures are.  So a change of one policy recompiles the containers
+ * that carry its first matchLabels pair (all of its namespace's when it has
+ * none, all containers for a cluster policy, hosts only for a host policy),
+ * a change of one container recompiles that container.  Output bytes equal
+ * bw_compile_node's.  Not for concurrent use.
  */
 struct bw_compiler;
 
 int bw_compiler_new(struct bw_compiler **out);
 void bw_compiler_free(struct bw_compiler *c);
 /*
- * *out is owned by c and stays valid until the next bw_compiler_node or
- * bw_compiler_forget_node for this node, or bw_compiler_free; unchanged
- * inputs return the same object (and digest) with version updated.
- * -ENOENT when the node is not in inv (its cache is dropped).
+ * *out is owned by c and stays valid until the next bw_compiler_node (for
+ * any node), bw_compiler_forget_node or bw_compiler_free, and while inv is
+ * unchanged; only the latest output is kept, which keeps the cache small.
+ * Calling again for the same node with unchanged inputs returns the same
+ * object (and digest) with version updated.  -ENOENT when the node is not
+ * in inv (its cache is dropped).
  */
 int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 		     const struct bw_inventory *inv, const char *node, uint64_t version,

@@ -37,10 +37,19 @@ static bool has_label_pair(const struct inv_container *c, const char *kv)
 	size_t klen = (size_t)(eq - kv);
 
 	for (size_t i = 0; i < c->n_labels; i++)
-		if (strlen(c->labels[i].key) == klen && !strncmp(c->labels[i].key, kv, klen) &&
-		    !strcmp(c->labels[i].value, eq + 1))
+		if (c->labels[i]->klen == klen && !strncmp(c->labels[i]->kv, kv, klen) &&
+		    !strcmp(c->labels[i]->kv + klen + 1, eq + 1))
 			return true;
 	return false;
+}
+
+static const char *ctr_label(const struct inv_container *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_labels; i++)
+		if (!strncmp(c->labels[i]->kv, key, c->labels[i]->klen) &&
+		    !key[c->labels[i]->klen])
+			return c->labels[i]->kv + c->labels[i]->klen + 1;
+	return NULL;
 }
 
 bool bw_match_container(const struct bw_policy *p, const struct inv_container *c)
@@ -51,13 +60,13 @@ bool bw_match_container(const struct bw_policy *p, const struct inv_container *c
 		if (strcmp(p->ns, c->ns))
 			return false;
 		for (size_t i = 0; i < p->n_labels; i++) {
-			const char *v = kv_get(c->labels, c->n_labels, p->labels[i].key);
+			const char *v = ctr_label(c, p->labels[i].key);
 			if (!v || strcmp(v, p->labels[i].value))
 				return false;
 		}
 		for (size_t i = 0; i < p->n_exprs; i++) {
 			const struct bw_expr *e = &p->exprs[i];
-			const char *v = kv_get(c->labels, c->n_labels, e->key);
+			const char *v = ctr_label(c, e->key);
 			bool in = v && in_values(e, v);
 			if (in == e->not_in)
 				return false;
@@ -373,6 +382,22 @@ static int ruleset_fill(Bulwark__V1__RuleSet *rs, struct rvec *v, int rc)
 	return 0;
 }
 
+Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const struct inv_container *c)
+{
+	Bulwark__V1__RuleSet *rs = ruleset_new(bw_inventory_posture(inv, c->ns));
+
+	if (!rs)
+		return NULL;
+	rs->container_id = strdup(c->id);
+	rs->namespace_name = strdup(c->ns);
+	rs->cgroup_id = c->cgroup_id;
+	if (!rs->container_id || !rs->namespace_name) {
+		protobuf_c_message_free_unpacked(&rs->base, NULL);
+		return NULL;
+	}
+	return rs;
+}
+
 int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventory *inv,
 			 const char *container_id, Bulwark__V1__RuleSet **out)
 {
@@ -382,14 +407,9 @@ int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventor
 
 	if (!c)
 		return -ENOENT;
-	Bulwark__V1__RuleSet *rs = ruleset_new(bw_inventory_posture(inv, c->ns));
+	Bulwark__V1__RuleSet *rs = bw_ruleset_bare(inv, c);
 	if (!rs)
 		return -ENOMEM;
-	rs->container_id = strdup(c->id);
-	rs->namespace_name = strdup(c->ns);
-	rs->cgroup_id = c->msg->cgroup_id;
-	if (!rs->container_id || !rs->namespace_name)
-		rc = -ENOMEM;
 
 	/* Each namespaced policy sits in exactly one index list, so none is
 	 * seen twice. */
@@ -399,13 +419,7 @@ int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventor
 			if (bw_match_container(b->scan.v[i], c))
 				rc = rvec_add_policy(&v, b->scan.v[i]);
 		for (size_t l = 0; !rc && l < c->n_labels; l++) {
-			char *lk = NULL;
-			if (asprintf(&lk, "%s=%s", c->labels[l].key, c->labels[l].value) < 0) {
-				rc = -ENOMEM;
-				break;
-			}
-			const struct pvec *pv = bw_strmap_get(&b->by_label, lk);
-			free(lk);
+			const struct pvec *pv = bw_strmap_get(&b->by_label, c->labels[l]->kv);
 			for (size_t i = 0; !rc && pv && i < pv->n; i++)
 				if (bw_match_container(pv->v[i], c))
 					rc = rvec_add_policy(&v, pv->v[i]);

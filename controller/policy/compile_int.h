@@ -13,14 +13,30 @@
  */
 uint64_t bw_gen_next(void);
 
+/*
+ * A label pair, interned: containers share one copy per distinct pair
+ * (a deployment's hundred replicas carry the same few labels).
+ */
+struct inv_label {
+	size_t refs;
+	char *kv;    /* "key=value": the policy set's index key; allocated with this */
+	size_t klen; /* the value starts at kv + klen + 1 */
+};
+
+/*
+ * What compiling needs of a container and nothing more: at 100,000
+ * containers every byte here is 100 kB.  The strings are shared: id is the
+ * containers map's key, ns and labels are interned.
+ */
 struct inv_container {
-	char *id;
-	char *node;
-	char *ns; /* namespace_name, "default" when empty */
-	struct bw_kv *labels;
-	size_t n_labels;
-	Bulwark__V1__Container *msg; /* deep copy */
+	const char *id;
+	struct inv_node *node;
+	const char *ns; /* namespace_name, "default" when empty; interned */
+	Bulwark__V1__Container *msg; /* deep copy, only while keep_messages */
+	uint64_t cgroup_id;
 	uint64_t gen;
+	uint32_t n_labels;
+	struct inv_label *labels[];
 };
 
 struct inv_node {
@@ -41,6 +57,9 @@ struct bw_inventory {
 	struct bw_strmap nodes;	     /* name -> inv_node */
 	struct bw_strmap containers; /* id -> inv_container */
 	struct bw_strmap postures;   /* namespace ("" = host) -> inv_posture */
+	struct bw_strmap ns_pool;    /* interned namespace -> refcount (uintptr_t) */
+	struct bw_strmap label_pool; /* "key\x1fvalue" -> inv_label */
+	bool drop_messages;	     /* see bw_inventory_keep_messages */
 };
 
 const struct inv_posture *bw_inventory_posture(const struct bw_inventory *inv, const char *ns);
@@ -48,6 +67,7 @@ const struct inv_posture *bw_inventory_posture(const struct bw_inventory *inv, c
 struct pvec {
 	struct bw_policy **v;
 	size_t n, cap;
+	uint64_t gen; /* last change of this list */
 };
 
 /* The KubeArmorPolicies of one namespace, indexed by their first label. */
@@ -55,7 +75,17 @@ struct ns_bucket {
 	struct bw_strmap by_label; /* "key=value" -> pvec */
 	struct pvec scan;	   /* no matchLabels: checked for every container */
 	uint64_t gen;		   /* last change of any policy here */
+	uint64_t dropped_gen;	   /* last removal of a by_label list */
 };
+
+/*
+ * The generation of everything in s that can select c: the lists of its
+ * namespace it is checked against (scan, and by_label for each of its
+ * labels) and the removal of any list.  Generations only grow, so the
+ * maximum changes whenever one of them does.  Cluster policies and
+ * postures are tracked separately.
+ */
+uint64_t bw_container_dep_gen(const struct bw_policy_set *s, const struct inv_container *c);
 
 struct bw_policy_set {
 	struct bw_strmap all; /* "kind/ns/name" -> bw_policy */
@@ -66,6 +96,10 @@ struct bw_policy_set {
 
 bool bw_match_container(const struct bw_policy *p, const struct inv_container *c);
 bool bw_match_node(const struct bw_policy *p, const struct inv_node *n);
+
+/* The rule set of c when no policy selects it (postures and identity only);
+ * NULL when out of memory. */
+Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const struct inv_container *c);
 
 /* SHA-256 of a rule set's packed bytes. */
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);

@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Incremental compiling.  A container's rule set depends on the container
- * itself, the KubeArmorPolicies of its namespace, the cluster policies and
- * its namespace's postures; each of those carries a generation, and a cached
- * rule set is reused while all of them are unchanged.  A policy change thus
- * recompiles the containers of one namespace (or every container, for a
- * cluster policy), a container change recompiles that container.
+ * itself, the policy lists of its namespace it is checked against, the
+ * cluster policies and its namespace's postures.  Every one of those
+ * carries a generation from one process-wide counter, so the maximum of
+ * them (bw_container_dep_gen and friends) grows whenever any input does:
+ * a cached rule set is reused while that maximum is unchanged.  A policy
+ * change thus recompiles only the containers that carry its first label
+ * (or its namespace's, for a policy without matchLabels; every container
+ * for a cluster policy), a container change that container.
+ *
+ * Memory matters as much as time here (100,000 containers per controller):
+ * an entry is 56 bytes, and a rule set no policy contributes to (most of
+ * them) is not kept at all but rebuilt from the inventory when the node's
+ * output is assembled.  Only the latest output is kept.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,23 +22,29 @@
 #include "compile_int.h"
 
 struct centry {
-	Bulwark__V1__RuleSet *rs;
+	uint64_t ctr_gen; /* the inventory container's generation: its identity */
+	uint64_t dep_gen; /* max generation of what its rule set depends on */
+	Bulwark__V1__RuleSet *rs; /* NULL: equal to bw_ruleset_bare's */
 	uint8_t digest[32];
-	uint64_t ctr_gen, ns_gen, cluster_gen, posture_gen;
-	bool seen; /* still on the node in the latest build */
 };
 
 struct cnode {
-	struct bw_strmap ctrs; /* container id -> centry */
+	struct centry *ents; /* sorted by ctr_gen */
+	size_t n;
 	Bulwark__V1__RuleSet *host;
 	uint8_t host_digest[32];
-	uint64_t node_gen, host_gen, posture_gen;
-	Bulwark__V1__CompiledPolicy *out; /* shell: rule sets belong to the cache */
+	uint64_t host_dep;
+	bool changed; /* since the shell was built */
 };
 
 struct bw_compiler {
 	struct bw_strmap nodes; /* name -> cnode */
 	uint64_t reused, compiled;
+	/* The latest output; its bare rule sets (owned[i]) belong to it, the
+	 * others to the cache. */
+	Bulwark__V1__CompiledPolicy *shell;
+	struct cnode *shell_node;
+	bool *owned;
 };
 
 int bw_compiler_new(struct bw_compiler **out)
@@ -50,30 +64,33 @@ static void ruleset_free(Bulwark__V1__RuleSet *rs)
 		protobuf_c_message_free_unpacked(&rs->base, NULL);
 }
 
-static void shell_free(Bulwark__V1__CompiledPolicy *cp)
+static void shell_drop(struct bw_compiler *c)
 {
+	Bulwark__V1__CompiledPolicy *cp = c->shell;
+
 	if (!cp)
 		return;
+	for (size_t i = 0; i < cp->n_containers; i++)
+		if (c->owned[i])
+			ruleset_free(cp->containers[i]);
 	free(cp->node_name);
 	free(cp->containers);
 	free(cp->digest.data);
 	free(cp);
+	free(c->owned);
+	c->shell = NULL;
+	c->shell_node = NULL;
+	c->owned = NULL;
 }
 
 static void cnode_free(struct cnode *n)
 {
-	const char *k;
-	void *v;
-
 	if (!n)
 		return;
-	for (size_t i = 0; bw_strmap_next(&n->ctrs, &i, &k, &v);) {
-		ruleset_free(((struct centry *)v)->rs);
-		free(v);
-	}
-	bw_strmap_fini(&n->ctrs);
+	for (size_t i = 0; i < n->n; i++)
+		ruleset_free(n->ents[i].rs);
+	free(n->ents);
 	ruleset_free(n->host);
-	shell_free(n->out);
 	free(n);
 }
 
@@ -84,6 +101,7 @@ void bw_compiler_free(struct bw_compiler *c)
 
 	if (!c)
 		return;
+	shell_drop(c);
 	for (size_t i = 0; bw_strmap_next(&c->nodes, &i, &k, &v);)
 		cnode_free(v);
 	bw_strmap_fini(&c->nodes);
@@ -92,7 +110,11 @@ void bw_compiler_free(struct bw_compiler *c)
 
 void bw_compiler_forget_node(struct bw_compiler *c, const char *node)
 {
-	cnode_free(bw_strmap_del(&c->nodes, node));
+	struct cnode *n = bw_strmap_del(&c->nodes, node);
+
+	if (n && c->shell_node == n)
+		shell_drop(c);
+	cnode_free(n);
 }
 
 void bw_compiler_stats(const struct bw_compiler *c, uint64_t *reused, uint64_t *compiled)
@@ -101,19 +123,215 @@ void bw_compiler_stats(const struct bw_compiler *c, uint64_t *reused, uint64_t *
 	*compiled = c->compiled;
 }
 
-/* The shell points at rule sets about to be replaced: it must go first. */
-static void drop_shell(struct cnode *cn)
+static uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
 {
-	shell_free(cn->out);
-	cn->out = NULL;
+	uint64_t m = a > b ? a : b;
+
+	return m > c ? m : c;
 }
 
-static int cmp_entry(const void *pa, const void *pb)
+static struct centry *find_entry(struct cnode *cn, uint64_t gen)
 {
-	const struct centry *a = *(struct centry *const *)pa;
-	const struct centry *b = *(struct centry *const *)pb;
+	size_t lo = 0, hi = cn->n;
 
-	return strcmp(a->rs->container_id, b->rs->container_id);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cn->ents[mid].ctr_gen == gen)
+			return &cn->ents[mid];
+		if (cn->ents[mid].ctr_gen < gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int cmp_gen(const void *pa, const void *pb)
+{
+	const struct centry *a = pa, *b = pb;
+
+	return a->ctr_gen < b->ctr_gen ? -1 : a->ctr_gen > b->ctr_gen;
+}
+
+/* Compiles one container into e; an empty result is not kept. */
+static int compile_entry(const struct bw_policy_set *s, const struct bw_inventory *inv,
+			 const struct inv_container *ic, uint64_t dep, struct centry *e)
+{
+	Bulwark__V1__RuleSet *rs = NULL, *bare;
+	uint8_t bare_digest[32];
+	int rc;
+
+	if ((rc = bw_compile_container(s, inv, ic->id, &rs)))
+		return rc;
+	if ((rc = bw_ruleset_digest(rs, e->digest))) {
+		ruleset_free(rs);
+		return rc;
+	}
+	e->ctr_gen = ic->gen;
+	e->dep_gen = dep;
+	e->rs = rs;
+	if (rs->n_rules)
+		return 0;
+	/* Keep it only if the bare form would differ (it never should). */
+	bare = bw_ruleset_bare(inv, ic);
+	if (bare && bw_ruleset_digest(bare, bare_digest) == 0 &&
+	    !memcmp(bare_digest, e->digest, 32)) {
+		ruleset_free(rs);
+		e->rs = NULL;
+	}
+	ruleset_free(bare);
+	return 0;
+}
+
+/* Brings cn's entries in line with the node's containers. */
+static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw_policy_set *s,
+			const struct bw_inventory *inv, const struct inv_node *n)
+{
+	struct centry *ents = calloc(n->n_ctrs ? n->n_ctrs : 1, sizeof(*ents));
+	size_t ne = 0, kept = 0;
+	int rc = 0;
+
+	if (!ents)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n_ctrs; i++) {
+		const struct inv_container *ic = n->ctrs[i];
+		uint64_t dep = max3(bw_container_dep_gen(s, ic), s->cluster_gen,
+				    bw_inventory_posture(inv, ic->ns)->gen);
+		struct centry *e = find_entry(cn, ic->gen);
+
+		if (e && e->dep_gen == dep) {
+			ents[ne++] = *e;
+			e->ctr_gen = 0; /* moved */
+			e->rs = NULL;
+			c->reused++;
+			kept++;
+			continue;
+		}
+		if ((rc = compile_entry(s, inv, ic, dep, &ents[ne])))
+			break;
+		ne++;
+		c->compiled++;
+	}
+	if (rc) {
+		/* Drop this node's cache (moved rule sets are in ents only): the
+		 * next call compiles it afresh. */
+		for (size_t i = 0; i < ne; i++)
+			ruleset_free(ents[i].rs);
+		free(ents);
+		for (size_t i = 0; i < cn->n; i++)
+			ruleset_free(cn->ents[i].rs);
+		free(cn->ents);
+		cn->ents = NULL;
+		cn->n = 0;
+		cn->changed = true;
+		return rc;
+	}
+	if (kept != cn->n || ne != cn->n)
+		cn->changed = true;
+	for (size_t i = 0; i < cn->n; i++)
+		ruleset_free(cn->ents[i].rs); /* containers that left or changed */
+	free(cn->ents);
+	qsort(ents, ne, sizeof(*ents), cmp_gen);
+	cn->ents = ents;
+	cn->n = ne;
+	return 0;
+}
+
+static int sync_host(struct cnode *cn, const struct bw_policy_set *s,
+		     const struct bw_inventory *inv, const struct inv_node *n)
+{
+	uint64_t dep = max3(n->gen, s->host_gen, bw_inventory_posture(inv, "")->gen);
+	Bulwark__V1__RuleSet *rs = NULL;
+	int rc;
+
+	if (cn->host && cn->host_dep == dep)
+		return 0;
+	if ((rc = bw_compile_host(s, inv, n->name, &rs)))
+		return rc;
+	if ((rc = bw_ruleset_digest(rs, cn->host_digest))) {
+		ruleset_free(rs);
+		ruleset_free(cn->host);
+		cn->host = NULL;
+		return rc;
+	}
+	ruleset_free(cn->host);
+	cn->host = rs;
+	cn->host_dep = dep;
+	cn->changed = true;
+	return 0;
+}
+
+static int cmp_ctr_id(const void *pa, const void *pb)
+{
+	const struct inv_container *a = *(const struct inv_container *const *)pa;
+	const struct inv_container *b = *(const struct inv_container *const *)pb;
+
+	return strcmp(a->id, b->id);
+}
+
+/* Assembles the node's output: containers sorted by id, bare rule sets built. */
+static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_inventory *inv,
+		       const struct inv_node *n)
+{
+	size_t nc = n->n_ctrs;
+	const struct inv_container **ics = calloc(nc ? nc : 1, sizeof(*ics));
+	uint8_t(*dg)[32] = calloc(nc ? nc : 1, 32);
+	Bulwark__V1__CompiledPolicy *cp = calloc(1, sizeof(*cp));
+	bool *owned = calloc(nc ? nc : 1, sizeof(*owned));
+	int rc = -ENOMEM;
+
+	if (!ics || !dg || !cp || !owned)
+		goto fail;
+	bulwark__v1__compiled_policy__init(cp);
+	cp->node_name = strdup(n->name);
+	cp->containers = calloc(nc ? nc : 1, sizeof(*cp->containers));
+	if (!cp->node_name || !cp->containers)
+		goto fail;
+	memcpy(ics, n->ctrs, nc * sizeof(*ics));
+	qsort(ics, nc, sizeof(*ics), cmp_ctr_id);
+	for (size_t i = 0; i < nc; i++) {
+		struct centry *e = find_entry(cn, ics[i]->gen);
+
+		if (!e) {
+			rc = -EIO; /* sync_entries covers every container */
+			goto fail;
+		}
+		if (e->rs) {
+			cp->containers[i] = e->rs;
+		} else {
+			cp->containers[i] = bw_ruleset_bare(inv, ics[i]);
+			if (!cp->containers[i])
+				goto fail;
+			owned[i] = true;
+		}
+		cp->n_containers++;
+		memcpy(dg[i], e->digest, 32);
+	}
+	cp->host = cn->host;
+	if ((rc = bw_digest_set(cp, (const uint8_t(*)[32])dg, nc, cn->host_digest)))
+		goto fail;
+	free(ics);
+	free(dg);
+	c->shell = cp;
+	c->shell_node = cn;
+	c->owned = owned;
+	cn->changed = false;
+	return 0;
+fail:
+	for (size_t i = 0; cp && i < cp->n_containers; i++)
+		if (owned && owned[i])
+			ruleset_free(cp->containers[i]);
+	if (cp) {
+		free(cp->node_name);
+		free(cp->containers);
+		free(cp->digest.data);
+	}
+	free(cp);
+	free(owned);
+	free(ics);
+	free(dg);
+	return rc;
 }
 
 int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
@@ -133,122 +351,23 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
 			return -ENOMEM;
-		bw_strmap_init(&cn->ctrs);
 		if (bw_strmap_put(&c->nodes, node, cn)) {
 			free(cn);
 			return -ENOMEM;
 		}
+		cn->changed = true;
 	}
-	const char *k;
-	void *v;
-	for (size_t i = 0; bw_strmap_next(&cn->ctrs, &i, &k, &v);)
-		((struct centry *)v)->seen = false;
-
-	for (size_t i = 0; i < n->n_ctrs; i++) {
-		const struct inv_container *ic = n->ctrs[i];
-		const struct ns_bucket *b = bw_strmap_get(&s->ns, ic->ns);
-		uint64_t ns_gen = b ? b->gen : 0;
-		uint64_t pgen = bw_inventory_posture(inv, ic->ns)->gen;
-		struct centry *e = bw_strmap_get(&cn->ctrs, ic->id);
-		if (e && e->rs && e->ctr_gen == ic->gen && e->ns_gen == ns_gen &&
-		    e->cluster_gen == s->cluster_gen && e->posture_gen == pgen) {
-			e->seen = true;
-			c->reused++;
-			continue;
-		}
-		Bulwark__V1__RuleSet *rs = NULL;
-		if ((rc = bw_compile_container(s, inv, ic->id, &rs)))
-			return rc;
-		if (!e) {
-			e = calloc(1, sizeof(*e));
-			if (!e || bw_strmap_put(&cn->ctrs, ic->id, e)) {
-				free(e);
-				ruleset_free(rs);
-				return -ENOMEM;
-			}
-		}
-		ruleset_free(e->rs);
-		*e = (struct centry){.rs = rs,
-				     .ctr_gen = ic->gen,
-				     .ns_gen = ns_gen,
-				     .cluster_gen = s->cluster_gen,
-				     .posture_gen = pgen,
-				     .seen = true};
-		if ((rc = bw_ruleset_digest(rs, e->digest))) {
-			ruleset_free(e->rs);
-			e->rs = NULL;
-			drop_shell(cn);
-			return rc;
-		}
-		c->compiled++;
-		drop_shell(cn);
+	if ((rc = sync_entries(c, cn, s, inv, n)) || (rc = sync_host(cn, s, inv, n))) {
+		if (c->shell_node == cn)
+			shell_drop(c);
+		return rc;
 	}
-	/* Containers that left the node. */
-	for (size_t i = 0; bw_strmap_next(&cn->ctrs, &i, &k, &v);) {
-		struct centry *e = v;
-		if (e->seen)
-			continue;
-		ruleset_free(e->rs);
-		free(bw_strmap_del(&cn->ctrs, k));
-		drop_shell(cn);
-	}
-
-	uint64_t hpgen = bw_inventory_posture(inv, "")->gen;
-	if (!cn->host || cn->node_gen != n->gen || cn->host_gen != s->host_gen ||
-	    cn->posture_gen != hpgen) {
-		Bulwark__V1__RuleSet *rs = NULL;
-		if ((rc = bw_compile_host(s, inv, node, &rs)))
+	if (c->shell_node != cn || cn->changed) {
+		shell_drop(c);
+		if ((rc = build_shell(c, cn, inv, n)))
 			return rc;
-		if ((rc = bw_ruleset_digest(rs, cn->host_digest))) {
-			ruleset_free(rs);
-			return rc;
-		}
-		ruleset_free(cn->host);
-		cn->host = rs;
-		cn->node_gen = n->gen;
-		cn->host_gen = s->host_gen;
-		cn->posture_gen = hpgen;
-		drop_shell(cn);
 	}
-
-	if (!cn->out) {
-		Bulwark__V1__CompiledPolicy *cp = calloc(1, sizeof(*cp));
-		if (!cp)
-			return -ENOMEM;
-		bulwark__v1__compiled_policy__init(cp);
-		cp->node_name = strdup(node);
-		cp->containers = calloc(cn->ctrs.len ? cn->ctrs.len : 1, sizeof(*cp->containers));
-		if (!cp->node_name || !cp->containers) {
-			shell_free(cp);
-			return -ENOMEM;
-		}
-		struct centry **ents = calloc(cn->ctrs.len ? cn->ctrs.len : 1, sizeof(*ents));
-		uint8_t(*dg)[32] = calloc(cn->ctrs.len ? cn->ctrs.len : 1, 32);
-		size_t ne = 0;
-		if (!ents || !dg) {
-			free(ents);
-			free(dg);
-			shell_free(cp);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; bw_strmap_next(&cn->ctrs, &i, &k, &v);)
-			ents[ne++] = v;
-		qsort(ents, ne, sizeof(*ents), cmp_entry);
-		for (size_t i = 0; i < ne; i++) {
-			cp->containers[cp->n_containers++] = ents[i]->rs;
-			memcpy(dg[i], ents[i]->digest, 32);
-		}
-		cp->host = cn->host;
-		rc = bw_digest_set(cp, (const uint8_t(*)[32])dg, ne, cn->host_digest);
-		free(ents);
-		free(dg);
-		if (rc) {
-			shell_free(cp);
-			return rc;
-		}
-		cn->out = cp;
-	}
-	cn->out->version = version;
-	*out = cn->out;
+	c->shell->version = version;
+	*out = c->shell;
 	return 0;
 }

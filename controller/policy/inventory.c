@@ -25,6 +25,8 @@ int bw_inventory_new(struct bw_inventory **out)
 	bw_strmap_init(&inv->nodes);
 	bw_strmap_init(&inv->containers);
 	bw_strmap_init(&inv->postures);
+	bw_strmap_init(&inv->ns_pool);
+	bw_strmap_init(&inv->label_pool);
 	*out = inv;
 	return 0;
 }
@@ -38,14 +40,96 @@ static void kv_free(struct bw_kv *kv, size_t n)
 	free(kv);
 }
 
-static void container_free(struct inv_container *c)
+/* ---- interning ---------------------------------------------------------- */
+
+static const char *ns_ref(struct bw_inventory *inv, const char *ns)
+{
+	uintptr_t refs = (uintptr_t)bw_strmap_get(&inv->ns_pool, ns);
+
+	if (bw_strmap_put(&inv->ns_pool, ns, (void *)(refs + 1)))
+		return NULL;
+	return bw_strmap_key(&inv->ns_pool, ns);
+}
+
+static void ns_unref(struct bw_inventory *inv, const char *ns)
+{
+	uintptr_t refs = (uintptr_t)bw_strmap_get(&inv->ns_pool, ns);
+
+	if (refs > 1)
+		bw_strmap_put(&inv->ns_pool, ns, (void *)(refs - 1));
+	else
+		bw_strmap_del(&inv->ns_pool, ns); /* frees the key ns points to */
+}
+
+/* The pool key separates key and value with a byte labels do not carry, so
+ * that "a=b"+"c" and "a"+"b=c" stay apart. */
+static char *label_pool_key(const char *k, const char *v)
+{
+	size_t kl = strlen(k), vl = strlen(v);
+	char *s = malloc(kl + vl + 2);
+
+	if (s) {
+		memcpy(s, k, kl);
+		s[kl] = '\x1f';
+		memcpy(s + kl + 1, v, vl + 1);
+	}
+	return s;
+}
+
+static struct inv_label *label_ref(struct bw_inventory *inv, const char *k, const char *v)
+{
+	char *pk = label_pool_key(k, v);
+	struct inv_label *l;
+	size_t kl = strlen(k), vl = strlen(v);
+
+	if (!pk)
+		return NULL;
+	l = bw_strmap_get(&inv->label_pool, pk);
+	if (l) {
+		l->refs++;
+		free(pk);
+		return l;
+	}
+	l = malloc(sizeof(*l) + kl + vl + 2);
+	if (!l) {
+		free(pk);
+		return NULL;
+	}
+	l->refs = 1;
+	l->klen = kl;
+	l->kv = (char *)(l + 1);
+	memcpy(l->kv, k, kl);
+	l->kv[kl] = '=';
+	memcpy(l->kv + kl + 1, v, vl + 1);
+	if (bw_strmap_put(&inv->label_pool, pk, l)) {
+		free(l);
+		free(pk);
+		return NULL;
+	}
+	free(pk);
+	return l;
+}
+
+static void label_unref(struct bw_inventory *inv, struct inv_label *l)
+{
+	if (--l->refs)
+		return;
+	l->kv[l->klen] = 0; /* back to "key" to rebuild the pool key */
+	char *pk = label_pool_key(l->kv, l->kv + l->klen + 1);
+	if (pk)
+		bw_strmap_del(&inv->label_pool, pk);
+	free(pk);
+	free(l);
+}
+
+static void container_free(struct bw_inventory *inv, struct inv_container *c)
 {
 	if (!c)
 		return;
-	free(c->id);
-	free(c->node);
-	free(c->ns);
-	kv_free(c->labels, c->n_labels);
+	if (c->ns)
+		ns_unref(inv, c->ns);
+	for (size_t i = 0; i < c->n_labels; i++)
+		label_unref(inv, c->labels[i]);
 	if (c->msg)
 		protobuf_c_message_free_unpacked(&c->msg->base, NULL);
 	free(c);
@@ -69,7 +153,7 @@ void bw_inventory_free(struct bw_inventory *inv)
 	if (!inv)
 		return;
 	for (size_t i = 0; bw_strmap_next(&inv->containers, &i, &k, &v);)
-		container_free(v);
+		container_free(inv, v);
 	for (size_t i = 0; bw_strmap_next(&inv->nodes, &i, &k, &v);)
 		node_free(v);
 	for (size_t i = 0; bw_strmap_next(&inv->postures, &i, &k, &v);)
@@ -77,6 +161,8 @@ void bw_inventory_free(struct bw_inventory *inv)
 	bw_strmap_fini(&inv->containers);
 	bw_strmap_fini(&inv->nodes);
 	bw_strmap_fini(&inv->postures);
+	bw_strmap_fini(&inv->ns_pool);
+	bw_strmap_fini(&inv->label_pool); /* empty: every label went with its container */
 	free(inv);
 }
 
@@ -190,9 +276,24 @@ int bw_inventory_remove_node(struct bw_inventory *inv, const char *node)
 	if (!n)
 		return -ENOENT;
 	/* Its containers go with it: they cannot run elsewhere. */
-	for (size_t i = 0; i < n->n_ctrs; i++)
-		container_free(bw_strmap_del(&inv->containers, n->ctrs[i]->id));
+	for (size_t i = 0; i < n->n_ctrs; i++) {
+		struct inv_container *c = n->ctrs[i];
+
+		bw_strmap_del(&inv->containers, c->id); /* frees c->id */
+		c->id = NULL;
+		container_free(inv, c);
+	}
 	node_free(n);
+	return 0;
+}
+
+int bw_inventory_keep_messages(struct bw_inventory *inv, int keep)
+{
+	if (!keep == inv->drop_messages)
+		return 0;
+	if (inv->containers.len)
+		return -EBUSY; /* the copies already made (or not) cannot change */
+	inv->drop_messages = !keep;
 	return 0;
 }
 
@@ -200,39 +301,38 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 			       const Bulwark__V1__Container *c)
 {
 	struct inv_container *nc;
-	uint8_t *buf;
-	size_t len;
 	int rc = -ENOMEM;
 
 	if (!node || !*node || !c || !c->id || !*c->id)
 		return -EINVAL;
-	nc = calloc(1, sizeof(*nc));
+	nc = calloc(1, sizeof(*nc) + c->n_labels * sizeof(nc->labels[0]));
 	if (!nc)
 		return -ENOMEM;
-	/* A deep copy by round trip: the message has nested repeated fields. */
-	len = protobuf_c_message_get_packed_size(&c->base);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		goto fail;
-	protobuf_c_message_pack(&c->base, buf);
-	nc->msg = bulwark__v1__container__unpack(NULL, len, buf);
-	free(buf);
-	if (!nc->msg)
-		goto fail;
-	nc->id = strdup(c->id);
-	nc->node = strdup(node);
-	nc->ns = strdup(c->namespace_name && *c->namespace_name ? c->namespace_name : "default");
-	if (!nc->id || !nc->node || !nc->ns)
-		goto fail;
-	nc->labels = calloc(c->n_labels ? c->n_labels : 1, sizeof(*nc->labels));
-	if (!nc->labels)
+	if (!inv->drop_messages) {
+		/* A deep copy by round trip: the message has nested repeated fields. */
+		size_t len = protobuf_c_message_get_packed_size(&c->base);
+		uint8_t *buf = malloc(len ? len : 1);
+
+		if (!buf)
+			goto fail;
+		protobuf_c_message_pack(&c->base, buf);
+		nc->msg = bulwark__v1__container__unpack(NULL, len, buf);
+		free(buf);
+		if (!nc->msg)
+			goto fail;
+	}
+	nc->cgroup_id = c->cgroup_id;
+	nc->ns = ns_ref(inv, c->namespace_name && *c->namespace_name ? c->namespace_name
+								   : "default");
+	if (!nc->ns)
 		goto fail;
 	for (size_t i = 0; i < c->n_labels; i++) {
-		nc->labels[i].key = strdup(c->labels[i]->key ? c->labels[i]->key : "");
-		nc->labels[i].value = strdup(c->labels[i]->value ? c->labels[i]->value : "");
-		nc->n_labels++;
-		if (!nc->labels[i].key || !nc->labels[i].value)
+		const Bulwark__V1__KeyValue *kv = c->labels[i];
+
+		nc->labels[i] = label_ref(inv, kv->key ? kv->key : "", kv->value ? kv->value : "");
+		if (!nc->labels[i])
 			goto fail;
+		nc->n_labels++;
 	}
 	struct inv_node *nd = node_get_or_add(inv, node);
 	if (!nd)
@@ -252,30 +352,31 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 	struct inv_container *old = bw_strmap_get(&inv->containers, c->id);
 	if ((rc = bw_strmap_put(&inv->containers, c->id, nc)))
 		goto fail;
+	/* Replacing keeps the map's key, so old and new share it. */
+	nc->id = bw_strmap_key(&inv->containers, c->id);
+	nc->node = nd;
 	if (old) {
-		struct inv_node *on = bw_strmap_get(&inv->nodes, old->node);
-		if (on)
-			node_drop_container(on, old);
-		container_free(old);
+		node_drop_container(old->node, old);
+		container_free(inv, old);
 	}
 	nd->ctrs[nd->n_ctrs++] = nc;
 	nc->gen = bw_gen_next();
 	return 0;
 fail:
-	container_free(nc);
+	container_free(inv, nc);
 	return rc;
 }
 
 int bw_inventory_remove_container(struct bw_inventory *inv, const char *container_id)
 {
-	struct inv_container *c = bw_strmap_del(&inv->containers, container_id);
+	struct inv_container *c = bw_strmap_get(&inv->containers, container_id);
 
 	if (!c)
 		return -ENOENT;
-	struct inv_node *n = bw_strmap_get(&inv->nodes, c->node);
-	if (n)
-		node_drop_container(n, c);
-	container_free(c);
+	node_drop_container(c->node, c);
+	bw_strmap_del(&inv->containers, container_id); /* frees c->id */
+	c->id = NULL;
+	container_free(inv, c);
 	return 0;
 }
 
@@ -338,7 +439,7 @@ const Bulwark__V1__Container *bw_inventory_container(const struct bw_inventory *
 {
 	const struct inv_container *c = bw_strmap_get(&inv->containers, container_id);
 
-	return c ? c->msg : NULL;
+	return c ? c->msg : NULL; /* NULL too when messages are not kept */
 }
 
 static int cmp_str(const void *a, const void *b)

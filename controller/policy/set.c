@@ -133,6 +133,7 @@ static int index_policy(struct bw_policy_set *s, struct bw_policy *p, bool add)
 	}
 	b->gen = bw_gen_next();
 	if (!p->n_labels) {
+		b->scan.gen = b->gen;
 		if (add)
 			return pvec_add(&b->scan, p);
 		pvec_del(&b->scan, p);
@@ -146,9 +147,11 @@ static int index_policy(struct bw_policy_set *s, struct bw_policy *p, bool add)
 	if (!add) {
 		if (v) {
 			pvec_del(v, p);
+			v->gen = b->gen;
 			if (!v->n) {
 				free(v->v);
 				free(bw_strmap_del(&b->by_label, lk));
+				b->dropped_gen = b->gen;
 			}
 		}
 	} else {
@@ -161,6 +164,7 @@ static int index_policy(struct bw_policy_set *s, struct bw_policy *p, bool add)
 			}
 		}
 		rc = pvec_add(v, p);
+		v->gen = b->gen;
 	}
 	free(lk);
 	return rc;
@@ -222,4 +226,21 @@ const struct bw_policy *bw_policy_set_get(const struct bw_policy_set *s, enum bw
 	p = bw_strmap_get(&s->all, key);
 	free(key);
 	return p;
+}
+
+uint64_t bw_container_dep_gen(const struct bw_policy_set *s, const struct inv_container *c)
+{
+	const struct ns_bucket *b = bw_strmap_get(&s->ns, c->ns);
+	uint64_t g;
+
+	if (!b)
+		return 0; /* buckets are never removed: a new one brings new generations */
+	g = b->scan.gen > b->dropped_gen ? b->scan.gen : b->dropped_gen;
+	for (size_t i = 0; i < c->n_labels; i++) {
+		const struct pvec *v = bw_strmap_get(&b->by_label, c->labels[i]->kv);
+
+		if (v && v->gen > g)
+			g = v->gen;
+	}
+	return g;
 }

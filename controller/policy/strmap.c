@@ -52,6 +52,13 @@ void *bw_strmap_get(const struct bw_strmap *m, const char *key)
 	return s ? s->val : NULL;
 }
 
+const char *bw_strmap_key(const struct bw_strmap *m, const char *key)
+{
+	struct bw_strmap_slot *s = find(m, key);
+
+	return s ? s->key : NULL;
+}
+
 static int grow(struct bw_strmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 16;

@@ -24,6 +24,8 @@ void bw_strmap_fini(struct bw_strmap *m); /* frees keys, not values */
 void *bw_strmap_get(const struct bw_strmap *m, const char *key);
 /* Inserts or replaces; returns 0 or -ENOMEM. */
 int bw_strmap_put(struct bw_strmap *m, const char *key, void *val);
+/* The map's own copy of key (stable until that key is deleted), or NULL. */
+const char *bw_strmap_key(const struct bw_strmap *m, const char *key);
 /* Returns the removed value or NULL. */
 void *bw_strmap_del(struct bw_strmap *m, const char *key);
 /* Iteration: for (size_t i = 0; bw_strmap_next(m, &i, &k, &v);) */
