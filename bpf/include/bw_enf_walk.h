@@ -68,8 +68,12 @@ static long walk_down(__u32 i, void *c)
 	name = BPF_CORE_READ(d, d_name.name);
 	if (len > 255)
 		len = 255; /* NAME_MAX: cannot happen */
-	if (len == 0 || bpf_probe_read_kernel(s->name, len & 255, name))
+	if (len == 0 || bpf_probe_read_kernel(s->name, len & 255, name)) {
+		/* A prefix hash would be missing: decide by posture, never
+		 * by stale hashes. */
+		w->unresolved = 1;
 		return 1;
+	}
 	h = bw_fnv_byte(s->h, '/');
 	nh = BW_FNV_BASIS;
 	for (int j = 0; j < 255; j++) {
