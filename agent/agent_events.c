@@ -61,7 +61,12 @@ static void audit_check(struct bw_agent *a, const Bulwark__V1__Event *ev)
 	p->host_pid = (uint32_t)ev->host_pid;
 	p->host_ppid = (uint32_t)ev->host_ppid;
 	p->uid = (uint32_t)ev->uid;
-	snprintf(p->comm, sizeof(p->comm), "%s", ev->process_name ? ev->process_name : "");
+	if (ev->process_name) {
+		const char *slash = strrchr(ev->process_name, '/');
+
+		/* comm is the kernel's short name: the binary's base name. */
+		snprintf(p->comm, sizeof(p->comm), "%s", slash ? slash + 1 : ev->process_name);
+	}
 	p->operation = strcmp(ev->operation, "Process") == 0 ? "Process"
 		       : strcmp(ev->operation, "File") == 0  ? "File"
 							     : "Capabilities";
