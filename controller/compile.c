@@ -154,16 +154,22 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		p[np].msg = msg;
 		np++;
 	}
+	uint64_t t_built = bw_mono_ns();
 	if (bw_store_commit(c->store, t, BW_STORE_SYNC)) {
 		/* Never send a version that is not durable: retry the batch later. */
 		c->metrics.store_errors++;
 		goto retry;
 	}
+	uint64_t t_synced = bw_mono_ns();
 	for (size_t i = 0; i < np; i++) {
 		ctl_channel_push(c, p[i].n, p[i].msg, p[i].version);
 		p[i].msg = NULL;
 	}
-	bw_debug("compile batch | pushed=%zu dirty_left=%zu", np, c->n_dirty);
+	bw_debug("compile batch | compiled=%zu pushed=%zu dirty_left=%zu compile_us=%llu "
+		 "sync_us=%llu send_us=%llu",
+		 nj, np, c->n_dirty, (unsigned long long)((t_built - now) / 1000),
+		 (unsigned long long)((t_synced - t_built) / 1000),
+		 (unsigned long long)((bw_mono_ns() - t_synced) / 1000));
 	free(p);
 	if (c->n_dirty == 0 && np >= 64)
 		malloc_trim(0); /* a fan-out's transient buffers back to the system */

@@ -92,8 +92,10 @@ int ctl_state_init(struct bw_controller *c)
 	    bw_inventory_new(&c->inv) || bw_compiler_new(&c->compiler))
 		return -ENOMEM;
 	/* The containers map holds each container as reported: the inventory
-	 * needs only what compiling reads. */
-	return bw_inventory_keep_messages(c->inv, 0);
+	 * needs only what compiling reads, and shares the map's ids. */
+	if (bw_inventory_keep_messages(c->inv, 0) || bw_inventory_borrow_ids(c->inv))
+		return -EINVAL;
+	return 0;
 }
 
 void ctl_state_fini(struct bw_controller *c)
@@ -461,7 +463,12 @@ static int ctr_sync_inventory(struct bw_controller *c, struct ctl_container *ct)
 	slim(&m->runtime);
 	slim(&m->apparmor_profile);
 	slim(&m->owner);
+	/* The inventory borrows the id: give it the map's copy, which lives as
+	 * long as the container does (ctr_maybe_drop removes it first). */
+	char *own_id = m->id;
+	m->id = (char *)ct->id;
 	rc = bw_inventory_set_container(c->inv, ct->node->name, m);
+	m->id = own_id;
 	bulwark__v1__container__free_unpacked(m, NULL);
 	if (rc == 0)
 		ct->in_inventory = 1;
@@ -472,6 +479,9 @@ static void ctr_maybe_drop(struct bw_controller *c, struct ctl_container *ct)
 {
 	if (ct->agent || ct->overlay)
 		return;
+	if (ct->in_inventory) /* it borrows ct->id, which goes with the map entry */
+		bw_inventory_remove_container(c->inv, ct->id);
+	ct->in_inventory = 0;
 	ctr_unlink(ct);
 	ctl_map_del(c->containers, ct->id);
 	container_free(ct);
@@ -495,17 +505,23 @@ static int ctr_record(const struct ctl_container *ct, struct bw_store_txn *t)
 int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
 			    const Bulwark__V1__Container *m, struct bw_store_txn *t)
 {
-	size_t len = bulwark__v1__container__get_packed_size(m);
+	Bulwark__V1__Container slim_m;
 	struct ctl_container *ct;
 	unsigned char *buf;
+	size_t len;
 	int rc;
 
 	if (!m->id || !m->id[0])
 		return -EINVAL;
+	/* Kept without the id, which is the map's key (ctl_container_merged
+	 * puts it back): 66 of some 230 bytes per container. */
+	slim_m = *m;
+	slim_m.id = (char *)protobuf_c_empty_string;
+	len = bulwark__v1__container__get_packed_size(&slim_m);
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return -ENOMEM;
-	bulwark__v1__container__pack(m, buf);
+	bulwark__v1__container__pack(&slim_m, buf);
 	ct = ctr_get_or_add(c, m->id);
 	if (!ct) {
 		free(buf);

@@ -145,6 +145,15 @@ const Bulwark__V1__Container *bw_inventory_container(const struct bw_inventory *
  * before the first container: -EBUSY afterwards.
  */
 int bw_inventory_keep_messages(struct bw_inventory *inv, int keep);
+/*
+ * From now on bw_inventory_set_container keeps c->id by pointer instead of
+ * copying it: the caller keeps that string alive and unchanged until the
+ * container is removed (or the inventory freed), and replaces a container
+ * only with the same pointer.  For an owner that holds the id anyway (the
+ * controller's container map): one copy of each id instead of two.  Only
+ * before the first container: -EBUSY afterwards.
+ */
+int bw_inventory_borrow_ids(struct bw_inventory *inv);
 /* The node names, sorted, in a new array the caller frees (not the strings,
  * which inv owns). */
 int bw_inventory_nodes(const struct bw_inventory *inv, const char ***out, size_t *n_out);

@@ -40,11 +40,11 @@ struct cnode {
 struct bw_compiler {
 	struct bw_strmap nodes; /* name -> cnode */
 	uint64_t reused, compiled;
-	/* The latest output; its bare rule sets (owned[i]) belong to it, the
-	 * others to the cache. */
+	/* The latest output; its bare rule sets (one array, their strings
+	 * borrowed from the inventory) belong to it, the others to the cache. */
 	Bulwark__V1__CompiledPolicy *shell;
 	struct cnode *shell_node;
-	bool *owned;
+	Bulwark__V1__RuleSet *bare;
 };
 
 int bw_compiler_new(struct bw_compiler **out)
@@ -70,17 +70,14 @@ static void shell_drop(struct bw_compiler *c)
 
 	if (!cp)
 		return;
-	for (size_t i = 0; i < cp->n_containers; i++)
-		if (c->owned[i])
-			ruleset_free(cp->containers[i]);
 	free(cp->node_name);
 	free(cp->containers);
 	free(cp->digest.data);
 	free(cp);
-	free(c->owned);
+	free(c->bare);
 	c->shell = NULL;
 	c->shell_node = NULL;
-	c->owned = NULL;
+	c->bare = NULL;
 }
 
 static void cnode_free(struct cnode *n)
@@ -158,8 +155,7 @@ static int cmp_gen(const void *pa, const void *pb)
 static int compile_entry(const struct bw_policy_set *s, const struct bw_inventory *inv,
 			 const struct inv_container *ic, uint64_t dep, struct centry *e)
 {
-	Bulwark__V1__RuleSet *rs = NULL, *bare;
-	uint8_t bare_digest[32];
+	Bulwark__V1__RuleSet *rs = NULL;
 	int rc;
 
 	if ((rc = bw_compile_container(s, inv, ic->id, &rs)))
@@ -171,16 +167,12 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 	e->ctr_gen = ic->gen;
 	e->dep_gen = dep;
 	e->rs = rs;
-	if (rs->n_rules)
-		return 0;
-	/* Keep it only if the bare form would differ (it never should). */
-	bare = bw_ruleset_bare(inv, ic);
-	if (bare && bw_ruleset_digest(bare, bare_digest) == 0 &&
-	    !memcmp(bare_digest, e->digest, 32)) {
+	/* No rules, no allow-list: what bw_ruleset_bare builds, so not kept. */
+	if (!rs->n_rules && !rs->process_allowlist && !rs->file_allowlist &&
+	    !rs->network_allowlist && !rs->capability_allowlist) {
 		ruleset_free(rs);
 		e->rs = NULL;
 	}
-	ruleset_free(bare);
 	return 0;
 }
 
@@ -270,22 +262,23 @@ static int cmp_ctr_id(const void *pa, const void *pb)
 	return strcmp(a->id, b->id);
 }
 
-/* Assembles the node's output: containers sorted by id, bare rule sets built. */
+/* Assembles the node's output: containers sorted by id, bare rule sets
+ * filled in (no allocation per container: a fan-out does this per node). */
 static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_inventory *inv,
 		       const struct inv_node *n)
 {
-	size_t nc = n->n_ctrs;
-	const struct inv_container **ics = calloc(nc ? nc : 1, sizeof(*ics));
-	uint8_t(*dg)[32] = calloc(nc ? nc : 1, 32);
+	size_t nc = n->n_ctrs, one = nc ? nc : 1;
+	const struct inv_container **ics = malloc(one * sizeof(*ics));
+	uint8_t(*dg)[32] = malloc(one * 32);
 	Bulwark__V1__CompiledPolicy *cp = calloc(1, sizeof(*cp));
-	bool *owned = calloc(nc ? nc : 1, sizeof(*owned));
+	Bulwark__V1__RuleSet *bare = malloc(one * sizeof(*bare));
 	int rc = -ENOMEM;
 
-	if (!ics || !dg || !cp || !owned)
+	if (!ics || !dg || !cp || !bare)
 		goto fail;
 	bulwark__v1__compiled_policy__init(cp);
 	cp->node_name = strdup(n->name);
-	cp->containers = calloc(nc ? nc : 1, sizeof(*cp->containers));
+	cp->containers = malloc(one * sizeof(*cp->containers));
 	if (!cp->node_name || !cp->containers)
 		goto fail;
 	memcpy(ics, n->ctrs, nc * sizeof(*ics));
@@ -300,10 +293,18 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 		if (e->rs) {
 			cp->containers[i] = e->rs;
 		} else {
-			cp->containers[i] = bw_ruleset_bare(inv, ics[i]);
-			if (!cp->containers[i])
-				goto fail;
-			owned[i] = true;
+			/* As bw_ruleset_bare, with borrowed strings. */
+			const struct inv_posture *pos = bw_inventory_posture(inv, ics[i]->ns);
+			Bulwark__V1__RuleSet *rs = &bare[i];
+
+			bulwark__v1__rule_set__init(rs);
+			rs->file_posture = pos->file;
+			rs->network_posture = pos->network;
+			rs->capability_posture = pos->capabilities;
+			rs->container_id = (char *)ics[i]->id;
+			rs->namespace_name = (char *)ics[i]->ns;
+			rs->cgroup_id = ics[i]->cgroup_id;
+			cp->containers[i] = rs;
 		}
 		cp->n_containers++;
 		memcpy(dg[i], e->digest, 32);
@@ -315,20 +316,17 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	free(dg);
 	c->shell = cp;
 	c->shell_node = cn;
-	c->owned = owned;
+	c->bare = bare;
 	cn->changed = false;
 	return 0;
 fail:
-	for (size_t i = 0; cp && i < cp->n_containers; i++)
-		if (owned && owned[i])
-			ruleset_free(cp->containers[i]);
 	if (cp) {
 		free(cp->node_name);
 		free(cp->containers);
 		free(cp->digest.data);
 	}
 	free(cp);
-	free(owned);
+	free(bare);
 	free(ics);
 	free(dg);
 	return rc;

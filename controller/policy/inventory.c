@@ -158,7 +158,7 @@ void bw_inventory_free(struct bw_inventory *inv)
 		node_free(v);
 	for (size_t i = 0; bw_strmap_next(&inv->postures, &i, &k, &v);)
 		free(v);
-	bw_strmap_fini(&inv->containers);
+	bw_strmap_fini(&inv->containers); /* frees the ids unless borrowed */
 	bw_strmap_fini(&inv->nodes);
 	bw_strmap_fini(&inv->postures);
 	bw_strmap_fini(&inv->ns_pool);
@@ -294,6 +294,14 @@ int bw_inventory_keep_messages(struct bw_inventory *inv, int keep)
 	if (inv->containers.len)
 		return -EBUSY; /* the copies already made (or not) cannot change */
 	inv->drop_messages = !keep;
+	return 0;
+}
+
+int bw_inventory_borrow_ids(struct bw_inventory *inv)
+{
+	if (inv->containers.len)
+		return -EBUSY;
+	inv->containers.borrow_keys = 1;
 	return 0;
 }
 

@@ -25,7 +25,7 @@ void bw_strmap_init(struct bw_strmap *m)
 
 void bw_strmap_fini(struct bw_strmap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap && !m->borrow_keys; i++)
 		if (m->slots[i].key && m->slots[i].key != TOMB)
 			free(m->slots[i].key);
 	free(m->slots);
@@ -95,7 +95,7 @@ int bw_strmap_put(struct bw_strmap *m, const char *key, void *val)
 	}
 	if ((m->used + 1) * 4 > m->cap * 3 && grow(m))
 		return -ENOMEM;
-	char *k = strdup(key);
+	char *k = m->borrow_keys ? (char *)key : strdup(key);
 	if (!k)
 		return -ENOMEM;
 	size_t i = hash(key) & (m->cap - 1);
@@ -116,7 +116,8 @@ void *bw_strmap_del(struct bw_strmap *m, const char *key)
 	if (!s)
 		return NULL;
 	val = s->val;
-	free(s->key);
+	if (!m->borrow_keys)
+		free(s->key);
 	s->key = TOMB;
 	s->val = NULL;
 	m->len--;

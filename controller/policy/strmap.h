@@ -17,6 +17,7 @@ struct bw_strmap_slot {
 struct bw_strmap {
 	struct bw_strmap_slot *slots;
 	size_t cap, len, used; /* used counts tombstones too */
+	int borrow_keys;       /* set right after init: keys kept by pointer, never freed */
 };
 
 void bw_strmap_init(struct bw_strmap *m);
