@@ -304,6 +304,12 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 	/* Remember the rule order for deterministic merging. */
 	e.val.index = (uint32_t)ri;
 	*flags |= BW_ENF_F_HAS_RULES(op);
+	if (e.key.kind == BW_ENF_K_PROC_DIR || e.key.kind == BW_ENF_K_FILE_DIR)
+		*flags |= BW_ENF_F_HAS_DIR(op);
+	else if (e.key.kind == BW_ENF_K_PROC_REC || e.key.kind == BW_ENF_K_FILE_REC)
+		*flags |= BW_ENF_F_HAS_REC(op);
+	else if (e.key.kind == BW_ENF_K_PROC_NAME)
+		*flags |= BW_ENF_F_HAS_NAME;
 	if (r->n_from_source == 0) {
 		uint32_t dev;
 		uint64_t ino;
@@ -312,6 +318,7 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 		if (rc || !b->resolve || r->match != BULWARK__V1__MATCH_KIND__MATCH_PATH ||
 		    b->resolve(b->resolve_arg, rs->cgroup_id, r->value, &dev, &ino))
 			return rc;
+		*flags |= BW_ENF_F_HAS_INODE(op);
 		e.key.kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_INODE : BW_ENF_K_FILE_INODE;
 		e.key.hash = ino;
 		e.key.src = dev;

@@ -93,6 +93,12 @@ static void test_basic_kinds(void **state)
 	assert_true(e->val.flags & BW_ENF_F_HAS_RULES(BW_ENF_OP_NETWORK));
 	assert_false(e->val.flags & BW_ENF_F_ALLOWLIST(BW_ENF_OP_FILE));
 	assert_false(e->val.flags & BW_ENF_F_HAS_SOURCES);
+	assert_true(e->val.flags & BW_ENF_F_HAS_DIR(BW_ENF_OP_FILE));
+	assert_true(e->val.flags & BW_ENF_F_HAS_REC(BW_ENF_OP_FILE));
+	assert_true(e->val.flags & BW_ENF_F_HAS_NAME);
+	assert_false(e->val.flags & BW_ENF_F_HAS_DIR(BW_ENF_OP_PROCESS));
+	assert_false(e->val.flags & BW_ENF_F_HAS_REC(BW_ENF_OP_PROCESS));
+	assert_false(e->val.flags & BW_ENF_F_HAS_INODE(BW_ENF_OP_FILE));
 	e = find(m, CG, BW_ENF_K_FILE_PATH, h("/secret.txt"), 0);
 	assert_non_null(e);
 	assert_true(e->val.deny.present);
@@ -335,6 +341,9 @@ static void test_inodes(void **state)
 	/* Two names of one file fold into one inode entry; Block wins. */
 	assert_int_equal(e->val.deny.action, BW_ENF_A_BLOCK);
 	assert_int_equal(e->val.deny.rule_id & 0xffff, 1);
+	e = find(m, CG, BW_ENF_K_RULESET, 0, 0);
+	assert_true(e->val.flags & BW_ENF_F_HAS_INODE(BW_ENF_OP_FILE));
+	assert_true(e->val.flags & BW_ENF_F_HAS_INODE(BW_ENF_OP_PROCESS));
 	e = find(m, CG, BW_ENF_K_PROC_INODE, 200, 7);
 	assert_non_null(e);
 	assert_int_equal(e->val.deny.rule_id & 0xffff, 5);

@@ -113,8 +113,10 @@ struct match_ctx {
 	struct verdict_acc acc;
 	__u32 n; /* path components */
 	__u32 base_kind;
-	__u64 ino; /* the object's inode (0: unknown) */
-	__u32 dev; /* and its filesystem's dev_t */
+	__u32 op;    /* BW_ENF_OP_PROCESS or BW_ENF_OP_FILE */
+	__u32 flags; /* the ruleset's BW_ENF_F_*: kinds without rules are skipped */
+	__u64 ino;   /* the object's inode (0: unknown) */
+	__u32 dev;   /* and its filesystem's dev_t */
 	__u32 pad;
 };
 
@@ -135,20 +137,23 @@ static __always_inline void match_path(struct match_ctx *mc, struct scratch *s, 
 	__u32 n = mc->n;
 
 	consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind, s->hash[n & (HASH_SLOTS - 1)]);
-	if (mc->base_kind == BW_ENF_K_PROC_PATH)
+	if (mc->base_kind == BW_ENF_K_PROC_PATH && (mc->flags & BW_ENF_F_HAS_NAME))
 		consider2(mc->rules, &mc->sj, &mc->acc, BW_ENF_K_PROC_NAME, name_hash);
-	if (mc->ino)
+	if (mc->ino && (mc->flags & BW_ENF_F_HAS_INODE(mc->op)))
 		consider(mc->rules, &mc->sj, &mc->acc,
 			 mc->base_kind == BW_ENF_K_PROC_PATH ? BW_ENF_K_PROC_INODE
 							     : BW_ENF_K_FILE_INODE,
 			 mc->ino, mc->dev);
-	if (n >= 1)
-		consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
-			  s->hash[(n - 1) & (HASH_SLOTS - 1)]);
-	if (mc->sj.is_dir)
-		consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
-			  s->hash[n & (HASH_SLOTS - 1)]);
-	bpf_loop(BW_ENF_MAX_DEPTH + 1, match_rec_cb, mc, 0);
+	if (mc->flags & BW_ENF_F_HAS_DIR(mc->op)) {
+		if (n >= 1)
+			consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
+				  s->hash[(n - 1) & (HASH_SLOTS - 1)]);
+		if (mc->sj.is_dir)
+			consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 1,
+				  s->hash[n & (HASH_SLOTS - 1)]);
+	}
+	if (mc->flags & BW_ENF_F_HAS_REC(mc->op))
+		bpf_loop(BW_ENF_MAX_DEPTH + 1, match_rec_cb, mc, 0);
 }
 
 /* fromSource: the current executable's source id in this ruleset, 0: none. */
@@ -351,6 +356,8 @@ static __always_inline int check_path(const struct path *p, struct inode *ino, _
 	mc.sj.owner = BPF_CORE_READ(ino, i_uid.val);
 	mc.sj.is_dir = (BPF_CORE_READ(ino, i_mode) & S_IFMT) == S_IFDIR;
 	mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
+	mc.op = op;
+	mc.flags = rs->flags;
 	mc.ino = BPF_CORE_READ(ino, i_ino);
 	mc.dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	/* The scratch area is per CPU and LSM programs only disable
@@ -624,6 +631,8 @@ static long probe_once(__u32 i, void *c)
 	}
 	mc.rules = rules;
 	mc.n = s->n;
+	mc.op = op;
+	mc.flags = rs->flags;
 	mc.base_kind = op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATH : BW_ENF_K_FILE_PATH;
 	mc.sj.cgroup_id = s->probe.cgroup_id;
 	mc.sj.uid = s->probe.uid;

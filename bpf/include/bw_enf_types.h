@@ -73,6 +73,12 @@ enum bw_enf_op {
 #define BW_ENF_F_POSTURE_BLOCK(op) (1u << (4 + (op))) /* misses are blocked */
 #define BW_ENF_F_HAS_RULES(op) (1u << (8 + (op)))     /* any rule of that operation */
 #define BW_ENF_F_HAS_SOURCES (1u << 12)		      /* some rule has fromSource */
+/* Which path kinds a ruleset has (op: process 0, file 1): the hooks skip
+ * lookups of kinds with no rule, e.g. the ancestor walk without recursive rules. */
+#define BW_ENF_F_HAS_DIR(op) (1u << (16 + (op)))
+#define BW_ENF_F_HAS_REC(op) (1u << (18 + (op)))
+#define BW_ENF_F_HAS_INODE(op) (1u << (20 + (op)))
+#define BW_ENF_F_HAS_NAME (1u << 22) /* process execname rules */
 
 struct bw_enf_val {
 	struct bw_enf_verdict deny;  /* Block or Audit rule */
