@@ -146,6 +146,8 @@ uint64_t bw_enforcer_bpflsm_version(struct bw_enforcer *e)
 
 #define CGROUP2_MAGIC 0x63677270
 
+/* nftw has no callback argument: the search state is static, which is
+ * fine for the agent's single thread (apply runs on its event loop). */
 static uint64_t nftw_want;
 static char nftw_found[PATH_MAX_CG];
 
