@@ -8,7 +8,9 @@
  * One rule map per policy generation (a BPF hash map).  It holds every
  * ruleset of the node keyed by cgroup id (0: the host), and inside a ruleset
  * one entry per (kind, hash, source): a lookup per path prefix finds every
- * rule that can apply, whatever the number of rules.
+ * rule that can apply, whatever the number of rules.  Paths are keyed by a
+ * 64-bit FNV-1a hash (bw_enf_hash.h): two paths of one ruleset colliding is
+ * astronomically unlikely and would make one path's rule apply to the other.
  */
 #ifndef BW_ENF_TYPES_H
 #define BW_ENF_TYPES_H
@@ -20,7 +22,7 @@
 #define BW_ENF_MAX_CGROUP_NESTING 8 /* sub-cgroups below a container still get its rules */
 
 enum bw_enf_kind {
-	BW_ENF_K_RULESET = 1,	/* hash 0, src 0: struct bw_enf_val.rs */
+	BW_ENF_K_RULESET = 1,	/* hash 0, src 0: version, flags, index of the ruleset */
 	BW_ENF_K_PROC_PATH = 2, /* hash of the executable's full path */
 	BW_ENF_K_PROC_DIR = 3,	/* hash of its directory (files directly inside) */
 	BW_ENF_K_PROC_REC = 4,	/* hash of any ancestor directory */
@@ -30,7 +32,7 @@ enum bw_enf_kind {
 	BW_ENF_K_FILE_REC = 8,
 	BW_ENF_K_NET = 9,	/* bw_enf_net_hash(family, type, protocol) */
 	BW_ENF_K_CAP = 10,	/* CAP_* number */
-	BW_ENF_K_SRC_PATH = 11, /* fromSource: val.src is the source id */
+	BW_ENF_K_SRC_PATH = 11, /* fromSource: val.index is the source id */
 	BW_ENF_K_SRC_DIR = 12,
 	BW_ENF_K_SRC_REC = 13,
 	/* Exact-path rules also by inode, so a hard link elsewhere is caught:
