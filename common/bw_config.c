@@ -11,10 +11,22 @@
 
 #define MAX_KEY 256
 
+/* Keys compare with '-' and '_' as the same character: data-dir == data_dir. */
+static int key_equal(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char ca = *a == '_' ? '-' : *a, cb = *b == '_' ? '-' : *b;
+
+		if (ca != cb)
+			return 0;
+	}
+	return *a == *b;
+}
+
 const struct bw_cfg_field *bw_cfg_find(const struct bw_cfg_field *table, const char *key)
 {
 	for (const struct bw_cfg_field *f = table; f->key; f++)
-		if (strcmp(f->key, key) == 0)
+		if (key_equal(f->key, key))
 			return f;
 	return NULL;
 }

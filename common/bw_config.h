@@ -6,7 +6,8 @@
  *
  * YAML files are mappings; nested mappings give dotted keys
  * ("redis:\n  host: x" sets "redis.host").  A key of type BW_CFG_KV takes a
- * mapping of strings and stores it as "k=v,k=v".
+ * mapping of strings and stores it as "k=v,k=v".  In keys, '-' and '_' are
+ * the same character ("data-dir" finds "data_dir" and the reverse).
  */
 #ifndef BW_CONFIG_H
 #define BW_CONFIG_H

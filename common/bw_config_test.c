@@ -21,6 +21,7 @@ struct cfg {
 	char *labels;
 	char *secret;
 	char *url;
+	long long max_conn;
 };
 
 static const struct bw_cfg_field table[] = {
@@ -33,6 +34,7 @@ static const struct bw_cfg_field table[] = {
 	{ "password", BW_CFG_STRING, offsetof(struct cfg, secret), 0, 0, "hunter2", "p",
 	  BW_CFG_F_SECRET },
 	{ "url", BW_CFG_STRING, offsetof(struct cfg, url), 0, 0, "redis://u:pw@h:1/0", "u" },
+	{ "max-conn", BW_CFG_INT, offsetof(struct cfg, max_conn), 0, 0, "1", "m" },
 	BW_CFG_END,
 };
 
@@ -134,6 +136,11 @@ static void test_set_from_flags(void **state)
 	assert_int_equal(bw_cfg_set(table, &c, "labels", "a=1,=2", "--labels", err, sizeof(err)),
 			 -EINVAL);
 	assert_int_equal(bw_cfg_set(table, &c, "nope", "1", "--nope", err, sizeof(err)), -ENOENT);
+	/* '-' and '_' are interchangeable in keys, nothing else is. */
+	assert_int_equal(bw_cfg_set(table, &c, "max_conn", "7", "--max_conn", err, sizeof(err)), 0);
+	assert_int_equal(c.max_conn, 7);
+	assert_int_equal(bw_cfg_set(table, &c, "spool-max", "1k", "--spool-max", err, sizeof(err)),
+			 -ENOENT);
 	bw_cfg_free(table, &c);
 }
 
