@@ -21,6 +21,9 @@ struct inv_label {
 	size_t refs;
 	char *kv;    /* "key=value": the policy set's index key; allocated with this */
 	size_t klen; /* the value starts at kv + klen + 1 */
+	/* The pair as RuleSet.labels carries it (key and value point into this
+	 * allocation too), so a rule set can borrow it: one per distinct pair. */
+	Bulwark__V1__KeyValue msg;
 };
 
 /*
@@ -50,6 +53,9 @@ struct inv_node {
 
 struct inv_posture {
 	int file, network, capabilities; /* BULWARK__V1__POSTURE__* */
+	/* kubearmor-visibility; vis.set false: none given (the agent decides).
+	 * Rule sets borrow &vis, so it lives as long as the entry. */
+	Bulwark__V1__Visibility vis;
 	uint64_t gen;
 };
 
@@ -100,6 +106,11 @@ bool bw_match_node(const struct bw_policy *p, const struct inv_node *n);
 /* The rule set of c when no policy selects it (postures and identity only);
  * NULL when out of memory. */
 Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const struct inv_container *c);
+
+/* The visibility a rule set of namespace ns ("" = host) carries: NULL when
+ * none was set. */
+const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory *inv,
+						      const char *ns);
 
 /* SHA-256 of a rule set's packed bytes. */
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);

@@ -22,6 +22,7 @@
 #include "compile_int.h"
 
 struct centry {
+	const struct inv_container *ic; /* valid during a call only */
 	uint64_t ctr_gen; /* the inventory container's generation: its identity */
 	uint64_t dep_gen; /* max generation of what its rule set depends on */
 	Bulwark__V1__RuleSet *rs; /* NULL: equal to bw_ruleset_bare's */
@@ -31,6 +32,7 @@ struct centry {
 struct cnode {
 	struct centry *ents; /* sorted by ctr_gen */
 	size_t n;
+	uint32_t *order; /* ents indices by container id; NULL: to sort */
 	Bulwark__V1__RuleSet *host;
 	uint8_t host_digest[32];
 	uint64_t host_dep;
@@ -87,6 +89,7 @@ static void cnode_free(struct cnode *n)
 	for (size_t i = 0; i < n->n; i++)
 		ruleset_free(n->ents[i].rs);
 	free(n->ents);
+	free(n->order);
 	ruleset_free(n->host);
 	free(n);
 }
@@ -176,6 +179,45 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 	return 0;
 }
 
+/*
+ * The common case, a fan-out over a node whose containers did not change:
+ * entries updated in place, their order kept.  Returns 1 when the node's
+ * containers are not the cached ones (nothing lost: entries updated so far
+ * are valid), 0 or a negative errno.
+ */
+static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct bw_policy_set *s,
+			 const struct bw_inventory *inv, const struct inv_node *n)
+{
+	int rc;
+
+	if (n->n_ctrs != cn->n)
+		return 1;
+	for (size_t i = 0; i < n->n_ctrs; i++) {
+		const struct inv_container *ic = n->ctrs[i];
+		struct centry *e = find_entry(cn, ic->gen);
+		uint64_t dep;
+
+		if (!e)
+			return 1;
+		e->ic = ic;
+		dep = max3(bw_container_dep_gen(s, ic), s->cluster_gen,
+			   bw_inventory_posture(inv, ic->ns)->gen);
+		if (e->dep_gen == dep) {
+			c->reused++;
+			continue;
+		}
+		struct centry ne;
+		if ((rc = compile_entry(s, inv, ic, dep, &ne)))
+			return rc;
+		ne.ic = ic;
+		ruleset_free(e->rs);
+		*e = ne;
+		c->compiled++;
+		cn->changed = true;
+	}
+	return 0;
+}
+
 /* Brings cn's entries in line with the node's containers. */
 static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw_policy_set *s,
 			const struct bw_inventory *inv, const struct inv_node *n)
@@ -186,6 +228,16 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 
 	if (!ents)
 		return -ENOMEM;
+	rc = sync_in_place(c, cn, s, inv, n);
+	if (rc <= 0) {
+		free(ents);
+		if (rc == 0)
+			return 0;
+		goto fail;
+	}
+	rc = 0;
+	free(cn->order); /* the containers changed */
+	cn->order = NULL;
 	for (size_t i = 0; i < n->n_ctrs; i++) {
 		const struct inv_container *ic = n->ctrs[i];
 		uint64_t dep = max3(bw_container_dep_gen(s, ic), s->cluster_gen,
@@ -193,6 +245,7 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 		struct centry *e = find_entry(cn, ic->gen);
 
 		if (e && e->dep_gen == dep) {
+			e->ic = ic;
 			ents[ne++] = *e;
 			e->ctr_gen = 0; /* moved */
 			e->rs = NULL;
@@ -202,7 +255,7 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 		}
 		if ((rc = compile_entry(s, inv, ic, dep, &ents[ne])))
 			break;
-		ne++;
+		ents[ne++].ic = ic;
 		c->compiled++;
 	}
 	if (rc) {
@@ -211,10 +264,13 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 		for (size_t i = 0; i < ne; i++)
 			ruleset_free(ents[i].rs);
 		free(ents);
+	fail:
 		for (size_t i = 0; i < cn->n; i++)
 			ruleset_free(cn->ents[i].rs);
 		free(cn->ents);
+		free(cn->order);
 		cn->ents = NULL;
+		cn->order = NULL;
 		cn->n = 0;
 		cn->changed = true;
 		return rc;
@@ -254,12 +310,25 @@ static int sync_host(struct cnode *cn, const struct bw_policy_set *s,
 	return 0;
 }
 
-static int cmp_ctr_id(const void *pa, const void *pb)
+static int cmp_ctr_id(const void *pa, const void *pb, void *arg)
 {
-	const struct inv_container *a = *(const struct inv_container *const *)pa;
-	const struct inv_container *b = *(const struct inv_container *const *)pb;
+	const struct centry *ents = arg;
 
-	return strcmp(a->id, b->id);
+	return strcmp(ents[*(const uint32_t *)pa].ic->id, ents[*(const uint32_t *)pb].ic->id);
+}
+
+/* The output's order: sorted once per change of the node's containers. */
+static int sort_order(struct cnode *cn)
+{
+	if (cn->order)
+		return 0;
+	cn->order = malloc((cn->n ? cn->n : 1) * sizeof(*cn->order));
+	if (!cn->order)
+		return -ENOMEM;
+	for (size_t i = 0; i < cn->n; i++)
+		cn->order[i] = (uint32_t)i;
+	qsort_r(cn->order, cn->n, sizeof(*cn->order), cmp_ctr_id, cn->ents);
+	return 0;
 }
 
 /* Assembles the node's output: containers sorted by id, bare rule sets
@@ -267,43 +336,38 @@ static int cmp_ctr_id(const void *pa, const void *pb)
 static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_inventory *inv,
 		       const struct inv_node *n)
 {
-	size_t nc = n->n_ctrs, one = nc ? nc : 1;
-	const struct inv_container **ics = malloc(one * sizeof(*ics));
+	size_t nc = cn->n, one = nc ? nc : 1;
 	uint8_t(*dg)[32] = malloc(one * 32);
 	Bulwark__V1__CompiledPolicy *cp = calloc(1, sizeof(*cp));
 	Bulwark__V1__RuleSet *bare = malloc(one * sizeof(*bare));
 	int rc = -ENOMEM;
 
-	if (!ics || !dg || !cp || !bare)
+	if (!dg || !cp || !bare || (rc = sort_order(cn)))
 		goto fail;
+	rc = -ENOMEM;
 	bulwark__v1__compiled_policy__init(cp);
 	cp->node_name = strdup(n->name);
 	cp->containers = malloc(one * sizeof(*cp->containers));
 	if (!cp->node_name || !cp->containers)
 		goto fail;
-	memcpy(ics, n->ctrs, nc * sizeof(*ics));
-	qsort(ics, nc, sizeof(*ics), cmp_ctr_id);
 	for (size_t i = 0; i < nc; i++) {
-		struct centry *e = find_entry(cn, ics[i]->gen);
+		struct centry *e = &cn->ents[cn->order[i]];
 
-		if (!e) {
-			rc = -EIO; /* sync_entries covers every container */
-			goto fail;
-		}
 		if (e->rs) {
 			cp->containers[i] = e->rs;
 		} else {
 			/* As bw_ruleset_bare, with borrowed strings. */
-			const struct inv_posture *pos = bw_inventory_posture(inv, ics[i]->ns);
+			const struct inv_container *ic = e->ic;
+			const struct inv_posture *pos = bw_inventory_posture(inv, ic->ns);
 			Bulwark__V1__RuleSet *rs = &bare[i];
 
 			bulwark__v1__rule_set__init(rs);
 			rs->file_posture = pos->file;
 			rs->network_posture = pos->network;
 			rs->capability_posture = pos->capabilities;
-			rs->container_id = (char *)ics[i]->id;
-			rs->namespace_name = (char *)ics[i]->ns;
-			rs->cgroup_id = ics[i]->cgroup_id;
+			rs->container_id = (char *)ic->id;
+			rs->namespace_name = (char *)ic->ns;
+			rs->cgroup_id = ic->cgroup_id;
 			cp->containers[i] = rs;
 		}
 		cp->n_containers++;
@@ -312,7 +376,6 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	cp->host = cn->host;
 	if ((rc = bw_digest_set(cp, (const uint8_t(*)[32])dg, nc, cn->host_digest)))
 		goto fail;
-	free(ics);
 	free(dg);
 	c->shell = cp;
 	c->shell_node = cn;
@@ -327,7 +390,6 @@ fail:
 	}
 	free(cp);
 	free(bare);
-	free(ics);
 	free(dg);
 	return rc;
 }

@@ -90,7 +90,8 @@ static struct inv_label *label_ref(struct bw_inventory *inv, const char *k, cons
 		free(pk);
 		return l;
 	}
-	l = malloc(sizeof(*l) + kl + vl + 2);
+	/* "key=value\0" then "key\0value\0" for msg. */
+	l = malloc(sizeof(*l) + 2 * (kl + vl + 2));
 	if (!l) {
 		free(pk);
 		return NULL;
@@ -101,6 +102,11 @@ static struct inv_label *label_ref(struct bw_inventory *inv, const char *k, cons
 	memcpy(l->kv, k, kl);
 	l->kv[kl] = '=';
 	memcpy(l->kv + kl + 1, v, vl + 1);
+	bulwark__v1__key_value__init(&l->msg);
+	l->msg.key = l->kv + kl + vl + 2;
+	memcpy(l->msg.key, k, kl + 1);
+	l->msg.value = l->msg.key + kl + 1;
+	memcpy(l->msg.value, v, vl + 1);
 	if (bw_strmap_put(&inv->label_pool, pk, l)) {
 		free(l);
 		free(pk);
@@ -114,8 +120,7 @@ static void label_unref(struct bw_inventory *inv, struct inv_label *l)
 {
 	if (--l->refs)
 		return;
-	l->kv[l->klen] = 0; /* back to "key" to rebuild the pool key */
-	char *pk = label_pool_key(l->kv, l->kv + l->klen + 1);
+	char *pk = label_pool_key(l->msg.key, l->msg.value);
 	if (pk)
 		bw_strmap_del(&inv->label_pool, pk);
 	free(pk);
@@ -305,6 +310,15 @@ int bw_inventory_borrow_ids(struct bw_inventory *inv)
 	return 0;
 }
 
+static int cmp_label(const void *pa, const void *pb)
+{
+	const struct inv_label *a = *(struct inv_label *const *)pa;
+	const struct inv_label *b = *(struct inv_label *const *)pb;
+	int r = strcmp(a->msg.key, b->msg.key);
+
+	return r ? r : strcmp(a->msg.value, b->msg.value);
+}
+
 int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 			       const Bulwark__V1__Container *c)
 {
@@ -342,6 +356,10 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 			goto fail;
 		nc->n_labels++;
 	}
+	/* Sorted by key (then value): RuleSet.labels is then deterministic
+	 * whatever order the agent or the API gave them in. */
+	if (nc->n_labels > 1)
+		qsort(nc->labels, nc->n_labels, sizeof(nc->labels[0]), cmp_label);
 	struct inv_node *nd = node_get_or_add(inv, node);
 	if (!nd)
 		goto fail;
@@ -402,12 +420,14 @@ static int posture_value(const char *s, int *out)
 }
 
 /* KubeArmor's defaults: block for namespaces, audit for hosts. */
-static const struct inv_posture ns_default = {BULWARK__V1__POSTURE__POSTURE_BLOCK,
-					      BULWARK__V1__POSTURE__POSTURE_BLOCK,
-					      BULWARK__V1__POSTURE__POSTURE_BLOCK, 0};
-static const struct inv_posture host_default = {BULWARK__V1__POSTURE__POSTURE_AUDIT,
-						BULWARK__V1__POSTURE__POSTURE_AUDIT,
-						BULWARK__V1__POSTURE__POSTURE_AUDIT, 0};
+static const struct inv_posture ns_default = {.file = BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					      .network = BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					      .capabilities = BULWARK__V1__POSTURE__POSTURE_BLOCK,
+					      .vis = BULWARK__V1__VISIBILITY__INIT};
+static const struct inv_posture host_default = {.file = BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						.network = BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						.capabilities = BULWARK__V1__POSTURE__POSTURE_AUDIT,
+						.vis = BULWARK__V1__VISIBILITY__INIT};
 
 int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const char *file,
 			     const char *network, const char *capabilities)
@@ -433,6 +453,77 @@ int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const cha
 	*p = tmp;
 	p->gen = bw_gen_next();
 	return 0;
+}
+
+/* "process,file,network,capabilities" in any order, or "none" / "". */
+static int visibility_value(const char *s, Bulwark__V1__Visibility *v)
+{
+	const char *p = s;
+
+	bulwark__v1__visibility__init(v);
+	v->set = 1;
+	if (!strcmp(s, "none"))
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		protobuf_c_boolean *bit = NULL;
+
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		size_t m = n;
+		while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+			m--;
+		if (m == 7 && !strncmp(p, "process", 7))
+			bit = &v->process;
+		else if (m == 4 && !strncmp(p, "file", 4))
+			bit = &v->file;
+		else if (m == 7 && !strncmp(p, "network", 7))
+			bit = &v->network;
+		else if (m == 12 && !strncmp(p, "capabilities", 12))
+			bit = &v->capabilities;
+		if (!bit)
+			return -EINVAL;
+		*bit = 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int bw_inventory_set_visibility(struct bw_inventory *inv, const char *ns, const char *vis)
+{
+	const char *key = ns ? ns : "";
+	struct inv_posture *p = bw_strmap_get(&inv->postures, key);
+	Bulwark__V1__Visibility v = BULWARK__V1__VISIBILITY__INIT;
+
+	if (vis && visibility_value(vis, &v))
+		return -EINVAL;
+	if (!p) {
+		if (!vis)
+			return 0; /* nothing set, nothing to forget */
+		p = malloc(sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*p = *key ? ns_default : host_default;
+		if (bw_strmap_put(&inv->postures, key, p)) {
+			free(p);
+			return -ENOMEM;
+		}
+	}
+	p->vis = v;
+	p->gen = bw_gen_next();
+	return 0;
+}
+
+const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory *inv,
+						      const char *ns)
+{
+	const struct inv_posture *p = bw_strmap_get(&inv->postures, ns);
+
+	return p && p->vis.set ? &p->vis : NULL;
 }
 
 const struct inv_posture *bw_inventory_posture(const struct bw_inventory *inv, const char *ns)
