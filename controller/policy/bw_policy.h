@@ -98,6 +98,16 @@ int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const cha
 			     const char *network, const char *capabilities);
 
 /*
+ * Namespace visibility (ns "" or NULL: the host), as the kubearmor-visibility
+ * annotation: "process,file,network,capabilities" (any subset, any order,
+ * blanks around words ignored) or "none".  vis NULL forgets the setting.
+ * Rule sets of the namespace (or the host's) then carry it in
+ * RuleSet.visibility; without a setting that field is absent and the agent's
+ * own configuration applies.  Returns 0 or -EINVAL (unknown word).
+ */
+int bw_inventory_set_visibility(struct bw_inventory *inv, const char *ns, const char *vis);
+
+/*
  * Loads an inventory from YAML (for `bulwarkctl compile --inventory`), adding
  * to what inv holds.  Errors go to diags (file:line:col); returns 0 or
  * -EINVAL (what was valid is kept).  Format (every key optional unless
@@ -121,6 +131,7 @@ int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const cha
  *         kubearmor-file-posture: audit          # audit | block
  *         kubearmor-network-posture: block
  *         kubearmor-capabilities-posture: block
+ *         kubearmor-visibility: process,file    # or none; absent: agent's
  *   host:                           # the nodes' own postures (default audit)
  *     annotations: {kubearmor-file-posture: block}
  */

@@ -382,6 +382,44 @@ static int ruleset_fill(Bulwark__V1__RuleSet *rs, struct rvec *v, int rc)
 	return 0;
 }
 
+/* rs->visibility = an owned copy of ns's setting (none: left absent). */
+static int ruleset_set_visibility(Bulwark__V1__RuleSet *rs, const struct bw_inventory *inv,
+				  const char *ns)
+{
+	const Bulwark__V1__Visibility *v = bw_inventory_visibility(inv, ns);
+
+	if (!v)
+		return 0;
+	rs->visibility = malloc(sizeof(*rs->visibility));
+	if (!rs->visibility)
+		return -ENOMEM;
+	*rs->visibility = *v;
+	return 0;
+}
+
+/* rs->labels = owned copies of c's labels (sorted in the inventory). */
+static int ruleset_set_labels(Bulwark__V1__RuleSet *rs, const struct inv_container *c)
+{
+	if (!c->n_labels)
+		return 0;
+	rs->labels = calloc(c->n_labels, sizeof(*rs->labels));
+	if (!rs->labels)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_labels; i++) {
+		Bulwark__V1__KeyValue *kv = malloc(sizeof(*kv));
+
+		if (!kv)
+			return -ENOMEM;
+		bulwark__v1__key_value__init(kv);
+		rs->labels[rs->n_labels++] = kv;
+		kv->key = strdup(c->labels[i]->msg.key);
+		kv->value = strdup(c->labels[i]->msg.value);
+		if (!kv->key || !kv->value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const struct inv_container *c)
 {
 	Bulwark__V1__RuleSet *rs = ruleset_new(bw_inventory_posture(inv, c->ns));
@@ -391,7 +429,8 @@ Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const stru
 	rs->container_id = strdup(c->id);
 	rs->namespace_name = strdup(c->ns);
 	rs->cgroup_id = c->cgroup_id;
-	if (!rs->container_id || !rs->namespace_name) {
+	if (!rs->container_id || !rs->namespace_name || ruleset_set_labels(rs, c) ||
+	    ruleset_set_visibility(rs, inv, c->ns)) {
 		protobuf_c_message_free_unpacked(&rs->base, NULL);
 		return NULL;
 	}
@@ -449,6 +488,7 @@ int bw_compile_host(const struct bw_policy_set *s, const struct bw_inventory *in
 	Bulwark__V1__RuleSet *rs = ruleset_new(bw_inventory_posture(inv, ""));
 	if (!rs)
 		return -ENOMEM;
+	rc = ruleset_set_visibility(rs, inv, "");
 	for (size_t i = 0; !rc && i < s->host.n; i++)
 		if (bw_match_node(s->host.v[i], n))
 			rc = rvec_add_policy(&v, s->host.v[i]);

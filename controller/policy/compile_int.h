@@ -107,6 +107,10 @@ bool bw_match_node(const struct bw_policy *p, const struct inv_node *n);
  * NULL when out of memory. */
 Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const struct inv_container *c);
 
+/* Parses a kubearmor-visibility value into v (v->set is 1); -EINVAL for an
+ * unknown word. */
+int bw_visibility_check(const char *s, Bulwark__V1__Visibility *v);
+
 /* The visibility a rule set of namespace ns ("" = host) carries: NULL when
  * none was set. */
 const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory *inv,

@@ -115,6 +115,20 @@ static cJSON *ruleset_json(const Bulwark__V1__RuleSet *rs, bool host)
 		cJSON_AddStringToObject(j, "containerId", rs->container_id);
 		cJSON_AddStringToObject(j, "namespace", rs->namespace_name);
 		cJSON_AddNumberToObject(j, "cgroupId", (double)rs->cgroup_id);
+		if (rs->n_labels) {
+			cJSON *l = cJSON_AddObjectToObject(j, "labels");
+			for (size_t i = 0; i < rs->n_labels; i++)
+				cJSON_AddStringToObject(l, rs->labels[i]->key, rs->labels[i]->value);
+		}
+	}
+	if (rs->visibility && rs->visibility->set) {
+		const Bulwark__V1__Visibility *v = rs->visibility;
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%s%s%s%s", v->process ? ",process" : "",
+			 v->file ? ",file" : "", v->network ? ",network" : "",
+			 v->capabilities ? ",capabilities" : "");
+		cJSON_AddStringToObject(j, "visibility", buf[0] ? buf + 1 : "none");
 	}
 	cJSON *p = cJSON_AddObjectToObject(j, "posture");
 	cJSON_AddStringToObject(p, "file", posture_name(rs->file_posture));

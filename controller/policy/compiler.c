@@ -47,6 +47,9 @@ struct bw_compiler {
 	Bulwark__V1__CompiledPolicy *shell;
 	struct cnode *shell_node;
 	Bulwark__V1__RuleSet *bare;
+	/* RuleSet.labels of the bare rule sets: one array for all of them,
+	 * pointing at the inventory's interned pairs. */
+	Bulwark__V1__KeyValue **bare_labels;
 };
 
 int bw_compiler_new(struct bw_compiler **out)
@@ -77,9 +80,11 @@ static void shell_drop(struct bw_compiler *c)
 	free(cp->digest.data);
 	free(cp);
 	free(c->bare);
+	free(c->bare_labels);
 	c->shell = NULL;
 	c->shell_node = NULL;
 	c->bare = NULL;
+	c->bare_labels = NULL;
 }
 
 static void cnode_free(struct cnode *n)
@@ -340,8 +345,16 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	uint8_t(*dg)[32] = malloc(one * 32);
 	Bulwark__V1__CompiledPolicy *cp = calloc(1, sizeof(*cp));
 	Bulwark__V1__RuleSet *bare = malloc(one * sizeof(*bare));
+	Bulwark__V1__KeyValue **lab = NULL;
+	size_t n_lab = 0;
 	int rc = -ENOMEM;
 
+	for (size_t i = 0; i < nc; i++)
+		if (!cn->ents[i].rs)
+			n_lab += cn->ents[i].ic->n_labels;
+	if (n_lab && !(lab = malloc(n_lab * sizeof(*lab))))
+		goto fail;
+	n_lab = 0;
 	if (!dg || !cp || !bare || (rc = sort_order(cn)))
 		goto fail;
 	rc = -ENOMEM;
@@ -368,6 +381,11 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 			rs->container_id = (char *)ic->id;
 			rs->namespace_name = (char *)ic->ns;
 			rs->cgroup_id = ic->cgroup_id;
+			rs->visibility = (Bulwark__V1__Visibility *)bw_inventory_visibility(inv, ic->ns);
+			rs->labels = lab + n_lab;
+			rs->n_labels = ic->n_labels;
+			for (size_t l = 0; l < ic->n_labels; l++)
+				lab[n_lab++] = &ic->labels[l]->msg;
 			cp->containers[i] = rs;
 		}
 		cp->n_containers++;
@@ -380,6 +398,7 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	c->shell = cp;
 	c->shell_node = cn;
 	c->bare = bare;
+	c->bare_labels = lab;
 	cn->changed = false;
 	return 0;
 fail:
@@ -390,6 +409,7 @@ fail:
 	}
 	free(cp);
 	free(bare);
+	free(lab);
 	free(dg);
 	return rc;
 }

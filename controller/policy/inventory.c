@@ -456,7 +456,7 @@ int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const cha
 }
 
 /* "process,file,network,capabilities" in any order, or "none" / "". */
-static int visibility_value(const char *s, Bulwark__V1__Visibility *v)
+int bw_visibility_check(const char *s, Bulwark__V1__Visibility *v)
 {
 	const char *p = s;
 
@@ -499,7 +499,7 @@ int bw_inventory_set_visibility(struct bw_inventory *inv, const char *ns, const 
 	struct inv_posture *p = bw_strmap_get(&inv->postures, key);
 	Bulwark__V1__Visibility v = BULWARK__V1__VISIBILITY__INIT;
 
-	if (vis && visibility_value(vis, &v))
+	if (vis && bw_visibility_check(vis, &v))
 		return -EINVAL;
 	if (!p) {
 		if (!vis)

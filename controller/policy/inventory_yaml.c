@@ -150,7 +150,7 @@ static void load_namespace(struct pctx *c, struct bw_inventory *inv, const yaml_
 	static const char *const fields[] = {"name", "annotations"};
 	static const char *const keys[] = {"kubearmor-file-posture", "kubearmor-network-posture",
 					   "kubearmor-capabilities-posture"};
-	const char *post[3] = {NULL, NULL, NULL};
+	const char *post[3] = {NULL, NULL, NULL}, *vis = NULL;
 	char *name = NULL;
 	uint32_t seen = 0;
 	unsigned before = c->errors;
@@ -172,6 +172,18 @@ static void load_namespace(struct pctx *c, struct bw_inventory *inv, const yaml_
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			     q < v->data.mapping.pairs.top; q++) {
 				yaml_node_t *k = pnode(c, q->key), *val = pnode(c, q->value);
+				if (k->type == YAML_SCALAR_NODE &&
+				    !strcmp(sval(k), "kubearmor-visibility")) {
+					Bulwark__V1__Visibility probe;
+					if (val->type != YAML_SCALAR_NODE ||
+					    bw_visibility_check(sval(val), &probe))
+						perr(c, val,
+						     "%s.kubearmor-visibility must be \"none\" or a "
+						     "list of process, file, network, capabilities",
+						     sub);
+					else
+						vis = sval(val);
+				}
 				for (size_t i = 0; i < 3; i++) {
 					if (k->type != YAML_SCALAR_NODE || strcmp(sval(k), keys[i]))
 						continue;
@@ -191,6 +203,8 @@ static void load_namespace(struct pctx *c, struct bw_inventory *inv, const yaml_
 	if (c->errors == before &&
 	    bw_inventory_set_posture(inv, host ? "" : name, post[0], post[1], post[2]))
 		perr(c, n, "%s: cannot set the postures", path);
+	if (c->errors == before && vis && bw_inventory_set_visibility(inv, host ? "" : name, vis))
+		perr(c, n, "%s: cannot set the visibility", path);
 	free(name);
 }
 
