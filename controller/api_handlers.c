@@ -78,6 +78,7 @@ static cJSON *policy_obj(const struct ctl_policy *p, int with_body)
 	cJSON_AddStringToObject(o, "kind", bw_policy_kind_name(p->kind));
 	cJSON_AddStringToObject(o, "namespace", p->ns);
 	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddStringToObject(o, "source", p->from_k8s ? "kubernetes" : "api");
 	add_time(o, "updated", p->updated_ns);
 	if (with_body) {
 		cJSON *body = cJSON_Parse(p->json);
@@ -158,6 +159,12 @@ static void policies_post(struct api_req *r)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(keys[j], keys[i]) == 0)
 				result[i] = "configured";
+		/* From now on the API's, even if a CRD object brought it. */
+		if (old && old->from_k8s && strcmp(result[i], "unchanged") != 0 &&
+		    bw_store_txn_del(t, REC_POLICY_SOURCE, keys[i])) {
+			api_error(r, 500, "out of memory", NULL);
+			goto cleanup;
+		}
 		if (strcmp(result[i], "unchanged") != 0 &&
 		    bw_store_txn_put(t, REC_POLICY, keys[i], jsons[i], strlen(jsons[i]))) {
 			api_error(r, 500, "out of memory", NULL);
@@ -281,7 +288,8 @@ void api_policy_one(struct api_req *r)
 		api_json(r, 200, policy_obj(p, 1));
 		goto cleanup;
 	}
-	if (bw_store_txn_new(&t) || bw_store_txn_del(t, REC_POLICY, key)) {
+	if (bw_store_txn_new(&t) || bw_store_txn_del(t, REC_POLICY, key) ||
+	    (p->from_k8s && bw_store_txn_del(t, REC_POLICY_SOURCE, key))) {
 		api_error(r, 500, "out of memory", NULL);
 		goto cleanup;
 	}

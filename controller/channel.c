@@ -212,7 +212,7 @@ static void on_register(struct bw_controller *c, nng_pipe pipe, const Bulwark__V
 	labels = join_labels(r->labels, r->n_labels);
 	if (labels && (!n->labels || strcmp(labels, n->labels) != 0)) {
 		set_str(&n->labels, labels);
-		bw_inventory_set_node(c->inv, n->name, n->labels);
+		ctl_node_sync_labels(c, n);
 	} else {
 		free(labels);
 	}

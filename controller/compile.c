@@ -81,6 +81,7 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 	int more = 0, waiting = 0;
 
 	c->compile_scheduled = 0;
+	ctl_k8s_compiled(c); /* what was applied before this pass compiled */
 	if (c->n_dirty == 0)
 		return;
 	p = calloc(batch, sizeof(*p));

@@ -47,6 +47,15 @@ const struct bw_cfg_field bw_controller_cfg_table[] = {
       "compact the WAL into a snapshot once it is this large"),
     F("compile_batch", BW_CFG_INT, compile_batch, 1, 100000, "128",
       "nodes compiled per event-loop turn when a change fans out"),
+    F("kubernetes.enabled", BW_CFG_BOOL, k8s_enabled, 0, 0, "false",
+      "follow the API server: KubeArmor policy CRDs, pod labels, namespace postures, node labels"),
+    F("kubernetes.server", BW_CFG_STRING, k8s_server, 0, 0, "",
+      "API server URL (https://HOST:PORT or http:// for kubectl proxy); empty: in-cluster"),
+    F("kubernetes.token_file", BW_CFG_STRING, k8s_token_file, 0, 0,
+      "/var/run/secrets/kubernetes.io/serviceaccount/token",
+      "bearer token file (re-read per request; missing: no token)"),
+    F("kubernetes.ca_file", BW_CFG_STRING, k8s_ca_file, 0, 0,
+      "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", "CA bundle of the API server"),
     BW_CFG_END,
 };
 
@@ -91,7 +100,10 @@ int bw_controller_new(struct bw_controller **out, struct event_base *base,
 	    copy_str(&c->cfg.admin_token_file, cfg->admin_token_file) ||
 	    copy_str(&c->cfg.agents_listen, cfg->agents_listen) ||
 	    copy_str(&c->cfg.tls_ca, cfg->tls_ca) ||
-	    copy_str(&c->cfg.tls_cert_key, cfg->tls_cert_key)) {
+	    copy_str(&c->cfg.tls_cert_key, cfg->tls_cert_key) ||
+	    copy_str(&c->cfg.k8s_server, cfg->k8s_server) ||
+	    copy_str(&c->cfg.k8s_token_file, cfg->k8s_token_file) ||
+	    copy_str(&c->cfg.k8s_ca_file, cfg->k8s_ca_file)) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -127,6 +139,8 @@ int bw_controller_new(struct bw_controller **out, struct event_base *base,
 	rc = ctl_api_new(c);
 	if (rc)
 		goto fail;
+	if (c->cfg.k8s_enabled && (rc = ctl_k8s_new(c)))
+		goto fail;
 	/* Replayed nodes are dirty only once their agents come back. */
 	*out = c;
 	return 0;
@@ -139,6 +153,7 @@ void bw_controller_free(struct bw_controller *c)
 {
 	if (!c)
 		return;
+	ctl_k8s_free(c);
 	ctl_api_free(c);
 	ctl_channel_free(c);
 	if (c->ev_compile)
@@ -157,6 +172,9 @@ void bw_controller_free(struct bw_controller *c)
 	free(c->cfg.agents_listen);
 	free(c->cfg.tls_ca);
 	free(c->cfg.tls_cert_key);
+	free(c->cfg.k8s_server);
+	free(c->cfg.k8s_token_file);
+	free(c->cfg.k8s_ca_file);
 	free(c);
 }
 

@@ -29,6 +29,12 @@ struct bw_controller_config {
 	long long sync_ms;
 	long long snapshot_bytes;
 	long long compile_batch;
+	/* Kubernetes mode (bw_k8s.h): policies, pod labels, namespace postures
+	 * and node labels from the API server. */
+	int k8s_enabled;
+	char *k8s_server;     /* "" : in-cluster (KUBERNETES_SERVICE_HOST/PORT) */
+	char *k8s_token_file; /* service-account token, re-read per request */
+	char *k8s_ca_file;
 };
 
 /* The daemon's config table (also used by tests to get defaults). */

@@ -24,12 +24,15 @@
 #define REC_NODE 'N'	  /* key node name, value JSON */
 #define REC_CONTAINER 'C' /* key id, value node NUL packed Container (from agents) */
 #define REC_OVERLAY 'O'	  /* key id, value JSON (from the API) */
+#define REC_POLICY_SOURCE 'K' /* key kind/ns/name, value "kubernetes": from a CRD */
 
 struct ctl_policy {
 	enum bw_policy_kind kind;
 	char *ns, *name;
 	char *json; /* canonical, as stored */
 	uint64_t updated_ns;
+	int from_k8s;	/* applied from a CRD object (Kubernetes mode), not the API */
+	int k8s_seen;	/* reported by the API server since this controller started */
 };
 
 struct ctl_posture {
@@ -85,6 +88,7 @@ struct ctl_container {
 
 struct ctl_api;
 struct ctl_channel;
+struct ctl_k8s;
 
 struct bw_controller {
 	struct event_base *base;
@@ -100,6 +104,7 @@ struct bw_controller {
 	struct ctl_metrics metrics;
 	struct ctl_api *api;
 	struct ctl_channel *chan;
+	struct ctl_k8s *k8s; /* NULL unless kubernetes.enabled */
 	struct event *ev_flush, *ev_compile, *ev_tick;
 	int compile_scheduled;
 	size_t n_dirty;
@@ -145,6 +150,14 @@ const char *ctl_channel_url(const struct bw_controller *c);
 /* Sends an encoded PolicyUpdate (owned from here on) to the node's pipe. */
 int ctl_channel_push(struct bw_controller *c, struct ctl_node *n, nng_msg *msg, uint64_t version);
 void ctl_channel_tick(struct bw_controller *c);
+
+/* ---- k8s_mode.c ---- */
+int ctl_k8s_new(struct bw_controller *c);
+void ctl_k8s_free(struct bw_controller *c);
+/* After a compile pass: policy statuses owed to the API server go out. */
+void ctl_k8s_compiled(struct bw_controller *c);
+/* Pushes a node's labels (the agent's, then the API server's) to the inventory. */
+int ctl_node_sync_labels(struct bw_controller *c, struct ctl_node *n);
 
 /* ---- api.c ---- */
 int ctl_api_new(struct bw_controller *c);

@@ -716,6 +716,13 @@ int ctl_state_replay(void *arg, char type, const char *key, const void *value, s
 			return 0;
 		}
 		return policy_load(c, key, value, vlen);
+	case REC_POLICY_SOURCE: {
+		struct ctl_policy *p = ctl_map_get(c->policies, key);
+
+		if (p)
+			p->from_k8s = value != NULL;
+		return 0;
+	}
 	case REC_POSTURE:
 		if (!value) {
 			free(ctl_map_del(c->postures, key));
@@ -794,7 +801,7 @@ int ctl_state_load_done(struct bw_controller *c)
 	int rc;
 
 	for (it = 0; ctl_map_next(c->nodes, &it, NULL, (void **)&n);) {
-		rc = bw_inventory_set_node(c->inv, n->name, n->labels);
+		rc = ctl_node_sync_labels(c, n);
 		if (rc)
 			return rc;
 	}
@@ -851,7 +858,11 @@ int ctl_state_dump(void *arg, struct bw_store_txn *t)
 	for (it = 0; !rc && ctl_map_next(c->nodes, &it, NULL, (void **)&n);)
 		rc = ctl_node_record(n, t);
 	for (it = 0; !rc && ctl_map_next(c->policies, &it, &key, (void **)&p);)
+	{
 		rc = bw_store_txn_put(t, REC_POLICY, key, p->json, strlen(p->json));
+		if (!rc && p->from_k8s)
+			rc = bw_store_txn_put(t, REC_POLICY_SOURCE, key, "kubernetes", 10);
+	}
 	for (it = 0; !rc && ctl_map_next(c->postures, &it, &key, (void **)&ps);) {
 		char buf[128];
 
