@@ -326,6 +326,11 @@ static cJSON *posture_obj(const char *ns, const struct ctl_posture *p)
 	cJSON_AddStringToObject(o, "network", p && p->network[0] ? p->network : "block");
 	cJSON_AddStringToObject(o, "capabilities",
 				p && p->capabilities[0] ? p->capabilities : "block");
+	/* null: no setting, each agent's own visibility configuration applies. */
+	if (p && p->visibility[0])
+		cJSON_AddStringToObject(o, "visibility", p->visibility);
+	else
+		cJSON_AddNullToObject(o, "visibility");
 	return o;
 }
 
@@ -364,12 +369,27 @@ void api_posture(struct api_req *r)
 	for (const cJSON *f = in->child; f; f = f->next) {
 		char *dst = NULL;
 
+		if (strcmp(f->string, "visibility") == 0) {
+			/* kubearmor-visibility; null forgets it. */
+			if (cJSON_IsNull(f)) {
+				np.visibility[0] = 0;
+			} else if (!cJSON_IsString(f) ||
+				   bw_visibility_canon(f->valuestring, np.visibility,
+						       sizeof(np.visibility))) {
+				api_errorf(r, 400,
+					   "visibility must be null, \"none\" or a list such as "
+					   "\"process,file,network,capabilities\"");
+				goto cleanup;
+			}
+			continue;
+		}
 		for (size_t i = 0; i < 3; i++)
 			if (strcmp(f->string, fields[i]) == 0)
 				dst = i == 0 ? np.file : i == 1 ? np.network : np.capabilities;
 		if (!dst) {
 			api_errorf(r, 400,
-				   "unknown posture field '%.64s' (file, network, capabilities)",
+				   "unknown posture field '%.64s' (file, network, capabilities, "
+				   "visibility)",
 				   f->string);
 			goto cleanup;
 		}
@@ -401,11 +421,10 @@ void api_posture(struct api_req *r)
 		}
 	}
 	*p = np;
-	bw_inventory_set_posture(r->c->inv, ns, p->file[0] ? p->file : "block",
-				 p->network[0] ? p->network : "block",
-				 p->capabilities[0] ? p->capabilities : "block");
-	bw_info("namespace posture set | namespace=%s file=%s network=%s capabilities=%s", ns,
-		np.file, np.network, np.capabilities);
+	ctl_posture_sync(r->c, ns, p);
+	bw_info("namespace posture set | namespace=%s file=%s network=%s capabilities=%s "
+		"visibility=%s",
+		ns, np.file, np.network, np.capabilities, np.visibility[0] ? np.visibility : "-");
 	ctl_mark_all_dirty(r->c);
 	api_json(r, 200, posture_obj(ns, p));
 cleanup:

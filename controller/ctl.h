@@ -37,7 +37,15 @@ struct ctl_policy {
 
 struct ctl_posture {
 	char file[8], network[8], capabilities[8]; /* "audit" | "block" | "" (default) */
+	/* kubearmor-visibility, canonical (bw_visibility_canon) or "" (not set:
+	 * the agents' own configuration applies). */
+	char visibility[48];
 };
+
+/* The store record of a posture (JSON) into buf; its length. */
+int ctl_posture_record(const struct ctl_posture *p, char *buf, size_t len);
+/* Pushes a namespace's posture and visibility to the compile inventory. */
+void ctl_posture_sync(struct bw_controller *c, const char *ns, const struct ctl_posture *p);
 
 struct ctl_container;
 

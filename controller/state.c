@@ -638,6 +638,32 @@ int ctl_container_remove_overlay(struct bw_controller *c, const char *id, struct
 
 /* ---- replay and dump ------------------------------------------------------------- */
 
+int ctl_posture_record(const struct ctl_posture *p, char *buf, size_t len)
+{
+	int n;
+
+	/* visibility only when set: records of older controllers read the same. */
+	n = snprintf(buf, len, "{\"file\":\"%s\",\"network\":\"%s\",\"capabilities\":\"%s\"%s%s%s}",
+		     p->file, p->network, p->capabilities,
+		     p->visibility[0] ? ",\"visibility\":\"" : "", p->visibility,
+		     p->visibility[0] ? "\"" : "");
+	return n < 0 || (size_t)n >= len ? (int)len - 1 : n;
+}
+
+void ctl_posture_sync(struct bw_controller *c, const char *ns, const struct ctl_posture *p)
+{
+	/* "" is KubeArmor's default: block for namespaces, audit for the host. */
+	const char *dflt = *ns ? "block" : "audit";
+
+	bw_inventory_set_posture(c->inv, ns, p->file[0] ? p->file : dflt,
+				 p->network[0] ? p->network : dflt,
+				 p->capabilities[0] ? p->capabilities : dflt);
+	if (bw_inventory_set_visibility(c->inv, ns, p->visibility[0] ? p->visibility : NULL))
+		bw_warn("namespace visibility not understood, none applied | namespace=%s "
+			"visibility=\"%s\"",
+			ns, p->visibility);
+}
+
 static int posture_load(struct bw_controller *c, const char *ns, const char *json, size_t len)
 {
 	struct ctl_posture *p = ctl_map_get(c->postures, ns);
@@ -664,6 +690,12 @@ static int posture_load(struct bw_controller *c, const char *ns, const char *jso
 	v = cJSON_GetObjectItemCaseSensitive(o, "capabilities");
 	if (cJSON_IsString(v))
 		snprintf(p->capabilities, sizeof(p->capabilities), "%s", v->valuestring);
+	v = cJSON_GetObjectItemCaseSensitive(o, "visibility");
+	if (cJSON_IsString(v) &&
+	    bw_visibility_canon(v->valuestring, p->visibility, sizeof(p->visibility)))
+		bw_warn("stored namespace visibility not understood, ignored | namespace=%s "
+			"visibility=\"%.64s\"",
+			ns, v->valuestring);
 	cJSON_Delete(o);
 	return 0;
 }
@@ -811,9 +843,7 @@ int ctl_state_load_done(struct bw_controller *c)
 			return rc;
 	}
 	for (it = 0; ctl_map_next(c->postures, &it, &key, (void **)&ps);)
-		bw_inventory_set_posture(c->inv, key, ps->file[0] ? ps->file : NULL,
-					 ps->network[0] ? ps->network : NULL,
-					 ps->capabilities[0] ? ps->capabilities : NULL);
+		ctl_posture_sync(c, key, ps);
 	for (it = 0; ctl_map_next(c->policies, &it, &key, (void **)&p);) {
 		struct bw_policy **v = NULL;
 		struct bw_diags *d = NULL;
@@ -864,12 +894,10 @@ int ctl_state_dump(void *arg, struct bw_store_txn *t)
 			rc = bw_store_txn_put(t, REC_POLICY_SOURCE, key, "kubernetes", 10);
 	}
 	for (it = 0; !rc && ctl_map_next(c->postures, &it, &key, (void **)&ps);) {
-		char buf[128];
+		char buf[192];
+		int len = ctl_posture_record(ps, buf, sizeof(buf));
 
-		snprintf(buf, sizeof(buf),
-			 "{\"file\":\"%s\",\"network\":\"%s\",\"capabilities\":\"%s\"}", ps->file,
-			 ps->network, ps->capabilities);
-		rc = bw_store_txn_put(t, REC_POSTURE, key, buf, strlen(buf));
+		rc = bw_store_txn_put(t, REC_POSTURE, key, buf, (size_t)len);
 	}
 	for (it = 0; !rc && ctl_map_next(c->containers, &it, NULL, (void **)&ct);) {
 		if (ct->agent && ct->node)

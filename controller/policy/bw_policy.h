@@ -106,6 +106,12 @@ int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const cha
  * own configuration applies.  Returns 0 or -EINVAL (unknown word).
  */
 int bw_inventory_set_visibility(struct bw_inventory *inv, const char *ns, const char *vis);
+/*
+ * The canonical form of a visibility value ("process,file,network,
+ * capabilities" order, "none" when empty) into out (48 bytes suffice).
+ * Returns 0 or -EINVAL (unknown word; out untouched).
+ */
+int bw_visibility_canon(const char *vis, char *out, size_t len);
 
 /*
  * Loads an inventory from YAML (for `bulwarkctl compile --inventory`), adding

@@ -4,6 +4,7 @@
  * containers on them, and per-namespace default postures.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -490,6 +491,20 @@ int bw_visibility_check(const char *s, Bulwark__V1__Visibility *v)
 		if (*p == ',')
 			p++;
 	}
+	return 0;
+}
+
+int bw_visibility_canon(const char *vis, char *out, size_t len)
+{
+	Bulwark__V1__Visibility v;
+	char buf[64];
+
+	if (!vis || bw_visibility_check(vis, &v))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s%s%s%s", v.process ? ",process" : "",
+		 v.file ? ",file" : "", v.network ? ",network" : "",
+		 v.capabilities ? ",capabilities" : "");
+	snprintf(out, len, "%s", buf[0] ? buf + 1 : "none");
 	return 0;
 }
 

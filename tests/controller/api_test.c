@@ -309,6 +309,31 @@ static void test_postures(void **state)
 	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/Bad%20NS/posture",
 				      "{\"file\":\"audit\"}"),
 			 400);
+
+	/* Visibility rides on the posture: canonical order, null forgets it. */
+	assert_int_equal(req(f, "GET", "/v1/namespaces/shop/posture", NULL, &j), 200);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "visibility")));
+	cJSON_Delete(j);
+	assert_int_equal(req(f, "PUT", "/v1/namespaces/shop/posture",
+			     "{\"visibility\":\"network, process\"}", &j),
+			 200);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "visibility")->valuestring,
+			    "process,network");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "file")->valuestring, "audit");
+	cJSON_Delete(j);
+	assert_int_equal(expect_error(f, "PUT", "/v1/namespaces/shop/posture",
+				      "{\"visibility\":\"process,disk\"}"),
+			 400);
+	assert_int_equal(
+	    expect_error(f, "PUT", "/v1/namespaces/shop/posture", "{\"visibility\":7}"), 400);
+	assert_int_equal(req(f, "GET", "/v1/namespaces/shop/posture", NULL, &j), 200);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "visibility")->valuestring,
+			    "process,network");
+	cJSON_Delete(j);
+	assert_int_equal(
+	    req(f, "PUT", "/v1/namespaces/shop/posture", "{\"visibility\":null}", &j), 200);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "visibility")));
+	cJSON_Delete(j);
 }
 
 static void test_containers_and_nodes(void **state)
@@ -363,6 +388,20 @@ static void test_containers_and_nodes(void **state)
 
 		assert_non_null(strstr(txt, "/bin/sh"));
 		assert_non_null(strstr(txt, "c1"));
+		/* The overlay's labels reach the agent with the rules. */
+		assert_non_null(strstr(txt, "\"labels\":{\"app\":\"web\",\"tier\":\"front\"}"));
+		assert_null(strstr(txt, "\"visibility\""));
+		free(txt);
+	}
+	cJSON_Delete(j);
+	assert_int_equal(req(f, "PUT", "/v1/namespaces/shop/posture",
+			     "{\"visibility\":\"file,process\"}", NULL),
+			 200);
+	assert_int_equal(req(f, "GET", "/v1/nodes/n1/policy", NULL, &j), 200);
+	{
+		char *txt = cJSON_PrintUnformatted(j);
+
+		assert_non_null(strstr(txt, "\"visibility\":\"process,file\""));
 		free(txt);
 	}
 	cJSON_Delete(j);
@@ -376,8 +415,9 @@ static void test_restart_restores(void **state)
 	cJSON *j = NULL;
 
 	assert_int_equal(req(f, "POST", "/v1/policies", POL("keep", "/bin/sh"), NULL), 200);
-	assert_int_equal(
-	    req(f, "PUT", "/v1/namespaces/shop/posture", "{\"network\":\"audit\"}", NULL), 200);
+	assert_int_equal(req(f, "PUT", "/v1/namespaces/shop/posture",
+			     "{\"network\":\"audit\",\"visibility\":\"capabilities\"}", NULL),
+			 200);
 	assert_int_equal(req(f, "POST", "/v1/containers",
 			     "{\"id\":\"c9\",\"node\":\"n9\",\"labels\":{\"app\":\"web\"}}", NULL),
 			 200);
@@ -389,6 +429,8 @@ static void test_restart_restores(void **state)
 	assert_int_equal(req(f, "GET", "/v1/policies/KubeArmorPolicy/shop/keep", NULL, NULL), 200);
 	assert_int_equal(req(f, "GET", "/v1/namespaces/shop/posture", NULL, &j), 200);
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "network")->valuestring, "audit");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "visibility")->valuestring,
+			    "capabilities");
 	cJSON_Delete(j);
 	assert_int_equal(req(f, "GET", "/v1/containers?node=n9", NULL, &j), 200);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "items")), 1);
