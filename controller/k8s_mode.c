@@ -46,6 +46,7 @@ struct ctl_k8s {
 	struct ctl_map *node_labels; /* node -> "k=v,..." from the API server */
 	struct ctl_map *annotated;   /* namespaces whose posture came from annotations */
 	struct ctl_map *status;	     /* policy key -> k8s_status owed after a compile */
+	struct ctl_map *rejected;    /* policy key -> the document last rejected */
 	int pods_synced;
 };
 
@@ -167,6 +168,37 @@ static void policy_drop(struct bw_controller *c, const char *key, struct ctl_pol
 	ctl_mark_all_dirty(c);
 }
 
+/*
+ * The policy as a user wrote it: the server's bookkeeping (resourceVersion,
+ * uid, managedFields, ...) and our own status left out, so that a status
+ * write-back, which comes back as a change, compares equal.
+ */
+static char *policy_doc(const char *json)
+{
+	cJSON *o = cJSON_Parse(json), *out = cJSON_CreateObject(), *meta;
+	const char *keep[] = {"name", "namespace", "labels", "annotations"};
+	char *txt = NULL;
+
+	if (!o || !out)
+		goto done;
+	cJSON_AddItemToObject(out, "apiVersion",
+			      cJSON_Duplicate(cJSON_GetObjectItem(o, "apiVersion"), 1));
+	cJSON_AddItemToObject(out, "kind", cJSON_Duplicate(cJSON_GetObjectItem(o, "kind"), 1));
+	meta = cJSON_AddObjectToObject(out, "metadata");
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "metadata"), keep[i]);
+
+		if (m)
+			cJSON_AddItemToObject(meta, keep[i], cJSON_Duplicate(m, 1));
+	}
+	cJSON_AddItemToObject(out, "spec", cJSON_Duplicate(cJSON_GetObjectItem(o, "spec"), 1));
+	txt = cJSON_PrintUnformatted(out);
+done:
+	cJSON_Delete(o);
+	cJSON_Delete(out);
+	return txt;
+}
+
 static void on_policy_upsert(void *arg, enum bw_k8s_resource r, const char *ns, const char *name,
 			     const char *json)
 {
@@ -177,7 +209,7 @@ static void on_policy_upsert(void *arg, enum bw_k8s_resource r, const char *ns, 
 	struct bw_policy **v = NULL;
 	struct bw_store_txn *t = NULL;
 	struct ctl_policy *old, *p = NULL;
-	char *key = NULL, *canon = NULL, file[300];
+	char *key = NULL, *canon = NULL, *doc = NULL, file[300];
 	size_t nv = 0;
 
 	if (!kind)
@@ -185,21 +217,31 @@ static void on_policy_upsert(void *arg, enum bw_k8s_resource r, const char *ns, 
 	snprintf(file, sizeof(file), "%s/%s%s%s", bw_k8s_resource_kind(r), ns, *ns ? "/" : "",
 		 name);
 	key = ctl_policy_key(kind, kind == BW_KIND_POLICY ? ns : "", name);
-	if (!key || bw_diags_new(&d))
+	if (!key || bw_diags_new(&d) || !(doc = policy_doc(json)))
 		goto cleanup;
-	if (bw_policy_parse(json, strlen(json), file, &v, &nv, d) || nv != 1) {
-		char *msg = bw_diags_format(d), text[STATUS_MAX];
+	if (bw_policy_parse(doc, strlen(doc), file, &v, &nv, d) || nv != 1) {
+		char *msg, text[STATUS_MAX], *prev = ctl_map_get(k->rejected, key);
 
+		/* Our status write comes back as a change: say it once per document. */
+		if (prev && strcmp(prev, doc) == 0)
+			goto cleanup;
+		if (ctl_map_put(k->rejected, key, doc, (void **)&prev) == 0) {
+			free(prev);
+			doc = NULL;
+		}
+		msg = bw_diags_format(d);
 		snprintf(text, sizeof(text), "Invalid: %s",
 			 msg && *msg ? msg : "expected exactly one policy");
 		text[strcspn(text, "\n")] = 0; /* the first error: a status is one line */
 		bw_warn("policy from Kubernetes rejected | policy=%s error=\"%s\"", file, text);
 		free(msg);
-		/* Rejected at once: no compile needed to know. */
+		/* Rejected at once: no compile needed to know.  The previously
+		 * accepted version, if any, stays in force. */
 		struct k8s_status s = {r, (char *)ns, (char *)name, text};
 		status_send(k, &s);
 		goto cleanup;
 	}
+	free(ctl_map_del(k->rejected, key));
 	canon = bw_policy_to_json(v[0]);
 	if (!canon)
 		goto cleanup;
@@ -247,6 +289,7 @@ cleanup:
 		bw_policy_free(v[i]);
 	free(v);
 	free(canon);
+	free(doc);
 	free(key);
 	bw_store_txn_free(t);
 	bw_diags_free(d);
@@ -259,6 +302,8 @@ static void on_policy_delete(void *arg, enum bw_k8s_resource r, const char *ns, 
 	char *key = kind ? ctl_policy_key(kind, kind == BW_KIND_POLICY ? ns : "", name) : NULL;
 	struct ctl_policy *p = key ? ctl_map_get(k->c->policies, key) : NULL;
 
+	if (key)
+		free(ctl_map_del(k->rejected, key));
 	/* One applied through the API since is the API's to delete. */
 	if (p && p->from_k8s)
 		policy_drop(k->c, key, p);
@@ -463,7 +508,7 @@ static void posture_apply(struct bw_controller *c, const char *ns, const struct 
 {
 	struct ctl_posture *p = ctl_map_get(c->postures, ns);
 	struct bw_store_txn *t = NULL;
-	char buf[128];
+	char buf[192];
 
 	if (p && memcmp(p, np, sizeof(*np)) == 0)
 		return;
@@ -475,17 +520,14 @@ static void posture_apply(struct bw_controller *c, const char *ns, const struct 
 		}
 	}
 	*p = *np;
-	snprintf(buf, sizeof(buf), "{\"file\":\"%s\",\"network\":\"%s\",\"capabilities\":\"%s\"}",
-		 p->file, p->network, p->capabilities);
-	if (bw_store_txn_new(&t) == 0 && bw_store_txn_put(t, REC_POSTURE, ns, buf, strlen(buf)) == 0)
+	int n = ctl_posture_record(p, buf, sizeof(buf));
+	if (bw_store_txn_new(&t) == 0 && bw_store_txn_put(t, REC_POSTURE, ns, buf, (size_t)n) == 0)
 		commit_lazy(c, t);
 	bw_store_txn_free(t);
-	bw_inventory_set_posture(c->inv, ns, p->file[0] ? p->file : "block",
-				 p->network[0] ? p->network : "block",
-				 p->capabilities[0] ? p->capabilities : "block");
+	ctl_posture_sync(c, ns, p);
 	bw_info("namespace posture from Kubernetes | namespace=%s file=%s network=%s "
-		"capabilities=%s",
-		ns, p->file, p->network, p->capabilities);
+		"capabilities=%s visibility=%s",
+		ns, p->file, p->network, p->capabilities, p->visibility[0] ? p->visibility : "-");
 	ctl_mark_all_dirty(c);
 }
 
@@ -508,7 +550,8 @@ static void on_namespace_upsert(void *arg, const struct bw_k8s_namespace *ns)
 	struct ctl_posture np = {{0}};
 	int had = ctl_map_get(k->annotated, ns->name) != NULL;
 
-	if (!ns->file_posture && !ns->network_posture && !ns->capabilities_posture) {
+	if (!ns->file_posture && !ns->network_posture && !ns->capabilities_posture &&
+	    !ns->visibility) {
 		/* No annotations: back to the default only if they were ours. */
 		if (had) {
 			free(ctl_map_del(k->annotated, ns->name));
@@ -519,6 +562,11 @@ static void on_namespace_upsert(void *arg, const struct bw_k8s_namespace *ns)
 	posture_field(np.file, ns->file_posture, ns->name, "file");
 	posture_field(np.network, ns->network_posture, ns->name, "network");
 	posture_field(np.capabilities, ns->capabilities_posture, ns->name, "capabilities");
+	if (ns->visibility &&
+	    bw_visibility_canon(ns->visibility, np.visibility, sizeof(np.visibility)))
+		bw_warn("namespace visibility annotation ignored | namespace=%s "
+			"annotation=kubearmor-visibility value=\"%.64s\"",
+			ns->name, ns->visibility);
 	if (!had)
 		ctl_map_put(k->annotated, ns->name, strdup(""), NULL);
 	posture_apply(k->c, ns->name, &np);
@@ -625,7 +673,8 @@ int ctl_k8s_new(struct bw_controller *c)
 	k->c = c;
 	cb.arg = k;
 	if (ctl_map_new(&k->pods) || ctl_map_new(&k->node_labels) ||
-	    ctl_map_new(&k->annotated) || ctl_map_new(&k->status)) {
+	    ctl_map_new(&k->annotated) || ctl_map_new(&k->status) ||
+	    ctl_map_new(&k->rejected)) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -679,6 +728,7 @@ void ctl_k8s_free(struct bw_controller *c)
 	free_values(k->node_labels, free);
 	free_values(k->annotated, free);
 	free_values(k->status, status_free_v);
+	free_values(k->rejected, free);
 	free(k);
 	c->k8s = NULL;
 }
