@@ -14,6 +14,7 @@
 #include "enforce_maps.h"
 #include "bw_enf_hash.h"
 #include "bw_reason.h"
+#include "bw_enf_glob.h"
 
 #define RULESET_MAX 0xffff
 #define RULE_MAX 0xffff
@@ -33,6 +34,65 @@ struct src_entry {
 	uint64_t hash;
 	uint32_t id;
 };
+
+/* A pattern rule waiting for its index (Block first, then rule order). */
+struct pat_entry {
+	uint32_t op; /* BW_ENF_OP_PROCESS or BW_ENF_OP_FILE */
+	uint32_t src;
+	uint32_t ri;
+	struct bw_enf_val val; /* the verdict */
+};
+
+_Static_assert(sizeof(struct bw_enf_val) == BW_ENF_PATTERN_CHUNK,
+	       "pattern text chunks ride in rule map values");
+
+int bw_enf_glob_match(const char *pattern, const char *path)
+{
+	static char txt[BW_ENF_PATH_BUF];
+	char pat[BW_ENF_PATTERN_MAX];
+	size_t plen = strlen(pattern), tlen = strlen(path);
+	struct bw_glob_state g;
+
+	if (plen >= BW_ENF_PATTERN_MAX || tlen >= BW_ENF_PATH_BUF)
+		return -E2BIG;
+	memcpy(pat, pattern, plen);
+	memcpy(txt, path, tlen);
+	bw_glob_init(&g);
+	for (uint32_t i = 0; i < BW_ENF_GLOB_STEPS; i++) {
+		int r = bw_glob_step(&g, pat, (__u32)plen, txt, (__u32)tlen);
+
+		if (r != BW_GLOB_MORE)
+			return r == BW_GLOB_MATCH;
+	}
+	return -E2BIG;
+}
+
+int bw_enf_pattern_check(const char *pattern, char *why, size_t whylen)
+{
+	size_t len = pattern ? strlen(pattern) : 0;
+
+	if (!pattern || pattern[0] != '/') {
+		snprintf(why, whylen, "must start with '/'");
+		return -EINVAL;
+	}
+	if (len >= BW_ENF_PATTERN_MAX) {
+		snprintf(why, whylen, "is %zu bytes; the kernel matcher takes at most %d", len,
+			 BW_ENF_PATTERN_MAX - 1);
+		return -E2BIG;
+	}
+	for (const char *q = pattern; *q; q++) {
+		if (strchr("[]{}^\\", *q)) {
+			snprintf(why, whylen, "uses '%c'; the kernel matcher knows only '*', '**', '?'",
+				 *q);
+			return -EINVAL;
+		}
+		if (q[0] == '*' && q[1] == '*' && q[2] == '*') {
+			snprintf(why, whylen, "has '***'");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 int bw_enf_path_hash(const char *path, uint64_t *out)
 {
@@ -189,11 +249,23 @@ static int path_key(struct builder *b, const Bulwark__V1__RuleSet *rs, size_t ri
 		*kind = BW_ENF_K_PROC_NAME;
 		*hash = bw_enf_name_hash(r->value);
 		return 0;
-	case BULWARK__V1__MATCH_KIND__MATCH_PATTERN:
-		rc = unenforced(
-		    b, "ruleset %s rule %zu (policy %s): pattern '%s' is not enforced by BPF-LSM",
-		    rs_name(rs), ri, rule_policy(r), r->value);
-		return rc ? rc : 1;
+	case BULWARK__V1__MATCH_KIND__MATCH_PATTERN: {
+		char why[128];
+
+		/* The compiler only marks kernel-evaluable patterns as not
+		 * needing AppArmor; a hand-made policy may still carry others. */
+		if (bw_enf_pattern_check(r->value, why, sizeof(why))) {
+			rc = unenforced(b,
+					"ruleset %s rule %zu (policy %s): pattern '%s' %s: not "
+					"enforced by BPF-LSM",
+					rs_name(rs), ri, rule_policy(r), r->value ? r->value : "",
+					why);
+			return rc ? rc : 1;
+		}
+		*kind = base == BW_ENF_K_PROC_PATH ? BW_ENF_K_PROC_PATTERN : BW_ENF_K_FILE_PATTERN;
+		*hash = 0;
+		return 0;
+	}
 	default:
 		return fail(
 		    b, -EINVAL,
@@ -239,8 +311,24 @@ static int source_id(struct builder *b, struct src_entry **srcs, size_t *n_srcs,
 	return 0;
 }
 
+struct pat_list {
+	struct pat_entry *v;
+	size_t n;
+};
+
+static int pat_push(struct pat_list *pl, const struct pat_entry *pe)
+{
+	struct pat_entry *n = realloc(pl->v, (pl->n + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	pl->v = n;
+	pl->v[pl->n++] = *pe;
+	return 0;
+}
+
 static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t rs_idx, size_t ri,
-		    struct src_entry **srcs, size_t *n_srcs, uint32_t *flags)
+		    struct src_entry **srcs, size_t *n_srcs, uint32_t *flags, struct pat_list *pats)
 {
 	const Bulwark__V1__Rule *r = rs->rules[ri];
 	struct bw_enf_entry e = {0};
@@ -304,6 +392,24 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 	/* Remember the rule order for deterministic merging. */
 	e.val.index = (uint32_t)ri;
 	*flags |= BW_ENF_F_HAS_RULES(op);
+	if (kind == BW_ENF_K_PROC_PATTERN || kind == BW_ENF_K_FILE_PATTERN) {
+		/* Indexed per ruleset once all are known (add_patterns). */
+		struct pat_entry pe = {.op = op, .ri = (uint32_t)ri, .val = e.val};
+
+		*flags |= BW_ENF_F_HAS_PATTERN(op);
+		if (r->n_from_source == 0)
+			return pat_push(pats, &pe);
+		*flags |= BW_ENF_F_HAS_SOURCES;
+		for (size_t i = 0; i < r->n_from_source; i++) {
+			rc = source_id(b, srcs, n_srcs, r->from_source[i], &pe.src, where);
+			if (rc)
+				return rc;
+			rc = pat_push(pats, &pe);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
 	if (e.key.kind == BW_ENF_K_PROC_DIR || e.key.kind == BW_ENF_K_FILE_DIR)
 		*flags |= BW_ENF_F_HAS_DIR(op);
 	else if (e.key.kind == BW_ENF_K_PROC_REC || e.key.kind == BW_ENF_K_FILE_REC)
@@ -339,11 +445,80 @@ static int add_rule(struct builder *b, const Bulwark__V1__RuleSet *rs, uint32_t 
 	return 0;
 }
 
+static int pat_rank(const struct pat_entry *p)
+{
+	if (p->val.deny.present)
+		return p->val.deny.action == BW_ENF_A_BLOCK ? 0 : 1;
+	return 2;
+}
+
+static int pat_cmp(const void *a, const void *b)
+{
+	const struct pat_entry *x = a, *y = b;
+	int rx = pat_rank(x), ry = pat_rank(y);
+
+	if (rx != ry)
+		return rx - ry;
+	if (x->ri != y->ri)
+		return x->ri < y->ri ? -1 : 1;
+	return x->src < y->src ? -1 : x->src > y->src;
+}
+
+/* Header and text entries of each pattern (layout in bw_enf_types.h). */
+static int add_patterns(struct builder *b, const Bulwark__V1__RuleSet *rs, struct pat_list *pl)
+{
+	uint32_t next[2] = {0, 0};
+
+	qsort(pl->v, pl->n, sizeof(pl->v[0]), pat_cmp);
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct pat_entry *pe = &pl->v[i];
+		const Bulwark__V1__Rule *r = rs->rules[pe->ri];
+		size_t len = strlen(r->value);
+		struct bw_enf_entry e = {0};
+		uint32_t idx;
+		int rc;
+
+		if (next[pe->op] >= BW_ENF_MAX_PATTERNS) {
+			rc = unenforced(b,
+					"ruleset %s rule %u (policy %s): pattern '%s' not enforced "
+					"by BPF-LSM: more than %d %s patterns in one ruleset",
+					rs_name(rs), pe->ri, rule_policy(r), r->value,
+					BW_ENF_MAX_PATTERNS, pe->op ? "file" : "process");
+			if (rc)
+				return rc;
+			continue;
+		}
+		idx = next[pe->op]++;
+		e.key.cgroup_id = rs->cgroup_id;
+		e.key.kind = pe->op == BW_ENF_OP_PROCESS ? BW_ENF_K_PROC_PATTERN
+							 : BW_ENF_K_FILE_PATTERN;
+		e.key.hash = (uint64_t)idx << 8;
+		e.val.deny = pe->val.deny;
+		e.val.allow = pe->val.allow;
+		e.val.index = pe->src;
+		e.val.version = len;
+		rc = push(b, &e);
+		for (size_t c = 0; !rc && c * BW_ENF_PATTERN_CHUNK < len; c++) {
+			size_t n = len - c * BW_ENF_PATTERN_CHUNK;
+
+			memset(&e.val, 0, sizeof(e.val));
+			memcpy(&e.val, r->value + c * BW_ENF_PATTERN_CHUNK,
+			       n < BW_ENF_PATTERN_CHUNK ? n : BW_ENF_PATTERN_CHUNK);
+			e.key.hash = ((uint64_t)idx << 8) | (c + 1);
+			rc = push(b, &e);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int add_ruleset(struct builder *b, const Bulwark__V1__CompiledPolicy *cp,
 		       const Bulwark__V1__RuleSet *rs, uint32_t rs_idx)
 {
 	struct bw_enf_entry e = {0};
 	struct src_entry *srcs = NULL;
+	struct pat_list pats = {0};
 	size_t n_srcs = 0;
 	uint32_t flags = 0;
 	int rc = 0;
@@ -358,10 +533,13 @@ static int add_ruleset(struct builder *b, const Bulwark__V1__CompiledPolicy *cp,
 			rc = fail(b, -EINVAL, "ruleset %s rule %zu is empty", rs_name(rs), i);
 			goto cleanup;
 		}
-		rc = add_rule(b, rs, rs_idx, i, &srcs, &n_srcs, &flags);
+		rc = add_rule(b, rs, rs_idx, i, &srcs, &n_srcs, &flags, &pats);
 		if (rc)
 			goto cleanup;
 	}
+	rc = add_patterns(b, rs, &pats);
+	if (rc)
+		goto cleanup;
 	for (size_t i = 0; i < n_srcs; i++) {
 		struct bw_enf_entry se = {0};
 
@@ -398,6 +576,7 @@ static int add_ruleset(struct builder *b, const Bulwark__V1__CompiledPolicy *cp,
 	rc = push(b, &e);
 cleanup:
 	free(srcs);
+	free(pats.v);
 	return rc;
 }
 
@@ -439,7 +618,8 @@ static int merge(struct builder *b)
 		uint32_t k = m->entries[i].key.kind;
 
 		if (k != BW_ENF_K_RULESET && k != BW_ENF_K_SRC_PATH && k != BW_ENF_K_SRC_DIR &&
-		    k != BW_ENF_K_SRC_REC)
+		    k != BW_ENF_K_SRC_REC && k != BW_ENF_K_PROC_PATTERN &&
+		    k != BW_ENF_K_FILE_PATTERN)
 			m->entries[i].val.index = 0;
 	}
 	return 0;

@@ -73,6 +73,13 @@ int bw_enf_path_hash(const char *path, uint64_t *out);
 /* FNV-1a of a bare name (no '/'), for execname rules. */
 uint64_t bw_enf_name_hash(const char *name);
 
+/* The kernel's glob matcher (bw_enf_glob.h, semantics in bw_enf_types.h) run
+ * in userspace: 1 match, 0 no match, -E2BIG when the pattern or path is too
+ * long or the step bound runs out (the kernel then decides by posture). */
+int bw_enf_glob_match(const char *pattern, const char *path);
+/* 0 when the kernel matcher evaluates pattern; else negative with why. */
+int bw_enf_pattern_check(const char *pattern, char *why, size_t whylen);
+
 /*
  * Turns a ring-buffer record into the alert the agent reports: KubeArmor's
  * operation, resource ("domain=AF_INET type=SOCK_STREAM protocol=6",

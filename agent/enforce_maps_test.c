@@ -232,7 +232,7 @@ static void test_unenforced(void **state)
 	char **list;
 	size_t n;
 
-	add(rs, "file pattern /tmp/*.sh block");
+	add(rs, "file pattern /tmp/[ab].sh block"); /* not a kernel glob */
 	r = pol_rule(rs, BULWARK__V1__OPERATION__OP_SYSCALL, BULWARK__V1__MATCH_KIND__MATCH_SYSCALL,
 		     "", BULWARK__V1__ACTION__ACTION_BLOCK, "sys");
 	r->syscall = 101;
@@ -244,6 +244,7 @@ static void test_unenforced(void **state)
 	bw_enf_mapset_take_unenforced(m, &list, &n);
 	assert_int_equal(n, 4);
 	assert_non_null(strstr(list[0], "pattern"));
+	assert_non_null(strstr(list[0], "uses '['"));
 	assert_non_null(strstr(list[1], "syscall"));
 	assert_non_null(strstr(list[2], "AppArmor"));
 	assert_non_null(strstr(list[3], "not-started"));
@@ -251,6 +252,209 @@ static void test_unenforced(void **state)
 		free(list[i]);
 	free(list);
 	assert_int_equal(m->n, 1); /* just c1's ruleset entry */
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_glob(void **state)
+{
+	static const struct {
+		const char *pat, *path;
+		int want;
+	} cases[] = {
+	    {"/etc/passwd", "/etc/passwd", 1},
+	    {"/etc/passwd", "/etc/passwd2", 0},
+	    {"/etc/passw", "/etc/passwd", 0},
+	    {"/tmp/x*", "/tmp/xa", 1},
+	    {"/tmp/x*", "/tmp/x", 1},
+	    {"/tmp/x*", "/tmp/xa/b", 0}, /* '*' stops at '/' */
+	    {"/tmp/x*", "/tmp", 0},
+	    {"/tmp/*.sh", "/tmp/run.sh", 1},
+	    {"/tmp/*.sh", "/tmp/a/run.sh", 0},
+	    {"/tmp/*.sh", "/tmp/run.sh.bak", 0},
+	    {"/tmp/*.sh", "/tmp/a.sh.sh", 1}, /* the '*' must grow past the first ".sh" */
+	    {"/tmp/**.sh", "/tmp/a/b/run.sh", 1},
+	    {"/tmp/**", "/tmp/a/b", 1},
+	    {"/tmp/**", "/tmp/", 1},
+	    {"/tmp/**", "/tmp", 0},
+	    {"/**/secret", "/secret", 0},
+	    {"/**/secret", "/a/secret", 1},
+	    {"/**/secret", "/a/b/c/secret", 1},
+	    {"/**secret", "/secret", 1},
+	    {"/home/*/.ssh/*", "/home/u1/.ssh/id_rsa", 1},
+	    {"/home/*/.ssh/*", "/home/u1/x/.ssh/id_rsa", 0},
+	    {"/home/**/.ssh/*", "/home/u1/x/.ssh/id_rsa", 1},
+	    {"/home/**/.ssh/*", "/home/u1/x/.ssh/keys/id_rsa", 0},
+	    {"/a/?", "/a/b", 1},
+	    {"/a/?", "/a/bc", 0},
+	    {"/a?b", "/a/b", 0}, /* '?' is not '/' */
+	    {"/a/*/c", "/a/b/c", 1},
+	    {"/a/*/c", "/a//c", 1},
+	    {"/a/*/c", "/a/b/x/c", 0},
+	    /* '**' then '*': the '*' cannot cross '/', the '**' must move. */
+	    {"/**/x*/y", "/a/x1/x2/y", 1},
+	    {"/**/x*/y", "/a/x1/z/y", 0},
+	    {"/**/*.log", "/var/log/app/2026/a.log", 1},
+	    {"/var/**/*.log", "/var/a.log", 0},
+	    {"/var/**/*.log", "/var/b/a.log", 1},
+	    {"/**", "/", 1},
+	    {"/*", "/", 1},
+	    {"/*", "/a/b", 0},
+	    {"/d*x*y", "/dxxxxxxxxxy", 1},
+	    {"/d*x*y", "/dxxxxxxxxxz", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = bw_enf_glob_match(cases[i].pat, cases[i].path);
+
+		if (got != cases[i].want)
+			fail_msg("'%s' vs '%s': got %d want %d", cases[i].pat, cases[i].path, got,
+				 cases[i].want);
+	}
+}
+
+static void test_glob_bounds(void **state)
+{
+	char pat[300], path[BW_ENF_PATH_BUF + 8], why[128];
+
+	/* A pathological pattern against a long path: the step bound answers
+	 * -E2BIG (decided by posture in the kernel), never a silent "no". */
+	strcpy(pat, "/**");
+	memset(pat + 3, 'a', 200);
+	strcpy(pat + 203, "b");
+	path[0] = '/';
+	memset(path + 1, 'a', 3000);
+	path[3001] = 0;
+	assert_int_equal(bw_enf_glob_match(pat, path), -E2BIG);
+	/* Many wildcards stay linear: only the last of each kind backtracks. */
+	assert_int_equal(bw_enf_glob_match("/**a**a**a**a**a**a**a**a**b", path), 0);
+	path[3000] = 'b';
+	assert_int_equal(bw_enf_glob_match("/**a**a**a**a**a**a**a**a**b", path), 1);
+	memset(path + 1, 'a', BW_ENF_PATH_BUF);
+	path[BW_ENF_PATH_BUF + 1] = 0;
+	assert_int_equal(bw_enf_glob_match("/**", path), -E2BIG);
+	pat[0] = '/';
+	memset(pat + 1, 'x', 255);
+	pat[256] = 0;
+	assert_int_equal(bw_enf_glob_match(pat, "/x"), -E2BIG);
+	assert_int_equal(bw_enf_pattern_check(pat, why, sizeof(why)), -E2BIG);
+	assert_non_null(strstr(why, "at most 255"));
+	pat[255] = 0;
+	assert_int_equal(bw_enf_pattern_check(pat, why, sizeof(why)), 0);
+	assert_int_equal(bw_enf_pattern_check("tmp/*", why, sizeof(why)), -EINVAL);
+	assert_int_equal(bw_enf_pattern_check("/tmp/{a,b}", why, sizeof(why)), -EINVAL);
+	assert_int_equal(bw_enf_pattern_check("/tmp/***", why, sizeof(why)), -EINVAL);
+}
+
+/* The pattern text of entry idx reassembled from its chunks. */
+static void pattern_text(const struct bw_enf_mapset *m, uint32_t kind, uint32_t idx, char *out)
+{
+	const struct bw_enf_entry *hd = find(m, CG, kind, (uint64_t)idx << 8, 0);
+	size_t len;
+
+	assert_non_null(hd);
+	len = hd->val.version;
+	assert_true(len < BW_ENF_PATTERN_MAX);
+	for (size_t c = 0; c * BW_ENF_PATTERN_CHUNK < len; c++) {
+		const struct bw_enf_entry *d = find(m, CG, kind, ((uint64_t)idx << 8) | (c + 1), 0);
+
+		assert_non_null(d);
+		memcpy(out + c * BW_ENF_PATTERN_CHUNK, &d->val, BW_ENF_PATTERN_CHUNK);
+	}
+	out[len] = 0;
+}
+
+static void test_patterns(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	const struct bw_enf_entry *e, *ruleset;
+	char text[BW_ENF_PATTERN_MAX + BW_ENF_PATTERN_CHUNK], longpat[300];
+	char **list;
+	size_t n;
+
+	add(rs, "file pattern /var/**/*.log audit");		  /* 0 */
+	add(rs, "file pattern /tmp/*.sh block readOnly");	  /* 1 */
+	add(rs, "process pattern /usr/**/s?ap allow");		  /* 2 */
+	add(rs, "file pattern /home/*/.ssh/** block from=/bin/sh"); /* 3 */
+	longpat[0] = '/';
+	memset(longpat + 1, 'p', 253);
+	strcpy(longpat + 254, "*"); /* 255 bytes: the longest kept */
+	pol_rule(rs, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATTERN,
+		 longpat, BULWARK__V1__ACTION__ACTION_ALLOW, "long");
+	m = build(cp);
+	ruleset = find(m, CG, BW_ENF_K_RULESET, 0, 0);
+	assert_non_null(ruleset);
+	assert_true(ruleset->val.flags & BW_ENF_F_HAS_PATTERN(BW_ENF_OP_FILE));
+	assert_true(ruleset->val.flags & BW_ENF_F_HAS_PATTERN(BW_ENF_OP_PROCESS));
+	assert_true(ruleset->val.flags & BW_ENF_F_HAS_RULES(BW_ENF_OP_FILE));
+	assert_true(ruleset->val.flags & BW_ENF_F_HAS_SOURCES);
+	/* File patterns: Blocks first (rule order among them), then Audit, Allow. */
+	e = find(m, CG, BW_ENF_K_FILE_PATTERN, 0 << 8, 0);
+	assert_non_null(e);
+	assert_int_equal(e->val.deny.rule_id, (1u << 16) | 1);
+	assert_int_equal(e->val.deny.action, BW_ENF_A_BLOCK);
+	assert_int_equal(e->val.deny.cond, BW_ENF_C_READ_ONLY);
+	assert_int_equal(e->val.index, 0);
+	pattern_text(m, BW_ENF_K_FILE_PATTERN, 0, text);
+	assert_string_equal(text, "/tmp/*.sh");
+	e = find(m, CG, BW_ENF_K_FILE_PATTERN, 1 << 8, 0);
+	assert_int_equal(e->val.deny.rule_id, (1u << 16) | 3);
+	assert_int_not_equal(e->val.index, 0); /* the fromSource id */
+	assert_non_null(find(m, CG, BW_ENF_K_SRC_PATH, h("/bin/sh"), 0));
+	assert_int_equal(find(m, CG, BW_ENF_K_SRC_PATH, h("/bin/sh"), 0)->val.index,
+			 e->val.index);
+	e = find(m, CG, BW_ENF_K_FILE_PATTERN, 2 << 8, 0);
+	assert_int_equal(e->val.deny.action, BW_ENF_A_AUDIT);
+	pattern_text(m, BW_ENF_K_FILE_PATTERN, 2, text);
+	assert_string_equal(text, "/var/**/*.log");
+	e = find(m, CG, BW_ENF_K_FILE_PATTERN, 3 << 8, 0);
+	assert_true(e->val.allow.present);
+	assert_false(e->val.deny.present);
+	pattern_text(m, BW_ENF_K_FILE_PATTERN, 3, text);
+	assert_string_equal(text, longpat);
+	assert_non_null(find(m, CG, BW_ENF_K_FILE_PATTERN, (3 << 8) | 8, 0));
+	assert_null(find(m, CG, BW_ENF_K_FILE_PATTERN, (3 << 8) | 9, 0));
+	assert_null(find(m, CG, BW_ENF_K_FILE_PATTERN, 4 << 8, 0)); /* end of list */
+	/* Process patterns are numbered apart. */
+	pattern_text(m, BW_ENF_K_PROC_PATTERN, 0, text);
+	assert_string_equal(text, "/usr/**/s?ap");
+	assert_int_equal(find(m, CG, BW_ENF_K_PROC_PATTERN, 0, 0)->val.allow.rule_id,
+			 (1u << 16) | 2);
+	bw_enf_mapset_take_unenforced(m, &list, &n);
+	assert_int_equal(n, 0);
+	free(list);
+	bw_enf_mapset_free(m);
+	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
+}
+
+static void test_patterns_cap(void **state)
+{
+	Bulwark__V1__CompiledPolicy *cp = pol_new(1);
+	Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+	struct bw_enf_mapset *m;
+	char line[128], **list;
+	size_t n;
+
+	for (int i = 0; i < BW_ENF_MAX_PATTERNS + 2; i++) {
+		snprintf(line, sizeof(line), "file pattern /p%d/* audit", i);
+		add(rs, line);
+	}
+	add(rs, "file pattern /last/** block"); /* Blocks are kept before Audits */
+	m = build(cp);
+	assert_non_null(find(m, CG, BW_ENF_K_FILE_PATTERN, (uint64_t)(BW_ENF_MAX_PATTERNS - 1) << 8,
+			     0));
+	assert_null(find(m, CG, BW_ENF_K_FILE_PATTERN, (uint64_t)BW_ENF_MAX_PATTERNS << 8, 0));
+	assert_int_equal(find(m, CG, BW_ENF_K_FILE_PATTERN, 0, 0)->val.deny.action,
+			 BW_ENF_A_BLOCK);
+	bw_enf_mapset_take_unenforced(m, &list, &n);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(strstr(list[i], "more than 64 file patterns"));
+		free(list[i]);
+	}
+	free(list);
 	bw_enf_mapset_free(m);
 	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
 }
@@ -493,6 +697,10 @@ int main(void)
 	    cmocka_unit_test(test_sources),
 	    cmocka_unit_test(test_allowlist_posture),
 	    cmocka_unit_test(test_unenforced),
+	    cmocka_unit_test(test_glob),
+	    cmocka_unit_test(test_glob_bounds),
+	    cmocka_unit_test(test_patterns),
+	    cmocka_unit_test(test_patterns_cap),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_many_rules),
 	    cmocka_unit_test(test_inodes),

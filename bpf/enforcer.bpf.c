@@ -77,14 +77,9 @@ static __always_inline int allow_applies(__u8 cond, const struct subject *sj)
 	return 1;
 }
 
-static __always_inline void consider(void *rules, const struct subject *sj, struct verdict_acc *acc,
-				     __u32 kind, __u64 hash, __u32 src)
+static __always_inline void apply_val(const struct bw_enf_val *v, const struct subject *sj,
+				      struct verdict_acc *acc)
 {
-	struct bw_enf_key k = {.cgroup_id = sj->cgroup_id, .hash = hash, .kind = kind, .src = src};
-	struct bw_enf_val *v = bpf_map_lookup_elem(rules, &k);
-
-	if (!v)
-		return;
 	if (v->deny.present && deny_applies(v->deny.cond, sj)) {
 		/* Most specific first; a Block anywhere beats an Audit. */
 		if (!acc->deny.present ||
@@ -95,6 +90,16 @@ static __always_inline void consider(void *rules, const struct subject *sj, stru
 		acc->allowed = 1;
 		acc->allow_rule = v->allow.rule_id;
 	}
+}
+
+static __always_inline void consider(void *rules, const struct subject *sj, struct verdict_acc *acc,
+				     __u32 kind, __u64 hash, __u32 src)
+{
+	struct bw_enf_key k = {.cgroup_id = sj->cgroup_id, .hash = hash, .kind = kind, .src = src};
+	struct bw_enf_val *v = bpf_map_lookup_elem(rules, &k);
+
+	if (v)
+		apply_val(v, sj, acc);
 }
 
 static __always_inline void consider2(void *rules, const struct subject *sj,
@@ -117,6 +122,8 @@ struct match_ctx {
 	__u32 flags; /* the ruleset's BW_ENF_F_*: kinds without rules are skipped */
 	__u64 ino;   /* the object's inode (0: unknown) */
 	__u32 dev;   /* and its filesystem's dev_t */
+	__u32 truncated;      /* s->path does not hold the whole path */
+	__u32 pat_unresolved; /* a pattern could not be decided */
 	__u32 pad;
 };
 
@@ -128,6 +135,77 @@ static long match_rec_cb(__u32 i, void *c)
 	if (!s || i > mc->n || (i == mc->n && !mc->sj.is_dir))
 		return 1;
 	consider2(mc->rules, &mc->sj, &mc->acc, mc->base_kind + 2, s->hash[i & (HASH_SLOTS - 1)]);
+	return 0;
+}
+
+static long glob_cb(__u32 i, void *c)
+{
+	struct scratch *s = get_scratch();
+	int r;
+
+	if (!s)
+		return 1;
+	r = bw_glob_step(&s->g, s->pat, s->plen, s->path, s->path_len);
+	if (r == BW_GLOB_MORE)
+		return 0;
+	s->gres = r;
+	return 1;
+}
+
+/* Pattern i of the ruleset (bw_enf_types.h): loads it, matches s->path. */
+static long pattern_cb(__u32 i, void *c)
+{
+	struct match_ctx *mc = c;
+	struct scratch *s = get_scratch();
+	struct bw_enf_key k = {.cgroup_id = mc->sj.cgroup_id,
+			       .kind = mc->base_kind == BW_ENF_K_PROC_PATH ? BW_ENF_K_PROC_PATTERN
+									   : BW_ENF_K_FILE_PATTERN};
+	struct bw_enf_val *v, *d;
+	__u32 len;
+
+	if (!s || i >= BW_ENF_MAX_PATTERNS)
+		return 1;
+	/* Nothing outranks a Block (and Block patterns come first). */
+	if (mc->acc.deny.present && mc->acc.deny.action == BW_ENF_A_BLOCK)
+		return 1;
+	k.hash = (__u64)i << 8;
+	v = bpf_map_lookup_elem(mc->rules, &k);
+	if (!v)
+		return 1; /* end of the list */
+	if (v->index && v->index != mc->sj.src)
+		return 0; /* fromSource of another executable */
+	/* A match could change nothing: an Allow already allowed or a rule
+	 * whose conditions do not hold for this access. */
+	if (!(v->deny.present && deny_applies(v->deny.cond, &mc->sj) &&
+	      (!mc->acc.deny.present || v->deny.action == BW_ENF_A_BLOCK)) &&
+	    !(v->allow.present && !mc->acc.allowed && allow_applies(v->allow.cond, &mc->sj)))
+		return 0;
+	len = (__u32)v->version;
+	if (len >= BW_ENF_PATTERN_MAX || mc->truncated) {
+		mc->pat_unresolved = 1;
+		return 0;
+	}
+	for (__u32 ch = 0; ch < BW_ENF_PATTERN_MAX / BW_ENF_PATTERN_CHUNK; ch++) {
+		if (ch * BW_ENF_PATTERN_CHUNK >= len)
+			break;
+		k.hash = ((__u64)i << 8) | (ch + 1);
+		d = bpf_map_lookup_elem(mc->rules, &k);
+		if (!d) {
+			mc->pat_unresolved = 1;
+			return 0;
+		}
+		__builtin_memcpy(&s->pat[(ch * BW_ENF_PATTERN_CHUNK) &
+					 (BW_ENF_PATTERN_MAX - BW_ENF_PATTERN_CHUNK)],
+				 d, BW_ENF_PATTERN_CHUNK);
+	}
+	s->plen = len;
+	bw_glob_init(&s->g);
+	s->gres = BW_GLOB_MORE;
+	bpf_loop(BW_ENF_GLOB_STEPS, glob_cb, NULL, 0);
+	if (s->gres == BW_GLOB_MATCH)
+		apply_val(v, &mc->sj, &mc->acc);
+	else if (s->gres != BW_GLOB_NOMATCH)
+		mc->pat_unresolved = 1;
 	return 0;
 }
 
@@ -154,6 +232,16 @@ static __always_inline void match_path(struct match_ctx *mc, struct scratch *s, 
 	}
 	if (mc->flags & BW_ENF_F_HAS_REC(mc->op))
 		bpf_loop(BW_ENF_MAX_DEPTH + 1, match_rec_cb, mc, 0);
+	mc->pat_unresolved = 0;
+	if (mc->flags & BW_ENF_F_HAS_PATTERN(mc->op))
+		bpf_loop(BW_ENF_MAX_PATTERNS, pattern_cb, mc, 0);
+}
+
+/* A pattern left undecided matters unless a Block decided anyway. */
+static __always_inline __u32 pattern_unresolved(const struct match_ctx *mc)
+{
+	return mc->pat_unresolved &&
+	       !(mc->acc.deny.present && mc->acc.deny.action == BW_ENF_A_BLOCK);
 }
 
 /* fromSource: the current executable's source id in this ruleset, 0: none. */
@@ -376,7 +464,9 @@ static __always_inline int check_path(const struct path *p, struct inode *ino, _
 		resolve(s, p, &r);
 		if (!r.unresolved) {
 			mc.n = r.n;
+			mc.truncated = r.truncated;
 			match_path(&mc, s, r.name_hash);
+			r.unresolved = pattern_unresolved(&mc);
 		}
 		if (s->owner == me)
 			break;
@@ -582,6 +672,8 @@ static long probe_hash_cb(__u32 j, void *c)
 	ch = s->name[j & 255];
 	if (!ch)
 		return 1;
+	s->path[j & 255] = ch;
+	s->path_len = j + 1;
 	if (ch == '/') {
 		if (j > 0) {
 			s->n++;
@@ -624,6 +716,7 @@ static long probe_once(__u32 i, void *c)
 	s->n = 0;
 	s->h = BW_FNV_BASIS;
 	s->nh = BW_FNV_BASIS;
+	s->path_len = 0;
 	bpf_loop(256, probe_hash_cb, NULL, 0);
 	if (s->h != BW_FNV_BASIS) {
 		s->n++;
@@ -641,7 +734,7 @@ static long probe_once(__u32 i, void *c)
 	mc.sj.is_dir = s->probe.is_dir;
 	mc.sj.src = s->probe.src;
 	match_path(&mc, s, s->nh);
-	pc->reason = decide(rs, op, &mc.acc, 0, &pc->rule_id);
+	pc->reason = decide(rs, op, &mc.acc, pattern_unresolved(&mc), &pc->rule_id);
 	return 0;
 }
 

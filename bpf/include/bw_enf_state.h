@@ -6,6 +6,8 @@
 #ifndef BW_ENF_STATE_H
 #define BW_ENF_STATE_H
 
+#include "bw_enf_glob.h"
+
 #define EPERM 1
 #define MAY_WRITE 0x2
 #define MAY_APPEND 0x8
@@ -77,6 +79,11 @@ struct scratch {
 	__u64 h, nh;			/* running path hash and basename hash */
 	__u64 owner;			/* task using the area now (see check_path) */
 	struct bw_enf_match_args probe; /* the matching probe's input */
+	/* Pattern matching: the pattern's text, its matcher state, result. */
+	char pat[BW_ENF_PATTERN_MAX];
+	struct bw_glob_state g;
+	__u32 plen;
+	__u32 gres; /* BW_GLOB_*, BW_GLOB_MORE when the step bound ran out */
 };
 
 struct {

@@ -39,6 +39,9 @@ enum bw_enf_kind {
 	 * hash = inode number, src = the kernel dev_t of its filesystem. */
 	BW_ENF_K_FILE_INODE = 14,
 	BW_ENF_K_PROC_INODE = 15,
+	/* Glob patterns (see "Patterns" below): hash = index << 8 | chunk. */
+	BW_ENF_K_PROC_PATTERN = 16,
+	BW_ENF_K_FILE_PATTERN = 17,
 };
 
 struct bw_enf_key {
@@ -81,6 +84,7 @@ enum bw_enf_op {
 #define BW_ENF_F_HAS_REC(op) (1u << (18 + (op)))
 #define BW_ENF_F_HAS_INODE(op) (1u << (20 + (op)))
 #define BW_ENF_F_HAS_NAME (1u << 22) /* process execname rules */
+#define BW_ENF_F_HAS_PATTERN(op) (1u << (23 + (op))) /* glob rules (op: process 0, file 1) */
 
 struct bw_enf_val {
 	struct bw_enf_verdict deny;  /* Block or Audit rule */
@@ -89,6 +93,34 @@ struct bw_enf_val {
 	__u32 flags;		     /* ruleset entry: BW_ENF_F_* */
 	__u32 index;		     /* ruleset entry: ruleset index; source entry: source id */
 };
+
+/*
+ * Patterns (matchPatterns made only of literals, '*', '**' and '?'), matched
+ * in the kernel against the path text the hook resolved:
+ *   ?   one character except '/'
+ *   *   any run of characters except '/' (also empty)
+ *   **  any run of characters including '/' (also empty)
+ * Everything else is literal; the whole path must match ("/tmp/x*" matches
+ * "/tmp/xa", not "/tmp/xa/b" nor "/tmp").  They live in the rule map itself,
+ * so they are swapped with the rest of the policy in the same single update:
+ * pattern i of a ruleset is the header entry {kind *_PATTERN, hash i << 8}
+ * (deny/allow verdict as for any rule, index = fromSource id or 0,
+ * version = pattern length, flags 0) followed by data entries
+ * {hash i << 8 | c}, c = 1..8, each carrying BW_ENF_PATTERN_CHUNK bytes of the
+ * text in place of a struct bw_enf_val.  Indexes run from 0 without gaps,
+ * Block rules first.  Cost is bounded: at most BW_ENF_MAX_PATTERNS per
+ * operation and ruleset, and BW_ENF_GLOB_STEPS matcher steps per pattern; a
+ * pattern that cannot be decided within that bound (or a path longer than
+ * the text the hook keeps) makes the decision fall to the posture, like an
+ * unresolvable path.  Patterns are consulted after the exact, directory and
+ * name lookups and only when those found no Block rule (a Block cannot be
+ * outranked); their matches merge with the others' by the same precedence
+ * (Block > Audit, any applicable deny > Allow).
+ */
+#define BW_ENF_MAX_PATTERNS 64
+#define BW_ENF_PATTERN_MAX 256	 /* bytes including the NUL: patterns of up to 255 */
+#define BW_ENF_PATTERN_CHUNK 32	 /* == sizeof(struct bw_enf_val) */
+#define BW_ENF_GLOB_STEPS 16384 /* matcher steps per pattern and decision */
 
 /* bw_enf_config array: index 0. */
 struct bw_enf_config {
