@@ -270,12 +270,144 @@ static void test_many(void **state)
 	assert_int_equal(run("/srv/d11/f4010", FILE_Q()).reason, BW_REASON_NONE);
 }
 
+/* Pattern rules: the kernel matcher agrees with the userspace one, and
+ * pattern matches merge with exact/directory ones by the usual precedence. */
+static void test_patterns(void **state)
+{
+	static const char *const rules[] = {
+	    "file pattern /tmp/*.sh block",		   /* 0 */
+	    "file pattern /var/**/*.log audit",		   /* 1 */
+	    "file path /var/log/keep.log block",	   /* 2: exact Block over pattern Audit */
+	    "file pattern /home/*/.ssh/** block readOnly", /* 3 */
+	    "process pattern /usr/**/ba?h block",	   /* 4 */
+	    "file pattern /src/** audit from=/bin/cat",	   /* 5 */
+	    NULL,
+	};
+	Bulwark__V1__CompiledPolicy *cp = pol_new(30);
+	struct bw_enf_match_args a;
+	uint32_t cat;
+
+	rs_of(cp, rules);
+	cat = src_id(cp, BW_ENF_K_SRC_PATH, "/bin/cat");
+	install(cp);
+	a = run("/tmp/run.sh", FILE_Q());
+	assert_int_equal(a.reason, BW_REASON_RULE_BLOCK);
+	assert_int_equal(a.rule_id, (1u << 16) | 0);
+	assert_int_equal(a.verdict, -1);
+	assert_int_equal(run("/tmp/a/run.sh", FILE_Q()).reason, BW_REASON_NONE);
+	a = run("/var/log/app/x.log", FILE_Q());
+	assert_int_equal(a.reason, BW_REASON_RULE_AUDIT);
+	assert_int_equal(a.rule_id, (1u << 16) | 1);
+	a = run("/var/log/keep.log", FILE_Q());
+	assert_int_equal(a.reason, BW_REASON_RULE_BLOCK);
+	assert_int_equal(a.rule_id, (1u << 16) | 2);
+	assert_int_equal(run("/var/x.log", FILE_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/home/u1/.ssh/id_rsa", FILE_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/home/u1/.ssh/id_rsa", FILE_Q(.write = 1)).reason,
+			 BW_REASON_RULE_BLOCK);
+	assert_int_equal(run("/home/u1/x/.ssh/id_rsa", FILE_Q(.write = 1)).reason,
+			 BW_REASON_NONE);
+	assert_int_equal(run("/usr/local/bin/bash", PROC_Q()).reason, BW_REASON_RULE_BLOCK);
+	assert_int_equal(run("/usr/local/bin/bash", FILE_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/bin/bash", PROC_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/src/a/b.c", FILE_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/src/a/b.c", FILE_Q(.src = cat)).reason, BW_REASON_RULE_AUDIT);
+}
+
+static void test_pattern_allowlist(void **state)
+{
+	static const char *const rules[] = {
+	    "file pattern /lib/**.so* allow",
+	    "file pattern /etc/*.conf allow",
+	    "file pattern /etc/secret*.conf block",
+	    "file path /etc/secret2.conf allow", /* the pattern's Block beats it */
+	    "process pattern /bin/* allow",
+	    NULL,
+	};
+	Bulwark__V1__CompiledPolicy *cp = pol_new(31);
+	Bulwark__V1__RuleSet *rs = rs_of(cp, rules);
+
+	rs->file_posture = BULWARK__V1__POSTURE__POSTURE_BLOCK;
+	install(cp);
+	assert_int_equal(run("/lib/x86_64/libc.so.6", FILE_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/etc/app.conf", FILE_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/etc/secret1.conf", FILE_Q()).reason, BW_REASON_RULE_BLOCK);
+	assert_int_equal(run("/etc/secret2.conf", FILE_Q()).reason, BW_REASON_RULE_BLOCK);
+	assert_int_equal(run("/etc/app/x.conf", FILE_Q()).reason, BW_REASON_POSTURE_BLOCK);
+	assert_int_equal(run("/etc/passwd", FILE_Q()).reason, BW_REASON_POSTURE_BLOCK);
+	assert_int_equal(run("/bin/sh", PROC_Q()).reason, BW_REASON_NONE);
+	assert_int_equal(run("/usr/bin/sh", PROC_Q()).reason, BW_REASON_POSTURE_BLOCK);
+}
+
+/* The step bound: a pattern the matcher cannot decide in time leaves the
+ * decision to the posture (never a silent allow); a Block elsewhere still
+ * decides. */
+static void test_pattern_bound(void **state)
+{
+	char pat[256], path[256], line[300];
+	Bulwark__V1__CompiledPolicy *cp;
+	Bulwark__V1__RuleSet *rs;
+
+	strcpy(pat, "/**");
+	memset(pat + 3, 'a', 200);
+	strcpy(pat + 203, "b");
+	path[0] = '/';
+	memset(path + 1, 'a', 250);
+	path[251] = 0;
+	assert_int_equal(bw_enf_glob_match(pat, path), -E2BIG);
+	for (int posture = 0; posture < 2; posture++) {
+		cp = pol_new(40 + posture);
+		rs = pol_ruleset(cp, 0, CG, "c1");
+		snprintf(line, sizeof(line), "file pattern %s block", pat);
+		assert_int_equal(pol_rule_parse(rs, line, NULL, 0), 0);
+		rs->file_posture = posture ? BULWARK__V1__POSTURE__POSTURE_BLOCK
+					   : BULWARK__V1__POSTURE__POSTURE_AUDIT;
+		install(cp);
+		assert_int_equal(run(path, FILE_Q()).reason, posture ? BW_REASON_UNRESOLVED_BLOCK
+								     : BW_REASON_UNRESOLVED_AUDIT);
+		assert_int_equal(run("/short", FILE_Q()).reason, BW_REASON_NONE);
+	}
+}
+
+/* Kernel and userspace matchers agree on a table of cases. */
+static void test_pattern_table(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"/tmp/x*", "/tmp/xa"},	     {"/tmp/x*", "/tmp/xa/b"},
+	    {"/tmp/*.sh", "/tmp/a.sh.sh"},   {"/tmp/**", "/tmp"},
+	    {"/**/secret", "/a/b/secret"},   {"/**/secret", "/secret"},
+	    {"/a?b", "/a/b"},		     {"/a/?", "/a/b"},
+	    {"/**/x*/y", "/a/x1/x2/y"},	     {"/**/x*/y", "/a/x1/z/y"},
+	    {"/var/**/*.log", "/var/a.log"}, {"/*", "/"},
+	    {"/d*x*y", "/dxxxxxxxxxy"},	     {"/d*x*y", "/dxxxxxxxxxz"},
+	    {"/home/*/.ssh/*", "/home/u/.ssh/k"},
+	};
+	char line[300];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Bulwark__V1__CompiledPolicy *cp = pol_new(100 + i);
+		Bulwark__V1__RuleSet *rs = pol_ruleset(cp, 0, CG, "c1");
+		int want = bw_enf_glob_match(cases[i][0], cases[i][1]);
+		uint32_t got;
+
+		snprintf(line, sizeof(line), "file pattern %s audit", cases[i][0]);
+		assert_int_equal(pol_rule_parse(rs, line, NULL, 0), 0);
+		install(cp);
+		got = run(cases[i][1], FILE_Q()).reason;
+		if (got != (want == 1 ? BW_REASON_RULE_AUDIT : BW_REASON_NONE))
+			fail_msg("'%s' vs '%s': kernel reason %u, userspace %d", cases[i][0],
+				 cases[i][1], got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_blocklist),	cmocka_unit_test(test_allowlist),
 	    cmocka_unit_test(test_from_source), cmocka_unit_test(test_swap),
-	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_many),	cmocka_unit_test(test_patterns),
+	    cmocka_unit_test(test_pattern_allowlist), cmocka_unit_test(test_pattern_bound),
+	    cmocka_unit_test(test_pattern_table),
 	};
 	int rc;
 
