@@ -88,10 +88,10 @@ struct ctl_container {
 	const char *id; /* the containers map's key: not owned */
 	struct ctl_node *node;
 	struct ctl_container *prev, *next; /* in node->ctrs */
-	unsigned char *agent; /* packed Container as the agent reported it; NULL if none */
-	size_t agent_len;
-	char *overlay; /* JSON from POST /v1/containers; NULL if none */
-	int in_inventory;
+	unsigned char *agent; /* packed Container as the agent reported it, less its id; NULL if none */
+	char *overlay;	      /* JSON from POST /v1/containers; NULL if none */
+	uint32_t agent_len;   /* 56 bytes in all: one malloc size class below 64+ */
+	uint32_t in_inventory;
 };
 
 struct ctl_api;

@@ -93,7 +93,9 @@ int bw_strmap_put(struct bw_strmap *m, const char *key, void *val)
 		s->val = val;
 		return 0;
 	}
-	if ((m->used + 1) * 4 > m->cap * 3 && grow(m))
+	/* Up to 7/8 full: most probes end at the first byte of strcmp, and the
+	 * inventory's container map is half the size at 100,000 entries. */
+	if ((m->used + 1) * 8 > m->cap * 7 && grow(m))
 		return -ENOMEM;
 	char *k = m->borrow_keys ? (char *)key : strdup(key);
 	if (!k)

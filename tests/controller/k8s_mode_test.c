@@ -213,13 +213,13 @@ static int on_policy(void *arg, const Bulwark__V1__CompiledPolicy *cp, struct bw
 	return 0;
 }
 
-static void start_controller(struct fx *f)
+static void start_controller_mode(struct fx *f, int k8s)
 {
 	char url[64];
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->fake_port);
 	tu_config(&f->cfg, f->dir);
-	f->cfg.k8s_enabled = 1;
+	f->cfg.k8s_enabled = k8s;
 	free(f->cfg.k8s_server);
 	free(f->cfg.k8s_token_file);
 	free(f->cfg.k8s_ca_file);
@@ -228,6 +228,11 @@ static void start_controller(struct fx *f)
 	f->cfg.k8s_ca_file = strdup("");
 	assert_int_equal(bw_controller_new(&f->ctl, f->base, &f->cfg), 0);
 	snprintf(f->sock, sizeof(f->sock), "unix:%s", f->cfg.admin_socket);
+}
+
+static void start_controller(struct fx *f)
+{
+	start_controller_mode(f, 1);
 }
 
 static void stop_controller(struct fx *f)
@@ -442,10 +447,13 @@ static void test_kubernetes_mode(void **state)
 	f->agent = NULL;
 	stop_controller(f);
 	fake_delete(f, "KubeArmorPolicy", "shop", "db-only");
-	start_controller(f);
-	b = api_get(f, "/v1/policies");
-	assert_non_null(strstr(b, "\"db-only\"")); /* replayed from the store */
+	/* Without Kubernetes mode the store still has it, tagged as a CRD's. */
+	start_controller_mode(f, 0);
+	b = api_get(f, "/v1/policies/KubeArmorPolicy/shop/db-only");
+	assert_non_null(strstr(b, "\"source\":\"kubernetes\""));
 	free(b);
+	stop_controller(f);
+	start_controller(f);
 	assert_true(api_until(f, "/v1/policies", "\"db-only\"", 0));
 	b = api_get(f, "/v1/policies");
 	assert_non_null(strstr(b, "\"from-api\""));
