@@ -472,6 +472,69 @@ static void test_incremental(void **state)
 	bw_compiler_free(c);
 }
 
+/* Only containers that carry a changed policy's first label recompile. */
+static void test_incremental_by_label(void **state)
+{
+	struct fix *f = *state;
+	struct bw_compiler *c;
+	const Bulwark__V1__CompiledPolicy *cp;
+	Bulwark__V1__CompiledPolicy *full;
+	uint64_t reused, compiled, before;
+	char id[16], app[8];
+
+	assert_int_equal(bw_compiler_new(&c), 0);
+	for (int i = 0; i < 4; i++) {
+		Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
+		Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvs[] = {&kv};
+
+		snprintf(id, sizeof(id), "lab-%d", i);
+		snprintf(app, sizeof(app), "a%d", i % 2);
+		kv.key = "app";
+		kv.value = app;
+		ct.id = id;
+		ct.namespace_name = "shop";
+		ct.labels = kvs;
+		ct.n_labels = 1;
+		assert_int_equal(bw_inventory_set_container(f->inv, "n9", &ct), 0);
+	}
+	add_policies(f->set, P("pa", "shop", "    matchLabels: {app: a0}\n",
+			       "  process:\n    matchPaths: [{path: /a}]\n"));
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n9", 1, &cp), 0);
+	bw_compiler_stats(c, &reused, &before);
+	assert_int_equal(before, 4);
+
+	/* pa changes: lab-0 and lab-2 (app=a0) only. */
+	add_policies(f->set, P("pa", "shop", "    matchLabels: {app: a0}\n",
+			       "  process:\n    matchPaths: [{path: /b}]\n"));
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n9", 2, &cp), 0);
+	bw_compiler_stats(c, &reused, &compiled);
+	assert_int_equal(compiled - before, 2);
+	assert_int_equal(reused, 2);
+
+	/* No matchLabels: every container of the namespace is a candidate. */
+	before = compiled;
+	add_policies(f->set, P("all", "shop", "    matchLabels: {}\n",
+			       "  file:\n    matchPaths: [{path: /all}]\n"));
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n9", 3, &cp), 0);
+	bw_compiler_stats(c, &reused, &compiled);
+	assert_int_equal(compiled - before, 4);
+
+	/* The last policy of label app=a0 removed (its index list goes): the
+	 * a0 containers lose its rules. */
+	before = compiled;
+	assert_int_equal(bw_policy_set_remove(f->set, BW_KIND_POLICY, "shop", "pa"), 0);
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n9", 4, &cp), 0);
+	bw_compiler_stats(c, &reused, &compiled);
+	assert_true(compiled - before >= 2);
+	assert_int_equal(bw_compile_node(f->set, f->inv, "n9", 4, &full), 0);
+	assert_memory_equal(full->digest.data, cp->digest.data, 32);
+	for (size_t i = 0; i < cp->n_containers; i++)
+		for (size_t r = 0; r < cp->containers[i]->n_rules; r++)
+			assert_string_not_equal(cp->containers[i]->rules[r]->value, "/b");
+	bw_compiled_free(full);
+	bw_compiler_free(c);
+}
+
 static unsigned rnd(uint64_t *seed, unsigned n)
 {
 	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -616,6 +679,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replace_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_incremental, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_incremental_by_label, setup, teardown),
 	    cmocka_unit_test(test_inventory_yaml_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
