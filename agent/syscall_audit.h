@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The syscall monitor (bpf/syscall_audit.bpf.c): KubeArmor's matchSyscalls
+ * rules (Rule operation OP_SYSCALL, match MATCH_SYSCALL, with fromSource
+ * paths) reported as audit alerts, on every node (a tracepoint, no BPF-LSM
+ * needed).  Nothing is refused: a Block rule gives Action "Audit (Block)",
+ * an Audit rule "Audit", Result "Passed".  Alerts: operation "Syscall",
+ * resource "SYS_UNLINKAT", data "syscall=SYS_UNLINKAT", enforcer
+ * "eBPF Monitor", the rule's origin.
+ *
+ * Not evaluated (listed as unenforced by apply): syscall matchPaths rules
+ * (MATCH_PATH/DIR under OP_SYSCALL), fromSource directories, Allow rules.
+ */
+#ifndef BW_SYSCALL_AUDIT_H_AGENT
+#define BW_SYSCALL_AUDIT_H_AGENT
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "bulwark.pb-c.h"
+#include "enforcer.h"
+#include "syscall_audit_abi.h"
+
+struct event_base;
+struct bw_syscall_audit;
+
+/*
+ * Loads and attaches the tracepoint.  With base, alerts are delivered to
+ * on_alert from base's loop; without, by bw_syscall_audit_poll only.
+ * Nothing is monitored until the first apply.  *out (freed with
+ * bw_syscall_audit_free) only on success; negative errno otherwise (logged).
+ */
+int bw_syscall_audit_new(struct bw_syscall_audit **out, struct event_base *base,
+			 bw_enforcer_alert_fn on_alert, void *arg);
+
+/*
+ * Makes cp's syscall rules the monitored ones, atomically (one map swap).
+ * Rules it cannot evaluate are appended as text to *unenforced (caller frees
+ * each and the array; both may be NULL).  On failure the old rules stay and
+ * err says why.  cp stays the caller's.
+ */
+int bw_syscall_audit_apply(struct bw_syscall_audit *sa, const Bulwark__V1__CompiledPolicy *cp,
+			   char ***unenforced, size_t *n_unenforced, char *err, size_t errlen);
+
+/* Delivers pending alerts, waiting up to timeout_ms for the first; count or
+ * negative errno. */
+int bw_syscall_audit_poll(struct bw_syscall_audit *sa, int timeout_ms);
+
+/* Kernel counters (enum bw_sys_stat) summed over CPUs. */
+int bw_syscall_audit_stats(struct bw_syscall_audit *sa, uint64_t out[BW_SYS_ST__MAX]);
+
+void bw_syscall_audit_free(struct bw_syscall_audit *sa);
+
+/* Translation alone (no kernel): the map entries for cp.  resolve finds a
+ * fromSource executable's (dev, inode) in a ruleset's view; NULL: fromSource
+ * rules are listed as unenforced. */
+struct bw_sys_entry {
+	struct bw_sys_key key;
+	struct bw_sys_val val;
+};
+typedef int (*bw_sys_inode_fn)(void *arg, uint64_t cgroup_id, const char *path, uint32_t *dev,
+			       uint64_t *ino);
+int bw_syscall_audit_build(const Bulwark__V1__CompiledPolicy *cp, bw_sys_inode_fn resolve,
+			   void *resolve_arg, struct bw_sys_entry **entries, size_t *n,
+			   char ***unenforced, size_t *n_unenforced, char *err, size_t errlen);
+
+#endif
