@@ -215,6 +215,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	uint64_t now = bw_mono_ns();
 
 	bw_agent_check_losses(a);
+	/* Ticks are 1 s apart and jitter: half a second early is on time. */
+	if (now - a->last_status_ns + 500000000ULL >=
+	    (uint64_t)a->cfg.health_interval_ms * 1000000ULL)
+		bw_agent_status_write(a, a->stopping ? "stopping" : "running");
 	if (a->cfg.stats_interval_ms &&
 	    now - a->last_stats_ns >= (uint64_t)a->cfg.stats_interval_ms * 1000000ULL) {
 		a->last_stats_ns = now;
@@ -285,6 +289,7 @@ int bw_agent_new(struct bw_agent **out, struct event_base *base, const struct bw
 		goto fail;
 	}
 	a->last_stats_ns = bw_mono_ns();
+	bw_agent_status_write(a, "running");
 	bw_info("agent running | node=%s boot=%016llx enforcer=%s controller=%s relays=%s "
 		"visibility=%s host_visibility=%s",
 		a->cfg.node_name, (unsigned long long)a->boot_id, a->enf->ops->name,
@@ -312,6 +317,9 @@ void bw_agent_drain(struct bw_agent *a, unsigned timeout_ms)
 
 	if (!a)
 		return;
+	/* Probes fail from now on: the agent is going away. */
+	a->stopping = 1;
+	bw_agent_status_write(a, "stopping");
 	/* No new logs from here on; alerts still come (the kernel keeps
 	 * enforcing) and are shipped while the drain lasts. */
 	if (a->mon) {
@@ -346,8 +354,12 @@ void bw_agent_free(struct bw_agent *a)
 {
 	if (!a)
 		return;
-	if (a->tick_ev)
+	if (a->tick_ev) {
 		event_free(a->tick_ev);
+		/* Only a started agent wrote one; a failed start leaves the
+		 * file of another agent (if any) alone. */
+		bw_agent_status_remove(a);
+	}
 	/* Reverse order of start: nothing calls into a freed module. */
 	bw_agent_ctl_stop(a);
 	/* bw_enforcer_free leaves the pinned programs and maps in place: the

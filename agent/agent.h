@@ -42,6 +42,8 @@ struct bw_agent_config {
 	char *runc_root;	      /* runc's state directory */
 	char *containerd_root;	      /* containerd's runc state directory (all namespaces) */
 	char *log_level;	      /* the file's level; --log-level beats it */
+	char *status_file;	      /* health status, rewritten every health_interval_ms; "": none */
+	long long health_interval_ms;
 };
 
 /* The agent's config table, for bw_daemon_parse and --help. */
@@ -102,6 +104,19 @@ void bw_agent_get_stats(const struct bw_agent *a, struct bw_agent_stats *out);
 
 /* Logs one line of counters (also done every stats_interval_ms). */
 void bw_agent_log_stats(const struct bw_agent *a);
+
+/*
+ * --health: judges the status file a running agent rewrites every
+ * health.interval (agent_health.c says what healthy means: pid alive and
+ * the writer, rewritten within 3 intervals, running, monitor attached,
+ * an enforcer up).  Returns 0 when healthy, else 1; msg gets one line
+ * saying why (or, when healthy, what is running).
+ */
+int bw_agent_health(const char *status_file, char *msg, size_t len);
+/* The judgement itself, on a status file's text, for tests: proc_root is
+ * where pids are looked up, now_mono_ns the CLOCK_MONOTONIC "now". */
+int bw_agent_health_check(const char *text, const char *proc_root, uint64_t now_mono_ns,
+			  char *msg, size_t len);
 
 /*
  * --probe: prints which enforcers this node can run and what each cannot

@@ -52,6 +52,10 @@ const struct bw_cfg_field bw_agent_config_table[] = {
       "containerd's runc state (one directory per namespace)"),
     F("log-level", BW_CFG_STRING, log_level, 0, 0, NULL,
       "debug, info, warn or error (the --log-level flag wins)"),
+    F("health.status-file", BW_CFG_STRING, status_file, 0, 0, "/run/bulwark/agent.status",
+      "status the agent rewrites for --health (exec probes); empty: none"),
+    F("health.interval", BW_CFG_DURATION, health_interval_ms, 1000, 600000, "5s",
+      "how often the status is rewritten; --health fails after 3 missed"),
     BW_CFG_END,
 };
 

@@ -101,6 +101,10 @@ void bw_agent_on_container(void *arg, const struct bw_container *c, int added)
 	struct bw_agent *a = arg;
 	int rc = 0;
 
+	/* The controller's own labels coming back: it knows them already, and
+	 * the report carries the runtime's labels only. */
+	if (a->in_identity)
+		return;
 	if (a->ctl) {
 		if (added) {
 			Bulwark__V1__Container msg;

@@ -39,6 +39,7 @@ struct bw_agent {
 	 * with fresh cgroup ids when a container it names starts or stops here.
 	 */
 	Bulwark__V1__CompiledPolicy *policy;
+	int in_identity;   /* merging the policy's labels: not a container change */
 	char **unenforced; /* from the last successful apply */
 	size_t n_unenforced;
 
@@ -59,6 +60,9 @@ struct bw_agent {
 	size_t n_pending;
 	uint64_t audit_overflow; /* matches beyond the pending table (logged) */
 
+	uint64_t last_status_ns; /* health status file last written (monotonic) */
+	int status_warned;	 /* a write failed and was logged */
+	int stopping;		 /* bw_agent_drain ran: the status says so */
 	struct event *tick_ev;
 	struct event *counters_ev; /* heartbeat counters refresh */
 	uint64_t last_stats_ns;
@@ -98,5 +102,10 @@ void bw_agent_policy_free(struct bw_agent *a);
 
 /* agent.c */
 int bw_agent_kernel_version(char *buf, size_t len);
+
+/* agent_health.c: the status file --health reads.  state: "running",
+ * "stopping".  0 or negative errno (logged once until it works again). */
+int bw_agent_status_write(struct bw_agent *a, const char *state);
+void bw_agent_status_remove(struct bw_agent *a);
 
 #endif

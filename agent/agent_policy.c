@@ -89,6 +89,100 @@ static int apply(struct bw_agent *a, Bulwark__V1__CompiledPolicy *cp, const char
 	return 0;
 }
 
+static unsigned vis_bits(const Bulwark__V1__Visibility *v)
+{
+	return (v->process ? BW_VIS_PROCESS : 0) | (v->file ? BW_VIS_FILE : 0) |
+	       (v->network ? BW_VIS_NETWORK : 0) | (v->capabilities ? BW_VIS_CAPS : 0);
+}
+
+/* "k=v,k=v" of a rule set's labels into a new string (NULL: out of memory). */
+static char *labels_text(const Bulwark__V1__RuleSet *rs)
+{
+	size_t len = 1, o = 0;
+	char *s;
+
+	for (size_t i = 0; i < rs->n_labels; i++)
+		len += strlen(rs->labels[i]->key) + strlen(rs->labels[i]->value) + 2;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < rs->n_labels; i++)
+		o += (size_t)snprintf(s + o, len - o, "%s%s=%s", i ? "," : "",
+				      rs->labels[i]->key, rs->labels[i]->value);
+	return s;
+}
+
+/*
+ * What a policy says beyond rules: the labels the controller knows for each
+ * container (merged into the container table, so events carry pod labels)
+ * and the visibility of each namespace and of the host.  Without a setting
+ * the agent's own configuration applies, so a controller that sends none
+ * changes nothing.
+ */
+static void apply_identity(struct bw_agent *a, const Bulwark__V1__CompiledPolicy *cp)
+{
+	unsigned groups;
+
+	if (a->events) {
+		bw_events_clear_ns_visibility(a->events);
+		for (size_t i = 0; i < cp->n_containers; i++) {
+			const Bulwark__V1__RuleSet *rs = cp->containers[i];
+			const struct bw_container *c;
+
+			if (!rs->visibility || !rs->visibility->set)
+				continue;
+			if (rs->namespace_name && *rs->namespace_name)
+				bw_events_set_visibility(a->events, rs->namespace_name,
+							 vis_bits(rs->visibility));
+			/* Events name the namespace as discovery saw it. */
+			c = a->ctrs && rs->container_id
+				? bw_containers_by_id(a->ctrs, rs->container_id)
+				: NULL;
+			if (c && c->namespace_name && *c->namespace_name &&
+			    (!rs->namespace_name || strcmp(c->namespace_name, rs->namespace_name)))
+				bw_events_set_visibility(a->events, c->namespace_name,
+							 vis_bits(rs->visibility));
+		}
+		bw_events_set_visibility(a->events, NULL,
+					 cp->host && cp->host->visibility && cp->host->visibility->set
+					     ? vis_bits(cp->host->visibility)
+					     : a->vis_host);
+		/* A namespace may now want a program group nobody wanted before. */
+		groups = bw_events_groups(a->events);
+		if (a->mon) {
+			/* Idempotent: attaches what is missing, detaches the rest. */
+			int rc = bw_monitor_set_groups(a->mon, groups);
+
+			if (rc)
+				bw_warn("monitor programs not changed for the new visibility | "
+					"err=%s",
+					strerror(-rc));
+		}
+	}
+	if (!a->ctrs)
+		return;
+	/* Label changes are no container start: nothing to report or re-apply. */
+	a->in_identity = 1;
+	for (size_t i = 0; i < cp->n_containers; i++) {
+		const Bulwark__V1__RuleSet *rs = cp->containers[i];
+		char *kv;
+		int rc;
+
+		if (!rs->container_id || !*rs->container_id)
+			continue;
+		kv = labels_text(rs);
+		if (!kv)
+			break;
+		rc = bw_containers_set_labels(a->ctrs, rs->container_id, kv);
+		if (rc && rc != -ENOENT)
+			bw_warn("controller labels not merged | id=%s labels=\"%s\" err=%s",
+				rs->container_id, kv, strerror(-rc));
+		free(kv);
+	}
+	a->in_identity = 0;
+}
+
 int bw_agent_policy_apply(struct bw_agent *a, Bulwark__V1__CompiledPolicy *cp, char *err,
 			  size_t errlen)
 {
@@ -101,6 +195,7 @@ int bw_agent_policy_apply(struct bw_agent *a, Bulwark__V1__CompiledPolicy *cp, c
 	if (a->policy)
 		bulwark__v1__compiled_policy__free_unpacked(a->policy, NULL);
 	a->policy = cp;
+	apply_identity(a, cp);
 	return 0;
 }
 

@@ -22,3 +22,13 @@ bw_unit_test(agent_wiring_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_wiring_
              LIBS agent_core TIMEOUT 60 LABELS integration)
 bw_unit_test(agent_audit_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_audit_test.c
              LIBS agent_core)
+# --health: the status judgement, the file, and the command as probes run it.
+bw_unit_test(agent_health_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_health_test.c
+             LIBS agent_core)
+add_dependencies(agent_health_test bulwark-agent)
+set_tests_properties(agent_health_test PROPERTIES
+                     ENVIRONMENT "BW_AGENT_BIN=$<TARGET_FILE:bulwark-agent>")
+# A policy's labels and visibility reach events; the status file over an
+# agent's life.  Real modules, a real cgroup; root.
+bw_unit_test(agent_identity_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_identity_test.c
+             LIBS agent_core TIMEOUT 60 LABELS integration)

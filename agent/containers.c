@@ -326,6 +326,19 @@ int bw_containers_set_labels(struct bw_containers *c, const char *id, const char
 	if (rc)
 		return rc;
 	x = bw_ctr_extra_find(c, id);
+	if (x && x->n == n) {
+		size_t i = 0;
+
+		while (i < n && !strcmp(x->kv[i].key, kv[i].key) &&
+		       !strcmp(x->kv[i].value, kv[i].value))
+			i++;
+		if (i == n) {
+			/* Unchanged: a policy re-sent with the same labels is no
+			 * container change (and no report to the controller). */
+			bw_ctr_kv_free(kv, n);
+			return find_id(c, id, NULL) ? 0 : -ENOENT;
+		}
+	}
 	if (!x) {
 		struct bw_ctr_extra *nx = realloc(c->extras, (c->nextras + 1) * sizeof(*nx));
 		char *idc = strdup(id);
@@ -358,23 +371,23 @@ int bw_containers_set_labels(struct bw_containers *c, const char *id, const char
 int bw_container_to_proto(const struct bw_container *c, Bulwark__V1__Container *out)
 {
 	bulwark__v1__container__init(out);
-	if (c->nlabels) {
-		Bulwark__V1__KeyValue **arr = calloc(c->nlabels, sizeof(*arr));
-		Bulwark__V1__KeyValue *kvs = calloc(c->nlabels, sizeof(*kvs));
+	if (c->nrt_labels) {
+		Bulwark__V1__KeyValue **arr = calloc(c->nrt_labels, sizeof(*arr));
+		Bulwark__V1__KeyValue *kvs = calloc(c->nrt_labels, sizeof(*kvs));
 
 		if (!arr || !kvs) {
 			free(arr);
 			free(kvs);
 			return -ENOMEM;
 		}
-		for (size_t i = 0; i < c->nlabels; i++) {
+		for (size_t i = 0; i < c->nrt_labels; i++) {
 			bulwark__v1__key_value__init(&kvs[i]);
-			kvs[i].key = c->labels[i].key;
-			kvs[i].value = c->labels[i].value;
+			kvs[i].key = c->rt_labels[i].key;
+			kvs[i].value = c->rt_labels[i].value;
 			arr[i] = &kvs[i];
 		}
 		out->labels = arr;
-		out->n_labels = c->nlabels;
+		out->n_labels = c->nrt_labels;
 	}
 	out->id = c->id;
 	out->name = c->name;

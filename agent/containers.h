@@ -38,6 +38,10 @@ struct bw_container {
 	char *apparmor_profile;
 	struct bw_kv *labels; /* effective: runtime labels with the controller's merged over them */
 	size_t nlabels;
+	/* The runtime's own labels, what the agent reports to the controller:
+	 * reporting the merged ones would keep a label the controller dropped. */
+	const struct bw_kv *rt_labels;
+	size_t nrt_labels;
 	char *labels_str;     /* "k=v,k=v" sorted by key (KubeArmor's Labels) */
 	uint64_t cgroup_id;
 	uint32_t pid;         /* init process, host view */
@@ -99,7 +103,8 @@ const struct bw_container *bw_containers_at(const struct bw_containers *c, size_
  * Labels the controller knows (pod labels), "k=v,k=v" (NULL or "" clears);
  * merged over the runtime's and kept across rescans.  Returns 0, -ENOENT
  * (no such container: the labels are still kept for when it appears) or
- * -EINVAL (malformed text).
+ * -EINVAL (malformed text).  The same labels as before change nothing and
+ * call no on_change.
  */
 int bw_containers_set_labels(struct bw_containers *c, const char *id, const char *kv);
 

@@ -304,6 +304,8 @@ int bw_ctr_merge_labels(struct bw_containers *c, struct bw_ctr_entry *e)
 	e->c.labels = kv;
 	e->c.nlabels = n;
 	e->c.labels_str = s;
+	e->c.rt_labels = e->rt_labels;
+	e->c.nrt_labels = e->nrt;
 	return 0;
 }
 

@@ -179,11 +179,24 @@ static void test_runc_discovery(void **state)
 	assert_int_equal(bw_containers_set_labels(c, "web1", "bad"), -EINVAL);
 	assert_int_equal(bw_containers_set_labels(c, "nope", "a=b"), -ENOENT);
 
+	/* the same labels again are no change */
+	int before = changes_added;
+	assert_int_equal(bw_containers_set_labels(c, "web1", "tier=back,team=a"), 0);
+	assert_int_equal(changes_added, before);
+	assert_int_equal(bw_containers_set_labels(c, "web1", "tier=back,team=b"), 0);
+	assert_int_equal(changes_added, before + 1);
+	assert_int_equal(bw_containers_set_labels(c, "web1", "tier=back,team=a"), 0);
+	w = bw_containers_by_id(c, "web1");
+
+	/* the controller is told the runtime's own labels only: it merges its
+	 * own over them, and a label it drops must not come back from here */
 	Bulwark__V1__Container pc;
 	assert_int_equal(bw_container_to_proto(w, &pc), 0);
 	assert_string_equal(pc.id, "web1");
-	assert_int_equal(pc.n_labels, 3);
-	assert_string_equal(pc.labels[1]->key, "team");
+	assert_int_equal(pc.n_labels, 2);
+	assert_string_equal(pc.labels[0]->key, "app");
+	assert_string_equal(pc.labels[1]->key, "tier");
+	assert_string_equal(pc.labels[1]->value, "front");
 	assert_int_equal(pc.cgroup_id, st.st_ino);
 	bw_container_proto_release(&pc);
 

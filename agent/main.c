@@ -10,17 +10,23 @@
 
 struct flags {
 	int probe;
+	int health;
 };
 
 /* bw_daemon_parse calls this with arg NULL on its second pass: only report. */
 static int extra_flag(const char *flag, void *arg)
 {
 	struct flags *f = arg;
+	int *which;
 
-	if (strcmp(flag, "--probe") != 0)
+	if (strcmp(flag, "--probe") == 0)
+		which = f ? &f->probe : NULL;
+	else if (strcmp(flag, "--health") == 0)
+		which = f ? &f->health : NULL;
+	else
 		return 0;
-	if (f)
-		f->probe = 1;
+	if (which)
+		*which = 1;
 	return 1;
 }
 
@@ -51,7 +57,10 @@ int main(int argc, char **argv)
 	    .extra_arg = &flags,
 	    .extra_help =
 		"  --probe                        print which enforcers this node can run, "
-		"exit\n",
+		"exit\n"
+		"  --health                       check the agent running on this node (exec "
+		"probes):\n"
+		"                                 exit 0 if healthy, else 1 with the reason\n",
 	    .check = check,
 	};
 	struct event_base *base = NULL;
@@ -68,6 +77,13 @@ int main(int argc, char **argv)
 		bw_log_set_level_name(cfg.log_level);
 	if (flags.probe) {
 		code = bw_agent_probe(stdout);
+		goto cleanup;
+	}
+	if (flags.health) {
+		char msg[512];
+
+		code = bw_agent_health(cfg.status_file, msg, sizeof(msg));
+		printf("%s\n", msg);
 		goto cleanup;
 	}
 

@@ -92,8 +92,8 @@ static void vis_str(const Bulwark__V1__RuleSet *rs, char *buf)
 		strcpy(buf, "-");
 		return;
 	}
-	sprintf(buf, "%s%s%s%s", v->process ? "p" : "", v->file ? "f" : "",
-		v->network ? "n" : "", v->capabilities ? "c" : "");
+	sprintf(buf, "%s%s%s%s", v->process ? "p" : "", v->file ? "f" : "", v->network ? "n" : "",
+		v->capabilities ? "c" : "");
 }
 
 static const Bulwark__V1__RuleSet *find(const Bulwark__V1__CompiledPolicy *cp, const char *id)
@@ -235,9 +235,10 @@ static void test_yaml(void **state)
 	struct bw_diags *d;
 	Bulwark__V1__CompiledPolicy *cp;
 	struct bw_policy_set *set;
-	const char *good = "containers:\n  - {id: c1, node: n, namespace: web, labels: {b: 2, a: 1}}\n"
-			   "namespaces:\n  - name: web\n    annotations: {kubearmor-visibility: "
-			   "'process,network'}\nhost:\n  annotations: {kubearmor-visibility: none}\n";
+	const char *good =
+	    "containers:\n  - {id: c1, node: n, namespace: web, labels: {b: 2, a: 1}}\n"
+	    "namespaces:\n  - name: web\n    annotations: {kubearmor-visibility: "
+	    "'process,network'}\nhost:\n  annotations: {kubearmor-visibility: none}\n";
 	const char *bad = "namespaces:\n  - name: web\n    annotations: {kubearmor-visibility: "
 			  "'process,disk'}\n";
 
@@ -253,7 +254,8 @@ static void test_yaml(void **state)
 	}
 	assert_int_equal(rc, 0);
 	assert_int_equal(bw_compile_node(set, inv, "n", 1, &cp), 0);
-	assert_true(cp->containers[0]->visibility->process && cp->containers[0]->visibility->network);
+	assert_true(cp->containers[0]->visibility->process &&
+		    cp->containers[0]->visibility->network);
 	assert_false(cp->containers[0]->visibility->file);
 	assert_true(cp->host->visibility->set);
 	assert_false(cp->host->visibility->process);
@@ -266,8 +268,9 @@ static void test_yaml(void **state)
 
 	assert_int_equal(bw_inventory_load_yaml(inv, bad, strlen(bad), "b.yaml", d), -EINVAL);
 	char *s = bw_diags_format(d);
-	assert_non_null(strstr(s, "b.yaml:3:41: namespaces[0].annotations.kubearmor-visibility "
-				  "must be \"none\" or a list of process, file, network, capabilities"));
+	assert_non_null(
+	    strstr(s, "b.yaml:3:41: namespaces[0].annotations.kubearmor-visibility "
+		      "must be \"none\" or a list of process, file, network, capabilities"));
 	free(s);
 	bw_diags_free(d);
 	bw_policy_set_free(set);
