@@ -950,8 +950,9 @@ int cli_cmd_delete(int argc, char **argv)
 
 int cli_cmd_posture(int argc, char **argv)
 {
-	const char *ns = NULL, *vals[3] = {0};
-	static const char *const keys[3] = {"file", "network", "capabilities"};
+	/* visibility: kubearmor-visibility, "default" forgets it (null). */
+	const char *ns = NULL, *vals[4] = {0};
+	static const char *const keys[4] = {"file", "network", "capabilities", "visibility"};
 	struct conn c = {0};
 	char path[600], *ens = NULL;
 	cJSON *out = NULL, *body = NULL;
@@ -963,7 +964,7 @@ int cli_cmd_posture(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int k = -1;
 
-		for (int j = 0; j < 3; j++)
+		for (int j = 0; j < 4; j++)
 			if (!strncmp(argv[i], "--", 2) && !strcmp(argv[i] + 2, keys[j]))
 				k = j;
 		if (k >= 0 && i + 1 < argc) {
@@ -978,7 +979,8 @@ int cli_cmd_posture(int argc, char **argv)
 	}
 	if (!ns) {
 		fprintf(stderr, "usage: bulwarkctl posture NAMESPACE [--file audit|block] "
-				"[--network audit|block] [--capabilities audit|block]\n");
+				"[--network audit|block] [--capabilities audit|block]\n"
+				"       [--visibility process,file,network,capabilities|none|default]\n");
 		goto done;
 	}
 	ens = urlenc(ns);
@@ -987,8 +989,10 @@ int cli_cmd_posture(int argc, char **argv)
 		char *txt;
 
 		body = cJSON_CreateObject();
-		for (int j = 0; j < 3; j++)
-			if (vals[j])
+		for (int j = 0; j < 4; j++)
+			if (vals[j] && j == 3 && !strcmp(vals[j], "default"))
+				cJSON_AddNullToObject(body, keys[j]);
+			else if (vals[j])
 				cJSON_AddStringToObject(body, keys[j], vals[j]);
 		txt = cJSON_PrintUnformatted(body);
 		rc = txt ? call(&c, "PUT", path, txt, strlen(txt), "posture", &out) : 1;
@@ -997,10 +1001,12 @@ int cli_cmd_posture(int argc, char **argv)
 		rc = call(&c, "GET", path, NULL, 0, "posture", &out);
 	}
 	if (!rc) {
-		struct table t = {.ncols = 4};
-		const char *hdr[] = {"NAMESPACE", "FILE", "NETWORK", "CAPABILITIES"};
+		struct table t = {.ncols = 5};
+		const char *hdr[] = {"NAMESPACE", "FILE", "NETWORK", "CAPABILITIES", "VISIBILITY"};
+		const char *vis = jstr(out, "visibility");
 		const char *row[] = {jstr(out, "namespace"), jstr(out, "file"),
-				     jstr(out, "network"), jstr(out, "capabilities")};
+				     jstr(out, "network"), jstr(out, "capabilities"),
+				     *vis ? vis : "default"};
 
 		table_add(&t, hdr);
 		table_add(&t, row);
