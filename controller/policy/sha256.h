@@ -20,4 +20,10 @@ void bw_sha256_init(struct bw_sha256 *c);
 void bw_sha256_update(struct bw_sha256 *c, const void *data, size_t len);
 void bw_sha256_final(struct bw_sha256 *c, uint8_t out[32]);
 
+/*
+ * Whether the x86 SHA extensions are used (when the CPU has them).  use: 1
+ * or 0 to choose (tests cover both paths), -1 to ask.  Returns the choice.
+ */
+int bw_sha256_accelerated(int use);
+
 #endif
