@@ -275,7 +275,7 @@ static int batch_with(BwEnvelope *env, void *arg)
 	return 0;
 }
 
-static void send_policy(uint64_t version)
+static void send_policy(uint64_t version, int with_labels)
 {
 	Bulwark__V1__CompiledPolicy cp = BULWARK__V1__COMPILED_POLICY__INIT;
 	Bulwark__V1__RuleSet host = BULWARK__V1__RULE_SET__INIT, ctr = BULWARK__V1__RULE_SET__INIT,
@@ -301,7 +301,7 @@ static void send_policy(uint64_t version)
 	ctr.container_id = "ident1";
 	ctr.namespace_name = "shop";
 	ctr.labels = labels;
-	ctr.n_labels = 3;
+	ctr.n_labels = with_labels ? 3 : 0;
 	ctr.visibility = &cv;
 	host.visibility = &hv;
 	cp.node_name = "identity-node";
@@ -351,7 +351,7 @@ static void test_labels_visibility_and_health(void **state)
 	assert_non_null(strstr(msg, "healthy: pid="));
 	assert_non_null(strstr(msg, "enforcer=none monitor=ok"));
 
-	send_policy(3);
+	send_policy(3, 1);
 	got = expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
 	assert_non_null(got);
 	assert_true(got->policy_ack->ok);
@@ -381,9 +381,20 @@ static void test_labels_visibility_and_health(void **state)
 
 	/* Merging the controller's labels was no container change: nothing is
 	 * reported back (which would loop through the controller). */
-	send_policy(4);
+	send_policy(4, 1);
 	got = expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, NULL, NULL, 1500);
 	assert_null(got);
+
+	/* A pod label the controller dropped goes from the events too. */
+	send_policy(5, 0);
+	struct want_log w2 = {.type = "ContainerLog", .marker = T.marker};
+	uint64_t deadline = bw_mono_ns() + 10 * 1000000000ULL;
+	while (strcmp(w2.labels, "app=web,tier=front") && bw_mono_ns() < deadline) {
+		got = expect(&T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &w2, 2000);
+		if (got)
+			bw_wire_free(got);
+	}
+	assert_string_equal(w2.labels, "app=web,tier=front");
 
 	/* Rewritten every interval: the file's mtime moves. */
 	assert_int_equal(stat(T.status, &st), 0);

@@ -113,6 +113,23 @@ static char *labels_text(const Bulwark__V1__RuleSet *rs)
 	return s;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct id_set {
+	const char **v; /* sorted */
+	size_t n;
+};
+
+static int id_set_has(void *arg, const char *id)
+{
+	const struct id_set *s = arg;
+
+	return s->n && bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
+}
+
 /*
  * What a policy says beyond rules: the labels the controller knows for each
  * container (merged into the container table, so events carry pod labels)
@@ -179,6 +196,17 @@ static void apply_identity(struct bw_agent *a, const Bulwark__V1__CompiledPolicy
 			bw_warn("controller labels not merged | id=%s labels=\"%s\" err=%s",
 				rs->container_id, kv, strerror(-rc));
 		free(kv);
+	}
+	/* Labels of containers the controller no longer names are dropped:
+	 * the policy is the controller's whole view of this node. */
+	struct id_set ids = {calloc(cp->n_containers ? cp->n_containers : 1, sizeof(char *)), 0};
+	if (ids.v) {
+		for (size_t i = 0; i < cp->n_containers; i++)
+			if (cp->containers[i]->container_id)
+				ids.v[ids.n++] = cp->containers[i]->container_id;
+		qsort(ids.v, ids.n, sizeof(*ids.v), cmp_str);
+		bw_containers_retain_labels(a->ctrs, id_set_has, &ids);
+		free(ids.v);
 	}
 	a->in_identity = 0;
 }

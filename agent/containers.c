@@ -368,6 +368,37 @@ int bw_containers_set_labels(struct bw_containers *c, const char *id, const char
 	return rc;
 }
 
+int bw_containers_retain_labels(struct bw_containers *c, int (*keep)(void *arg, const char *id),
+				void *arg)
+{
+	struct bw_ctr_entry **back = NULL;
+	size_t kept = 0, nback = 0, dropped = 0;
+
+	if (c->nextras && !(back = calloc(c->nextras, sizeof(*back))))
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nextras; i++) {
+		struct bw_ctr_extra x = c->extras[i];
+		struct bw_ctr_entry *e;
+
+		if (keep(arg, x.id)) {
+			c->extras[kept++] = x;
+			continue;
+		}
+		if ((e = find_id(c, x.id, NULL)))
+			back[nback++] = e;
+		free(x.id);
+		bw_ctr_kv_free(x.kv, x.n);
+		dropped++;
+	}
+	c->nextras = kept;
+	/* Merged again once the table no longer holds their extras. */
+	for (size_t i = 0; i < nback; i++)
+		if (!bw_ctr_merge_labels(c, back[i]) && c->o.on_change)
+			c->o.on_change(c->o.arg, &back[i]->c, 1);
+	free(back);
+	return (int)dropped;
+}
+
 int bw_container_to_proto(const struct bw_container *c, Bulwark__V1__Container *out)
 {
 	bulwark__v1__container__init(out);

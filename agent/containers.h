@@ -107,6 +107,14 @@ const struct bw_container *bw_containers_at(const struct bw_containers *c, size_
  * call no on_change.
  */
 int bw_containers_set_labels(struct bw_containers *c, const char *id, const char *kv);
+/*
+ * Forgets the controller's labels of every container id keep() rejects
+ * (one the controller no longer names), so they do not pile up as
+ * containers come and go; a running container among them gets its runtime
+ * labels back (and on_change).  Returns how many were forgotten, or -ENOMEM.
+ */
+int bw_containers_retain_labels(struct bw_containers *c, int (*keep)(void *arg, const char *id),
+				void *arg);
 
 /* The cgroup v2 mount point in use ("/sys/fs/cgroup" or "/sys/fs/cgroup/unified"). */
 const char *bw_containers_cgroup2(const struct bw_containers *c);

@@ -116,6 +116,21 @@ static struct bw_containers *open_roots(const struct bw_runtime_root *roots, siz
 	return c;
 }
 
+static int keep_all(void *arg, const char *id)
+{
+	return 1;
+}
+
+static int keep_none(void *arg, const char *id)
+{
+	return 0;
+}
+
+static int keep_web1(void *arg, const char *id)
+{
+	return strcmp(id, "web1") == 0;
+}
+
 static void test_runc_discovery(void **state)
 {
 	char runc[256];
@@ -214,6 +229,16 @@ static void test_runc_discovery(void **state)
 	/* a rescan keeps merged labels; removing the state removes the container */
 	bw_containers_rescan(c);
 	assert_string_equal(bw_containers_by_id(c, "web1")->labels_str, "app=web,team=a,tier=back");
+
+	/* labels the controller no longer names are forgotten: runtime's again */
+	assert_int_equal(bw_containers_set_labels(c, "gone", "x=y"), -ENOENT);
+	assert_int_equal(bw_containers_retain_labels(c, keep_all, NULL), 0);
+	before = changes_added;
+	assert_int_equal(bw_containers_retain_labels(c, keep_web1, NULL), 2); /* nope, gone */
+	assert_int_equal(changes_added, before);
+	assert_int_equal(bw_containers_retain_labels(c, keep_none, NULL), 1);
+	assert_int_equal(changes_added, before + 1);
+	assert_string_equal(bw_containers_by_id(c, "web1")->labels_str, "app=web,tier=front");
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/web1", runc);
 	assert_int_equal(system(cmd), 0);
