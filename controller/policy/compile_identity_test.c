@@ -220,6 +220,18 @@ static void test_visibility(void **state)
 	assert_null(find(cp, "a")->visibility);
 	assert_int_equal(find(cp, "a")->file_posture, BULWARK__V1__POSTURE__POSTURE_AUDIT);
 
+	/* The canonical text the controller stores and shows. */
+	char canon[48] = "untouched";
+	assert_int_equal(bw_visibility_canon(" network , process", canon, sizeof(canon)), 0);
+	assert_string_equal(canon, "process,network");
+	assert_int_equal(
+	    bw_visibility_canon("capabilities,file,network,process", canon, sizeof(canon)), 0);
+	assert_string_equal(canon, "process,file,network,capabilities");
+	assert_int_equal(bw_visibility_canon("none", canon, sizeof(canon)), 0);
+	assert_string_equal(canon, "none");
+	assert_int_equal(bw_visibility_canon("files", canon, sizeof(canon)), -EINVAL);
+	assert_string_equal(canon, "none");
+
 	/* A single container compiled alone carries it too. */
 	Bulwark__V1__RuleSet *rs;
 	assert_int_equal(bw_compile_container(f->set, f->inv, "b", &rs), 0);
@@ -277,12 +289,83 @@ static void test_yaml(void **state)
 	bw_inventory_free(inv);
 }
 
+static uint64_t rnd(uint64_t *s, uint64_t n)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s % n;
+}
+
+/* Relabels, visibility and posture changes in any order: the cache always
+ * gives what a full compile gives. */
+static void test_incremental_equals_full(void **state)
+{
+	static const char *const vis[] = {"process", "file,network", "none",
+					  "capabilities,process"};
+	struct fix *f = *state;
+	struct bw_compiler *c;
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	char id[8], ns[8], labels[64], yaml[512];
+
+	assert_int_equal(bw_compiler_new(&c), 0);
+	for (int step = 0; step < 400; step++) {
+		snprintf(ns, sizeof(ns), "ns%d", (int)rnd(&seed, 3));
+		switch (rnd(&seed, 5)) {
+		case 0: /* container added or relabelled, labels in any order */
+		case 1: {
+			size_t o = 0, n = rnd(&seed, 4);
+			const char *keys[] = {"a", "b", "c"};
+			size_t first = rnd(&seed, 3);
+
+			labels[0] = 0;
+			for (size_t i = 0; i < n && i < 3; i++)
+				o += snprintf(labels + o, sizeof(labels) - o, "%s%s=%d",
+					      i ? "," : "", keys[(first + i) % 3],
+					      (int)rnd(&seed, 3));
+			snprintf(id, sizeof(id), "x%d", (int)rnd(&seed, 8));
+			put_ctr(f, id, ns, labels);
+			break;
+		}
+		case 2: /* visibility of a namespace or the host, set or forgotten */
+			if (rnd(&seed, 4) == 0)
+				ns[0] = 0;
+			assert_int_equal(bw_inventory_set_visibility(
+					     f->inv, ns, rnd(&seed, 3) ? vis[rnd(&seed, 4)] : NULL),
+					 0);
+			break;
+		case 3:
+			assert_int_equal(bw_inventory_set_posture(f->inv, ns,
+								  rnd(&seed, 2) ? "audit" : "block",
+								  NULL, NULL),
+					 0);
+			break;
+		default: /* a policy on label a=N: its containers get cached rule sets */
+			snprintf(
+			    yaml, sizeof(yaml),
+			    "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+			    "metadata: {name: p%d, namespace: %s}\nspec:\n  selector:\n"
+			    "    matchLabels: {a: '%d'}\n  file:\n    matchPaths: [{path: /f}]\n"
+			    "  action: Block\n",
+			    (int)rnd(&seed, 3), ns, (int)rnd(&seed, 3));
+			add_policy(f, yaml);
+			break;
+		}
+		both(f, c);
+	}
+	uint64_t reused, compiled;
+	bw_compiler_stats(c, &reused, &compiled);
+	assert_true(reused > 0);
+	bw_compiler_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_visibility, setup, teardown),
 	    cmocka_unit_test(test_yaml),
+	    cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
