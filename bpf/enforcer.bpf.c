@@ -27,6 +27,11 @@
  *   decided as a path.
  * - Host rules apply to tasks in the host mount namespace only; containers
  *   without a ruleset are not affected by them.
+ * - Glob patterns ('?', '*', '**'; bw_enf_types.h) are matched against the
+ *   resolved path text after the hash lookups, at most BW_ENF_MAX_PATTERNS
+ *   per operation and ruleset, each with a bounded number of matcher steps;
+ *   a pattern left undecided (bound reached, path text truncated) sends the
+ *   decision to the posture unless a Block rule already decided.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -138,6 +143,8 @@ static long match_rec_cb(__u32 i, void *c)
 	return 0;
 }
 
+#define GLOB_STEPS_PER_CB 4 /* fewer callback calls; the total stays BW_ENF_GLOB_STEPS */
+
 static long glob_cb(__u32 i, void *c)
 {
 	struct scratch *s = get_scratch();
@@ -145,11 +152,14 @@ static long glob_cb(__u32 i, void *c)
 
 	if (!s)
 		return 1;
-	r = bw_glob_step(&s->g, s->pat, s->plen, s->path, s->path_len);
-	if (r == BW_GLOB_MORE)
-		return 0;
-	s->gres = r;
-	return 1;
+	for (int k = 0; k < GLOB_STEPS_PER_CB; k++) {
+		r = bw_glob_step(&s->g, s->pat, s->plen, s->path, s->path_len);
+		if (r != BW_GLOB_MORE) {
+			s->gres = r;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Pattern i of the ruleset (bw_enf_types.h): loads it, matches s->path. */
@@ -201,7 +211,7 @@ static long pattern_cb(__u32 i, void *c)
 	s->plen = len;
 	bw_glob_init(&s->g);
 	s->gres = BW_GLOB_MORE;
-	bpf_loop(BW_ENF_GLOB_STEPS, glob_cb, NULL, 0);
+	bpf_loop(BW_ENF_GLOB_STEPS / GLOB_STEPS_PER_CB, glob_cb, NULL, 0);
 	if (s->gres == BW_GLOB_MATCH)
 		apply_val(v, &mc->sj, &mc->acc);
 	else if (s->gres != BW_GLOB_NOMATCH)
