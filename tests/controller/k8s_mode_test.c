@@ -415,9 +415,13 @@ static void test_kubernetes_mode(void **state)
 	/* Namespace annotation -> posture. */
 	assert_true(agent_until(f, "\"file\":\"block\"", 1));
 	fake_put(f, "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"shop\","
-		    "\"annotations\":{\"kubearmor-file-posture\":\"audit\"}}}");
+		    "\"annotations\":{\"kubearmor-file-posture\":\"audit\","
+		    "\"kubearmor-visibility\":\"network,process\"}}}");
 	assert_true(api_until(f, "/v1/namespaces/shop/posture", "\"audit\"", 1));
 	assert_true(agent_until(f, "\"file\":\"audit\"", 1));
+	/* ... and kubearmor-visibility the namespace's visibility. */
+	assert_true(api_until(f, "/v1/namespaces/shop/posture", "\"process,network\"", 1));
+	assert_true(agent_until(f, "\"visibility\":\"process,network\"", 1));
 
 	/* Node labels from the API server select a host policy (the agent
 	 * reported only kubernetes.io/os). */
