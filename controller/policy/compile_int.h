@@ -84,14 +84,10 @@ struct ns_bucket {
 	uint64_t dropped_gen;	   /* last removal of a by_label list */
 };
 
-/*
- * The generation of everything in s that can select c: the lists of its
- * namespace it is checked against (scan, and by_label for each of its
- * labels) and the removal of any list.  Generations only grow, so the
- * maximum changes whenever one of them does.  Cluster policies and
- * postures are tracked separately.
- */
-uint64_t bw_container_dep_gen(const struct bw_policy_set *s, const struct inv_container *c);
+/* A container's rule set depends on the lists of its namespace it is
+ * checked against (scan, and by_label for each of its labels) and on the
+ * removal of any list (dropped_gen): compiler.c takes the maximum of their
+ * generations, which only grow. */
 
 struct bw_policy_set {
 	struct bw_strmap all; /* "kind/ns/name" -> bw_policy */

@@ -4,7 +4,7 @@
  * itself, the policy lists of its namespace it is checked against, the
  * cluster policies and its namespace's postures.  Every one of those
  * carries a generation from one process-wide counter, so the maximum of
- * them (bw_container_dep_gen and friends) grows whenever any input does:
+ * them (dep_of) grows whenever any input does:
  * a cached rule set is reused while that maximum is unchanged.  A policy
  * change thus recompiles only the containers that carry its first label
  * (or its namespace's, for a policy without matchLabels; every container
@@ -33,6 +33,7 @@ struct cnode {
 	struct centry *ents; /* sorted by ctr_gen */
 	size_t n;
 	uint32_t *order; /* ents indices by container id; NULL: to sort */
+	uint32_t *slot;	 /* ents index of the inventory's ctrs[i]; NULL: search */
 	Bulwark__V1__RuleSet *host;
 	uint8_t host_digest[32];
 	uint64_t host_dep;
@@ -95,6 +96,7 @@ static void cnode_free(struct cnode *n)
 		ruleset_free(n->ents[i].rs);
 	free(n->ents);
 	free(n->order);
+	free(n->slot);
 	ruleset_free(n->host);
 	free(n);
 }
@@ -133,6 +135,59 @@ static uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
 	uint64_t m = a > b ? a : b;
 
 	return m > c ? m : c;
+}
+
+/*
+ * What a container's rule set depends on, memoised for one call: a node's
+ * containers share a namespace or two and a handful of interned labels, so
+ * each index list is looked up once instead of once per container.
+ */
+#define MEMO_SLOTS 64
+
+struct dep_memo {
+	const char *ns; /* interned: compared by pointer */
+	uint64_t ns_gen;
+	const struct ns_bucket *bucket;
+	const struct inv_label *label[MEMO_SLOTS];
+	uint64_t label_gen[MEMO_SLOTS];
+};
+
+static uint64_t dep_of(struct dep_memo *m, const struct bw_policy_set *s,
+		       const struct bw_inventory *inv, const struct inv_container *ic)
+{
+	uint64_t g;
+
+	if (m->ns != ic->ns) {
+		uint64_t pg = bw_inventory_posture(inv, ic->ns)->gen;
+
+		m->ns = ic->ns;
+		m->bucket = bw_strmap_get(&s->ns, ic->ns);
+		m->ns_gen = s->cluster_gen > pg ? s->cluster_gen : pg;
+		if (m->bucket) {
+			if (m->bucket->scan.gen > m->ns_gen)
+				m->ns_gen = m->bucket->scan.gen;
+			if (m->bucket->dropped_gen > m->ns_gen)
+				m->ns_gen = m->bucket->dropped_gen;
+		}
+		memset(m->label, 0, sizeof(m->label)); /* label lists are per namespace */
+	}
+	g = m->ns_gen;
+	if (!m->bucket)
+		return g;
+	for (size_t i = 0; i < ic->n_labels; i++) {
+		const struct inv_label *l = ic->labels[i];
+		size_t slot = ((uintptr_t)l >> 4) % MEMO_SLOTS;
+
+		if (m->label[slot] != l) {
+			const struct pvec *v = bw_strmap_get(&m->bucket->by_label, l->kv);
+
+			m->label[slot] = l;
+			m->label_gen[slot] = v ? v->gen : 0;
+		}
+		if (m->label_gen[slot] > g)
+			g = m->label_gen[slot];
+	}
+	return g;
 }
 
 static struct centry *find_entry(struct cnode *cn, uint64_t gen)
@@ -193,20 +248,26 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct bw_policy_set *s,
 			 const struct bw_inventory *inv, const struct inv_node *n)
 {
+	struct dep_memo memo = {0};
 	int rc;
 
 	if (n->n_ctrs != cn->n)
 		return 1;
 	for (size_t i = 0; i < n->n_ctrs; i++) {
 		const struct inv_container *ic = n->ctrs[i];
-		struct centry *e = find_entry(cn, ic->gen);
+		/* The inventory keeps its order: last call's position first. */
+		struct centry *e = cn->slot && cn->slot[i] < cn->n &&
+					   cn->ents[cn->slot[i]].ctr_gen == ic->gen
+				       ? &cn->ents[cn->slot[i]]
+				       : find_entry(cn, ic->gen);
 		uint64_t dep;
 
 		if (!e)
 			return 1;
+		if (cn->slot)
+			cn->slot[i] = (uint32_t)(e - cn->ents);
 		e->ic = ic;
-		dep = max3(bw_container_dep_gen(s, ic), s->cluster_gen,
-			   bw_inventory_posture(inv, ic->ns)->gen);
+		dep = dep_of(&memo, s, inv, ic);
 		if (e->dep_gen == dep) {
 			c->reused++;
 			continue;
@@ -228,6 +289,7 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 			const struct bw_inventory *inv, const struct inv_node *n)
 {
 	struct centry *ents = calloc(n->n_ctrs ? n->n_ctrs : 1, sizeof(*ents));
+	struct dep_memo memo = {0};
 	size_t ne = 0, kept = 0;
 	int rc = 0;
 
@@ -243,10 +305,11 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 	rc = 0;
 	free(cn->order); /* the containers changed */
 	cn->order = NULL;
+	free(cn->slot);
+	cn->slot = NULL;
 	for (size_t i = 0; i < n->n_ctrs; i++) {
 		const struct inv_container *ic = n->ctrs[i];
-		uint64_t dep = max3(bw_container_dep_gen(s, ic), s->cluster_gen,
-				    bw_inventory_posture(inv, ic->ns)->gen);
+		uint64_t dep = dep_of(&memo, s, inv, ic);
 		struct centry *e = find_entry(cn, ic->gen);
 
 		if (e && e->dep_gen == dep) {
@@ -274,8 +337,10 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 			ruleset_free(cn->ents[i].rs);
 		free(cn->ents);
 		free(cn->order);
+		free(cn->slot);
 		cn->ents = NULL;
 		cn->order = NULL;
+		cn->slot = NULL;
 		cn->n = 0;
 		cn->changed = true;
 		return rc;
@@ -288,6 +353,9 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 	qsort(ents, ne, sizeof(*ents), cmp_gen);
 	cn->ents = ents;
 	cn->n = ne;
+	cn->slot = malloc((ne ? ne : 1) * sizeof(*cn->slot)); /* NULL: searched */
+	for (size_t i = 0; cn->slot && i < ne; i++)
+		cn->slot[i] = (uint32_t)(find_entry(cn, n->ctrs[i]->gen) - cn->ents);
 	return 0;
 }
 

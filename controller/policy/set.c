@@ -227,20 +227,3 @@ const struct bw_policy *bw_policy_set_get(const struct bw_policy_set *s, enum bw
 	free(key);
 	return p;
 }
-
-uint64_t bw_container_dep_gen(const struct bw_policy_set *s, const struct inv_container *c)
-{
-	const struct ns_bucket *b = bw_strmap_get(&s->ns, c->ns);
-	uint64_t g;
-
-	if (!b)
-		return 0; /* buckets are never removed: a new one brings new generations */
-	g = b->scan.gen > b->dropped_gen ? b->scan.gen : b->dropped_gen;
-	for (size_t i = 0; i < c->n_labels; i++) {
-		const struct pvec *v = bw_strmap_get(&b->by_label, c->labels[i]->kv);
-
-		if (v && v->gen > g)
-			g = v->gen;
-	}
-	return g;
-}
