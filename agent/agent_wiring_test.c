@@ -141,6 +141,8 @@ static int setup(void **state)
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "visibility.host", host_visibility, "t", NULL,
 		   0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "buffer.batch-events", "64", "t", NULL, 0);
+	/* Not the node's /run/bulwark/agent.status (agent_identity_test covers it). */
+	bw_cfg_set(bw_agent_config_table, &c->cfg, "health.status-file", "", "t", NULL, 0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "containers.runc-root",
 		   "/nonexistent/bw-wiring-runc", "t", NULL, 0);
 	bw_cfg_set(bw_agent_config_table, &c->cfg, "containers.containerd-root",

@@ -107,7 +107,8 @@ lab_start_agent() {
 		--controller.url "tcp://127.0.0.1:$CTL_PORT" \
 		--relay.urls "tcp://127.0.0.1:$RELAY_PORT" \
 		--enforcer.pin-dir "$PIN_DIR" \
-		--containers.runc-root "$LAB/runc"
+		--containers.runc-root "$LAB/runc" \
+		--health.status-file "$LAB/agent.status"
 	wait_for "$TIMEOUT" node_registered
 }
 
