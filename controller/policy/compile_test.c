@@ -556,6 +556,14 @@ static void test_incremental_equals_full(void **state)
 		switch (RND(6)) {
 		case 0: /* namespaced policy put */
 		case 1:
+			if (RND(4) == 0) { /* no matchLabels: every container of ns */
+				snprintf(buf, sizeof(buf),
+					 P("p%d", "ns%d", "    matchLabels: {}\n",
+					   "  network:\n    matchProtocols: [{protocol: %s}]\n"),
+					 (int)RND(8), (int)RND(3), RND(2) ? "tcp" : "udp");
+				add_policies(f->set, buf);
+				break;
+			}
 			snprintf(buf, sizeof(buf),
 				 P("p%d", "ns%d", "    matchLabels: {app: a%d}\n",
 				   "  file:\n    matchPaths: [{path: /f%d, action: %s}]\n"),
