@@ -349,10 +349,11 @@ void api_posture(struct api_req *r)
 	/* Kubernetes namespace names: DNS labels. */
 	if (strlen(ns) > 63 || strspn(ns, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(ns) ||
 	    ns[0] == '-')
-		return api_errorf(r, 400,
-				  "namespace '%.80s' is not a valid name (lowercase letters, digits "
-				  "and '-', at most 63)",
-				  ns);
+		return api_errorf(
+		    r, 400,
+		    "namespace '%.80s' is not a valid name (lowercase letters, digits "
+		    "and '-', at most 63)",
+		    ns);
 	if (r->method != EVHTTP_REQ_PUT)
 		return api_json(r, 200, posture_obj(ns, p));
 	in = r->body ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;

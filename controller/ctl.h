@@ -19,11 +19,11 @@
 #include "store.h"
 
 /* Record types in the store. */
-#define REC_POLICY 'P'	  /* key kind/ns/name, value canonical JSON */
-#define REC_POSTURE 'S'	  /* key namespace, value JSON */
-#define REC_NODE 'N'	  /* key node name, value JSON */
-#define REC_CONTAINER 'C' /* key id, value node NUL packed Container (from agents) */
-#define REC_OVERLAY 'O'	  /* key id, value JSON (from the API) */
+#define REC_POLICY 'P'	      /* key kind/ns/name, value canonical JSON */
+#define REC_POSTURE 'S'	      /* key namespace, value JSON */
+#define REC_NODE 'N'	      /* key node name, value JSON */
+#define REC_CONTAINER 'C'     /* key id, value node NUL packed Container (from agents) */
+#define REC_OVERLAY 'O'	      /* key id, value JSON (from the API) */
 #define REC_POLICY_SOURCE 'K' /* key kind/ns/name, value "kubernetes": from a CRD */
 
 struct ctl_policy {
@@ -31,8 +31,8 @@ struct ctl_policy {
 	char *ns, *name;
 	char *json; /* canonical, as stored */
 	uint64_t updated_ns;
-	int from_k8s;	/* applied from a CRD object (Kubernetes mode), not the API */
-	int k8s_seen;	/* reported by the API server since this controller started */
+	int from_k8s; /* applied from a CRD object (Kubernetes mode), not the API */
+	int k8s_seen; /* reported by the API server since this controller started */
 };
 
 struct ctl_posture {
@@ -88,9 +88,10 @@ struct ctl_container {
 	const char *id; /* the containers map's key: not owned */
 	struct ctl_node *node;
 	struct ctl_container *prev, *next; /* in node->ctrs */
-	unsigned char *agent; /* packed Container as the agent reported it, less its id; NULL if none */
+	unsigned char *agent; /* packed Container as reported, less its id; NULL if none */
 	char *overlay;	      /* JSON from POST /v1/containers; NULL if none */
-	uint32_t agent_len;   /* 56 bytes in all: one malloc size class below 64+ */
+	/* 32-bit so that the record is 56 bytes: a 64-byte malloc chunk. */
+	uint32_t agent_len;
 	uint32_t in_inventory;
 };
 
@@ -107,7 +108,7 @@ struct bw_controller {
 	struct ctl_map *nodes;	    /* name -> ctl_node */
 	struct ctl_map *containers; /* id -> ctl_container */
 	struct bw_policy_set *set;
-	struct bw_inventory *inv;	  /* compile inputs only (no messages) */
+	struct bw_inventory *inv;     /* compile inputs only (no messages) */
 	struct bw_compiler *compiler; /* per-container rule-set cache */
 	struct ctl_metrics metrics;
 	struct ctl_api *api;

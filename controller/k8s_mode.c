@@ -672,15 +672,14 @@ int ctl_k8s_new(struct bw_controller *c)
 	c->k8s = k; /* callbacks run from the loop, after this returns */
 	k->c = c;
 	cb.arg = k;
-	if (ctl_map_new(&k->pods) || ctl_map_new(&k->node_labels) ||
-	    ctl_map_new(&k->annotated) || ctl_map_new(&k->status) ||
-	    ctl_map_new(&k->rejected)) {
+	if (ctl_map_new(&k->pods) || ctl_map_new(&k->node_labels) || ctl_map_new(&k->annotated) ||
+	    ctl_map_new(&k->status) || ctl_map_new(&k->rejected)) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	kc.server = c->cfg.k8s_server && *c->cfg.k8s_server ? c->cfg.k8s_server : NULL;
-	kc.token_path = c->cfg.k8s_token_file && *c->cfg.k8s_token_file ? c->cfg.k8s_token_file
-									 : NULL;
+	kc.token_path =
+	    c->cfg.k8s_token_file && *c->cfg.k8s_token_file ? c->cfg.k8s_token_file : NULL;
 	kc.ca_path = c->cfg.k8s_ca_file && *c->cfg.k8s_ca_file ? c->cfg.k8s_ca_file : NULL;
 	rc = bw_k8s_new(&k->k, c->base, &kc, &cb, err, sizeof(err));
 	if (rc) {

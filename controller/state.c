@@ -887,8 +887,7 @@ int ctl_state_dump(void *arg, struct bw_store_txn *t)
 
 	for (it = 0; !rc && ctl_map_next(c->nodes, &it, NULL, (void **)&n);)
 		rc = ctl_node_record(n, t);
-	for (it = 0; !rc && ctl_map_next(c->policies, &it, &key, (void **)&p);)
-	{
+	for (it = 0; !rc && ctl_map_next(c->policies, &it, &key, (void **)&p);) {
 		rc = bw_store_txn_put(t, REC_POLICY, key, p->json, strlen(p->json));
 		if (!rc && p->from_k8s)
 			rc = bw_store_txn_put(t, REC_POLICY_SOURCE, key, "kubernetes", 10);

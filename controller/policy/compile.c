@@ -46,8 +46,7 @@ static bool has_label_pair(const struct inv_container *c, const char *kv)
 static const char *ctr_label(const struct inv_container *c, const char *key)
 {
 	for (size_t i = 0; i < c->n_labels; i++)
-		if (!strncmp(c->labels[i]->kv, key, c->labels[i]->klen) &&
-		    !key[c->labels[i]->klen])
+		if (!strncmp(c->labels[i]->kv, key, c->labels[i]->klen) && !key[c->labels[i]->klen])
 			return c->labels[i]->kv + c->labels[i]->klen + 1;
 	return NULL;
 }

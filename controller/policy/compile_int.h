@@ -34,7 +34,7 @@ struct inv_label {
 struct inv_container {
 	const char *id;
 	struct inv_node *node;
-	const char *ns; /* namespace_name, "default" when empty; interned */
+	const char *ns;		     /* namespace_name, "default" when empty; interned */
 	Bulwark__V1__Container *msg; /* deep copy, only while keep_messages */
 	uint64_t cgroup_id;
 	uint64_t gen;
@@ -101,7 +101,8 @@ bool bw_match_node(const struct bw_policy *p, const struct inv_node *n);
 
 /* The rule set of c when no policy selects it (postures and identity only);
  * NULL when out of memory. */
-Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv, const struct inv_container *c);
+Bulwark__V1__RuleSet *bw_ruleset_bare(const struct bw_inventory *inv,
+				      const struct inv_container *c);
 
 /* Parses a kubearmor-visibility value into v (v->set is 1); -EINVAL for an
  * unknown word. */
@@ -110,7 +111,7 @@ int bw_visibility_check(const char *s, Bulwark__V1__Visibility *v);
 /* The visibility a rule set of namespace ns ("" = host) carries: NULL when
  * none was set. */
 const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory *inv,
-						      const char *ns);
+						       const char *ns);
 
 /* SHA-256 of a rule set's packed bytes. */
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);

@@ -23,9 +23,9 @@
 
 struct centry {
 	const struct inv_container *ic; /* valid during a call only */
-	uint64_t ctr_gen; /* the inventory container's generation: its identity */
-	uint64_t dep_gen; /* max generation of what its rule set depends on */
-	Bulwark__V1__RuleSet *rs; /* NULL: equal to bw_ruleset_bare's */
+	uint64_t ctr_gen;		/* the inventory container's generation: its identity */
+	uint64_t dep_gen;		/* max generation of what its rule set depends on */
+	Bulwark__V1__RuleSet *rs;	/* NULL: equal to bw_ruleset_bare's */
 	uint8_t digest[32];
 };
 
@@ -256,10 +256,10 @@ static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct b
 	for (size_t i = 0; i < n->n_ctrs; i++) {
 		const struct inv_container *ic = n->ctrs[i];
 		/* The inventory keeps its order: last call's position first. */
-		struct centry *e = cn->slot && cn->slot[i] < cn->n &&
-					   cn->ents[cn->slot[i]].ctr_gen == ic->gen
-				       ? &cn->ents[cn->slot[i]]
-				       : find_entry(cn, ic->gen);
+		struct centry *e =
+		    cn->slot && cn->slot[i] < cn->n && cn->ents[cn->slot[i]].ctr_gen == ic->gen
+			? &cn->ents[cn->slot[i]]
+			: find_entry(cn, ic->gen);
 		uint64_t dep;
 
 		if (!e)
@@ -449,7 +449,8 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 			rs->container_id = (char *)ic->id;
 			rs->namespace_name = (char *)ic->ns;
 			rs->cgroup_id = ic->cgroup_id;
-			rs->visibility = (Bulwark__V1__Visibility *)bw_inventory_visibility(inv, ic->ns);
+			rs->visibility =
+			    (Bulwark__V1__Visibility *)bw_inventory_visibility(inv, ic->ns);
 			rs->labels = lab + n_lab;
 			rs->n_labels = ic->n_labels;
 			for (size_t l = 0; l < ic->n_labels; l++)

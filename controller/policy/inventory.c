@@ -345,8 +345,8 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 			goto fail;
 	}
 	nc->cgroup_id = c->cgroup_id;
-	nc->ns = ns_ref(inv, c->namespace_name && *c->namespace_name ? c->namespace_name
-								   : "default");
+	nc->ns =
+	    ns_ref(inv, c->namespace_name && *c->namespace_name ? c->namespace_name : "default");
 	if (!nc->ns)
 		goto fail;
 	for (size_t i = 0; i < c->n_labels; i++) {
@@ -501,9 +501,8 @@ int bw_visibility_canon(const char *vis, char *out, size_t len)
 
 	if (!vis || bw_visibility_check(vis, &v))
 		return -EINVAL;
-	snprintf(buf, sizeof(buf), "%s%s%s%s", v.process ? ",process" : "",
-		 v.file ? ",file" : "", v.network ? ",network" : "",
-		 v.capabilities ? ",capabilities" : "");
+	snprintf(buf, sizeof(buf), "%s%s%s%s", v.process ? ",process" : "", v.file ? ",file" : "",
+		 v.network ? ",network" : "", v.capabilities ? ",capabilities" : "");
 	snprintf(out, len, "%s", buf[0] ? buf + 1 : "none");
 	return 0;
 }
@@ -534,7 +533,7 @@ int bw_inventory_set_visibility(struct bw_inventory *inv, const char *ns, const 
 }
 
 const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory *inv,
-						      const char *ns)
+						       const char *ns)
 {
 	const struct inv_posture *p = bw_strmap_get(&inv->postures, ns);
 

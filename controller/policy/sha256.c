@@ -60,16 +60,16 @@ static void block(struct bw_sha256 *c, const uint8_t *p)
  * previous group, then msg2.
  */
 __attribute__((target("sha,ssse3,sse4.1"))) static void block_shani(struct bw_sha256 *c,
-							      const uint8_t *p)
+								    const uint8_t *p)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-	__m128i t = _mm_loadu_si128((const __m128i *)&c->h[0]); /* a b c d */
+	__m128i t = _mm_loadu_si128((const __m128i *)&c->h[0]);	 /* a b c d */
 	__m128i s1 = _mm_loadu_si128((const __m128i *)&c->h[4]); /* e f g h */
 	__m128i s0, save0, save1, w[4];
 
 	t = _mm_shuffle_epi32(t, 0xB1);
 	s1 = _mm_shuffle_epi32(s1, 0x1B);
-	s0 = _mm_alignr_epi8(t, s1, 8);	     /* ABEF */
+	s0 = _mm_alignr_epi8(t, s1, 8);	   /* ABEF */
 	s1 = _mm_blend_epi16(s1, t, 0xF0); /* CDGH */
 	save0 = s0;
 	save1 = s1;

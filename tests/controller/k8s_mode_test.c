@@ -337,7 +337,8 @@ static int setup(void **state)
 	}
 	f->base = event_base_new();
 	/* The cluster before the controller starts. */
-	fake_put(f, "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"shop\"}}");
+	fake_put(f,
+		 "{\"kind\":\"Namespace\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"shop\"}}");
 	fake_put(f, "{\"kind\":\"Node\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"n1\","
 		    "\"labels\":{\"role\":\"web\"}}}");
 	fake_put(f, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-1\","
@@ -375,9 +376,10 @@ static void test_kubernetes_mode(void **state)
 	char *b;
 
 	/* A CRD object: stored, tagged, selecting C1 through its pod's labels. */
-	fake_put(f, KSP("block-secrets", "{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
-					 "\"file\":{\"matchDirectories\":[{\"dir\":\"/etc/secret/\"}]},"
-					 "\"action\":\"Block\"}"));
+	fake_put(f, KSP("block-secrets",
+			"{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+			"\"file\":{\"matchDirectories\":[{\"dir\":\"/etc/secret/\"}]},"
+			"\"action\":\"Block\"}"));
 	assert_true(api_until(f, "/v1/policies", "\"block-secrets\"", 1));
 	b = api_get(f, "/v1/policies/KubeArmorPolicy/shop/block-secrets");
 	assert_non_null(strstr(b, "\"source\":\"kubernetes\""));
@@ -425,10 +427,11 @@ static void test_kubernetes_mode(void **state)
 
 	/* Node labels from the API server select a host policy (the agent
 	 * reported only kubernetes.io/os). */
-	fake_put(f, "{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":\"KubeArmorHostPolicy\","
-		    "\"metadata\":{\"name\":\"web-hosts\"},\"spec\":{\"nodeSelector\":{"
-		    "\"matchLabels\":{\"role\":\"web\"}},\"process\":{\"matchPaths\":[{\"path\":"
-		    "\"/usr/sbin/web-host-only\"}]},\"action\":\"Block\"}}");
+	fake_put(f,
+		 "{\"apiVersion\":\"security.kubearmor.com/v1\",\"kind\":\"KubeArmorHostPolicy\","
+		 "\"metadata\":{\"name\":\"web-hosts\"},\"spec\":{\"nodeSelector\":{"
+		 "\"matchLabels\":{\"role\":\"web\"}},\"process\":{\"matchPaths\":[{\"path\":"
+		 "\"/usr/sbin/web-host-only\"}]},\"action\":\"Block\"}}");
 	assert_true(agent_until(f, "/usr/sbin/web-host-only", 1));
 
 	/* Deleted in the cluster: gone from the store and from the node. */
