@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "syscall_audit.h"
+#include "bw_enf_hash.h"
 #include "bw_log.h"
 #include "syscall_audit.skel.h"
 
@@ -82,14 +83,77 @@ static int sb_unenforced(struct sbuild *b, const char *fmt, ...)
 	return 0;
 }
 
+/* Names of the syscalls path rules can name (bw_sys_path_arg). */
+static const struct {
+	unsigned nr;
+	const char *name;
+} path_sys_names[] = {
+    {2, "SYS_OPEN"},	     {4, "SYS_STAT"},	       {6, "SYS_LSTAT"},
+    {21, "SYS_ACCESS"},	     {59, "SYS_EXECVE"},       {76, "SYS_TRUNCATE"},
+    {80, "SYS_CHDIR"},	     {82, "SYS_RENAME"},       {83, "SYS_MKDIR"},
+    {84, "SYS_RMDIR"},	     {85, "SYS_CREAT"},	       {86, "SYS_LINK"},
+    {87, "SYS_UNLINK"},	     {88, "SYS_SYMLINK"},      {89, "SYS_READLINK"},
+    {90, "SYS_CHMOD"},	     {92, "SYS_CHOWN"},	       {94, "SYS_LCHOWN"},
+    {133, "SYS_MKNOD"},	     {161, "SYS_CHROOT"},      {188, "SYS_SETXATTR"},
+    {197, "SYS_REMOVEXATTR"}, {257, "SYS_OPENAT"},     {258, "SYS_MKDIRAT"},
+    {259, "SYS_MKNODAT"},    {260, "SYS_FCHOWNAT"},    {262, "SYS_NEWFSTATAT"},
+    {263, "SYS_UNLINKAT"},   {264, "SYS_RENAMEAT"},    {265, "SYS_LINKAT"},
+    {266, "SYS_SYMLINKAT"},  {267, "SYS_READLINKAT"},  {268, "SYS_FCHMODAT"},
+    {269, "SYS_FACCESSAT"},  {280, "SYS_UTIMENSAT"},   {316, "SYS_RENAMEAT2"},
+    {322, "SYS_EXECVEAT"},   {332, "SYS_STATX"},       {437, "SYS_OPENAT2"},
+    {439, "SYS_FACCESSAT2"},
+};
+
+static const char *path_sys_name(unsigned nr)
+{
+	for (size_t i = 0; i < sizeof(path_sys_names) / sizeof(path_sys_names[0]); i++)
+		if (path_sys_names[i].nr == nr)
+			return path_sys_names[i].name;
+	return NULL;
+}
+
+/* FNV-1a of a normalised absolute path, as the tracepoint computes it
+ * ("/" is the basis, "/a/b/" is "/a/b"); -EINVAL for anything else. */
+static int path_hash(const char *path, uint64_t *out)
+{
+	uint64_t h = BW_FNV_BASIS;
+	const char *p = path;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	while (*p) {
+		const char *start;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		while (*p && *p != '/')
+			p++;
+		if ((p - start == 1 && start[0] == '.') ||
+		    (p - start == 2 && start[0] == '.' && start[1] == '.'))
+			return -EINVAL;
+		h = bw_fnv_byte(h, '/');
+		for (const char *c = start; c < p; c++)
+			h = bw_fnv_byte(h, (unsigned char)*c);
+	}
+	*out = h;
+	return 0;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
 	const struct bw_sys_entry *x = a, *y = b;
 
 	if (x->key.cgroup_id != y->key.cgroup_id)
 		return x->key.cgroup_id < y->key.cgroup_id ? -1 : 1;
+	if (x->key.kind != y->key.kind)
+		return x->key.kind < y->key.kind ? -1 : 1;
 	if (x->key.nr != y->key.nr)
 		return x->key.nr < y->key.nr ? -1 : 1;
+	if (x->key.path_hash != y->key.path_hash)
+		return x->key.path_hash < y->key.path_hash ? -1 : 1;
 	if (x->key.src_ino != y->key.src_ino)
 		return x->key.src_ino < y->key.src_ino ? -1 : 1;
 	if (x->key.src_dev != y->key.src_dev)
@@ -105,6 +169,7 @@ static int add_ruleset(struct sbuild *b, const Bulwark__V1__CompiledPolicy *cp,
 		       void *rarg, char *err, size_t errlen)
 {
 	const char *name = rs->container_id && rs->container_id[0] ? rs->container_id : "host";
+	size_t before = b->n;
 	int rc = 0;
 
 	for (size_t ri = 0; ri < rs->n_rules && ri <= 0xffff; ri++) {
@@ -117,14 +182,35 @@ static int add_ruleset(struct sbuild *b, const Bulwark__V1__CompiledPolicy *cp,
 			snprintf(err, errlen, "ruleset %s rule %zu is empty", name, ri);
 			return -EINVAL;
 		}
+		int pidx, didx;
+		uint64_t ph = 0;
+		uint32_t kind = BW_SYS_K_CALL;
+
 		if (r->operation != BULWARK__V1__OPERATION__OP_SYSCALL)
 			continue;
-		if (r->match != BULWARK__V1__MATCH_KIND__MATCH_SYSCALL)
+		if (r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH)
+			kind = BW_SYS_K_PATH;
+		else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_DIR)
+			kind = BW_SYS_K_DIR;
+		else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE)
+			kind = BW_SYS_K_REC;
+		if (r->match != BULWARK__V1__MATCH_KIND__MATCH_SYSCALL && kind == BW_SYS_K_CALL)
 			rc = sb_unenforced(b,
-					   "ruleset %s rule %zu (policy %s): syscall matchPaths '%s' "
-					   "is not evaluated by the syscall monitor",
-					   name, ri, pol, r->value ? r->value : "");
-		else if (r->action == BULWARK__V1__ACTION__ACTION_ALLOW)
+					   "ruleset %s rule %zu (policy %s): match kind %d is not "
+					   "evaluated by the syscall monitor",
+					   name, ri, pol, r->match);
+		else if (kind != BW_SYS_K_CALL && !bw_sys_path_arg(r->syscall, &pidx, &didx))
+			rc = sb_unenforced(b,
+					   "ruleset %s rule %zu (policy %s): syscall %u has no path "
+					   "argument the syscall monitor reads ('%s')",
+					   name, ri, pol, r->syscall, r->value ? r->value : "");
+		else if (kind != BW_SYS_K_CALL && path_hash(r->value, &ph)) {
+			snprintf(err, errlen,
+				 "ruleset %s rule %zu (policy %s): path '%s' is not absolute and "
+				 "normalised",
+				 name, ri, pol, r->value ? r->value : "");
+			return -EINVAL;
+		} else if (r->action == BULWARK__V1__ACTION__ACTION_ALLOW)
 			rc = sb_unenforced(b,
 					   "ruleset %s rule %zu (policy %s): Allow syscall rules "
 					   "have no effect in the syscall monitor",
@@ -142,6 +228,8 @@ static int add_ruleset(struct sbuild *b, const Bulwark__V1__CompiledPolicy *cp,
 keep:
 		e.key.cgroup_id = rs->cgroup_id;
 		e.key.nr = r->syscall;
+		e.key.kind = kind;
+		e.key.path_hash = ph;
 		e.val.version = cp->version;
 		e.val.rule_id = (rs_idx << 16) | (uint32_t)ri;
 		e.val.action = r->action == BULWARK__V1__ACTION__ACTION_BLOCK ? BW_SYS_A_BLOCK
@@ -174,9 +262,18 @@ keep:
 				return rc;
 		}
 		e.key = (struct bw_sys_key){.cgroup_id = BW_SYS_ANY_CGROUP, .nr = r->syscall};
+		e.val.flags = kind != BW_SYS_K_CALL ? BW_SYS_F_PATHS : 0;
 		rc = sb_push(b, &e);
 		if (rc)
 			return rc;
+	}
+	if (b->n > before) {
+		/* Tasks of this cgroup are judged by these rules. */
+		struct bw_sys_entry e = {.key = {.cgroup_id = rs->cgroup_id,
+						 .kind = BW_SYS_K_RULESET}};
+
+		e.val.version = cp->version;
+		return sb_push(b, &e);
 	}
 	return 0;
 }
@@ -219,6 +316,8 @@ int bw_syscall_audit_build(const Bulwark__V1__CompiledPolicy *cp, bw_sys_inode_f
 
 			if (memcmp(&d->key, &b.v[i].key, sizeof(d->key)) != 0)
 				b.v[++out] = b.v[i];
+			else
+				d->val.flags |= b.v[i].val.flags; /* filter: any path rule */
 		}
 		out++;
 	}
@@ -333,23 +432,33 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct bw_sys_event *ev = data;
 	const Bulwark__V1__Rule *r;
 	struct bw_enforcer_alert a = {0};
-	char resource[64], dataf[96];
+	char name[64], resource[BW_SYS_PATH_MAX + 8], dataf[96];
+	const char *pn = path_sys_name(ev->nr);
 
 	if (size < sizeof(*ev) || !sa->on_alert)
 		return 0;
 	r = rule_of(sa->cur, ev->version, ev->rule_id);
 	if (!r)
 		r = rule_of(sa->prev, ev->version, ev->rule_id);
-	if (r && r->value && r->value[0] && r->syscall == ev->nr) {
-		size_t k = (size_t)snprintf(resource, sizeof(resource), "SYS_");
+	if (pn) {
+		snprintf(name, sizeof(name), "%s", pn);
+	} else if (r && r->match == BULWARK__V1__MATCH_KIND__MATCH_SYSCALL && r->value &&
+		   r->value[0] && r->syscall == ev->nr) {
+		size_t k = (size_t)snprintf(name, sizeof(name), "SYS_");
 
-		for (const char *c = r->value; *c && k + 1 < sizeof(resource); c++)
-			resource[k++] = (char)toupper((unsigned char)*c);
-		resource[k] = 0;
+		for (const char *c = r->value; *c && k + 1 < sizeof(name); c++)
+			name[k++] = (char)toupper((unsigned char)*c);
+		name[k] = 0;
 	} else {
-		snprintf(resource, sizeof(resource), "SYS_%u", ev->nr);
+		snprintf(name, sizeof(name), "SYS_%u", ev->nr);
 	}
-	snprintf(dataf, sizeof(dataf), "syscall=%s", resource);
+	if (ev->flags & BW_SYS_EV_PATH)
+		snprintf(resource, sizeof(resource), "%.*s%s",
+			 (int)strnlen(ev->path, BW_SYS_PATH_MAX), ev->path,
+			 ev->flags & BW_SYS_EV_TRUNCATED ? "..." : "");
+	else
+		snprintf(resource, sizeof(resource), "%s", name);
+	snprintf(dataf, sizeof(dataf), "syscall=%s", name);
 	a.ts_boot_ns = ev->ts_boot_ns;
 	a.cgroup_id = ev->cgroup_id;
 	a.host_pid = ev->pid;

@@ -8,8 +8,13 @@
  * resource "SYS_UNLINKAT", data "syscall=SYS_UNLINKAT", enforcer
  * "eBPF Monitor", the rule's origin.
  *
- * Not evaluated (listed as unenforced by apply): syscall matchPaths rules
- * (MATCH_PATH/DIR under OP_SYSCALL), fromSource directories, Allow rules.
+ * Syscalls matchPaths rules (MATCH_PATH, MATCH_DIR, MATCH_DIR_RECURSIVE
+ * under OP_SYSCALL) are evaluated for the syscalls with a path argument
+ * (bw_sys_path_arg in bpf/syscall_audit_abi.h: the path as the caller wrote
+ * it, made absolute against the cwd or dirfd, '.', '..' and '//' resolved,
+ * symlinks not followed); their alerts carry the path as resource.
+ * Not evaluated (listed as unenforced by apply): path rules on other
+ * syscalls, fromSource directories, Allow rules.
  */
 #ifndef BW_SYSCALL_AUDIT_H_AGENT
 #define BW_SYSCALL_AUDIT_H_AGENT

@@ -23,11 +23,14 @@
 
 #include "syscall_audit.h"
 #include "pol.h"
+#include "bw_enf_hash.h"
 
 #define NR_MKDIRAT 258
 #define NR_MKNODAT 259
 #define NR_LINKAT 265
 #define NR_SYMLINKAT 266
+#define NR_UNLINKAT 263
+#define NR_RMDIR 84
 
 static Bulwark__V1__Rule *sysrule(Bulwark__V1__RuleSet *rs, const char *name, uint32_t nr,
 				  Bulwark__V1__Action action, const char *policy)
@@ -48,13 +51,20 @@ static int fake_resolve(void *arg, uint64_t cg, const char *path, uint32_t *dev,
 	return 0;
 }
 
+static const struct bw_sys_entry *find_k(const struct bw_sys_entry *v, size_t n, uint64_t cg,
+					 uint32_t nr, uint64_t ino, uint32_t kind)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].key.cgroup_id == cg && v[i].key.nr == nr && v[i].key.src_ino == ino &&
+		    v[i].key.kind == kind)
+			return &v[i];
+	return NULL;
+}
+
 static const struct bw_sys_entry *find(const struct bw_sys_entry *v, size_t n, uint64_t cg,
 				       uint32_t nr, uint64_t ino)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].key.cgroup_id == cg && v[i].key.nr == nr && v[i].key.src_ino == ino)
-			return &v[i];
-	return NULL;
+	return find_k(v, n, cg, nr, ino, BW_SYS_K_CALL);
 }
 
 static void test_build(void **state)
@@ -79,7 +89,11 @@ static void test_build(void **state)
 	r = pol_rule(c1, BULWARK__V1__OPERATION__OP_SYSCALL, BULWARK__V1__MATCH_KIND__MATCH_PATH,
 		     "/tmp/x", BULWARK__V1__ACTION__ACTION_AUDIT, "c4"); /* 4 */
 	r->syscall = 87;
-	sysrule(c1, "huge", 5000, BULWARK__V1__ACTION__ACTION_AUDIT, "c5"); /* 5 */
+	r = pol_rule(c1, BULWARK__V1__OPERATION__OP_SYSCALL,
+		     BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE, "/var/", BULWARK__V1__ACTION__ACTION_AUDIT,
+		     "c6"); /* 5: ptrace has no path argument */
+	r->syscall = 101;
+	sysrule(c1, "huge", 5000, BULWARK__V1__ACTION__ACTION_AUDIT, "c5"); /* 6 */
 	pol_rule(c1, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, "/f",
 		 BULWARK__V1__ACTION__ACTION_BLOCK, "not-mine");
 	assert_int_equal(bw_syscall_audit_build(cp, fake_resolve, NULL, &v, &n, &un, &n_un, err,
@@ -100,18 +114,38 @@ static void test_build(void **state)
 	assert_int_equal(e->key.src_dev, 8 << 20 | 1);
 	assert_null(find(v, n, 77, NR_LINKAT, 0)); /* fromSource only */
 	assert_null(find(v, n, 77, NR_SYMLINKAT, 0));
-	assert_null(find(v, n, 77, 87, 0));
-	/* The prefilter: one entry per syscall some rule names. */
+	assert_null(find(v, n, 77, 87, 0)); /* a path rule, not one on the call */
+	e = find_k(v, n, 77, 87, 0, BW_SYS_K_PATH);
+	assert_non_null(e);
+	/* "/tmp/x" hashed like the kernel's walk: "/tmp" continued with "/x". */
+	{
+		uint64_t hh = BW_FNV_BASIS;
+
+		for (const char *c = "/tmp/x"; *c; c++)
+			hh = bw_fnv_byte(hh, (unsigned char)*c);
+		assert_true(e->key.path_hash == hh);
+	}
+	assert_null(find_k(v, n, 77, 101, 0, BW_SYS_K_REC));
+	/* The prefilter: one entry per syscall some rule names, flagged when
+	 * a path rule needs the argument read. */
 	assert_non_null(find(v, n, BW_SYS_ANY_CGROUP, NR_MKNODAT, 0));
 	assert_non_null(find(v, n, BW_SYS_ANY_CGROUP, NR_MKDIRAT, 0));
+	assert_int_equal(find(v, n, BW_SYS_ANY_CGROUP, NR_MKDIRAT, 0)->val.flags, 0);
 	assert_non_null(find(v, n, BW_SYS_ANY_CGROUP, NR_LINKAT, 0));
+	assert_int_equal(find(v, n, BW_SYS_ANY_CGROUP, 87, 0)->val.flags, BW_SYS_F_PATHS);
 	assert_null(find(v, n, BW_SYS_ANY_CGROUP, NR_SYMLINKAT, 0));
-	assert_int_equal(n, 6);
+	assert_null(find(v, n, BW_SYS_ANY_CGROUP, 101, 0));
+	/* Ruleset markers: the tasks of these cgroups use their rules. */
+	assert_non_null(find_k(v, n, 0, 0, 0, BW_SYS_K_RULESET));
+	assert_non_null(find_k(v, n, 77, 0, 0, BW_SYS_K_RULESET));
+	/* host: call + filter + ruleset; c1: mkdirat, linkat, unlink path,
+	 * their 3 filters, ruleset. */
+	assert_int_equal(n, 10);
 	assert_int_equal(n_un, 5);
 	assert_non_null(strstr(un[0], "/usr/bin/missing"));
 	assert_non_null(strstr(un[1], "directory"));
 	assert_non_null(strstr(un[2], "Allow"));
-	assert_non_null(strstr(un[3], "matchPaths '/tmp/x'"));
+	assert_non_null(strstr(un[3], "syscall 101 has no path argument"));
 	assert_non_null(strstr(un[4], "5000"));
 	for (size_t i = 0; i < n_un; i++)
 		free(un[i]);
@@ -129,7 +163,7 @@ struct seen {
 	uint32_t pid;
 	uint64_t cgroup_id;
 	int host, blocked;
-	char operation[16], resource[32], data[48], action[16], policy[32], enforcer[16];
+	char operation[16], resource[64], data[48], action[16], policy[32], enforcer[16];
 };
 
 static struct seen seen[64];
@@ -161,7 +195,7 @@ static char self_exe[PATH_MAX];
 
 /* A child that (optionally) joins cgroup dir, then makes the four syscalls
  * (each fails on a missing directory: only the attempt matters). */
-static void run_child(const char *cgdir)
+static void run_child(const char *cgdir, int paths)
 {
 	int go[2];
 	pid_t pid;
@@ -188,6 +222,20 @@ static void run_child(const char *cgdir)
 		syscall(NR_LINKAT, AT_FDCWD, "/nonexistent-bw/a", AT_FDCWD, "/nonexistent-bw/b", 0);
 		syscall(NR_SYMLINKAT, "/x", AT_FDCWD, "/nonexistent-bw/c");
 		syscall(NR_MKDIRAT, AT_FDCWD, "/nonexistent-bw/d", 0700);
+		if (paths) {
+			int dfd = open("/", O_PATH | O_DIRECTORY);
+
+			if (dfd < 0 || chdir("/"))
+				_exit(4);
+			/* Absolute with '..' and '//', relative to the cwd and to
+			 * a directory fd, an exact path spelled oddly, and one
+			 * outside every rule. */
+			syscall(NR_UNLINKAT, AT_FDCWD, "/nonexistent-bw/x/..//abs", 0);
+			syscall(NR_UNLINKAT, AT_FDCWD, "nonexistent-bw/deep/er/rel", 0);
+			syscall(NR_UNLINKAT, dfd, "./nonexistent-bw/fd", 0);
+			syscall(NR_RMDIR, "//nonexistent-bw/./exact/");
+			syscall(NR_UNLINKAT, AT_FDCWD, "/other-bw/x", 0);
+		}
 		_exit(0);
 	}
 	watch_pid = (uint32_t)pid;
@@ -258,7 +306,7 @@ static void test_live(void **state)
 	}
 	apply(cp);
 
-	run_child(NULL);
+	run_child(NULL, 0);
 	s = seen_for("SYS_MKNODAT");
 	assert_non_null(s);
 	assert_string_equal(s->operation, "Syscall");
@@ -278,14 +326,16 @@ static void test_live(void **state)
 	assert_int_equal(n_seen, 2);
 
 	if (have_cg) {
-		run_child(cgdir);
+		run_child(cgdir, 0);
 		s = seen_for("SYS_MKDIRAT");
 		assert_non_null(s);
 		assert_string_equal(s->policy, "ksp-mkdir");
 		assert_int_equal(s->host, 0);
 		assert_int_equal(s->cgroup_id, st.st_ino);
-		/* Still a task of the host mount namespace: host rules hold too. */
-		assert_non_null(seen_for("SYS_MKNODAT"));
+		/* Its cgroup's ruleset decides, as under the enforcer: the host
+		 * rules do not add to it. */
+		assert_null(seen_for("SYS_MKNODAT"));
+		assert_int_equal(n_seen, 1);
 	}
 
 	/* A new policy replaces the rules whole. */
@@ -293,13 +343,41 @@ static void test_live(void **state)
 	host = pol_ruleset(cp, 1, 0, NULL);
 	sysrule(host, "symlinkat", NR_SYMLINKAT, BULWARK__V1__ACTION__ACTION_AUDIT, "hsp-sym2");
 	apply(cp);
-	run_child(NULL);
+	run_child(NULL, 0);
 	assert_int_equal(n_seen, 1);
 	assert_string_equal(seen[0].resource, "SYS_SYMLINKAT");
 	assert_string_equal(seen[0].policy, "hsp-sym2");
 	apply(pol_new(23));
-	run_child(NULL);
+	run_child(NULL, 0);
 	assert_int_equal(n_seen, 0);
+
+	/* matchPaths under syscalls: the path argument, resolved. */
+	cp = pol_new(24);
+	host = pol_ruleset(cp, 1, 0, NULL);
+	r = pol_rule(host, BULWARK__V1__OPERATION__OP_SYSCALL,
+		     BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE, "/nonexistent-bw/",
+		     BULWARK__V1__ACTION__ACTION_AUDIT, "hsp-unlink-dir");
+	r->syscall = NR_UNLINKAT;
+	r = pol_rule(host, BULWARK__V1__OPERATION__OP_SYSCALL, BULWARK__V1__MATCH_KIND__MATCH_PATH,
+		     "/nonexistent-bw/exact", BULWARK__V1__ACTION__ACTION_BLOCK, "hsp-rmdir");
+	r->syscall = NR_RMDIR;
+	apply(cp);
+	run_child(NULL, 1);
+	for (size_t i = 0; i < n_seen; i++)
+		fprintf(stderr, "  seen %s %s %s\n", seen[i].resource, seen[i].data, seen[i].policy);
+	s = seen_for("/nonexistent-bw/abs");
+	assert_non_null(s);
+	assert_string_equal(s->data, "syscall=SYS_UNLINKAT");
+	assert_string_equal(s->operation, "Syscall");
+	assert_string_equal(s->policy, "hsp-unlink-dir");
+	assert_non_null(seen_for("/nonexistent-bw/deep/er/rel"));
+	assert_non_null(seen_for("/nonexistent-bw/fd"));
+	s = seen_for("/nonexistent-bw/exact");
+	assert_non_null(s);
+	assert_string_equal(s->data, "syscall=SYS_RMDIR");
+	assert_string_equal(s->action, "Audit (Block)");
+	assert_null(seen_for("/other-bw/x"));
+	assert_int_equal(n_seen, 4);
 	if (have_cg)
 		rmdir(cgdir);
 	if (!have_cg)
