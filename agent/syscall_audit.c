@@ -88,19 +88,19 @@ static const struct {
 	unsigned nr;
 	const char *name;
 } path_sys_names[] = {
-    {2, "SYS_OPEN"},	     {4, "SYS_STAT"},	       {6, "SYS_LSTAT"},
-    {21, "SYS_ACCESS"},	     {59, "SYS_EXECVE"},       {76, "SYS_TRUNCATE"},
-    {80, "SYS_CHDIR"},	     {82, "SYS_RENAME"},       {83, "SYS_MKDIR"},
-    {84, "SYS_RMDIR"},	     {85, "SYS_CREAT"},	       {86, "SYS_LINK"},
-    {87, "SYS_UNLINK"},	     {88, "SYS_SYMLINK"},      {89, "SYS_READLINK"},
-    {90, "SYS_CHMOD"},	     {92, "SYS_CHOWN"},	       {94, "SYS_LCHOWN"},
-    {133, "SYS_MKNOD"},	     {161, "SYS_CHROOT"},      {188, "SYS_SETXATTR"},
+    {2, "SYS_OPEN"},	      {4, "SYS_STAT"},	       {6, "SYS_LSTAT"},
+    {21, "SYS_ACCESS"},	      {59, "SYS_EXECVE"},      {76, "SYS_TRUNCATE"},
+    {80, "SYS_CHDIR"},	      {82, "SYS_RENAME"},      {83, "SYS_MKDIR"},
+    {84, "SYS_RMDIR"},	      {85, "SYS_CREAT"},       {86, "SYS_LINK"},
+    {87, "SYS_UNLINK"},	      {88, "SYS_SYMLINK"},     {89, "SYS_READLINK"},
+    {90, "SYS_CHMOD"},	      {92, "SYS_CHOWN"},       {94, "SYS_LCHOWN"},
+    {133, "SYS_MKNOD"},	      {161, "SYS_CHROOT"},     {188, "SYS_SETXATTR"},
     {197, "SYS_REMOVEXATTR"}, {257, "SYS_OPENAT"},     {258, "SYS_MKDIRAT"},
-    {259, "SYS_MKNODAT"},    {260, "SYS_FCHOWNAT"},    {262, "SYS_NEWFSTATAT"},
-    {263, "SYS_UNLINKAT"},   {264, "SYS_RENAMEAT"},    {265, "SYS_LINKAT"},
-    {266, "SYS_SYMLINKAT"},  {267, "SYS_READLINKAT"},  {268, "SYS_FCHMODAT"},
-    {269, "SYS_FACCESSAT"},  {280, "SYS_UTIMENSAT"},   {316, "SYS_RENAMEAT2"},
-    {322, "SYS_EXECVEAT"},   {332, "SYS_STATX"},       {437, "SYS_OPENAT2"},
+    {259, "SYS_MKNODAT"},     {260, "SYS_FCHOWNAT"},   {262, "SYS_NEWFSTATAT"},
+    {263, "SYS_UNLINKAT"},    {264, "SYS_RENAMEAT"},   {265, "SYS_LINKAT"},
+    {266, "SYS_SYMLINKAT"},   {267, "SYS_READLINKAT"}, {268, "SYS_FCHMODAT"},
+    {269, "SYS_FACCESSAT"},   {280, "SYS_UTIMENSAT"},  {316, "SYS_RENAMEAT2"},
+    {322, "SYS_EXECVEAT"},    {332, "SYS_STATX"},      {437, "SYS_OPENAT2"},
     {439, "SYS_FACCESSAT2"},
 };
 
@@ -174,8 +174,8 @@ static int add_ruleset(struct sbuild *b, const Bulwark__V1__CompiledPolicy *cp,
 
 	for (size_t ri = 0; ri < rs->n_rules && ri <= 0xffff; ri++) {
 		const Bulwark__V1__Rule *r = rs->rules[ri];
-		const char *pol = r && r->origin && r->origin->policy_name ? r->origin->policy_name
-									   : "?";
+		const char *pol =
+		    r && r->origin && r->origin->policy_name ? r->origin->policy_name : "?";
 		struct bw_sys_entry e = {0};
 
 		if (!r) {
@@ -200,10 +200,11 @@ static int add_ruleset(struct sbuild *b, const Bulwark__V1__CompiledPolicy *cp,
 					   "evaluated by the syscall monitor",
 					   name, ri, pol, r->match);
 		else if (kind != BW_SYS_K_CALL && !bw_sys_path_arg(r->syscall, &pidx, &didx))
-			rc = sb_unenforced(b,
-					   "ruleset %s rule %zu (policy %s): syscall %u has no path "
-					   "argument the syscall monitor reads ('%s')",
-					   name, ri, pol, r->syscall, r->value ? r->value : "");
+			rc =
+			    sb_unenforced(b,
+					  "ruleset %s rule %zu (policy %s): syscall %u has no path "
+					  "argument the syscall monitor reads ('%s')",
+					  name, ri, pol, r->syscall, r->value ? r->value : "");
 		else if (kind != BW_SYS_K_CALL && path_hash(r->value, &ph)) {
 			snprintf(err, errlen,
 				 "ruleset %s rule %zu (policy %s): path '%s' is not absolute and "
@@ -225,7 +226,7 @@ static int add_ruleset(struct sbuild *b, const Bulwark__V1__CompiledPolicy *cp,
 		if (rc)
 			return rc;
 		continue;
-keep:
+	keep:
 		e.key.cgroup_id = rs->cgroup_id;
 		e.key.nr = r->syscall;
 		e.key.kind = kind;
@@ -246,13 +247,14 @@ keep:
 
 			if (s->dir || !resolve || !s->path ||
 			    resolve(rarg, rs->cgroup_id, s->path, &dev, &ino)) {
-				rc = sb_unenforced(b,
-						   "ruleset %s rule %zu (policy %s): fromSource '%s' "
-						   "%s",
-						   name, ri, pol, s->path ? s->path : "",
-						   s->dir ? "is a directory; the syscall monitor "
-							    "matches executables only"
-							  : "was not found; the rule waits for it");
+				rc = sb_unenforced(
+				    b,
+				    "ruleset %s rule %zu (policy %s): fromSource '%s' "
+				    "%s",
+				    name, ri, pol, s->path ? s->path : "",
+				    s->dir ? "is a directory; the syscall monitor "
+					     "matches executables only"
+					   : "was not found; the rule waits for it");
 			} else {
 				e.key.src_ino = ino;
 				e.key.src_dev = dev;
@@ -269,8 +271,8 @@ keep:
 	}
 	if (b->n > before) {
 		/* Tasks of this cgroup are judged by these rules. */
-		struct bw_sys_entry e = {.key = {.cgroup_id = rs->cgroup_id,
-						 .kind = BW_SYS_K_RULESET}};
+		struct bw_sys_entry e = {
+		    .key = {.cgroup_id = rs->cgroup_id, .kind = BW_SYS_K_RULESET}};
 
 		e.val.version = cp->version;
 		return sb_push(b, &e);

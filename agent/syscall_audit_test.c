@@ -35,8 +35,9 @@
 static Bulwark__V1__Rule *sysrule(Bulwark__V1__RuleSet *rs, const char *name, uint32_t nr,
 				  Bulwark__V1__Action action, const char *policy)
 {
-	Bulwark__V1__Rule *r = pol_rule(rs, BULWARK__V1__OPERATION__OP_SYSCALL,
-					BULWARK__V1__MATCH_KIND__MATCH_SYSCALL, name, action, policy);
+	Bulwark__V1__Rule *r =
+	    pol_rule(rs, BULWARK__V1__OPERATION__OP_SYSCALL, BULWARK__V1__MATCH_KIND__MATCH_SYSCALL,
+		     name, action, policy);
 
 	r->syscall = nr;
 	return r;
@@ -79,9 +80,9 @@ static void test_build(void **state)
 	size_t n = 0, n_un = 0;
 
 	sysrule(host, "mknodat", NR_MKNODAT, BULWARK__V1__ACTION__ACTION_AUDIT, "h0"); /* 0 */
-	sysrule(c1, "mkdirat", NR_MKDIRAT, BULWARK__V1__ACTION__ACTION_AUDIT, "c0");	/* 0 */
-	sysrule(c1, "mkdirat", NR_MKDIRAT, BULWARK__V1__ACTION__ACTION_BLOCK, "c1");	/* 1 */
-	r = sysrule(c1, "linkat", NR_LINKAT, BULWARK__V1__ACTION__ACTION_BLOCK, "c2");	/* 2 */
+	sysrule(c1, "mkdirat", NR_MKDIRAT, BULWARK__V1__ACTION__ACTION_AUDIT, "c0");   /* 0 */
+	sysrule(c1, "mkdirat", NR_MKDIRAT, BULWARK__V1__ACTION__ACTION_BLOCK, "c1");   /* 1 */
+	r = sysrule(c1, "linkat", NR_LINKAT, BULWARK__V1__ACTION__ACTION_BLOCK, "c2"); /* 2 */
 	pol_source(r, "/usr/bin/tool", 0, 0);
 	pol_source(r, "/usr/bin/missing", 0, 0);
 	pol_source(r, "/usr/bin/", 1, 0);
@@ -90,15 +91,15 @@ static void test_build(void **state)
 		     "/tmp/x", BULWARK__V1__ACTION__ACTION_AUDIT, "c4"); /* 4 */
 	r->syscall = 87;
 	r = pol_rule(c1, BULWARK__V1__OPERATION__OP_SYSCALL,
-		     BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE, "/var/", BULWARK__V1__ACTION__ACTION_AUDIT,
-		     "c6"); /* 5: ptrace has no path argument */
+		     BULWARK__V1__MATCH_KIND__MATCH_DIR_RECURSIVE, "/var/",
+		     BULWARK__V1__ACTION__ACTION_AUDIT, "c6"); /* 5: ptrace has no path argument */
 	r->syscall = 101;
 	sysrule(c1, "huge", 5000, BULWARK__V1__ACTION__ACTION_AUDIT, "c5"); /* 6 */
 	pol_rule(c1, BULWARK__V1__OPERATION__OP_FILE, BULWARK__V1__MATCH_KIND__MATCH_PATH, "/f",
 		 BULWARK__V1__ACTION__ACTION_BLOCK, "not-mine");
-	assert_int_equal(bw_syscall_audit_build(cp, fake_resolve, NULL, &v, &n, &un, &n_un, err,
-						sizeof(err)),
-			 0);
+	assert_int_equal(
+	    bw_syscall_audit_build(cp, fake_resolve, NULL, &v, &n, &un, &n_un, err, sizeof(err)),
+	    0);
 	e = find(v, n, 0, NR_MKNODAT, 0);
 	assert_non_null(e);
 	assert_int_equal(e->val.rule_id, 0);
@@ -151,9 +152,9 @@ static void test_build(void **state)
 		free(un[i]);
 	free(un);
 	free(v);
-	assert_int_equal(bw_syscall_audit_build(NULL, NULL, NULL, &v, &n, NULL, NULL, err,
-						sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    bw_syscall_audit_build(NULL, NULL, NULL, &v, &n, NULL, NULL, err, sizeof(err)),
+	    -EINVAL);
 	bulwark__v1__compiled_policy__free_unpacked(cp, NULL);
 }
 
@@ -364,7 +365,8 @@ static void test_live(void **state)
 	apply(cp);
 	run_child(NULL, 1);
 	for (size_t i = 0; i < n_seen; i++)
-		fprintf(stderr, "  seen %s %s %s\n", seen[i].resource, seen[i].data, seen[i].policy);
+		fprintf(stderr, "  seen %s %s %s\n", seen[i].resource, seen[i].data,
+			seen[i].policy);
 	s = seen_for("/nonexistent-bw/abs");
 	assert_non_null(s);
 	assert_string_equal(s->data, "syscall=SYS_UNLINKAT");
@@ -407,8 +409,9 @@ int main(void)
 		libbpf_set_print(NULL);
 	rc = bw_syscall_audit_new(&sa, NULL, on_alert, NULL);
 	if (rc) {
-		fprintf(stderr, "syscall_audit_test: the kernel refused the tracepoint (%s); "
-				"live part skipped\n",
+		fprintf(stderr,
+			"syscall_audit_test: the kernel refused the tracepoint (%s); "
+			"live part skipped\n",
 			strerror(-rc));
 		return 77;
 	}

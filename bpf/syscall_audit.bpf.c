@@ -65,12 +65,12 @@ struct {
 
 /* Per-CPU working memory of one path (too big for the stack). */
 struct sys_scratch {
-	struct bw_path_buf base; /* cwd or dirfd path (bw_path.h) */
-	char up[UPATH_MAX];	 /* the path argument */
+	struct bw_path_buf base;   /* cwd or dirfd path (bw_path.h) */
+	char up[UPATH_MAX];	   /* the path argument */
 	char out[UPATH_MAX + 256]; /* normalised text, for the alert */
-	__u64 hash[SLOTS];	 /* hash[i]: the first i components */
-	__u32 outpos[SLOTS];	 /* out length at each level ('..' goes back) */
-	__u64 h;		 /* running hash of the component being read */
+	__u64 hash[SLOTS];	   /* hash[i]: the first i components */
+	__u32 outpos[SLOTS];	   /* out length at each level ('..' goes back) */
+	__u64 h;		   /* running hash of the component being read */
 	__u32 n, out_len, comp_len, dots, bad;
 	__u32 base_off, base_len, up_len;
 	__u32 pad;
@@ -217,8 +217,7 @@ struct lookup_ctx {
 
 static __always_inline struct bw_sys_val *rule_for(struct lookup_ctx *lc, __u32 kind, __u64 hash)
 {
-	struct bw_sys_key k = {
-	    .cgroup_id = lc->cg, .nr = lc->nr, .kind = kind, .path_hash = hash};
+	struct bw_sys_key k = {.cgroup_id = lc->cg, .nr = lc->nr, .kind = kind, .path_hash = hash};
 	struct bw_sys_val *v = bpf_map_lookup_elem(lc->rules, &k);
 
 	if (v || !lc->ino)

@@ -62,7 +62,7 @@ struct bw_sys_val {
  * '..'); symbolic links in them are not followed.
  */
 static inline __attribute__((always_inline)) int bw_sys_path_arg(unsigned int nr, int *path_idx,
-								  int *dirfd_idx)
+								 int *dirfd_idx)
 {
 	int p = -1, d = -1;
 
