@@ -3,8 +3,8 @@
  * Bulwark's syscall monitor: matchSyscalls rules (and syscalls matchPaths)
  * as audit alerts.
  *
- * One raw_syscalls/sys_enter tracepoint (needs no BPF-LSM, so it works on
- * every node).  Each syscall of the node costs one hash lookup
+ * One raw sys_enter tracepoint (needs neither BPF-LSM nor tracefs, so it
+ * works on every node).  Each syscall of the node costs one hash lookup
  * ({any cgroup, nr}); only syscalls some rule names go on: the task's
  * ruleset (its cgroup, an ancestor cgroup - a container's sub-cgroups keep
  * its rules - or, for tasks of the host mount namespace, the host's), then
@@ -246,8 +246,10 @@ static __always_inline int has_ruleset(void *rules, __u64 cg)
 	return bpf_map_lookup_elem(rules, &k) != NULL;
 }
 
-SEC("tp/raw_syscalls/sys_enter")
-int bw_sys_enter(struct trace_event_raw_sys_enter *ctx)
+/* A raw tracepoint: no tracefs needed, arguments straight from the registers
+ * (x86_64 syscall convention, like the numbers in syscall_audit_abi.h). */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(bw_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 zero = 0;
 	struct bw_sys_config *cfg = bpf_map_lookup_elem(&bw_sys_config, &zero);
@@ -261,7 +263,6 @@ int bw_sys_enter(struct trace_event_raw_sys_enter *ctx)
 	struct file *exe;
 	__u64 pid_tgid;
 	__u32 path_ev = 0;
-	long id = ctx->id;
 	int level, pidx, didx;
 
 	if (!cfg || !cfg->enabled || !rules || id < 0 || id >= BW_SYS_NR_MAX)
@@ -304,9 +305,9 @@ int bw_sys_enter(struct trace_event_raw_sys_enter *ctx)
 		lc.dev = BPF_CORE_READ(exe, f_inode, i_sb, s_dev);
 	}
 	if ((filter->flags & BW_SYS_F_PATHS) && bw_sys_path_arg(lc.nr, &pidx, &didx)) {
-		/* ctx may only be read at fixed offsets. */
-		__u64 args[8] = {ctx->args[0], ctx->args[1], ctx->args[2],
-				 ctx->args[3], ctx->args[4], ctx->args[5]};
+		__u64 args[8] = {BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
+				 BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10),
+				 BPF_CORE_READ(regs, r8), BPF_CORE_READ(regs, r9)};
 
 		s = scratch();
 		if (s && pidx >= 0 && pidx < 6 &&
