@@ -80,9 +80,9 @@ lab_start_redis() {
 lab_start_controller() {
 	start controller "$LAB/logs/controller.log" "$BIN/bulwark-controller" \
 		--config "$LABSRC/controller.yaml" \
-		--data_dir "$LAB/controller" \
-		--admin_socket "$LAB/controller.sock" \
-		--agents_listen "tcp://127.0.0.1:$CTL_PORT"
+		--data-dir "$LAB/controller" \
+		--admin.socket "$LAB/controller.sock" \
+		--agents.listen "tcp://127.0.0.1:$CTL_PORT"
 	wait_for "$TIMEOUT" ctl status && alive "$PID_controller"
 }
 

@@ -23,8 +23,8 @@ ctl get policies --server http://127.0.0.1:1 --token abcdefabcdefabcdef; [ $? = 
 ctl get policies --server http://127.0.0.1:1; [ $? = 2 ] || fail "--server without token must be a usage error"
 
 TOKEN=cli-test-token-0123456789
-"$B/bulwark-controller" --data_dir "$T/data" --admin_socket "$T/ctl.sock" \
-	--admin_tcp 127.0.0.1:0 --admin_token "$TOKEN" --agents_listen tcp://127.0.0.1:0 \
+"$B/bulwark-controller" --data-dir "$T/data" --admin.socket "$T/ctl.sock" \
+	--admin.tcp 127.0.0.1:0 --admin.token "$TOKEN" --agents.listen tcp://127.0.0.1:0 \
 	2>"$T/log" &
 PID=$!
 for _ in $(seq 100); do [ -S "$T/ctl.sock" ] && break; sleep 0.05; done
@@ -32,11 +32,11 @@ PORT=$(sed -n 's/.*tcp=127.0.0.1:\([0-9]*\).*/\1/p' "$T/log" | head -1)
 [ -n "$PORT" ] || fail "no TCP port in the log"
 
 # A second controller on the same socket refuses to start (and leaves it alone).
-"$B/bulwark-controller" --data_dir "$T/data2" --admin_socket "$T/ctl.sock" \
-	--agents_listen tcp://127.0.0.1:0 >"$T/out" 2>&1; [ $? = 1 ] || fail "second controller started"
+"$B/bulwark-controller" --data-dir "$T/data2" --admin.socket "$T/ctl.sock" \
+	--agents.listen tcp://127.0.0.1:0 >"$T/out" 2>&1; [ $? = 1 ] || fail "second controller started"
 grep -q "another controller is serving" "$T/out" || fail "second controller: unclear message"
 [ -S "$T/ctl.sock" ] || fail "second controller removed the socket"
-"$B/bulwark-controller" --check-config --admin_max_body 12 >"$T/out" 2>&1; [ $? = 2 ] || fail "bad config accepted"
+"$B/bulwark-controller" --check-config --admin.max-body 12 >"$T/out" 2>&1; [ $? = 2 ] || fail "bad config accepted"
 
 mkdir "$T/pols"
 cat >"$T/pols/a.yaml" <<'YAML'

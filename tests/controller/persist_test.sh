@@ -19,8 +19,8 @@ trap cleanup EXIT
 S="--socket $T/ctl.sock"
 
 start() {
-	"$B/bulwark-controller" --data_dir "$T/data" --admin_socket "$T/ctl.sock" \
-		--agents_listen tcp://127.0.0.1:0 --snapshot_bytes 8k --log-level info \
+	"$B/bulwark-controller" --data-dir "$T/data" --admin.socket "$T/ctl.sock" \
+		--agents.listen tcp://127.0.0.1:0 --snapshot-bytes 8k --log-level info \
 		2>>"$T/controller.log" &
 	PID=$!
 	for _ in $(seq 100); do
