@@ -156,13 +156,21 @@ static long feed_base_cb(__u32 j, void *c)
 	return 0;
 }
 
+#define FEED_PER_CB 4 /* characters per callback: fewer calls, same bound */
+
 static long feed_up_cb(__u32 j, void *c)
 {
 	struct sys_scratch *s = scratch();
 
-	if (!s || j >= s->up_len || s->bad)
+	if (!s)
 		return 1;
-	feed(s, s->up[j & (UPATH_MAX - 1)]);
+	for (__u32 k = 0; k < FEED_PER_CB; k++) {
+		__u32 i = j * FEED_PER_CB + k;
+
+		if (i >= s->up_len || s->bad)
+			return 1;
+		feed(s, s->up[i & (UPATH_MAX - 1)]);
+	}
 	return 0;
 }
 
@@ -201,7 +209,7 @@ static __always_inline int resolve_arg(struct sys_scratch *s, struct task_struct
 		bpf_loop(BW_MON_PATH_MAX, feed_base_cb, NULL, 0);
 		end_component(s);
 	}
-	bpf_loop(UPATH_MAX, feed_up_cb, NULL, 0);
+	bpf_loop(UPATH_MAX / FEED_PER_CB, feed_up_cb, NULL, 0);
 	end_component(s);
 	return s->bad ? -1 : 0;
 }
