@@ -13,6 +13,6 @@ target_link_libraries(bw_syscall_audit PUBLIC bw_syscall_audit_skel bw_common bw
 bw_unit_test(syscall_audit_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/syscall_audit_test.c
              LIBS bw_syscall_audit bw_testpol)
 
-# bench/syscall-audit.sh
-add_executable(bw-syscall-audit-bench ${CMAKE_CURRENT_SOURCE_DIR}/syscall_audit_bench.c)
+# bench/syscall-audit.sh (the source is outside agent/: agent_core globs agent/*.c)
+add_executable(bw-syscall-audit-bench ${CMAKE_SOURCE_DIR}/tests/vm/sys_audit_bench.c)
 target_link_libraries(bw-syscall-audit-bench PRIVATE bw_syscall_audit bw_testpol)
