@@ -15,6 +15,12 @@
  * symlinks not followed); their alerts carry the path as resource.
  * Not evaluated (listed as unenforced by apply): path rules on other
  * syscalls, fromSource directories, Allow rules.
+ *
+ * A rule on a hot syscall alerts on every call: the agent's alert throttling
+ * bounds what is shipped, and records the ring buffer cannot take are counted
+ * (BW_SYS_ST_LOST).  Cost (bench/run syscall-audit): one hash lookup for
+ * every syscall of the node while any rule is loaded; path resolution only
+ * for the syscalls a matchPaths rule names.
  */
 #ifndef BW_SYSCALL_AUDIT_H_AGENT
 #define BW_SYSCALL_AUDIT_H_AGENT
