@@ -15,10 +15,10 @@ for b in bulwark-controller bw-controller-bench; do
 done
 T=$(mktemp -d /tmp/bw-bench-ctl-XXXXXX)
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "${KEEP_LOG:-}" ] && cp "$T/log" "$KEEP_LOG"; rm -rf "$T"' EXIT
 ulimit -n 20000 2>/dev/null || true
 "$B/bulwark-controller" --data-dir "$T/data" --admin.socket "$T/ctl.sock" \
-	--agents.listen tcp://127.0.0.1:0 --log-level info 2>"$T/log" &
+	--agents.listen tcp://127.0.0.1:0 --log-level "${LOG_LEVEL:-info}" 2>"$T/log" &
 PID=$!
 for _ in $(seq 100); do grep -q "listening for agents" "$T/log" && break; sleep 0.05; done
 URL=$(sed -n 's/.*listening for agents.*url=\([^ ]*\).*/\1/p' "$T/log" | head -1)

@@ -247,6 +247,9 @@ int main(int argc, char **argv)
 	printf("agents ready: %d nodes x %d containers in %.1f s\n", n_nodes, n_ctrs,
 	       (double)(bw_mono_ns() - t0) / 1e9);
 	run_ms(base, 500); /* let the initial wave settle */
+	if (pid > 0)
+		printf("controller_rss_before_kb=%ld (inventory loaded, no policy yet)\n",
+		       rss_kb(pid, "VmRSS:"));
 
 	for (int r = 0; r < rounds; r++) {
 		struct post p = {.target = target};

@@ -148,6 +148,9 @@ const char *ctl_enforcer_name(int e);
 /* ---- compile.c ---- */
 void ctl_schedule_compile(struct bw_controller *c);
 void ctl_compile_event(evutil_socket_t fd, short what, void *arg);
+/* The PolicyUpdate envelope for a packed compiled policy at version, as
+ * bw_wire_encode packs it.  *out is written only on success. */
+int ctl_policy_update_msg(const struct bw_packed_policy *p, uint64_t version, nng_msg **out);
 /* Compiles a node now with its current version (for GET .../policy). */
 int ctl_compile_current(struct bw_controller *c, struct ctl_node *n,
 			Bulwark__V1__CompiledPolicy **out);

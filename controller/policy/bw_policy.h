@@ -266,6 +266,30 @@ void bw_compiler_free(struct bw_compiler *c);
 int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 		     const struct bw_inventory *inv, const char *node, uint64_t version,
 		     const Bulwark__V1__CompiledPolicy **out);
+/*
+ * The fast path for pushing: bw_compiler_node's result as packed
+ * CompiledPolicy bytes, byte for byte what protobuf-c packs for that
+ * message, assembled from the cached packed rule sets (only the bare ones
+ * are encoded per call).  The version is left out so that the caller can
+ * choose it after comparing digests: bw_packed_policy_write inserts it.
+ * out->buf is owned by c and valid until the next bw_compiler_node_packed,
+ * bw_compiler_forget_node or bw_compiler_free.  Errors as bw_compiler_node.
+ */
+struct bw_packed_policy {
+	const uint8_t *buf; /* node_name field, then containers, host, digest */
+	size_t len;
+	size_t name_len;    /* where the version field goes */
+	uint8_t digest[32]; /* CompiledPolicy.digest */
+};
+int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s,
+			    const struct bw_inventory *inv, const char *node,
+			    struct bw_packed_policy *out);
+/* The packed CompiledPolicy's size with version set, and writing it. */
+size_t bw_packed_policy_size(const struct bw_packed_policy *p, uint64_t version);
+size_t bw_packed_policy_write(const struct bw_packed_policy *p, uint64_t version, uint8_t *dst);
+/* Protobuf base-128 varints: encoded length, and encoding (up to 10 bytes). */
+size_t bw_pb_varint_len(uint64_t v);
+size_t bw_pb_varint(uint64_t v, uint8_t *out);
 void bw_compiler_forget_node(struct bw_compiler *c, const char *node);
 /* Rule sets reused from the cache and compiled, since bw_compiler_new. */
 void bw_compiler_stats(const struct bw_compiler *c, uint64_t *reused, uint64_t *compiled);

@@ -11,23 +11,38 @@
  * for a cluster policy), a container change that container.
  *
  * Memory matters as much as time here (100,000 containers per controller):
- * an entry is 56 bytes, and a rule set no policy contributes to (most of
+ * an entry is 64 bytes, and a rule set no policy contributes to (most of
  * them) is not kept at all but rebuilt from the inventory when the node's
- * output is assembled.  Only the latest output is kept.
+ * output is assembled.  The others are kept packed: a few hundred bytes
+ * instead of the unpacked message's many small allocations (about 1.5 KiB
+ * for two rules), and bw_compiler_node_packed copies them into the node's
+ * output as they are, so a fan-out encodes only the bare rule sets.  Only
+ * the latest output is kept.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compile_int.h"
+#include "sha256.h"
 
 struct centry {
 	const struct inv_container *ic; /* valid during a call only */
 	uint64_t ctr_gen;		/* the inventory container's generation: its identity */
 	uint64_t dep_gen;		/* max generation of what its rule set depends on */
-	Bulwark__V1__RuleSet *rs;	/* NULL: equal to bw_ruleset_bare's */
+	/* The packed RuleSet after its 32-bit length (host order); NULL: equal
+	 * to bw_ruleset_bare's, rebuilt when needed. */
+	uint8_t *pk;
 	uint8_t digest[32];
 };
+
+static uint32_t pk_len(const uint8_t *pk)
+{
+	uint32_t len;
+
+	memcpy(&len, pk, sizeof(len));
+	return len;
+}
 
 struct cnode {
 	struct centry *ents; /* sorted by ctr_gen */
@@ -51,6 +66,14 @@ struct bw_compiler {
 	/* RuleSet.labels of the bare rule sets: one array for all of them,
 	 * pointing at the inventory's interned pairs. */
 	Bulwark__V1__KeyValue **bare_labels;
+	/* The shell's unpacked copies of the cached rule sets. */
+	Bulwark__V1__RuleSet **unpacked;
+	size_t n_unpacked;
+	/* bw_compiler_node_packed's output and its scratch label array. */
+	uint8_t *out;
+	size_t out_len, out_cap, out_name_len;
+	Bulwark__V1__KeyValue **scratch;
+	size_t scratch_cap;
 };
 
 int bw_compiler_new(struct bw_compiler **out)
@@ -82,6 +105,11 @@ static void shell_drop(struct bw_compiler *c)
 	free(cp);
 	free(c->bare);
 	free(c->bare_labels);
+	for (size_t i = 0; i < c->n_unpacked; i++)
+		ruleset_free(c->unpacked[i]);
+	free(c->unpacked);
+	c->unpacked = NULL;
+	c->n_unpacked = 0;
 	c->shell = NULL;
 	c->shell_node = NULL;
 	c->bare = NULL;
@@ -93,7 +121,7 @@ static void cnode_free(struct cnode *n)
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->n; i++)
-		ruleset_free(n->ents[i].rs);
+		free(n->ents[i].pk);
 	free(n->ents);
 	free(n->order);
 	free(n->slot);
@@ -112,6 +140,8 @@ void bw_compiler_free(struct bw_compiler *c)
 	for (size_t i = 0; bw_strmap_next(&c->nodes, &i, &k, &v);)
 		cnode_free(v);
 	bw_strmap_fini(&c->nodes);
+	free(c->out);
+	free(c->scratch);
 	free(c);
 }
 
@@ -214,28 +244,41 @@ static int cmp_gen(const void *pa, const void *pb)
 	return a->ctr_gen < b->ctr_gen ? -1 : a->ctr_gen > b->ctr_gen;
 }
 
-/* Compiles one container into e; an empty result is not kept. */
+/* Compiles one container into e, packed; an empty result is not kept. */
 static int compile_entry(const struct bw_policy_set *s, const struct bw_inventory *inv,
 			 const struct inv_container *ic, uint64_t dep, struct centry *e)
 {
 	Bulwark__V1__RuleSet *rs = NULL;
+	struct bw_sha256 h;
+	uint32_t len32;
+	uint8_t *pk;
+	size_t len;
 	int rc;
 
 	if ((rc = bw_compile_container(s, inv, ic->id, &rs)))
 		return rc;
-	if ((rc = bw_ruleset_digest(rs, e->digest))) {
+	len = protobuf_c_message_get_packed_size(&rs->base);
+	if (len > UINT32_MAX || !(pk = malloc(sizeof(len32) + len))) {
 		ruleset_free(rs);
-		return rc;
+		return -ENOMEM;
 	}
+	len32 = (uint32_t)len;
+	memcpy(pk, &len32, sizeof(len32));
+	protobuf_c_message_pack(&rs->base, pk + sizeof(len32));
+	/* bw_ruleset_digest's definition: SHA-256 of the packed bytes. */
+	bw_sha256_init(&h);
+	bw_sha256_update(&h, pk + sizeof(len32), len);
+	bw_sha256_final(&h, e->digest);
 	e->ctr_gen = ic->gen;
 	e->dep_gen = dep;
-	e->rs = rs;
+	e->pk = pk;
 	/* No rules, no allow-list: what bw_ruleset_bare builds, so not kept. */
 	if (!rs->n_rules && !rs->process_allowlist && !rs->file_allowlist &&
 	    !rs->network_allowlist && !rs->capability_allowlist) {
-		ruleset_free(rs);
-		e->rs = NULL;
+		free(pk);
+		e->pk = NULL;
 	}
+	ruleset_free(rs);
 	return 0;
 }
 
@@ -276,7 +319,7 @@ static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct b
 		if ((rc = compile_entry(s, inv, ic, dep, &ne)))
 			return rc;
 		ne.ic = ic;
-		ruleset_free(e->rs);
+		free(e->pk);
 		*e = ne;
 		c->compiled++;
 		cn->changed = true;
@@ -316,7 +359,7 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 			e->ic = ic;
 			ents[ne++] = *e;
 			e->ctr_gen = 0; /* moved */
-			e->rs = NULL;
+			e->pk = NULL;
 			c->reused++;
 			kept++;
 			continue;
@@ -330,11 +373,11 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 		/* Drop this node's cache (moved rule sets are in ents only): the
 		 * next call compiles it afresh. */
 		for (size_t i = 0; i < ne; i++)
-			ruleset_free(ents[i].rs);
+			free(ents[i].pk);
 		free(ents);
 	fail:
 		for (size_t i = 0; i < cn->n; i++)
-			ruleset_free(cn->ents[i].rs);
+			free(cn->ents[i].pk);
 		free(cn->ents);
 		free(cn->order);
 		free(cn->slot);
@@ -348,7 +391,7 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 	if (kept != cn->n || ne != cn->n)
 		cn->changed = true;
 	for (size_t i = 0; i < cn->n; i++)
-		ruleset_free(cn->ents[i].rs); /* containers that left or changed */
+		free(cn->ents[i].pk); /* containers that left or changed */
 	free(cn->ents);
 	qsort(ents, ne, sizeof(*ents), cmp_gen);
 	cn->ents = ents;
@@ -404,8 +447,31 @@ static int sort_order(struct cnode *cn)
 	return 0;
 }
 
+/* As bw_ruleset_bare, with strings borrowed from the inventory; the labels
+ * go to lab[0 .. ic->n_labels). */
+static void fill_bare(Bulwark__V1__RuleSet *rs, const struct bw_inventory *inv,
+		      const struct inv_container *ic, Bulwark__V1__KeyValue **lab)
+{
+	const struct inv_posture *pos = bw_inventory_posture(inv, ic->ns);
+
+	bulwark__v1__rule_set__init(rs);
+	rs->file_posture = pos->file;
+	rs->network_posture = pos->network;
+	rs->capability_posture = pos->capabilities;
+	rs->container_id = (char *)ic->id;
+	rs->namespace_name = (char *)ic->ns;
+	rs->cgroup_id = ic->cgroup_id;
+	rs->visibility = (Bulwark__V1__Visibility *)bw_inventory_visibility(inv, ic->ns);
+	rs->labels = lab;
+	rs->n_labels = ic->n_labels;
+	for (size_t l = 0; l < ic->n_labels; l++)
+		lab[l] = &ic->labels[l]->msg;
+}
+
 /* Assembles the node's output: containers sorted by id, bare rule sets
- * filled in (no allocation per container: a fan-out does this per node). */
+ * filled in (no allocation per bare container), the cached ones unpacked
+ * (bw_compiler_node_packed is the fast path; this one serves tests and
+ * tools). */
 static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_inventory *inv,
 		       const struct inv_node *n)
 {
@@ -413,17 +479,18 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	uint8_t(*dg)[32] = malloc(one * 32);
 	Bulwark__V1__CompiledPolicy *cp = calloc(1, sizeof(*cp));
 	Bulwark__V1__RuleSet *bare = malloc(one * sizeof(*bare));
+	Bulwark__V1__RuleSet **unp = calloc(one, sizeof(*unp));
 	Bulwark__V1__KeyValue **lab = NULL;
-	size_t n_lab = 0;
+	size_t n_lab = 0, n_unp = 0;
 	int rc = -ENOMEM;
 
 	for (size_t i = 0; i < nc; i++)
-		if (!cn->ents[i].rs)
+		if (!cn->ents[i].pk)
 			n_lab += cn->ents[i].ic->n_labels;
 	if (n_lab && !(lab = malloc(n_lab * sizeof(*lab))))
 		goto fail;
 	n_lab = 0;
-	if (!dg || !cp || !bare || (rc = sort_order(cn)))
+	if (!dg || !cp || !bare || !unp || (rc = sort_order(cn)))
 		goto fail;
 	rc = -ENOMEM;
 	bulwark__v1__compiled_policy__init(cp);
@@ -434,28 +501,16 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	for (size_t i = 0; i < nc; i++) {
 		struct centry *e = &cn->ents[cn->order[i]];
 
-		if (e->rs) {
-			cp->containers[i] = e->rs;
+		if (e->pk) {
+			unp[n_unp] = bulwark__v1__rule_set__unpack(NULL, pk_len(e->pk),
+								    e->pk + sizeof(uint32_t));
+			if (!unp[n_unp])
+				goto fail;
+			cp->containers[i] = unp[n_unp++];
 		} else {
-			/* As bw_ruleset_bare, with borrowed strings. */
-			const struct inv_container *ic = e->ic;
-			const struct inv_posture *pos = bw_inventory_posture(inv, ic->ns);
-			Bulwark__V1__RuleSet *rs = &bare[i];
-
-			bulwark__v1__rule_set__init(rs);
-			rs->file_posture = pos->file;
-			rs->network_posture = pos->network;
-			rs->capability_posture = pos->capabilities;
-			rs->container_id = (char *)ic->id;
-			rs->namespace_name = (char *)ic->ns;
-			rs->cgroup_id = ic->cgroup_id;
-			rs->visibility =
-			    (Bulwark__V1__Visibility *)bw_inventory_visibility(inv, ic->ns);
-			rs->labels = lab + n_lab;
-			rs->n_labels = ic->n_labels;
-			for (size_t l = 0; l < ic->n_labels; l++)
-				lab[n_lab++] = &ic->labels[l]->msg;
-			cp->containers[i] = rs;
+			fill_bare(&bare[i], inv, e->ic, lab + n_lab);
+			n_lab += e->ic->n_labels;
+			cp->containers[i] = &bare[i];
 		}
 		cp->n_containers++;
 		memcpy(dg[i], e->digest, 32);
@@ -468,6 +523,8 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	c->shell_node = cn;
 	c->bare = bare;
 	c->bare_labels = lab;
+	c->unpacked = unp;
+	c->n_unpacked = n_unp;
 	cn->changed = false;
 	return 0;
 fail:
@@ -476,6 +533,9 @@ fail:
 		free(cp->containers);
 		free(cp->digest.data);
 	}
+	for (size_t i = 0; i < n_unp; i++)
+		ruleset_free(unp[i]);
+	free(unp);
 	free(cp);
 	free(bare);
 	free(lab);
@@ -483,9 +543,10 @@ fail:
 	return rc;
 }
 
-int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
-		     const struct bw_inventory *inv, const char *node, uint64_t version,
-		     const Bulwark__V1__CompiledPolicy **out)
+/* Brings the node's cache in line with inv; *out is its entry. */
+static int prepare(struct bw_compiler *c, const struct bw_policy_set *s,
+		   const struct bw_inventory *inv, const char *node, struct cnode **out,
+		   const struct inv_node **out_n)
 {
 	const struct inv_node *n = bw_strmap_get(&inv->nodes, node);
 	struct cnode *cn;
@@ -511,6 +572,21 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 			shell_drop(c);
 		return rc;
 	}
+	*out = cn;
+	*out_n = n;
+	return 0;
+}
+
+int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
+		     const struct bw_inventory *inv, const char *node, uint64_t version,
+		     const Bulwark__V1__CompiledPolicy **out)
+{
+	const struct inv_node *n;
+	struct cnode *cn;
+	int rc;
+
+	if ((rc = prepare(c, s, inv, node, &cn, &n)))
+		return rc;
 	if (c->shell_node != cn || cn->changed) {
 		shell_drop(c);
 		if ((rc = build_shell(c, cn, inv, n)))
@@ -519,4 +595,154 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 	c->shell->version = version;
 	*out = c->shell;
 	return 0;
+}
+
+/* ---- packed output ------------------------------------------------------------------ */
+
+/* Protobuf wire tags of CompiledPolicy's fields (field << 3 | wire type). */
+#define TAG_NODE_NAME 0x0a  /* 1, length-delimited */
+#define TAG_VERSION 0x10    /* 2, varint */
+#define TAG_CONTAINERS 0x1a /* 3, length-delimited */
+#define TAG_HOST 0x22	    /* 4, length-delimited */
+#define TAG_DIGEST 0x2a	    /* 5, length-delimited */
+
+size_t bw_pb_varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+size_t bw_pb_varint(uint64_t v, uint8_t *out)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+static int out_reserve(struct bw_compiler *c, size_t more)
+{
+	size_t need = c->out_len + more, cap = c->out_cap ? c->out_cap : 4096;
+	uint8_t *nb;
+
+	if (need <= c->out_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (!(nb = realloc(c->out, cap)))
+		return -ENOMEM;
+	c->out = nb;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Appends a length-delimited field holding a message, packed in place. */
+static int out_message(struct bw_compiler *c, uint8_t tag, const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	int rc;
+
+	if ((rc = out_reserve(c, 1 + 10 + len)))
+		return rc;
+	c->out[c->out_len++] = tag;
+	c->out_len += bw_pb_varint(len, c->out + c->out_len);
+	c->out_len += protobuf_c_message_pack(m, c->out + c->out_len);
+	return 0;
+}
+
+static int out_bytes(struct bw_compiler *c, uint8_t tag, const uint8_t *b, size_t len)
+{
+	int rc;
+
+	if ((rc = out_reserve(c, 1 + 10 + len)))
+		return rc;
+	c->out[c->out_len++] = tag;
+	c->out_len += bw_pb_varint(len, c->out + c->out_len);
+	memcpy(c->out + c->out_len, b, len);
+	c->out_len += len;
+	return 0;
+}
+
+int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s,
+			    const struct bw_inventory *inv, const char *node,
+			    struct bw_packed_policy *out)
+{
+	const struct inv_node *n;
+	struct bw_sha256 h;
+	struct cnode *cn;
+	int rc;
+
+	if ((rc = prepare(c, s, inv, node, &cn, &n)) || (rc = sort_order(cn)))
+		return rc;
+	c->out_len = 0;
+	/* Field order is protobuf-c's (by number); proto3 leaves out empty
+	 * strings and zero numbers.  The version goes between node_name and
+	 * the rest: bw_packed_policy_write puts it there. */
+	if (n->name[0] && (rc = out_bytes(c, TAG_NODE_NAME, (const uint8_t *)n->name,
+					  strlen(n->name))))
+		return rc;
+	c->out_name_len = c->out_len;
+	bw_sha256_init(&h);
+	for (size_t i = 0; i < cn->n; i++) {
+		const struct centry *e = &cn->ents[cn->order[i]];
+
+		if (e->pk) {
+			rc = out_bytes(c, TAG_CONTAINERS, e->pk + sizeof(uint32_t), pk_len(e->pk));
+		} else {
+			Bulwark__V1__RuleSet rs;
+
+			if (e->ic->n_labels > c->scratch_cap) {
+				Bulwark__V1__KeyValue **ns =
+				    realloc(c->scratch, e->ic->n_labels * sizeof(*ns));
+
+				if (!ns)
+					return -ENOMEM;
+				c->scratch = ns;
+				c->scratch_cap = e->ic->n_labels;
+			}
+			fill_bare(&rs, inv, e->ic, c->scratch);
+			rc = out_message(c, TAG_CONTAINERS, &rs.base);
+		}
+		if (rc)
+			return rc;
+		bw_sha256_update(&h, e->digest, 32);
+	}
+	if (cn->host && (rc = out_message(c, TAG_HOST, &cn->host->base)))
+		return rc;
+	/* bw_digest_set's definition, the host's digest last. */
+	bw_sha256_update(&h, cn->host_digest, 32);
+	bw_sha256_final(&h, out->digest);
+	if ((rc = out_bytes(c, TAG_DIGEST, out->digest, 32)))
+		return rc;
+	out->buf = c->out;
+	out->len = c->out_len;
+	out->name_len = c->out_name_len;
+	return 0;
+}
+
+size_t bw_packed_policy_size(const struct bw_packed_policy *p, uint64_t version)
+{
+	return p->len + (version ? 1 + bw_pb_varint_len(version) : 0);
+}
+
+size_t bw_packed_policy_write(const struct bw_packed_policy *p, uint64_t version, uint8_t *dst)
+{
+	size_t o = p->name_len;
+
+	memcpy(dst, p->buf, p->name_len);
+	if (version) {
+		dst[o++] = TAG_VERSION;
+		o += bw_pb_varint(version, dst + o);
+	}
+	memcpy(dst + o, p->buf + p->name_len, p->len - p->name_len);
+	return o + p->len - p->name_len;
 }

@@ -26,9 +26,11 @@ if [ ! -f "$pb" ]; then
 fi
 pol=$src/controller/policy
 srcs=$(ls "$pol"/*.c | grep -Ev '(_test|_bench)\.c$')
+# Capability names live in common/ (shared with the agent) once bw_caps.c exists.
+[ -f "$src/common/bw_caps.c" ] && srcs="$srcs $src/common/bw_caps.c"
 # shellcheck disable=SC2086
 "$clang" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -I"$pol" -I"$build/proto" \
+	-D_GNU_SOURCE -I"$pol" -I"$src/common" -I"$build/proto" \
 	"$src/tests/policies/fuzz_parse.c" $srcs "$pb" \
 	$(pkg-config --cflags --libs yaml-0.1 libcjson libprotobuf-c) \
 	-o "$out/fuzz_parse"
