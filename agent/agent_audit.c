@@ -108,7 +108,7 @@ static int rule_matches(const Bulwark__V1__Rule *r, unsigned ops, const Bulwark_
 		return (ops & BW_AUDIT_CAPS) &&
 		       r->match == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY &&
 		       strcmp(op, "Capabilities") == 0 && ev->resource &&
-		       strcmp(ev->resource, bw_cap_name((int)r->capability, cap, sizeof(cap))) ==
+		       strcmp(ev->resource, bw_cap_name_or_number(r->capability, cap, sizeof(cap))) ==
 			   0 &&
 		       source_matches(r, ev->process_name);
 	default:

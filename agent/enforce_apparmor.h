@@ -52,9 +52,7 @@
 /* "bulwark-" + first 12 characters of the id (lower-cased, [a-z0-9_.-] only). */
 void bw_aa_profile_name(const char *container_id, char *buf, size_t len);
 
-/* Capability names as AppArmor spells them ("net_raw"); NULL / -1 when unknown. */
-const char *bw_aa_cap_name(unsigned cap);
-int bw_aa_cap_number(const char *name); /* "net_raw", "CAP_NET_RAW" */
+/* Capability names as AppArmor spells them ("net_raw"): bw_cap_short_name (bw_caps.h). */
 
 /* Network rules are enforced elsewhere (the cgroup-BPF program): the
  * profile allows all networking and leaves network rules out. */

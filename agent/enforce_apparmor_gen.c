@@ -26,67 +26,8 @@
 
 #include "enforce_apparmor.h"
 #include "enforce_priv.h"
+#include "bw_caps.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *const caps[] = {
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-};
-
-const char *bw_aa_cap_name(unsigned cap)
-{
-	return cap < ARRAY_SIZE(caps) ? caps[cap] : NULL;
-}
-
-int bw_aa_cap_number(const char *name)
-{
-	if (!strncasecmp(name, "cap_", 4))
-		name += 4;
-	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
-		if (!strcasecmp(name, caps[i]))
-			return (int)i;
-	return -1;
-}
 
 void bw_aa_profile_name(const char *container_id, char *buf, size_t len)
 {
@@ -409,7 +350,7 @@ static void network_rule(struct gen *g, const Bulwark__V1__Rule *r)
 
 static void cap_rule(struct gen *g, const Bulwark__V1__Rule *r)
 {
-	const char *name = bw_aa_cap_name(r->capability);
+	const char *name = bw_cap_short_name(r->capability);
 	const char *q = r->action == BULWARK__V1__ACTION__ACTION_BLOCK	 ? "audit deny "
 			: r->action == BULWARK__V1__ACTION__ACTION_AUDIT ? "audit "
 									 : "";

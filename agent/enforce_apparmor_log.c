@@ -18,6 +18,7 @@
 #include <linux/audit.h>
 #include <linux/netlink.h>
 
+#include "bw_caps.h"
 #include "bw_log.h"
 #include "enforce_apparmor_int.h"
 #include "enforce_priv.h"
@@ -211,7 +212,7 @@ static int record_matches(const Bulwark__V1__Rule *r, const struct bw_aa_record 
 	case BULWARK__V1__OPERATION__OP_PROCESS:
 		return path_matches(r, rec->name);
 	case BULWARK__V1__OPERATION__OP_CAPABILITY: {
-		const char *n = bw_aa_cap_name(r->capability);
+		const char *n = bw_cap_short_name(r->capability);
 
 		return n && !strcmp(n, rec->capname);
 	}

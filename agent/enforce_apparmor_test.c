@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "bw_caps.h"
 #include "bw_testpolicy.h"
 #include "enforce_apparmor.h"
 
@@ -385,10 +386,10 @@ static void test_profile_name(void **state)
 
 static void test_caps(void **state)
 {
-	assert_string_equal(bw_aa_cap_name(13), "net_raw");
-	assert_int_equal(bw_aa_cap_number("CAP_SYS_ADMIN"), 21);
-	assert_int_equal(bw_aa_cap_number("nope"), -1);
-	assert_null(bw_aa_cap_name(999));
+	assert_string_equal(bw_cap_short_name(13), "net_raw");
+	assert_int_equal(bw_cap_number("CAP_SYS_ADMIN"), 21);
+	assert_int_equal(bw_cap_number("nope"), -1);
+	assert_null(bw_cap_short_name(999));
 }
 
 static void test_parse_record(void **state)

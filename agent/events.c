@@ -391,7 +391,7 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 	case BW_MON_CAPABLE:
 		ev.operation = "Capabilities";
 		snprintf(resource, sizeof(resource), "%s",
-			 bw_cap_name((int)h->arg[0], tmp, sizeof(tmp)));
+			 bw_cap_name_or_number((unsigned)h->arg[0], tmp, sizeof(tmp)));
 		snprintf(dbuf, sizeof(dbuf), "capability=%lld", (long long)h->arg[0]);
 		break;
 	default:

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bulwark.pb-c.h"
+#include "bw_caps.h"
 #include "enforcer.h"
 #include "monitor.h"
 
@@ -94,8 +95,7 @@ void bw_fmt_open_flags(long long flags, char *buf, size_t len);
 void bw_fmt_socket(long long domain, long long type, long long proto, char *buf, size_t len);
 /* "sa_family=AF_INET sin_port=80 sin_addr=127.0.0.1"; "" for an empty address */
 void bw_fmt_sockaddr(const void *sa, size_t salen, int truncated, char *buf, size_t len);
-/* "CAP_NET_RAW", or "CAP_<n>" for a number this table lacks */
-const char *bw_cap_name(int cap, char *buf, size_t len);
+/* Capability names: bw_cap_name_or_number and friends in common/bw_caps.h. */
 /* "Passed" for ret >= 0, else strerror(-ret) */
 const char *bw_result_str(long long ret);
 

@@ -345,8 +345,8 @@ static void test_formatters(void **state)
 	assert_string_equal(buf, "sa_family=AF_UNIX sun_path=@abs");
 	bw_fmt_sockaddr(&un, 1, 0, buf, sizeof(buf)); /* too short: nothing */
 	assert_string_equal(buf, "");
-	assert_string_equal(bw_cap_name(21, buf, sizeof(buf)), "CAP_SYS_ADMIN");
-	assert_string_equal(bw_cap_name(99, buf, sizeof(buf)), "CAP_99");
+	assert_string_equal(bw_cap_name_or_number(21, buf, sizeof(buf)), "CAP_SYS_ADMIN");
+	assert_string_equal(bw_cap_name_or_number(99, buf, sizeof(buf)), "CAP_99");
 	assert_string_equal(bw_result_str(0), "Passed");
 	assert_string_equal(bw_result_str(-13), "Permission denied");
 }

@@ -10,11 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "net_raw", "CAP_NET_RAW", "Net_Raw" -> 13; -1 when unknown. */
-int bw_cap_number(const char *name);
-/* Canonical "CAP_NET_RAW" for a number, NULL when out of range. */
-const char *bw_cap_name(unsigned cap);
-const char *const *bw_cap_names(size_t *n); /* lower-case, without CAP_ */
+/* Capabilities: bw_cap_number, bw_cap_name, bw_cap_names (common/bw_caps.h). */
+#include "bw_caps.h"
 
 /* "execve", "SYS_EXECVE", "sys_execve" -> 59 (x86_64); -1 when unknown. */
 int bw_syscall_number(const char *name);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 
+#include "bw_caps.h"
 #include "bw_testpolicy.h"
 #include "enforce_apparmor.h"
 #include "probe.h"
@@ -189,7 +190,7 @@ static int parse_rule(Bulwark__V1__Rule *r, char **tok, int nt, char *err, size_
 		p->family = strchr(tok[3], ':') ? AF_INET6 : AF_INET;
 		r->protocol = p;
 	} else if (r->match == BULWARK__V1__MATCH_KIND__MATCH_CAPABILITY) {
-		int c = bw_aa_cap_number(tok[3]);
+		int c = bw_cap_number(tok[3]);
 
 		if (c < 0) {
 			snprintf(err, errlen, "unknown capability '%s'", tok[3]);
