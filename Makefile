@@ -44,8 +44,8 @@ bench: build
 	bench/run
 
 # Regenerates bpf/include/vmlinux.h from the running kernel's BTF.
-vmlinux:
-	bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/include/vmlinux.h
+vmlinux: build
+	cmake --build $(BUILD) --target vmlinux
 
 format:
 	git ls-files '*.c' '*.h' | grep -v vmlinux.h | xargs clang-format -i
