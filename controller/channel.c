@@ -394,7 +394,11 @@ static void on_ack(struct bw_controller *c, nng_pipe pipe, const Bulwark__V1__Po
 	for (size_t i = 0; list && i < a->n_unenforced; i++)
 		sprintf(list + strlen(list), "%s%s", i ? "," : "", a->unenforced[i]);
 	set_str(&n->unenforced, list);
-	persist_node(c, n);
+	/* Soft state, like the heartbeat counters: the agent reports its
+	 * applied version again when it registers, so the record goes out
+	 * with the next periodic persist instead of one WAL write per ack
+	 * (a fan-out brings a thousand acks at once). */
+	n->persist_dirty = 1;
 }
 
 static void on_recv(void *arg)

@@ -113,6 +113,12 @@ int bw_visibility_check(const char *s, Bulwark__V1__Visibility *v);
 const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory *inv,
 						       const char *ns);
 
+/* fill_bare's rule set for ic (postures pos, visibility vis or NULL) packed
+ * into out, byte for byte as protobuf-c packs it; out NULL: only the size.
+ * Returns the size. */
+size_t bw_pack_bare(const struct inv_posture *pos, const Bulwark__V1__Visibility *vis,
+		    const struct inv_container *ic, uint8_t *out);
+
 /* SHA-256 of a rule set's packed bytes. */
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);
 /* cp->digest = SHA-256 of the container digests (in cp's order) then the

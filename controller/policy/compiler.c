@@ -69,11 +69,9 @@ struct bw_compiler {
 	/* The shell's unpacked copies of the cached rule sets. */
 	Bulwark__V1__RuleSet **unpacked;
 	size_t n_unpacked;
-	/* bw_compiler_node_packed's output and its scratch label array. */
+	/* bw_compiler_node_packed's output. */
 	uint8_t *out;
 	size_t out_len, out_cap, out_name_len;
-	Bulwark__V1__KeyValue **scratch;
-	size_t scratch_cap;
 };
 
 int bw_compiler_new(struct bw_compiler **out)
@@ -141,7 +139,6 @@ void bw_compiler_free(struct bw_compiler *c)
 		cnode_free(v);
 	bw_strmap_fini(&c->nodes);
 	free(c->out);
-	free(c->scratch);
 	free(c);
 }
 
@@ -698,19 +695,16 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 		if (e->pk) {
 			rc = out_bytes(c, TAG_CONTAINERS, e->pk + sizeof(uint32_t), pk_len(e->pk));
 		} else {
-			Bulwark__V1__RuleSet rs;
+			/* By hand: see pack_bare.c. */
+			const struct inv_posture *pos = bw_inventory_posture(inv, e->ic->ns);
+			const Bulwark__V1__Visibility *vis = bw_inventory_visibility(inv, e->ic->ns);
+			size_t len = bw_pack_bare(pos, vis, e->ic, NULL);
 
-			if (e->ic->n_labels > c->scratch_cap) {
-				Bulwark__V1__KeyValue **ns =
-				    realloc(c->scratch, e->ic->n_labels * sizeof(*ns));
-
-				if (!ns)
-					return -ENOMEM;
-				c->scratch = ns;
-				c->scratch_cap = e->ic->n_labels;
+			if (!(rc = out_reserve(c, 1 + 10 + len))) {
+				c->out[c->out_len++] = TAG_CONTAINERS;
+				c->out_len += bw_pb_varint(len, c->out + c->out_len);
+				c->out_len += bw_pack_bare(pos, vis, e->ic, c->out + c->out_len);
 			}
-			fill_bare(&rs, inv, e->ic, c->scratch);
-			rc = out_message(c, TAG_CONTAINERS, &rs.base);
 		}
 		if (rc)
 			return rc;

@@ -25,8 +25,15 @@ static const char *inventory =
     "  - name: n2\n"
     "containers:\n"
     "  - {id: c-web, node: n1, namespace: web, cgroupId: 77, labels: {app: nginx}}\n"
-    "  - {id: c-api, node: n1, namespace: web, labels: {app: api, tier: back}}\n"
-    "  - {id: c-db, node: n2, namespace: data, labels: {app: db}}\n";
+    "  - {id: c-api, node: n1, namespace: web, cgroupId: 300, labels: {app: api, tier: back}}\n"
+    "  - {id: c-db, node: n2, namespace: data, labels: {app: db}}\n"
+    "  - {id: c-nolabels, node: n2, namespace: data}\n"
+    "namespaces:\n"
+    "  - name: web\n"
+    "    annotations: {kubearmor-visibility: \"process,network\", "
+    "kubearmor-file-posture: audit}\n"
+    "  - name: data\n"
+    "    annotations: {kubearmor-visibility: none, kubearmor-network-posture: audit}\n";
 
 static const char *policies =
     "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
