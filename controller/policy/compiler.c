@@ -500,7 +500,7 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 
 		if (e->pk) {
 			unp[n_unp] = bulwark__v1__rule_set__unpack(NULL, pk_len(e->pk),
-								    e->pk + sizeof(uint32_t));
+								   e->pk + sizeof(uint32_t));
 			if (!unp[n_unp])
 				goto fail;
 			cp->containers[i] = unp[n_unp++];
@@ -684,8 +684,8 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 	/* Field order is protobuf-c's (by number); proto3 leaves out empty
 	 * strings and zero numbers.  The version goes between node_name and
 	 * the rest: bw_packed_policy_write puts it there. */
-	if (n->name[0] && (rc = out_bytes(c, TAG_NODE_NAME, (const uint8_t *)n->name,
-					  strlen(n->name))))
+	if (n->name[0] &&
+	    (rc = out_bytes(c, TAG_NODE_NAME, (const uint8_t *)n->name, strlen(n->name))))
 		return rc;
 	c->out_name_len = c->out_len;
 	bw_sha256_init(&h);
@@ -697,7 +697,8 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 		} else {
 			/* By hand: see pack_bare.c. */
 			const struct inv_posture *pos = bw_inventory_posture(inv, e->ic->ns);
-			const Bulwark__V1__Visibility *vis = bw_inventory_visibility(inv, e->ic->ns);
+			const Bulwark__V1__Visibility *vis =
+			    bw_inventory_visibility(inv, e->ic->ns);
 			size_t len = bw_pack_bare(pos, vis, e->ic, NULL);
 
 			if (!(rc = out_reserve(c, 1 + 10 + len))) {

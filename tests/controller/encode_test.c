@@ -35,16 +35,15 @@ static const char *inventory =
     "  - name: data\n"
     "    annotations: {kubearmor-visibility: none, kubearmor-network-posture: audit}\n";
 
-static const char *policies =
-    "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
-    "metadata: {name: block-sh, namespace: web}\n"
-    "spec:\n  selector:\n    matchLabels: {app: nginx}\n"
-    "  process:\n    matchPaths: [{path: /bin/sh}]\n  action: Block\n"
-    "---\n"
-    "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorHostPolicy\n"
-    "metadata: {name: host-audit}\n"
-    "spec:\n  nodeSelector:\n    matchLabels: {role: web}\n"
-    "  file:\n    matchPaths: [{path: /etc/shadow}]\n  action: Audit\n";
+static const char *policies = "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+			      "metadata: {name: block-sh, namespace: web}\n"
+			      "spec:\n  selector:\n    matchLabels: {app: nginx}\n"
+			      "  process:\n    matchPaths: [{path: /bin/sh}]\n  action: Block\n"
+			      "---\n"
+			      "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorHostPolicy\n"
+			      "metadata: {name: host-audit}\n"
+			      "spec:\n  nodeSelector:\n    matchLabels: {role: web}\n"
+			      "  file:\n    matchPaths: [{path: /etc/shadow}]\n  action: Audit\n";
 
 static nng_msg *reference(const struct bw_policy_set *s, const struct bw_inventory *inv,
 			  const char *node, uint64_t version)
@@ -80,8 +79,7 @@ static void test_framing_is_byte_identical(void **state)
 	assert_int_equal(bw_inventory_new(&inv), 0);
 	assert_int_equal(bw_compiler_new(&c), 0);
 	assert_int_equal(bw_diags_new(&d), 0);
-	assert_int_equal(bw_inventory_load_yaml(inv, inventory, strlen(inventory), "i.yaml", d),
-			 0);
+	assert_int_equal(bw_inventory_load_yaml(inv, inventory, strlen(inventory), "i.yaml", d), 0);
 	assert_int_equal(bw_policy_parse(policies, strlen(policies), "p.yaml", &v, &n, d), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(bw_policy_set_put(s, v[i]), 0);
@@ -99,8 +97,8 @@ static void test_framing_is_byte_identical(void **state)
 			assert_int_equal(nng_msg_len(got), nng_msg_len(ref));
 			assert_memory_equal(nng_msg_body(got), nng_msg_body(ref), nng_msg_len(ref));
 			/* And it decodes to what was meant. */
-			assert_int_equal(bw_wire_decode(got, BW_WIRE_MAX_MSG, &env, err, sizeof(err)),
-					 0);
+			assert_int_equal(
+			    bw_wire_decode(got, BW_WIRE_MAX_MSG, &env, err, sizeof(err)), 0);
 			assert_int_equal(env->body_case, BULWARK__V1__ENVELOPE__BODY_POLICY);
 			assert_int_equal(env->policy->policy->version, versions[i]);
 			assert_string_equal(env->policy->policy->node_name, nodes[k]);
