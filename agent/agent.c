@@ -204,6 +204,12 @@ static int start_enforcer(struct bw_agent *a)
 		return rc;
 	}
 	a->enf_kind = a->enf->ops->kind;
+	/* Syscall rules are audited by a tracepoint whatever the enforcer; a
+	 * kernel that refuses it costs those alerts only, so it is not fatal. */
+	rc = bw_syscall_audit_new(&a->sysaudit, a->base, bw_agent_on_alert, a);
+	if (rc)
+		bw_warn("syscall monitor not started: matchSyscalls rules give no alerts | err=%s",
+			strerror(-rc));
 	return 0;
 }
 
@@ -364,6 +370,7 @@ void bw_agent_free(struct bw_agent *a)
 	bw_agent_ctl_stop(a);
 	/* bw_enforcer_free leaves the pinned programs and maps in place: the
 	 * node stays protected until the next agent adopts them. */
+	bw_syscall_audit_free(a->sysaudit);
 	bw_enforcer_free(a->enf);
 	bw_monitor_free(a->mon);
 	bw_events_free(a->events);

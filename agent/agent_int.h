@@ -14,6 +14,7 @@
 #include "monitor.h"
 #include "proctree.h"
 #include "ship_client.h"
+#include "syscall_audit.h"
 
 struct bw_ctlclient;
 
@@ -32,6 +33,8 @@ struct bw_agent {
 	struct bw_events *events;
 	struct bw_enforcer *enf; /* never NULL once started ("none" enforces nothing) */
 	Bulwark__V1__Enforcer enf_kind;
+	/* matchSyscalls alerts on any kernel (a tracepoint); NULL if it failed to load */
+	struct bw_syscall_audit *sysaudit;
 	struct bw_ctlclient *ctl; /* NULL without a controller */
 
 	/*

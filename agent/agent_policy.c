@@ -75,6 +75,16 @@ static int apply(struct bw_agent *a, Bulwark__V1__CompiledPolicy *cp, const char
 		    (unsigned long long)cp->version, why, err);
 		return rc;
 	}
+	if (a->sysaudit) {
+		char serr[256];
+
+		/* Its own gaps join the enforcer's in the ack. */
+		if (bw_syscall_audit_apply(a->sysaudit, cp, &unenforced, &n_unenforced, serr,
+					   sizeof(serr)))
+			bw_warn("syscall rules not applied, the previous ones stay | version=%llu "
+				"err=\"%s\"",
+				(unsigned long long)cp->version, serr);
+	}
 	free_unenforced(a->unenforced, a->n_unenforced);
 	a->unenforced = unenforced;
 	a->n_unenforced = n_unenforced;

@@ -223,6 +223,7 @@ run_case lab-block-udp block nslookup lab.example 127.0.0.1
 run_case lab-block-shadow "$FILE_EXPECT" cat /etc/shadow
 run_case lab-block-wget "$PROC_EXPECT" /usr/bin/wget --help
 run_case lab-audit-passwd pass cat /etc/passwd
+run_case lab-audit-unlink pass sh -c 'touch /tmp/lab-unlink && rm /tmp/lab-unlink'
 
 # ---------------------------------------------------------------------------
 say "== alerts in Redis ($STREAM_ALERTS)"
@@ -246,6 +247,7 @@ expect_alert lab-block-udp Block
 expect_alert lab-block-shadow "$BLOCK_ACTION"
 expect_alert lab-block-wget "$BLOCK_ACTION"
 expect_alert lab-audit-passwd Audit
+expect_alert lab-audit-unlink Audit
 read_alerts
 say "  redis-cli -p $REDIS_PORT XREAD COUNT 1000 STREAMS $STREAM_ALERTS 0:"
 awk -f "$LABSRC/alerts.awk" "$LAB/alerts.txt" | awk -F'\t' '

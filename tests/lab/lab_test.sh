@@ -94,6 +94,9 @@ check "wget: ${BLOCKED[0]} alert" has_entry PolicyName=lab-block-wget "${BLOCKED
 	Operation=Process ProcessName=/usr/bin/wget ContainerName=lab-web
 check "cat /etc/passwd: an Audit alert that passed" has_entry PolicyName=lab-audit-passwd \
 	Action=Audit Result=Passed Operation=File Resource=/etc/passwd ContainerName=lab-web
+check "rm /tmp/lab-unlink: a syscall Audit alert" has_entry PolicyName=lab-audit-unlink \
+	Action=Audit Result=Passed Operation=Syscall Resource=SYS_UNLINK Data=syscall=SYS_UNLINK \
+	"Enforcer=eBPF Monitor" ContainerName=lab-web
 echo "== clean-up"
 # The agent stopped first and flushed its buffer to the still running relay.
 agent_flushed() { grep -q 'msg="every event acknowledged by the relay"' "$LAB/logs/agent.log"; }
