@@ -5,6 +5,10 @@
 # policy selecting containers on every node ROUNDS times, and reports the
 # per-node apply-to-ack latency (POST start -> agent acknowledges) and the
 # controller's RSS with everything loaded.  Targets: p99 < 100 ms, RSS < 64 MiB.
+# The simulated agents only read each update's version (node-0000 decodes
+# its policy in full); DECODE_ALL=1 makes all of them decode, as real agents
+# do on their own machines.  LOG_LEVEL=debug KEEP_LOG=FILE keeps the
+# controller's log (compile batch timings).
 set -euo pipefail
 B=${BW_BUILD:?}/bin
 NODES=${NODES:-1000}
@@ -26,7 +30,7 @@ URL=$(sed -n 's/.*listening for agents.*url=\([^ ]*\).*/\1/p' "$T/log" | head -1
 echo "load: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the figures)"
 echo "controller pid=$PID agents=$URL nodes=$NODES containers/node=$CONTAINERS rounds=$ROUNDS"
 "$B/bw-controller-bench" -s "$T/ctl.sock" -u "$URL" -n "$NODES" -c "$CONTAINERS" \
-	-r "$ROUNDS" -p "$PID" | tee "$T/out"
+	-r "$ROUNDS" -p "$PID" ${DECODE_ALL:+-D} | tee "$T/out"
 P99=$(sed -n 's/.*p99=\([0-9.]*\).*/\1/p' "$T/out")
 RSS=$(sed -n 's/.*controller_rss_kb=\([0-9]*\).*/\1/p' "$T/out")
 grep -c "agent registered" "$T/log" | sed 's/^/registrations logged: /'

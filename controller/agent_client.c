@@ -44,6 +44,7 @@ struct bw_ctlclient {
 	size_t n_unenforceable;
 	uint64_t boot_id;
 	uint32_t hb_fixed_ms, hb_ms;
+	int version_only; /* opts.policy_version_only */
 
 	nng_socket sock;
 	nng_dialer dialer;
@@ -289,6 +290,91 @@ static void on_policy(struct bw_ctlclient *c, const Bulwark__V1__CompiledPolicy 
 	free(ack.unenforced);
 }
 
+/* A protobuf varint at b[0..len); its length, 0 when cut short or too long. */
+static size_t get_varint(const uint8_t *b, size_t len, uint64_t *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < len && i < 10; i++) {
+		*v |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+		if (!(b[i] & 0x80))
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Finds field number `field` of wire type `wt` in the message b[0..len)
+ * (the last occurrence wins, as in protobuf): 1 and its value (*val, *vlen
+ * for length-delimited, *num for varints), 0 when absent, -1 when b is not
+ * well formed.
+ */
+static int find_field(const uint8_t *b, size_t len, uint64_t field, int wt, const uint8_t **val,
+		      size_t *vlen, uint64_t *num)
+{
+	size_t o = 0, k;
+	int found = 0;
+
+	while (o < len) {
+		uint64_t tag, v;
+
+		if (!(k = get_varint(b + o, len - o, &tag)))
+			return -1;
+		o += k;
+		switch (tag & 7) {
+		case 0:
+			if (!(k = get_varint(b + o, len - o, &v)))
+				return -1;
+			if ((tag >> 3) == field && wt == 0) {
+				*num = v;
+				found = 1;
+			}
+			o += k;
+			break;
+		case 1:
+			o += 8;
+			break;
+		case 2:
+			if (!(k = get_varint(b + o, len - o, &v)) || v > len - o - k)
+				return -1;
+			o += k;
+			if ((tag >> 3) == field && wt == 2) {
+				*val = b + o;
+				*vlen = (size_t)v;
+				found = 1;
+			}
+			o += (size_t)v;
+			break;
+		case 5:
+			o += 4;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return o == len ? found : -1;
+}
+
+/*
+ * For opts.policy_version_only: the version of an Envelope holding a
+ * PolicyUpdate, read without decoding its rule sets.  1 when it is one,
+ * else 0 or -1 (then the message takes the usual path, which also reports
+ * malformed ones).
+ */
+static int peek_policy_version(const uint8_t *b, size_t len, uint64_t *version)
+{
+	const uint8_t *pu, *cp;
+	size_t pu_len, cp_len;
+	uint64_t unused;
+	int rc;
+
+	if ((rc = find_field(b, len, BULWARK__V1__ENVELOPE__BODY_POLICY, 2, &pu, &pu_len,
+			     &unused)) != 1 ||
+	    (rc = find_field(pu, pu_len, 1, 2, &cp, &cp_len, &unused)) != 1)
+		return rc;
+	*version = 0; /* proto3: absent is zero */
+	return find_field(cp, cp_len, 2, 0, &pu, &pu_len, version) < 0 ? -1 : 1;
+}
+
 static void on_recv(void *arg)
 {
 	struct bw_ctlclient *c = arg;
@@ -297,9 +383,20 @@ static void on_recv(void *arg)
 		BwEnvelope *env = NULL;
 		char err[256];
 		nng_msg *msg;
+		uint64_t version;
 
 		if (nng_recvmsg(c->sock, &msg, NNG_FLAG_NONBLOCK))
 			break;
+		if (c->version_only &&
+		    peek_policy_version(nng_msg_body(msg), nng_msg_len(msg), &version) == 1) {
+			Bulwark__V1__CompiledPolicy cp = BULWARK__V1__COMPILED_POLICY__INIT;
+
+			nng_msg_free(msg);
+			cp.node_name = c->node;
+			cp.version = version;
+			on_policy(c, &cp);
+			continue;
+		}
 		if (bw_wire_decode(msg, BW_WIRE_MAX_MSG, &env, err, sizeof(err))) {
 			bw_warn("bad message from the controller | why=\"%s\"", err);
 			nng_msg_free(msg);
@@ -448,6 +545,7 @@ int bw_ctlclient_new(struct bw_ctlclient **out, struct event_base *base,
 	c->boot_id = o->boot_id;
 	c->applied = o->applied_version;
 	c->hb_fixed_ms = o->heartbeat_ms;
+	c->version_only = o->policy_version_only;
 	c->hb_ms = o->heartbeat_ms ? o->heartbeat_ms : DEFAULT_HEARTBEAT_MS;
 	if (!c->url || !c->node || !c->labels || !c->kernel || !c->agent_version)
 		goto fail;

@@ -51,6 +51,10 @@ struct bw_ctlclient_opts {
 	const char *tls_ca_file;
 	const char *tls_cert_key_file;
 	const char *tls_server_name; /* checked against the controller's certificate */
+	/* For load generators (bw-controller-bench), not agents: PolicyUpdates
+	 * are not decoded, on_policy gets a CompiledPolicy with only node_name
+	 * and version set, so that simulated agents cost little CPU. */
+	int policy_version_only;
 };
 
 struct bw_ctlclient_callbacks {

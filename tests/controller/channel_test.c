@@ -261,21 +261,53 @@ static void test_push_only_changed(void **state)
 					 "\"labels\":{\"tier\":\"gold\"}}",
 					 NULL),
 				 200);
-		assert_int_equal(tu_http(f->base, f->sock, "GET", "/v1/containers?selector=tier%3Dgold",
-					 NULL, &body),
+		assert_int_equal(tu_http(f->base, f->sock, "GET",
+					 "/v1/containers?selector=tier%3Dgold", NULL, &body),
 				 200);
 		assert_non_null(strstr(body, "\"source\":\"agent+api\""));
 		assert_non_null(strstr(body, "\"app\":\"web\""));
 		assert_non_null(strstr(body, "\"node\":\"node-a\""));
 		free(body);
-		assert_int_equal(apply(f, "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
-					  "metadata:\n  name: gold\n  namespace: default\nspec:\n"
-					  "  selector:\n    matchLabels:\n      tier: gold\n  file:\n"
-					  "    matchPaths:\n    - path: /etc/gold\n  action: Block\n"),
-				 200);
-		w = (struct want_version){ &a[0], va + 1 };
+		assert_int_equal(
+		    apply(f, "apiVersion: security.kubearmor.com/v1\nkind: KubeArmorPolicy\n"
+			     "metadata:\n  name: gold\n  namespace: default\nspec:\n"
+			     "  selector:\n    matchLabels:\n      tier: gold\n  file:\n"
+			     "    matchPaths:\n    - path: /etc/gold\n  action: Block\n"),
+		    200);
+		w = (struct want_version){&a[0], va + 1};
 		assert_true(tu_run_until(f->base, has_version, &w, 5000));
 	}
+	bw_ctlclient_free(a[0].cl);
+	bw_ctlclient_free(a[1].cl);
+}
+
+/* policy_version_only (the benchmark's simulated agents): the version is
+ * read from the PolicyUpdate without decoding it, and acknowledged. */
+static void test_version_only_client(void **state)
+{
+	struct fx *f = *state;
+	struct bw_ctlclient_opts lazy = {.policy_version_only = 1};
+	struct agent a[2] = {0};
+	struct want_version w;
+	char *js;
+
+	assert_int_equal(agent_start(&a[0], f->base, f->url, "node-full", "web", NULL), 0);
+	assert_int_equal(agent_start(&a[1], f->base, f->url, "node-lazy", "web", &lazy), 0);
+	assert_true(tu_run_until(f->base, both_connected, a, 5000));
+	assert_int_equal(apply(f, POLICY_WEB), 200);
+	for (int i = 0; i < 2; i++) {
+		w = (struct want_version){&a[i], 2};
+		assert_true(tu_run_until(f->base, has_version, &w, 5000));
+	}
+	assert_true(a[0].rules > 0);	 /* decoded */
+	assert_int_equal(a[1].rules, 0); /* only the version was read */
+	assert_int_equal(a[1].version, a[0].version);
+	tu_run_for(f->base, 100);
+	js = node_json(f, "node-lazy");
+	assert_non_null(js);
+	assert_non_null(strstr(js, "\"applied_version\":2"));
+	assert_non_null(strstr(js, "\"in_sync\":true"));
+	free(js);
 	bw_ctlclient_free(a[0].cl);
 	bw_ctlclient_free(a[1].cl);
 }
@@ -694,6 +726,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_push_only_changed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version_only_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_and_reconnect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_apply_is_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_resend_and_stale_acks, setup, teardown),
