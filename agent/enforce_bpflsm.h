@@ -43,6 +43,6 @@ int bw_enf_mapset_install(const struct bw_enf_mapset *m, int outer_fd, char *err
  * process holds the links any more.  Missing pins are not an error. */
 int bw_enforcer_bpflsm_unpin(const char *pin_dir);
 
-/* bw_enf_hook_name, bw_enf_cap_name, bw_enf_alert_fill: enforce_maps.h */
+/* bw_enf_hook_name, bw_enf_alert_fill: enforce_maps.h */
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_caps.h"
 #include "enforce_maps.h"
 #include "bw_enf_hash.h"
 #include "bw_reason.h"
@@ -765,58 +766,9 @@ static const char *const hook_names[BW_HOOK__MAX] = {
     [BW_HOOK_CAPABLE] = "CAPABLE",
 };
 
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
 const char *bw_enf_hook_name(uint32_t hook)
 {
 	return hook < BW_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "UNKNOWN";
-}
-
-const char *bw_enf_cap_name(uint32_t cap)
-{
-	return cap < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[cap] : NULL;
 }
 
 static const char *family_name(uint32_t f)
@@ -880,7 +832,7 @@ void bw_enf_alert_fill(const struct bw_enf_event *ev, const Bulwark__V1__Compile
 		snprintf(resource, resource_len, "domain=%s type=%s protocol=%u", f, t,
 			 ev->protocol);
 	} else if (ev->op == BW_ENF_OP_CAPABILITY) {
-		const char *c = bw_enf_cap_name((uint32_t)ev->cap);
+		const char *c = bw_cap_name((unsigned)ev->cap);
 
 		if (c)
 			snprintf(resource, resource_len, "%s", c);

@@ -94,7 +94,6 @@ void bw_enf_alert_fill(const struct bw_enf_event *ev, const Bulwark__V1__Compile
 
 /* "FILE_OPEN" for BW_HOOK_FILE_OPEN, ...; "UNKNOWN" otherwise. */
 const char *bw_enf_hook_name(uint32_t hook);
-/* "CAP_NET_RAW" for 13, ...; NULL when unknown. */
-const char *bw_enf_cap_name(uint32_t cap);
+/* Capability names: bw_cap_name (common/bw_caps.h). */
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bw_caps.h"
 #include "enforce_maps.h"
 #include "bw_enf_hash.h"
 #include "bw_reason.h"
@@ -661,7 +662,7 @@ static void test_alerts(void **state)
 	assert_string_equal(fill(&ev, cur, prev, res, data).resource, "CAP_99");
 	assert_string_equal(bw_enf_hook_name(0), "UNKNOWN");
 	assert_string_equal(bw_enf_hook_name(BW_HOOK_BPRM_CHECK), "BPRM_CHECK");
-	assert_null(bw_enf_cap_name(64));
+	assert_null(bw_cap_name(64));
 	bulwark__v1__compiled_policy__free_unpacked(cur, NULL);
 	bulwark__v1__compiled_policy__free_unpacked(prev, NULL);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bw_caps.h"
 #include "pol.h"
 #include "enforce_bpflsm.h"
 
@@ -141,7 +142,7 @@ static int parse_cap(const char *v, uint32_t *cap)
 	char *end;
 
 	for (uint32_t i = 0; i < 64; i++) {
-		const char *n = bw_enf_cap_name(i);
+		const char *n = bw_cap_name(i);
 
 		if (n && (!strcasecmp(v, n) || !strcasecmp(v, n + 4)))
 			return *cap = i, 0;
