@@ -85,14 +85,16 @@ struct ctl_node {
 };
 
 struct ctl_container {
-	const char *id; /* the containers map's key: not owned */
 	struct ctl_node *node;
 	struct ctl_container *prev, *next; /* in node->ctrs */
 	unsigned char *agent; /* packed Container as reported, less its id; NULL if none */
 	char *overlay;	      /* JSON from POST /v1/containers; NULL if none */
-	/* 32-bit so that the record is 56 bytes: a 64-byte malloc chunk. */
 	uint32_t agent_len;
 	uint32_t in_inventory;
+	/* In the same allocation: the containers map and the inventory borrow
+	 * it (with a 64-hex id, 113 bytes in a 128-byte malloc chunk instead
+	 * of a 64-byte record plus an 80-byte key). */
+	char id[];
 };
 
 struct ctl_api;

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A slot's key is NULL (never used), TOMB (deleted) or an owned string. */
+/* A slot's key is NULL (never used), TOMB (deleted) or a string (owned unless
+ * the map borrows its keys). */
 static char tomb_marker;
 #define TOMB (&tomb_marker)
 
@@ -21,6 +22,7 @@ struct ctl_map {
 	size_t cap; /* power of two */
 	size_t count;
 	size_t used; /* live + tombstones: what decides when to grow */
+	int borrow;  /* keys are the caller's: never copied or freed */
 };
 
 static uint32_t hash_str(const char *s)
@@ -50,11 +52,20 @@ int ctl_map_new(struct ctl_map **out)
 	return 0;
 }
 
+int ctl_map_new_borrowing(struct ctl_map **out)
+{
+	int rc = ctl_map_new(out);
+
+	if (rc == 0)
+		(*out)->borrow = 1;
+	return rc;
+}
+
 void ctl_map_free(struct ctl_map *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap && !m->borrow; i++)
 		if (m->slots[i].key && m->slots[i].key != TOMB)
 			free(m->slots[i].key);
 	free(m->slots);
@@ -130,7 +141,7 @@ int ctl_map_put(struct ctl_map *m, const char *key, void *value, void **old)
 	 * stay cheap, and at 100,000 containers the table is half the size. */
 	if ((m->used + 1) * 8 > m->cap * 7 && grow(m))
 		return -ENOMEM;
-	k = strdup(key);
+	k = m->borrow ? (char *)key : strdup(key);
 	if (!k)
 		return -ENOMEM;
 	mask = m->cap - 1;
@@ -160,7 +171,8 @@ void *ctl_map_del(struct ctl_map *m, const char *key)
 	if (!s)
 		return NULL;
 	v = s->value;
-	free(s->key);
+	if (!m->borrow)
+		free(s->key);
 	s->key = TOMB;
 	s->value = NULL;
 	m->count--;

@@ -12,6 +12,10 @@
 struct ctl_map;
 
 int ctl_map_new(struct ctl_map **out);
+/* A map that keeps the caller's key pointers instead of copies: each key
+ * must stay valid and unchanged until its entry is deleted or the map
+ * freed (a replace keeps the first pointer). */
+int ctl_map_new_borrowing(struct ctl_map **out);
 /* Frees the map and its keys, not the values.  Accepts NULL. */
 void ctl_map_free(struct ctl_map *m);
 size_t ctl_map_count(const struct ctl_map *m);

@@ -88,7 +88,7 @@ static void container_free(struct ctl_container *ct)
 int ctl_state_init(struct bw_controller *c)
 {
 	if (ctl_map_new(&c->policies) || ctl_map_new(&c->postures) || ctl_map_new(&c->nodes) ||
-	    ctl_map_new(&c->containers) || bw_policy_set_new(&c->set) ||
+	    ctl_map_new_borrowing(&c->containers) || bw_policy_set_new(&c->set) ||
 	    bw_inventory_new(&c->inv) || bw_compiler_new(&c->compiler))
 		return -ENOMEM;
 	/* The containers map holds each container as reported: the inventory
@@ -325,13 +325,17 @@ static struct ctl_container *ctr_get_or_add(struct bw_controller *c, const char 
 
 	if (ct)
 		return ct;
-	ct = calloc(1, sizeof(*ct));
-	if (!ct || ctl_map_put(c->containers, id, ct, NULL)) {
+	size_t len = strlen(id) + 1;
+
+	ct = calloc(1, sizeof(*ct) + len);
+	if (!ct)
+		return NULL;
+	memcpy(ct->id, id, len);
+	/* The map borrows ct->id (ctr_maybe_drop deletes the entry first). */
+	if (ctl_map_put(c->containers, ct->id, ct, NULL)) {
 		free(ct);
 		return NULL;
 	}
-	/* 100k containers: sharing the map's key saves a copy of each id. */
-	ct->id = ctl_map_key(c->containers, id);
 	return ct;
 }
 

@@ -11,7 +11,7 @@
  * for a cluster policy), a container change that container.
  *
  * Memory matters as much as time here (100,000 containers per controller):
- * an entry is 64 bytes, and a rule set no policy contributes to (most of
+ * an entry is 32 bytes, and a rule set no policy contributes to (most of
  * them) is not kept at all but rebuilt from the inventory when the node's
  * output is assembled.  The others are kept packed: a few hundred bytes
  * instead of the unpacked message's many small allocations (about 1.5 KiB
@@ -30,11 +30,13 @@ struct centry {
 	const struct inv_container *ic; /* valid during a call only */
 	uint64_t ctr_gen;		/* the inventory container's generation: its identity */
 	uint64_t dep_gen;		/* max generation of what its rule set depends on */
-	/* The packed RuleSet after its 32-bit length (host order); NULL: equal
-	 * to bw_ruleset_bare's, rebuilt when needed. */
+	/* The packed RuleSet's length (32 bits, host order), its SHA-256 and
+	 * its bytes; NULL: equal to bw_ruleset_bare's, whose bytes and digest
+	 * are rebuilt when needed (32 bytes less per container here). */
 	uint8_t *pk;
-	uint8_t digest[32];
 };
+
+#define PK_HDR (sizeof(uint32_t) + 32)
 
 static uint32_t pk_len(const uint8_t *pk)
 {
@@ -42,6 +44,16 @@ static uint32_t pk_len(const uint8_t *pk)
 
 	memcpy(&len, pk, sizeof(len));
 	return len;
+}
+
+static const uint8_t *pk_digest(const uint8_t *pk)
+{
+	return pk + sizeof(uint32_t);
+}
+
+static const uint8_t *pk_bytes(const uint8_t *pk)
+{
+	return pk + PK_HDR;
 }
 
 struct cnode {
@@ -255,17 +267,17 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 	if ((rc = bw_compile_container(s, inv, ic->id, &rs)))
 		return rc;
 	len = protobuf_c_message_get_packed_size(&rs->base);
-	if (len > UINT32_MAX || !(pk = malloc(sizeof(len32) + len))) {
+	if (len > UINT32_MAX || !(pk = malloc(PK_HDR + len))) {
 		ruleset_free(rs);
 		return -ENOMEM;
 	}
 	len32 = (uint32_t)len;
 	memcpy(pk, &len32, sizeof(len32));
-	protobuf_c_message_pack(&rs->base, pk + sizeof(len32));
+	protobuf_c_message_pack(&rs->base, pk + PK_HDR);
 	/* bw_ruleset_digest's definition: SHA-256 of the packed bytes. */
 	bw_sha256_init(&h);
-	bw_sha256_update(&h, pk + sizeof(len32), len);
-	bw_sha256_final(&h, e->digest);
+	bw_sha256_update(&h, pk + PK_HDR, len);
+	bw_sha256_final(&h, pk + sizeof(len32));
 	e->ctr_gen = ic->gen;
 	e->dep_gen = dep;
 	e->pk = pk;
@@ -499,18 +511,20 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 		struct centry *e = &cn->ents[cn->order[i]];
 
 		if (e->pk) {
-			unp[n_unp] = bulwark__v1__rule_set__unpack(NULL, pk_len(e->pk),
-								   e->pk + sizeof(uint32_t));
+			unp[n_unp] =
+			    bulwark__v1__rule_set__unpack(NULL, pk_len(e->pk), pk_bytes(e->pk));
 			if (!unp[n_unp])
 				goto fail;
 			cp->containers[i] = unp[n_unp++];
+			memcpy(dg[i], pk_digest(e->pk), 32);
 		} else {
 			fill_bare(&bare[i], inv, e->ic, lab + n_lab);
 			n_lab += e->ic->n_labels;
 			cp->containers[i] = &bare[i];
+			if ((rc = bw_ruleset_digest(&bare[i], dg[i])))
+				goto fail;
 		}
 		cp->n_containers++;
-		memcpy(dg[i], e->digest, 32);
 	}
 	cp->host = cn->host;
 	if ((rc = bw_digest_set(cp, (const uint8_t(*)[32])dg, nc, cn->host_digest)))
@@ -693,7 +707,8 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 		const struct centry *e = &cn->ents[cn->order[i]];
 
 		if (e->pk) {
-			rc = out_bytes(c, TAG_CONTAINERS, e->pk + sizeof(uint32_t), pk_len(e->pk));
+			rc = out_bytes(c, TAG_CONTAINERS, pk_bytes(e->pk), pk_len(e->pk));
+			bw_sha256_update(&h, pk_digest(e->pk), 32);
 		} else {
 			/* By hand: see pack_bare.c. */
 			const struct inv_posture *pos = bw_inventory_posture(inv, e->ic->ns);
@@ -702,14 +717,22 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 			size_t len = bw_pack_bare(pos, vis, e->ic, NULL);
 
 			if (!(rc = out_reserve(c, 1 + 10 + len))) {
+				struct bw_sha256 hb;
+				uint8_t d[32];
+
 				c->out[c->out_len++] = TAG_CONTAINERS;
 				c->out_len += bw_pb_varint(len, c->out + c->out_len);
-				c->out_len += bw_pack_bare(pos, vis, e->ic, c->out + c->out_len);
+				bw_pack_bare(pos, vis, e->ic, c->out + c->out_len);
+				/* Its digest from the bytes just written. */
+				bw_sha256_init(&hb);
+				bw_sha256_update(&hb, c->out + c->out_len, len);
+				bw_sha256_final(&hb, d);
+				bw_sha256_update(&h, d, 32);
+				c->out_len += len;
 			}
 		}
 		if (rc)
 			return rc;
-		bw_sha256_update(&h, e->digest, 32);
 	}
 	if (cn->host && (rc = out_message(c, TAG_HOST, &cn->host->base)))
 		return rc;
