@@ -9,7 +9,7 @@ target_link_libraries(agent_core PUBLIC bw_enforcer_skel)
 add_library(bw_enf_bpflsm STATIC ${CMAKE_CURRENT_SOURCE_DIR}/enforce_maps.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_bpflsm.c)
 target_include_directories(bw_enf_bpflsm PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(bw_enf_bpflsm PUBLIC bw_enforcer_skel bw_common bw_proto PkgConfig::LIBBPF
+target_link_libraries(bw_enf_bpflsm PUBLIC bw_enf_util bw_enforcer_skel bw_common bw_proto PkgConfig::LIBBPF
                       PkgConfig::LIBEVENT)
 
 # Test-side CompiledPolicy construction (shared with the VM harness and bench).

@@ -110,24 +110,6 @@ const char *bw_aa_profile_dir(void)
 	return d && *d ? d : "/run/bulwark/apparmor";
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (char *s = tmp + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int write_file(const char *path, const char *text)
 {
 	char tmp[PATH_MAX + 8];
@@ -180,7 +162,7 @@ int bw_aa_preload(const char *container_id, char *err, size_t errlen)
 	rc = bw_aa_profile_generate(&rs, name, 0, &text, NULL, NULL);
 	if (rc)
 		return rc;
-	rc = mkdir_p(bw_aa_profile_dir());
+	rc = bw_mkdir_p(bw_aa_profile_dir());
 	snprintf(path, sizeof(path), "%s/%s", bw_aa_profile_dir(), name);
 	if (!rc)
 		rc = write_file(path, text);
@@ -329,7 +311,7 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
 	}
-	rc = mkdir_p(dir);
+	rc = bw_mkdir_p(dir);
 	if (rc) {
 		snprintf(err, errlen, "cannot create the profile directory %s: %s", dir,
 			 strerror(-rc));

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
+#include "enforce_priv.h"
 #include "enforce_bpflsm.h"
 #include "enforce_maps.h"
 #include "bw_log.h"
@@ -87,23 +88,8 @@ int bw_enforcer_bpflsm_poll(struct bw_enforcer *e, int timeout_ms)
 int bw_enforcer_bpflsm_stats(struct bw_enforcer *e, uint64_t out[BW_ENF_ST__MAX])
 {
 	struct bpflsm *b = e->priv;
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < BW_ENF_ST__MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.bw_enf_stats), &i, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[i] += vals[c];
-	}
-	free(vals);
-	return 0;
+	return bw_percpu_sum(bpf_map__fd(b->skel->maps.bw_enf_stats), BW_ENF_ST__MAX, out);
 }
 
 /* The version recorded in the rule map in force (after an adoption the
@@ -425,25 +411,6 @@ static const struct bw_enforcer_ops bpflsm_ops = {
     .destroy = destroy,
 };
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PIN_PATH_MAX];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* The object's maps pinned under pin_dir, then the policy store. */
 static const char *const pinned_maps[] = {"bw_enf_rules", "bw_enf_config", "bw_enf_events",
 					  "bw_enf_stats", "bw_enf_policy"};
@@ -563,7 +530,7 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 			goto cleanup;
 		}
 		strcpy(b->pin_dir, opts->pin_dir);
-		rc = mkdir_p(b->pin_dir);
+		rc = bw_mkdir_p(b->pin_dir);
 		if (rc) {
 			bw_warn("BPF-LSM pin dir | pin_dir=%s err=%s", b->pin_dir, strerror(-rc));
 			goto cleanup;

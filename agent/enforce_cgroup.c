@@ -486,13 +486,6 @@ static const struct bw_enforcer_ops cgn_ops = {
     .destroy = cgn_destroy,
 };
 
-static int on_bpffs(const char *dir)
-{
-	struct statfs st;
-
-	return statfs(dir, &st) == 0 && st.f_type == BPF_FS_MAGIC;
-}
-
 /* Reuses maps pinned by a previous agent so their rules hold until our
  * first apply; returns the highest generation found. */
 static int adopt_maps(struct cgn *c, uint32_t *gen)
@@ -563,24 +556,6 @@ static int pin_all(struct cgn *c)
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (char *s = tmp + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_opts *opts)
 {
 	struct cgn *c = calloc(1, sizeof(*c));
@@ -595,7 +570,7 @@ int bw_enforcer_cgroup_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	c->alert_arg = opts->alert_arg;
 	if (opts->pin_dir && *opts->pin_dir) {
 		snprintf(c->pin, sizeof(c->pin), "%s/cgroup_net", opts->pin_dir);
-		if (mkdir_p(c->pin) || !on_bpffs(c->pin)) {
+		if (bw_mkdir_p(c->pin) || !bw_on_bpffs(c->pin)) {
 			bw_warn("pin directory is not on a bpffs; enforcement will stop with the "
 				"agent | dir=%s",
 				c->pin);

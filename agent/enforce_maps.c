@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enforce_priv.h"
 #include "bw_caps.h"
 #include "enforce_maps.h"
 #include "bw_enf_hash.h"
@@ -25,7 +26,6 @@ struct builder {
 	bw_enf_inode_fn resolve;
 	void *resolve_arg;
 	size_t cap;
-	size_t cap_un;
 	char *err;
 	size_t errlen;
 };
@@ -190,27 +190,13 @@ static int push(struct builder *b, const struct bw_enf_entry *e)
 
 static int unenforced(struct builder *b, const char *fmt, ...)
 {
-	struct bw_enf_mapset *m = b->m;
 	va_list ap;
-	char *s;
 	int rc;
 
-	if (m->n_unenforced == b->cap_un) {
-		size_t ncap = b->cap_un ? b->cap_un * 2 : 8;
-		char **n = realloc(m->unenforced, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		m->unenforced = n;
-		b->cap_un = ncap;
-	}
 	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
+	rc = bw_unenforced_vadd(&b->m->unenforced, &b->m->n_unenforced, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return -ENOMEM;
-	m->unenforced[m->n_unenforced++] = s;
-	return 0;
+	return rc;
 }
 
 static const char *rs_name(const Bulwark__V1__RuleSet *rs)

@@ -5,7 +5,9 @@
 #ifndef BW_ENFORCE_PRIV_H
 #define BW_ENFORCE_PRIV_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "enforcer.h"
 
@@ -13,6 +15,18 @@
  * nothing is recorded).  Returns 0 or -ENOMEM. */
 int bw_unenforced_add(char ***list, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+int bw_unenforced_vadd(char ***list, size_t *n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* mkdir -p with mode 0700.  Returns 0 or negative errno. */
+int bw_mkdir_p(const char *dir);
+/* 1 when dir is on a bpffs (pins there outlive the process), else 0. */
+int bw_on_bpffs(const char *dir);
+/*
+ * Sums a per-CPU array map of __u64 counters indexed 0..n_keys-1 into
+ * out[0..n_keys-1] (keys that fail to read count 0).  0 or negative errno.
+ */
+int bw_percpu_sum(int map_fd, uint32_t n_keys, uint64_t *out);
 
 /* "File", "Process", "Network", "Capabilities", "Syscall". */
 const char *bw_rule_operation_name(Bulwark__V1__Operation op);

@@ -22,29 +22,6 @@
 #endif
 #endif
 
-int bw_unenforced_add(char ***list, size_t *n, const char *fmt, ...)
-{
-	char **grown, *line;
-	va_list ap;
-	int rc;
-
-	if (!list || !n)
-		return 0;
-	va_start(ap, fmt);
-	rc = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return -ENOMEM;
-	grown = realloc(*list, (*n + 1) * sizeof(*grown));
-	if (!grown) {
-		free(line);
-		return -ENOMEM;
-	}
-	grown[(*n)++] = line;
-	*list = grown;
-	return 0;
-}
-
 const char *bw_rule_operation_name(Bulwark__V1__Operation op)
 {
 	switch (op) {

@@ -16,7 +16,7 @@ add_library(bw_enforcers STATIC
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup_addr.c)
 target_include_directories(bw_enforcers PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/bpf)
-target_link_libraries(bw_enforcers PUBLIC bw_cgroup_net_skel bw_common bw_proto PkgConfig::LIBBPF
+target_link_libraries(bw_enforcers PUBLIC bw_enf_util bw_cgroup_net_skel bw_common bw_proto PkgConfig::LIBBPF
                       PkgConfig::LIBEVENT)
 if(TARGET bw_enf_bpflsm)
   target_link_libraries(bw_enforcers PUBLIC bw_enf_bpflsm)

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
+#include "enforce_priv.h"
 #include "syscall_audit.h"
 #include "bw_enf_hash.h"
 #include "bw_log.h"
@@ -41,7 +42,7 @@ struct sbuild {
 	struct bw_sys_entry *v;
 	size_t n, cap;
 	char **un;
-	size_t n_un, cap_un;
+	size_t n_un;
 };
 
 static int sb_push(struct sbuild *b, const struct bw_sys_entry *e)
@@ -62,25 +63,12 @@ static int sb_push(struct sbuild *b, const struct bw_sys_entry *e)
 static int sb_unenforced(struct sbuild *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	int rc;
 
-	if (b->n_un == b->cap_un) {
-		size_t nc = b->cap_un ? b->cap_un * 2 : 8;
-		char **n = realloc(b->un, nc * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		b->un = n;
-		b->cap_un = nc;
-	}
 	va_start(ap, fmt);
-	rc = vasprintf(&s, fmt, ap);
+	rc = bw_unenforced_vadd(&b->un, &b->n_un, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return -ENOMEM;
-	b->un[b->n_un++] = s;
-	return 0;
+	return rc;
 }
 
 /* Names of the syscalls path rules can name (bw_sys_path_arg). */
@@ -618,23 +606,7 @@ int bw_syscall_audit_poll(struct bw_syscall_audit *sa, int timeout_ms)
 
 int bw_syscall_audit_stats(struct bw_syscall_audit *sa, uint64_t out[BW_SYS_ST__MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-
-	if (ncpu <= 0)
-		return -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < BW_SYS_ST__MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(bpf_map__fd(sa->skel->maps.bw_sys_stats), &i, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[i] += vals[c];
-	}
-	free(vals);
-	return 0;
+	return bw_percpu_sum(bpf_map__fd(sa->skel->maps.bw_sys_stats), BW_SYS_ST__MAX, out);
 }
 
 void bw_syscall_audit_free(struct bw_syscall_audit *sa)

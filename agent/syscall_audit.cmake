@@ -7,7 +7,7 @@ target_link_libraries(agent_core PUBLIC bw_syscall_audit_skel)
 add_library(bw_syscall_audit STATIC ${CMAKE_CURRENT_SOURCE_DIR}/syscall_audit.c)
 target_include_directories(bw_syscall_audit PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}
                            ${CMAKE_SOURCE_DIR}/bpf)
-target_link_libraries(bw_syscall_audit PUBLIC bw_syscall_audit_skel bw_common bw_proto
+target_link_libraries(bw_syscall_audit PUBLIC bw_enf_util bw_syscall_audit_skel bw_common bw_proto
                       PkgConfig::LIBBPF PkgConfig::LIBEVENT)
 
 bw_unit_test(syscall_audit_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/syscall_audit_test.c
