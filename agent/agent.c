@@ -13,6 +13,7 @@
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 
+#include "enforce_bpflsm.h"
 #include "agent_int.h"
 #include "bw_log.h"
 #include "bw_time.h"
@@ -400,6 +401,19 @@ void bw_agent_get_stats(const struct bw_agent *a, struct bw_agent_stats *out)
 		bw_monitor_stats(a->mon, &ms);
 	out->events_seen = ms.records;
 	out->events_lost = ms.lost_ringbuf + ms.lost_pending + ms.malformed;
+	/* Alerts the kernel could not queue are losses too, and say so. */
+	if (a->enf && a->enf_kind == BULWARK__V1__ENFORCER__ENFORCER_BPFLSM) {
+		uint64_t enf_st[BW_ENF_ST__MAX];
+
+		if (bw_enforcer_bpflsm_stats(a->enf, enf_st) == 0)
+			out->events_lost += enf_st[BW_ENF_ST_LOST];
+	}
+	if (a->sysaudit) {
+		uint64_t sys_st[BW_SYS_ST__MAX];
+
+		if (bw_syscall_audit_stats(a->sysaudit, sys_st) == 0)
+			out->events_lost += sys_st[BW_SYS_ST_LOST];
+	}
 	if (a->events) {
 		bw_events_stats(a->events, &es);
 		out->events_filtered = es.invisible;
