@@ -290,6 +290,8 @@ size_t bw_packed_policy_write(const struct bw_packed_policy *p, uint64_t version
 /* Protobuf base-128 varints: encoded length, and encoding (up to 10 bytes). */
 size_t bw_pb_varint_len(uint64_t v);
 size_t bw_pb_varint(uint64_t v, uint8_t *out);
+/* Decodes a varint from b[0..len): its length, 0 when cut short. */
+size_t bw_pb_get_varint(const uint8_t *b, size_t len, uint64_t *v);
 void bw_compiler_forget_node(struct bw_compiler *c, const char *node);
 /* Rule sets reused from the cache and compiled, since bw_compiler_new. */
 void bw_compiler_stats(const struct bw_compiler *c, uint64_t *reused, uint64_t *compiled);

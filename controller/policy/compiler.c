@@ -67,8 +67,30 @@ struct cnode {
 	bool changed; /* since the shell was built */
 };
 
+/*
+ * A container's rule set past its identity (fields 3 to 13 packed) depends
+ * only on its namespace and labels (bw_match_container, bw_ruleset_bare)
+ * besides the policy set and the namespace's posture, which a call does not
+ * change: the replicas of a workload share it.  So within one call the
+ * bytes compiled for one container are reused for the next one with the
+ * same (interned) namespace and label pointers, its id and cgroup_id put
+ * in front.
+ */
+#define RS_MEMO 8
+
+struct rs_memo {
+	const char *ns;
+	struct inv_label *const *labels; /* the first container's: valid during the call */
+	uint32_t n_labels;
+	bool bare;
+	uint8_t *rest; /* fields 3.. of the packed RuleSet (NULL when bare) */
+	size_t rest_len;
+};
+
 struct bw_compiler {
 	struct bw_strmap nodes; /* name -> cnode */
+	struct rs_memo memo[RS_MEMO];
+	unsigned n_memo, memo_next;
 	uint64_t reused, compiled;
 	/* The latest output; its bare rule sets (one array, their strings
 	 * borrowed from the inventory) belong to it, the others to the cache. */
@@ -85,6 +107,14 @@ struct bw_compiler {
 	uint8_t *out;
 	size_t out_len, out_cap, out_name_len;
 };
+
+static void memo_reset(struct bw_compiler *c)
+{
+	for (unsigned i = 0; i < c->n_memo; i++)
+		free(c->memo[i].rest);
+	c->n_memo = 0;
+	c->memo_next = 0;
+}
 
 int bw_compiler_new(struct bw_compiler **out)
 {
@@ -150,6 +180,7 @@ void bw_compiler_free(struct bw_compiler *c)
 	for (size_t i = 0; bw_strmap_next(&c->nodes, &i, &k, &v);)
 		cnode_free(v);
 	bw_strmap_fini(&c->nodes);
+	memo_reset(c);
 	free(c->out);
 	free(c);
 }
@@ -253,10 +284,99 @@ static int cmp_gen(const void *pa, const void *pb)
 	return a->ctr_gen < b->ctr_gen ? -1 : a->ctr_gen > b->ctr_gen;
 }
 
-/* Compiles one container into e, packed; an empty result is not kept. */
-static int compile_entry(const struct bw_policy_set *s, const struct bw_inventory *inv,
-			 const struct inv_container *ic, uint64_t dep, struct centry *e)
+static struct rs_memo *memo_find(struct bw_compiler *c, const struct inv_container *ic)
 {
+	for (unsigned i = 0; i < c->n_memo; i++) {
+		struct rs_memo *m = &c->memo[i];
+
+		if (m->ns == ic->ns && m->n_labels == ic->n_labels &&
+		    !memcmp(m->labels, ic->labels, ic->n_labels * sizeof(ic->labels[0])))
+			return m;
+	}
+	return NULL;
+}
+
+/* Remembers ic's result; packed NULL: bare.  Best effort (memory). */
+static void memo_add(struct bw_compiler *c, const struct inv_container *ic, const uint8_t *packed,
+		     size_t len)
+{
+	struct rs_memo *m;
+	size_t o = 0, k;
+	uint64_t v;
+
+	if (packed) {
+		/* Skip container_id (1) and cgroup_id (2), which lead. */
+		if (len < 2 || packed[o++] != 0x0a)
+			return;
+		k = bw_pb_get_varint(packed + o, len - o, &v);
+		if (!k || v > len - o - k)
+			return;
+		o += k + (size_t)v;
+		if (o < len && packed[o] == 0x10) {
+			if (!(k = bw_pb_get_varint(packed + o + 1, len - o - 1, &v)))
+				return;
+			o += 1 + k;
+		}
+	}
+	if (c->n_memo < RS_MEMO) {
+		m = &c->memo[c->n_memo++];
+	} else {
+		m = &c->memo[c->memo_next++ % RS_MEMO];
+		free(m->rest);
+	}
+	m->ns = ic->ns;
+	m->labels = ic->labels;
+	m->n_labels = ic->n_labels;
+	m->bare = !packed;
+	m->rest = NULL;
+	m->rest_len = packed ? len - o : 0;
+	if (packed && !(m->rest = malloc(m->rest_len ? m->rest_len : 1))) {
+		m->ns = NULL; /* never matches */
+		m->n_labels = UINT32_MAX;
+		return;
+	}
+	if (packed)
+		memcpy(m->rest, packed + o, m->rest_len);
+}
+
+/* The packed entry from a memoised result: ic's identity, then the rest. */
+static int entry_from_memo(const struct rs_memo *m, const struct inv_container *ic, uint8_t **out)
+{
+	size_t idl = strlen(ic->id), len, o = PK_HDR;
+	struct bw_sha256 h;
+	uint32_t len32;
+	uint8_t *pk;
+
+	len = (idl ? 1 + bw_pb_varint_len(idl) + idl : 0) +
+	      (ic->cgroup_id ? 1 + bw_pb_varint_len(ic->cgroup_id) : 0) + m->rest_len;
+	if (len > UINT32_MAX || !(pk = malloc(PK_HDR + len)))
+		return -ENOMEM;
+	if (idl) {
+		pk[o++] = 0x0a;
+		o += bw_pb_varint(idl, pk + o);
+		memcpy(pk + o, ic->id, idl);
+		o += idl;
+	}
+	if (ic->cgroup_id) {
+		pk[o++] = 0x10;
+		o += bw_pb_varint(ic->cgroup_id, pk + o);
+	}
+	memcpy(pk + o, m->rest, m->rest_len);
+	len32 = (uint32_t)len;
+	memcpy(pk, &len32, sizeof(len32));
+	bw_sha256_init(&h);
+	bw_sha256_update(&h, pk + PK_HDR, len);
+	bw_sha256_final(&h, pk + sizeof(len32));
+	*out = pk;
+	return 0;
+}
+
+/* Compiles one container into e, packed; an empty result is not kept. */
+static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
+			 const struct bw_inventory *inv, const struct inv_container *ic,
+			 uint64_t dep, struct centry *e)
+{
+	const struct rs_memo *m = memo_find(c, ic);
 	Bulwark__V1__RuleSet *rs = NULL;
 	struct bw_sha256 h;
 	uint32_t len32;
@@ -264,6 +384,11 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 	size_t len;
 	int rc;
 
+	e->ctr_gen = ic->gen;
+	e->dep_gen = dep;
+	e->pk = NULL;
+	if (m)
+		return m->bare ? 0 : entry_from_memo(m, ic, &e->pk);
 	if ((rc = bw_compile_container(s, inv, ic->id, &rs)))
 		return rc;
 	len = protobuf_c_message_get_packed_size(&rs->base);
@@ -278,8 +403,6 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 	bw_sha256_init(&h);
 	bw_sha256_update(&h, pk + PK_HDR, len);
 	bw_sha256_final(&h, pk + sizeof(len32));
-	e->ctr_gen = ic->gen;
-	e->dep_gen = dep;
 	e->pk = pk;
 	/* No rules, no allow-list: what bw_ruleset_bare builds, so not kept. */
 	if (!rs->n_rules && !rs->process_allowlist && !rs->file_allowlist &&
@@ -287,6 +410,7 @@ static int compile_entry(const struct bw_policy_set *s, const struct bw_inventor
 		free(pk);
 		e->pk = NULL;
 	}
+	memo_add(c, ic, e->pk ? e->pk + PK_HDR : NULL, len);
 	ruleset_free(rs);
 	return 0;
 }
@@ -325,7 +449,7 @@ static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct b
 			continue;
 		}
 		struct centry ne;
-		if ((rc = compile_entry(s, inv, ic, dep, &ne)))
+		if ((rc = compile_entry(c, s, inv, ic, dep, &ne)))
 			return rc;
 		ne.ic = ic;
 		free(e->pk);
@@ -373,7 +497,7 @@ static int sync_entries(struct bw_compiler *c, struct cnode *cn, const struct bw
 			kept++;
 			continue;
 		}
-		if ((rc = compile_entry(s, inv, ic, dep, &ents[ne])))
+		if ((rc = compile_entry(c, s, inv, ic, dep, &ents[ne])))
 			break;
 		ents[ne++].ic = ic;
 		c->compiled++;
@@ -563,6 +687,7 @@ static int prepare(struct bw_compiler *c, const struct bw_policy_set *s,
 	struct cnode *cn;
 	int rc;
 
+	memo_reset(c); /* its pointers are only valid during one call */
 	if (!n) {
 		bw_compiler_forget_node(c, node);
 		return -ENOENT;
@@ -638,6 +763,17 @@ size_t bw_pb_varint(uint64_t v, uint8_t *out)
 	}
 	out[n++] = (uint8_t)v;
 	return n;
+}
+
+size_t bw_pb_get_varint(const uint8_t *b, size_t len, uint64_t *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < len && i < 10; i++) {
+		*v |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+		if (!(b[i] & 0x80))
+			return i + 1;
+	}
+	return 0;
 }
 
 static int out_reserve(struct bw_compiler *c, size_t more)

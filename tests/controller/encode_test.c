@@ -27,6 +27,12 @@ static const char *inventory =
     "  - {id: c-web, node: n1, namespace: web, cgroupId: 77, labels: {app: nginx}}\n"
     "  - {id: c-api, node: n1, namespace: web, cgroupId: 300, labels: {app: api, tier: back}}\n"
     "  - {id: c-db, node: n2, namespace: data, labels: {app: db}}\n"
+    /* Replicas: the same namespace and labels, so the compiler reuses the
+     * first one's bytes (with and without a cgroup id, long and short ids). */
+    "  - {id: c-web-2, node: n1, namespace: web, labels: {app: nginx}}\n"
+    "  - {id: c-web-3-with-a-much-longer-id-than-the-others-0123456789abcdef0123456789, "
+    "node: n1, namespace: web, cgroupId: 1234567890123, labels: {app: nginx}}\n"
+    "  - {id: c-api-2, node: n1, namespace: web, cgroupId: 301, labels: {app: api, tier: back}}\n"
     "  - {id: c-nolabels, node: n2, namespace: data}\n"
     "namespaces:\n"
     "  - name: web\n"
