@@ -26,87 +26,7 @@
 #include "compile_int.h"
 #include "sha256.h"
 
-struct centry {
-	const struct inv_container *ic; /* valid during a call only */
-	uint64_t ctr_gen;		/* the inventory container's generation: its identity */
-	uint64_t dep_gen;		/* max generation of what its rule set depends on */
-	/* The packed RuleSet's length (32 bits, host order), its SHA-256 and
-	 * its bytes; NULL: equal to bw_ruleset_bare's, whose bytes and digest
-	 * are rebuilt when needed (32 bytes less per container here). */
-	uint8_t *pk;
-};
-
-#define PK_HDR (sizeof(uint32_t) + 32)
-
-static uint32_t pk_len(const uint8_t *pk)
-{
-	uint32_t len;
-
-	memcpy(&len, pk, sizeof(len));
-	return len;
-}
-
-static const uint8_t *pk_digest(const uint8_t *pk)
-{
-	return pk + sizeof(uint32_t);
-}
-
-static const uint8_t *pk_bytes(const uint8_t *pk)
-{
-	return pk + PK_HDR;
-}
-
-struct cnode {
-	struct centry *ents; /* sorted by ctr_gen */
-	size_t n;
-	uint32_t *order; /* ents indices by container id; NULL: to sort */
-	uint32_t *slot;	 /* ents index of the inventory's ctrs[i]; NULL: search */
-	Bulwark__V1__RuleSet *host;
-	uint8_t host_digest[32];
-	uint64_t host_dep;
-	bool changed; /* since the shell was built */
-};
-
-/*
- * A container's rule set past its identity (fields 3 to 13 packed) depends
- * only on its namespace and labels (bw_match_container, bw_ruleset_bare)
- * besides the policy set and the namespace's posture, which a call does not
- * change: the replicas of a workload share it.  So within one call the
- * bytes compiled for one container are reused for the next one with the
- * same (interned) namespace and label pointers, its id and cgroup_id put
- * in front.
- */
-#define RS_MEMO 8
-
-struct rs_memo {
-	const char *ns;
-	struct inv_label *const *labels; /* the first container's: valid during the call */
-	uint32_t n_labels;
-	bool bare;
-	uint8_t *rest; /* fields 3.. of the packed RuleSet (NULL when bare) */
-	size_t rest_len;
-};
-
-struct bw_compiler {
-	struct bw_strmap nodes; /* name -> cnode */
-	struct rs_memo memo[RS_MEMO];
-	unsigned n_memo, memo_next;
-	uint64_t reused, compiled;
-	/* The latest output; its bare rule sets (one array, their strings
-	 * borrowed from the inventory) belong to it, the others to the cache. */
-	Bulwark__V1__CompiledPolicy *shell;
-	struct cnode *shell_node;
-	Bulwark__V1__RuleSet *bare;
-	/* RuleSet.labels of the bare rule sets: one array for all of them,
-	 * pointing at the inventory's interned pairs. */
-	Bulwark__V1__KeyValue **bare_labels;
-	/* The shell's unpacked copies of the cached rule sets. */
-	Bulwark__V1__RuleSet **unpacked;
-	size_t n_unpacked;
-	/* bw_compiler_node_packed's output. */
-	uint8_t *out;
-	size_t out_len, out_cap, out_name_len;
-};
+#include "compiler_int.h"
 
 static void memo_reset(struct bw_compiler *c)
 {
@@ -567,7 +487,7 @@ static int cmp_ctr_id(const void *pa, const void *pb, void *arg)
 }
 
 /* The output's order: sorted once per change of the node's containers. */
-static int sort_order(struct cnode *cn)
+int bw_compiler_sort_order(struct cnode *cn)
 {
 	if (cn->order)
 		return 0;
@@ -623,7 +543,7 @@ static int build_shell(struct bw_compiler *c, struct cnode *cn, const struct bw_
 	if (n_lab && !(lab = malloc(n_lab * sizeof(*lab))))
 		goto fail;
 	n_lab = 0;
-	if (!dg || !cp || !bare || !unp || (rc = sort_order(cn)))
+	if (!dg || !cp || !bare || !unp || (rc = bw_compiler_sort_order(cn)))
 		goto fail;
 	rc = -ENOMEM;
 	bulwark__v1__compiled_policy__init(cp);
@@ -679,9 +599,9 @@ fail:
 }
 
 /* Brings the node's cache in line with inv; *out is its entry. */
-static int prepare(struct bw_compiler *c, const struct bw_policy_set *s,
-		   const struct bw_inventory *inv, const char *node, struct cnode **out,
-		   const struct inv_node **out_n)
+int bw_compiler_prepare(struct bw_compiler *c, const struct bw_policy_set *s,
+			const struct bw_inventory *inv, const char *node, struct cnode **out,
+			const struct inv_node **out_n)
 {
 	const struct inv_node *n = bw_strmap_get(&inv->nodes, node);
 	struct cnode *cn;
@@ -721,7 +641,7 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 	struct cnode *cn;
 	int rc;
 
-	if ((rc = prepare(c, s, inv, node, &cn, &n)))
+	if ((rc = bw_compiler_prepare(c, s, inv, node, &cn, &n)))
 		return rc;
 	if (c->shell_node != cn || cn->changed) {
 		shell_drop(c);
@@ -731,172 +651,4 @@ int bw_compiler_node(struct bw_compiler *c, const struct bw_policy_set *s,
 	c->shell->version = version;
 	*out = c->shell;
 	return 0;
-}
-
-/* ---- packed output ------------------------------------------------------------------ */
-
-/* Protobuf wire tags of CompiledPolicy's fields (field << 3 | wire type). */
-#define TAG_NODE_NAME 0x0a  /* 1, length-delimited */
-#define TAG_VERSION 0x10    /* 2, varint */
-#define TAG_CONTAINERS 0x1a /* 3, length-delimited */
-#define TAG_HOST 0x22	    /* 4, length-delimited */
-#define TAG_DIGEST 0x2a	    /* 5, length-delimited */
-
-size_t bw_pb_varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-size_t bw_pb_varint(uint64_t v, uint8_t *out)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
-size_t bw_pb_get_varint(const uint8_t *b, size_t len, uint64_t *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < len && i < 10; i++) {
-		*v |= (uint64_t)(b[i] & 0x7f) << (7 * i);
-		if (!(b[i] & 0x80))
-			return i + 1;
-	}
-	return 0;
-}
-
-static int out_reserve(struct bw_compiler *c, size_t more)
-{
-	size_t need = c->out_len + more, cap = c->out_cap ? c->out_cap : 4096;
-	uint8_t *nb;
-
-	if (need <= c->out_cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	if (!(nb = realloc(c->out, cap)))
-		return -ENOMEM;
-	c->out = nb;
-	c->out_cap = cap;
-	return 0;
-}
-
-/* Appends a length-delimited field holding a message, packed in place. */
-static int out_message(struct bw_compiler *c, uint8_t tag, const ProtobufCMessage *m)
-{
-	size_t len = protobuf_c_message_get_packed_size(m);
-	int rc;
-
-	if ((rc = out_reserve(c, 1 + 10 + len)))
-		return rc;
-	c->out[c->out_len++] = tag;
-	c->out_len += bw_pb_varint(len, c->out + c->out_len);
-	c->out_len += protobuf_c_message_pack(m, c->out + c->out_len);
-	return 0;
-}
-
-static int out_bytes(struct bw_compiler *c, uint8_t tag, const uint8_t *b, size_t len)
-{
-	int rc;
-
-	if ((rc = out_reserve(c, 1 + 10 + len)))
-		return rc;
-	c->out[c->out_len++] = tag;
-	c->out_len += bw_pb_varint(len, c->out + c->out_len);
-	memcpy(c->out + c->out_len, b, len);
-	c->out_len += len;
-	return 0;
-}
-
-int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s,
-			    const struct bw_inventory *inv, const char *node,
-			    struct bw_packed_policy *out)
-{
-	const struct inv_node *n;
-	struct bw_sha256 h;
-	struct cnode *cn;
-	int rc;
-
-	if ((rc = prepare(c, s, inv, node, &cn, &n)) || (rc = sort_order(cn)))
-		return rc;
-	c->out_len = 0;
-	/* Field order is protobuf-c's (by number); proto3 leaves out empty
-	 * strings and zero numbers.  The version goes between node_name and
-	 * the rest: bw_packed_policy_write puts it there. */
-	if (n->name[0] &&
-	    (rc = out_bytes(c, TAG_NODE_NAME, (const uint8_t *)n->name, strlen(n->name))))
-		return rc;
-	c->out_name_len = c->out_len;
-	bw_sha256_init(&h);
-	for (size_t i = 0; i < cn->n; i++) {
-		const struct centry *e = &cn->ents[cn->order[i]];
-
-		if (e->pk) {
-			rc = out_bytes(c, TAG_CONTAINERS, pk_bytes(e->pk), pk_len(e->pk));
-			bw_sha256_update(&h, pk_digest(e->pk), 32);
-		} else {
-			/* By hand: see pack_bare.c. */
-			const struct inv_posture *pos = bw_inventory_posture(inv, e->ic->ns);
-			const Bulwark__V1__Visibility *vis =
-			    bw_inventory_visibility(inv, e->ic->ns);
-			size_t len = bw_pack_bare(pos, vis, e->ic, NULL);
-
-			if (!(rc = out_reserve(c, 1 + 10 + len))) {
-				struct bw_sha256 hb;
-				uint8_t d[32];
-
-				c->out[c->out_len++] = TAG_CONTAINERS;
-				c->out_len += bw_pb_varint(len, c->out + c->out_len);
-				bw_pack_bare(pos, vis, e->ic, c->out + c->out_len);
-				/* Its digest from the bytes just written. */
-				bw_sha256_init(&hb);
-				bw_sha256_update(&hb, c->out + c->out_len, len);
-				bw_sha256_final(&hb, d);
-				bw_sha256_update(&h, d, 32);
-				c->out_len += len;
-			}
-		}
-		if (rc)
-			return rc;
-	}
-	if (cn->host && (rc = out_message(c, TAG_HOST, &cn->host->base)))
-		return rc;
-	/* bw_digest_set's definition, the host's digest last. */
-	bw_sha256_update(&h, cn->host_digest, 32);
-	bw_sha256_final(&h, out->digest);
-	if ((rc = out_bytes(c, TAG_DIGEST, out->digest, 32)))
-		return rc;
-	out->buf = c->out;
-	out->len = c->out_len;
-	out->name_len = c->out_name_len;
-	return 0;
-}
-
-size_t bw_packed_policy_size(const struct bw_packed_policy *p, uint64_t version)
-{
-	return p->len + (version ? 1 + bw_pb_varint_len(version) : 0);
-}
-
-size_t bw_packed_policy_write(const struct bw_packed_policy *p, uint64_t version, uint8_t *dst)
-{
-	size_t o = p->name_len;
-
-	memcpy(dst, p->buf, p->name_len);
-	if (version) {
-		dst[o++] = TAG_VERSION;
-		o += bw_pb_varint(version, dst + o);
-	}
-	memcpy(dst + o, p->buf + p->name_len, p->len - p->name_len);
-	return o + p->len - p->name_len;
 }
