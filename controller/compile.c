@@ -87,6 +87,14 @@ int ctl_policy_update_msg(const struct bw_packed_policy *p, uint64_t version, nn
 	return 0;
 }
 
+static void trim_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	malloc_trim(0);
+}
+
 void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_controller *c = arg;
@@ -188,8 +196,14 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		 (unsigned long long)((t_synced - t_built) / 1000),
 		 (unsigned long long)((bw_mono_ns() - t_synced) / 1000));
 	free(p);
-	if (c->n_dirty == 0 && np >= 64)
-		malloc_trim(0); /* a fan-out's transient buffers back to the system */
+	if (c->n_dirty == 0 && np >= 64) {
+		/* A fan-out's transient buffers back to the system: now, and
+		 * again once nng's threads have sent (and freed) the messages. */
+		static const struct timeval later = {0, 100000};
+
+		malloc_trim(0);
+		event_base_once(c->base, -1, EV_TIMEOUT, trim_later, NULL, &later);
+	}
 	bw_store_txn_free(t);
 	ctl_maybe_rewrite(c);
 	if (more) {
