@@ -4,7 +4,8 @@
 # Prints "policy full_ms=... incremental_ms=... peak_rss_mb=..." last.
 # full_ms = parsing every policy + the first compile of every node;
 # incremental_ms = one policy re-parsed and stored, then every node brought
-# up to date (containers of each namespace sit on every node, the worst case).
+# up to date (containers of each namespace sit on every node, the worst case)
+# through bw_compiler_node_packed, the path the controller pushes from.
 set -euo pipefail
 bin=$BW_BUILD/bin/policy_bench
 if [ ! -x "$bin" ]; then
