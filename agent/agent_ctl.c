@@ -9,28 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_wire.h"
 #include "agent_client.h"
 #include "agent_int.h"
 #include "bw_daemon.h"
 #include "bw_log.h"
 #include "probe.h"
-
-/* The policy is only valid during the callback; the agent keeps a copy to
- * re-apply it when containers change. */
-static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolicy *cp)
-{
-	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
-	uint8_t *buf = malloc(len ? len : 1);
-	Bulwark__V1__CompiledPolicy *copy;
-
-	if (!buf)
-		return NULL;
-	bulwark__v1__compiled_policy__pack(cp, buf);
-	copy = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
-	free(buf);
-	return copy;
-}
-
 static int on_policy(void *arg, const Bulwark__V1__CompiledPolicy *cp, struct bw_ctlclient_ack *ack)
 {
 	struct bw_agent *a = arg;
@@ -38,7 +22,9 @@ static int on_policy(void *arg, const Bulwark__V1__CompiledPolicy *cp, struct bw
 	char err[512];
 	int rc;
 
-	copy = policy_copy(cp);
+	/* cp is only valid during the callback; the agent keeps a copy to
+	 * re-apply it when containers change. */
+	copy = bw_compiled_policy_dup(cp);
 	if (!copy) {
 		bw_ctlclient_ack_message(ack, "agent out of memory copying policy %llu",
 					 (unsigned long long)cp->version);

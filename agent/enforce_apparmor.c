@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "bw_wire.h"
 #include "bw_log.h"
 #include "enforce_apparmor.h"
 #include "enforce_priv.h"
@@ -251,24 +252,10 @@ static int has_from_source(const Bulwark__V1__RuleSet *rs)
 	return 0;
 }
 
-static Bulwark__V1__CompiledPolicy *cp_copy(const Bulwark__V1__CompiledPolicy *cp)
-{
-	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
-	uint8_t *buf = malloc(len ? len : 1);
-	Bulwark__V1__CompiledPolicy *copy;
-
-	if (!buf)
-		return NULL;
-	bulwark__v1__compiled_policy__pack(cp, buf);
-	copy = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
-	free(buf);
-	return copy;
-}
-
 /* A copy of cp holding network rules only (for the cgroup-BPF program). */
 static Bulwark__V1__CompiledPolicy *network_only(const Bulwark__V1__CompiledPolicy *cp)
 {
-	Bulwark__V1__CompiledPolicy *c = cp_copy(cp);
+	Bulwark__V1__CompiledPolicy *c = bw_compiled_policy_dup(cp);
 
 	if (!c)
 		return NULL;
@@ -303,7 +290,7 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 	struct pending *pend = calloc(cp->n_containers + 1, sizeof(*pend));
 	size_t n_pend = 0;
 	const char **args = calloc(cp->n_containers + 4, sizeof(*args));
-	Bulwark__V1__CompiledPolicy *copy = cp_copy(cp);
+	Bulwark__V1__CompiledPolicy *copy = bw_compiled_policy_dup(cp);
 	int rc = 0, nargs;
 
 	if (!pend || !args || !copy) {

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
+#include "bw_wire.h"
 #include "enforce_priv.h"
 #include "enforce_bpflsm.h"
 #include "enforce_maps.h"
@@ -42,20 +43,6 @@ struct bpflsm {
 	int policy_fd; /* pinned copy of the policy in force, -1 without pin_dir */
 	char pin_dir[PIN_PATH_MAX - 64];
 };
-
-static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolicy *cp)
-{
-	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
-	uint8_t *buf = malloc(len ? len : 1);
-	Bulwark__V1__CompiledPolicy *c;
-
-	if (!buf)
-		return NULL;
-	bulwark__v1__compiled_policy__pack(cp, buf);
-	c = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
-	free(buf);
-	return c;
-}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -350,7 +337,7 @@ static int apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp, c
 	rc = bw_enf_maps_build_ex(cp, resolve_inode, &ic, &m, err, errlen);
 	if (rc)
 		return rc;
-	copy = policy_copy(cp);
+	copy = bw_compiled_policy_dup(cp);
 	if (!copy) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory copying the policy");

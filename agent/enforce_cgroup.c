@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <linux/magic.h>
 
+#include "bw_wire.h"
 #include "bw_log.h"
 #include "cgroup_net.skel.h"
 #include "enforce_cgroup.h"
@@ -321,20 +322,6 @@ static int write_set(struct cgn *c, const Bulwark__V1__RuleSet *rs, uint64_t cgi
 	return 0;
 }
 
-static Bulwark__V1__CompiledPolicy *cp_copy(const Bulwark__V1__CompiledPolicy *cp)
-{
-	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
-	uint8_t *buf = malloc(len ? len : 1);
-	Bulwark__V1__CompiledPolicy *copy;
-
-	if (!buf)
-		return NULL;
-	bulwark__v1__compiled_policy__pack(cp, buf);
-	copy = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
-	free(buf);
-	return copy;
-}
-
 static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp,
 		     char ***unenforced, size_t *n_unenforced, char *err, size_t errlen)
 {
@@ -344,7 +331,7 @@ static int cgn_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *c
 		uint64_t cgid;
 		struct bw_cgn_ctr ctr;
 	} *flip = calloc(n_sets, sizeof(*flip));
-	Bulwark__V1__CompiledPolicy *copy = cp_copy(cp);
+	Bulwark__V1__CompiledPolicy *copy = bw_compiled_policy_dup(cp);
 	uint32_t gen = c->gen + 1;
 	uint64_t key, next, *stale = NULL;
 	size_t n_stale = 0;

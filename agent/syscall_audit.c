@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
+#include "bw_wire.h"
 #include "enforce_priv.h"
 #include "syscall_audit.h"
 #include "bw_enf_hash.h"
@@ -390,20 +391,6 @@ static int resolve_exe(void *arg, uint64_t cgroup_id, const char *path, uint32_t
 
 /* ---- kernel side ------------------------------------------------------------- */
 
-static Bulwark__V1__CompiledPolicy *policy_copy(const Bulwark__V1__CompiledPolicy *cp)
-{
-	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
-	uint8_t *buf = malloc(len ? len : 1);
-	Bulwark__V1__CompiledPolicy *c;
-
-	if (!buf)
-		return NULL;
-	bulwark__v1__compiled_policy__pack(cp, buf);
-	c = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
-	free(buf);
-	return c;
-}
-
 static const Bulwark__V1__Rule *rule_of(const Bulwark__V1__CompiledPolicy *cp, uint64_t version,
 					uint32_t rule_id)
 {
@@ -543,7 +530,7 @@ int bw_syscall_audit_apply(struct bw_syscall_audit *sa, const Bulwark__V1__Compi
 	rc = bw_syscall_audit_build(cp, resolve_exe, NULL, &v, &n, &un, &n_un, err, errlen);
 	if (rc)
 		return rc;
-	copy = policy_copy(cp);
+	copy = bw_compiled_policy_dup(cp);
 	if (!copy) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory copying the policy");

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 void bw_envelope_init(BwEnvelope *env)
 {
@@ -106,4 +107,18 @@ const char *bw_wire_body_name(const BwEnvelope *env)
 	default:
 		return "none";
 	}
+}
+
+Bulwark__V1__CompiledPolicy *bw_compiled_policy_dup(const Bulwark__V1__CompiledPolicy *cp)
+{
+	size_t len = bulwark__v1__compiled_policy__get_packed_size(cp);
+	uint8_t *buf = malloc(len ? len : 1);
+	Bulwark__V1__CompiledPolicy *copy;
+
+	if (!buf)
+		return NULL;
+	bulwark__v1__compiled_policy__pack(cp, buf);
+	copy = bulwark__v1__compiled_policy__unpack(NULL, len, buf);
+	free(buf);
+	return copy;
 }

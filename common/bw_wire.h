@@ -41,6 +41,12 @@ void bw_wire_free(BwEnvelope *env);
  */
 int bw_wire_send(nng_socket sock, nng_pipe pipe, const BwEnvelope *env);
 
+/*
+ * A deep copy of a compiled policy (pack + unpack), or NULL when out of
+ * memory.  The caller frees it with bulwark__v1__compiled_policy__free_unpacked.
+ */
+Bulwark__V1__CompiledPolicy *bw_compiled_policy_dup(const Bulwark__V1__CompiledPolicy *cp);
+
 /* "register", "events", ...: for logs and errors. */
 const char *bw_wire_body_name(const BwEnvelope *env);
 
