@@ -114,11 +114,16 @@ static __always_inline struct bw_mon_rec *bw_rec_begin(struct task_struct *t, __
 	return r;
 }
 
-/* Appends len bytes of kernel memory as string idx; *off is the data used. */
-static __always_inline void bw_put_kernel(struct bw_mon_rec *r, __u32 *off, int idx,
-					  const void *src, __u32 len)
+/*
+ * Appends len bytes of kernel (user == 0) or user memory (argv, sockaddr) as
+ * string idx; *off is the data used.  user is a constant at every call, so
+ * the branch folds away.
+ */
+static __always_inline void bw_put_mem(struct bw_mon_rec *r, __u32 *off, int idx, const void *src,
+				       __u32 len, int user)
 {
 	__u32 o = *off;
+	long err;
 
 	if (o > DATA_MASK || len > BW_MON_PATH_MAX) {
 		r->h.flags |= BW_MON_STR_TRUNC(idx);
@@ -132,13 +137,20 @@ static __always_inline void bw_put_kernel(struct bw_mon_rec *r, __u32 *off, int 
 	__u32 n = len & (BW_MON_PATH_MAX * 2 - 1);
 	__u32 at = o & DATA_MASK;
 
-	if (n && bpf_probe_read_kernel(&r->data[at], n, src)) {
-		r->h.flags |= BW_MON_STR_TRUNC(idx);
-		len = 0;
+	if (n) {
+		err = user ? bpf_probe_read_user(&r->data[at], n, src)
+			   : bpf_probe_read_kernel(&r->data[at], n, src);
+		if (err) {
+			r->h.flags |= BW_MON_STR_TRUNC(idx);
+			len = 0;
+		}
 	}
 	r->h.str_len[idx & (BW_MON_NSTR - 1)] = len;
 	*off = o + len;
 }
+
+#define bw_put_kernel(r, off, idx, src, len) bw_put_mem(r, off, idx, src, len, 0)
+#define bw_put_user(r, off, idx, src, len) bw_put_mem(r, off, idx, src, len, 1)
 
 /* Appends a NUL-terminated user string of at most max-1 bytes. */
 static __always_inline void bw_put_user_str(struct bw_mon_rec *r, __u32 *off, int idx,
@@ -162,32 +174,6 @@ static __always_inline void bw_put_user_str(struct bw_mon_rec *r, __u32 *off, in
 	}
 	r->h.str_len[idx & (BW_MON_NSTR - 1)] = n - 1;
 	*off = o + n - 1;
-}
-
-/* Appends len bytes of user memory (argv, sockaddr). */
-static __always_inline void bw_put_user(struct bw_mon_rec *r, __u32 *off, int idx, const void *src,
-					__u32 len)
-{
-	__u32 o = *off;
-
-	if (o > DATA_MASK || len > BW_MON_PATH_MAX) {
-		r->h.flags |= BW_MON_STR_TRUNC(idx);
-		return;
-	}
-	r->h.str_off[idx & (BW_MON_NSTR - 1)] = o;
-	/* hide the ranges from the compiler so it keeps the masks, which
-	 * the verifier needs even where they are redundant */
-	barrier_var(len);
-	barrier_var(o);
-	__u32 n = len & (BW_MON_PATH_MAX * 2 - 1);
-	__u32 at = o & DATA_MASK;
-
-	if (n && bpf_probe_read_user(&r->data[at], n, src)) {
-		r->h.flags |= BW_MON_STR_TRUNC(idx);
-		len = 0;
-	}
-	r->h.str_len[idx & (BW_MON_NSTR - 1)] = len;
-	*off = o + len;
 }
 
 static __always_inline void bw_put_path(struct bw_mon_rec *r, __u32 *off, int idx,
