@@ -29,7 +29,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libbpf1 libelf1 zlib1g libnng1 libmbedtls14 libprotobuf-c1 \
-      libevent-2.1-7 libevent-pthreads-2.1-7 libyaml-0-2 libhiredis0.14 \
+      libevent-2.1-7 libevent-pthreads-2.1-7 libevent-openssl-2.1-7 libyaml-0-2 libhiredis0.14 \
       libapparmor1 libcjson1 apparmor \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/bin/bulwark-agent /build/bin/bulwarkctl /usr/local/bin/
