@@ -33,14 +33,9 @@
 #include "bw_log.h"
 #include "bw_time.h"
 #include "bw_wire.h"
+#include "agent_test_fake.h"
 #include "containers.h"
 #include "containers_int.h"
-
-struct fake {
-	nng_socket sock;
-	nng_listener l;
-	char url[64];
-};
 
 static struct {
 	char dir[64];	  /* temp: runc root, status file */
@@ -53,66 +48,6 @@ static struct {
 	struct bw_agent_config cfg;
 	struct fake ctl, relay;
 } T;
-
-static void fake_open(struct fake *f)
-{
-	int port = 0;
-
-	assert_int_equal(nng_pair1_open(&f->sock), 0);
-	assert_int_equal(nng_listener_create(&f->l, f->sock, "tcp://127.0.0.1:0"), 0);
-	assert_int_equal(nng_listener_start(f->l, 0), 0);
-	assert_int_equal(nng_listener_get_int(f->l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
-	snprintf(f->url, sizeof(f->url), "tcp://127.0.0.1:%d", port);
-}
-
-static void fake_send(struct fake *f, const BwEnvelope *env)
-{
-	nng_msg *m;
-
-	assert_int_equal(bw_wire_encode(env, &m), 0);
-	assert_int_equal(nng_sendmsg(f->sock, m, 0), 0);
-}
-
-/* Runs the agent's loop until f gets a `want` message pred accepts (NULL
- * on timeout).  The relay fake acknowledges every batch, as a relay does. */
-static BwEnvelope *expect(struct fake *f, Bulwark__V1__Envelope__BodyCase want,
-			  int (*pred)(BwEnvelope *, void *), void *arg, int timeout_ms)
-{
-	uint64_t deadline = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
-
-	while (bw_mono_ns() < deadline) {
-		nng_msg *m;
-		BwEnvelope *env;
-		char err[128];
-
-		event_base_loop(T.base, EVLOOP_NONBLOCK);
-		if (nng_recvmsg(f->sock, &m, NNG_FLAG_NONBLOCK)) {
-			struct timespec ts = {0, 5 * 1000000};
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		assert_int_equal(bw_wire_decode(m, BW_WIRE_MAX_MSG, &env, err, sizeof(err)), 0);
-		nng_msg_free(m);
-		if (f == &T.relay && env->body_case == BULWARK__V1__ENVELOPE__BODY_EVENTS &&
-		    env->events->n_events) {
-			Bulwark__V1__EventAck ack = BULWARK__V1__EVENT_ACK__INIT;
-			BwEnvelope a;
-
-			ack.node = env->events->node;
-			ack.boot = env->events->boot;
-			ack.upto_seq = env->events->first_seq + env->events->n_events - 1;
-			bw_envelope_init(&a);
-			a.body_case = BULWARK__V1__ENVELOPE__BODY_EVENT_ACK;
-			a.event_ack = &ack;
-			fake_send(f, &a);
-		}
-		if (env->body_case == want && (!pred || pred(env, arg)))
-			return env;
-		bw_wire_free(env);
-	}
-	return NULL;
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -194,6 +129,7 @@ static int setup(void **state)
 	assert_non_null(T.base);
 	fake_open(&T.ctl);
 	fake_open(&T.relay);
+	T.relay.auto_ack = 1; /* acknowledge every batch, as a relay does */
 	assert_int_equal(bw_cfg_defaults(bw_agent_config_table, &T.cfg, err, sizeof(err)), 0);
 #define SET(k, v)                                                                                  \
 	assert_int_equal(bw_cfg_set(bw_agent_config_table, &T.cfg, k, v, "t", err, sizeof(err)), 0)
@@ -328,7 +264,7 @@ static void test_labels_visibility_and_health(void **state)
 	int status;
 
 	(void)state;
-	got = expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_REGISTER, NULL, NULL, 10000);
+	got = fake_expect(T.base, &T.ctl, BULWARK__V1__ENVELOPE__BODY_REGISTER, NULL, NULL, 10000);
 	assert_non_null(got);
 	bw_wire_free(got);
 	bw_envelope_init(&reply);
@@ -339,7 +275,7 @@ static void test_labels_visibility_and_health(void **state)
 	fake_send(&T.ctl, &reply);
 
 	/* Discovery found the container; the report has the runtime's labels. */
-	got = expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, report_has_ident1, &reported,
+	got = fake_expect(T.base, &T.ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, report_has_ident1, &reported,
 		     5000);
 	assert_non_null(got);
 	assert_string_equal(reported->namespace_name, "shop");
@@ -352,14 +288,14 @@ static void test_labels_visibility_and_health(void **state)
 	assert_non_null(strstr(msg, "enforcer=none monitor=ok"));
 
 	send_policy(3, 1);
-	got = expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
+	got = fake_expect(T.base, &T.ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
 	assert_non_null(got);
 	assert_true(got->policy_ack->ok);
 	bw_wire_free(got);
 
 	/* Namespace "shop" logs processes now, with the controller's labels. */
 	w.marker = T.marker;
-	got = expect(&T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &w, 10000);
+	got = fake_expect(T.base, &T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &w, 10000);
 	assert_non_null(got);
 	bw_wire_free(got);
 	assert_string_equal(w.labels, "app=web,team=blue,tier=front");
@@ -375,14 +311,14 @@ static void test_labels_visibility_and_health(void **state)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	struct want_log hw = {.type = "HostLog", .marker = host_marker};
-	got = expect(&T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &hw, 10000);
+	got = fake_expect(T.base, &T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &hw, 10000);
 	assert_non_null(got);
 	bw_wire_free(got);
 
 	/* Merging the controller's labels was no container change: nothing is
 	 * reported back (which would loop through the controller). */
 	send_policy(4, 1);
-	got = expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, NULL, NULL, 1500);
+	got = fake_expect(T.base, &T.ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, NULL, NULL, 1500);
 	assert_null(got);
 
 	/* A pod label the controller dropped goes from the events too. */
@@ -390,7 +326,7 @@ static void test_labels_visibility_and_health(void **state)
 	struct want_log w2 = {.type = "ContainerLog", .marker = T.marker};
 	uint64_t deadline = bw_mono_ns() + 10 * 1000000000ULL;
 	while (strcmp(w2.labels, "app=web,tier=front") && bw_mono_ns() < deadline) {
-		got = expect(&T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &w2, 2000);
+		got = fake_expect(T.base, &T.relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with, &w2, 2000);
 		if (got)
 			bw_wire_free(got);
 	}
@@ -399,7 +335,7 @@ static void test_labels_visibility_and_health(void **state)
 	/* Rewritten every interval: the file's mtime moves. */
 	assert_int_equal(stat(T.status, &st), 0);
 	struct timespec before = st.st_mtim;
-	expect(&T.ctl, BULWARK__V1__ENVELOPE__BODY_ERROR, NULL, NULL, 1300);
+	fake_expect(T.base, &T.ctl, BULWARK__V1__ENVELOPE__BODY_ERROR, NULL, NULL, 1300);
 	assert_int_equal(stat(T.status, &st), 0);
 	assert_true(st.st_mtim.tv_sec != before.tv_sec || st.st_mtim.tv_nsec != before.tv_nsec);
 

@@ -32,79 +32,7 @@
 #include "bw_log.h"
 #include "bw_time.h"
 #include "bw_wire.h"
-
-struct fake {
-	nng_socket sock;
-	nng_listener l;
-	char url[64];
-	int auto_ack; /* a relay: acknowledge every batch, as a real one does */
-};
-
-static void fake_open(struct fake *f)
-{
-	int port = 0;
-
-	assert_int_equal(nng_pair1_open(&f->sock), 0);
-	assert_int_equal(nng_listener_create(&f->l, f->sock, "tcp://127.0.0.1:0"), 0);
-	assert_int_equal(nng_listener_start(f->l, 0), 0);
-	assert_int_equal(nng_listener_get_int(f->l, NNG_OPT_TCP_BOUND_PORT, &port), 0);
-	snprintf(f->url, sizeof(f->url), "tcp://127.0.0.1:%d", port);
-}
-
-static void fake_send(struct fake *f, const BwEnvelope *env)
-{
-	nng_msg *m;
-
-	assert_int_equal(bw_wire_encode(env, &m), 0);
-	assert_int_equal(nng_sendmsg(f->sock, m, 0), 0);
-}
-
-/*
- * Runs the agent's loop until the fake receives a message with body
- * `want` (others are dropped) that pred accepts, or timeout.  The caller
- * frees the result with bw_wire_free.
- */
-static BwEnvelope *expect(struct event_base *base, struct fake *f,
-			  Bulwark__V1__Envelope__BodyCase want, int (*pred)(BwEnvelope *, void *),
-			  void *arg, int timeout_ms)
-{
-	uint64_t deadline = bw_mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
-
-	while (bw_mono_ns() < deadline) {
-		nng_msg *m;
-		BwEnvelope *env;
-		char err[128];
-
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		if (nng_recvmsg(f->sock, &m, NNG_FLAG_NONBLOCK)) {
-			struct timespec ts = {0, 5 * 1000000};
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		assert_int_equal(bw_wire_decode(m, BW_WIRE_MAX_MSG, &env, err, sizeof(err)), 0);
-		nng_msg_free(m);
-		bw_debug("fake got | type=%s", bw_wire_body_name(env));
-		if (f->auto_ack && env->body_case == BULWARK__V1__ENVELOPE__BODY_EVENTS &&
-		    env->events->n_events) {
-			/* Keeps the agent's send window open however busy the host is. */
-			Bulwark__V1__EventAck ack = BULWARK__V1__EVENT_ACK__INIT;
-			BwEnvelope a;
-
-			ack.node = env->events->node;
-			ack.boot = env->events->boot;
-			ack.upto_seq = env->events->first_seq + env->events->n_events - 1;
-			bw_envelope_init(&a);
-			a.body_case = BULWARK__V1__ENVELOPE__BODY_EVENT_ACK;
-			a.event_ack = &ack;
-			fake_send(f, &a);
-		}
-		if (env->body_case == want && (!pred || pred(env, arg)))
-			return env;
-		bw_wire_free(env);
-	}
-	return NULL;
-}
+#include "agent_test_fake.h"
 
 struct ctx {
 	struct event_base *base;
@@ -184,7 +112,7 @@ static void register_and_accept(struct ctx *c)
 	BwEnvelope *env, reply;
 	Bulwark__V1__RegisterReply rr = BULWARK__V1__REGISTER_REPLY__INIT;
 
-	env = expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_REGISTER, NULL, NULL, 10000);
+	env = fake_expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_REGISTER, NULL, NULL, 10000);
 	assert_non_null(env);
 	assert_string_equal(env->register_->node_name, "wiring-node");
 	assert_true(has_label(env->register_, "zone", "z1"));
@@ -203,7 +131,7 @@ static void register_and_accept(struct ctx *c)
 	fake_send(&c->ctl, &reply);
 
 	/* The full inventory follows every registration. */
-	env = expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, NULL, NULL, 5000);
+	env = fake_expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_CONTAINERS, NULL, NULL, 5000);
 	assert_non_null(env);
 	assert_true(env->containers->full);
 	assert_string_equal(env->containers->node_name, "wiring-node");
@@ -242,7 +170,7 @@ static void test_policy_is_applied_and_acknowledged(void **state)
 	env.policy = &pu;
 	fake_send(&c->ctl, &env);
 
-	got = expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
+	got = fake_expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
 	assert_non_null(got);
 	assert_int_equal(got->policy_ack->version, version);
 	assert_true(got->policy_ack->ok);
@@ -256,7 +184,7 @@ static void test_policy_is_applied_and_acknowledged(void **state)
 	assert_int_equal(st.policies_applied, 1);
 
 	/* Heartbeats now carry the applied version. */
-	got = expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_HEARTBEAT,
+	got = fake_expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_HEARTBEAT,
 		     heartbeat_with_version, &version, 3000);
 	assert_non_null(got);
 	bw_wire_free(got);
@@ -300,7 +228,7 @@ static void test_events_reach_the_relay_and_acks_count(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 
 	/* The exec is logged with its arguments; find it among the batches. */
-	got = expect(c->base, &c->relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with_exec,
+	got = fake_expect(c->base, &c->relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batch_with_exec,
 		     marker, 10000);
 	assert_non_null(got);
 	assert_string_equal(got->events->node, "wiring-node");
@@ -429,7 +357,7 @@ static void test_unenforced_rules_are_audited(void **state)
 	env.body_case = BULWARK__V1__ENVELOPE__BODY_POLICY;
 	env.policy = &pu;
 	fake_send(&c->ctl, &env);
-	got = expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
+	got = fake_expect(c->base, &c->ctl, BULWARK__V1__ENVELOPE__BODY_POLICY_ACK, NULL, NULL, 5000);
 	assert_non_null(got);
 	assert_true(got->policy_ack->ok);
 	bw_wire_free(got);
@@ -445,7 +373,7 @@ static void test_unenforced_rules_are_audited(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(WEXITSTATUS(status), 0);
 
-	got = expect(c->base, &c->relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batches_with_alerts,
+	got = fake_expect(c->base, &c->relay, BULWARK__V1__ENVELOPE__BODY_EVENTS, batches_with_alerts,
 		     want, 15000);
 	if (!got)
 		fail_msg("audit-only alerts seen: block=%d audit=%d", want[0].seen, want[1].seen);
