@@ -273,35 +273,20 @@ static const char *const sys_paths_fields[] = {"path",	   "recursive", "syscall"
 /* Field list of an entry, without the ones its section does not have. */
 static size_t item_fields(enum sect s, enum list l, const char **out)
 {
-	const char *const *src;
-	size_t n, k = 0;
+#define FIELDS(l, a) [l] = {a, ARRAY_SIZE(a)}
+	static const struct {
+		const char *const *names;
+		size_t n;
+	} lists[] = {
+	    FIELDS(L_PATHS, paths_fields),	   FIELDS(L_DIRS, dirs_fields),
+	    FIELDS(L_PATTERNS, patterns_fields),   FIELDS(L_PROTOCOLS, protocols_fields),
+	    FIELDS(L_CAPS, caps_fields),	   FIELDS(L_SYSCALLS, syscalls_fields),
+	    FIELDS(L_SYS_PATHS, sys_paths_fields), FIELDS(L_ADDRESSES, addresses_fields),
+	};
+#undef FIELDS
+	const char *const *src = lists[l].names;
+	size_t n = lists[l].n, k = 0;
 
-	switch (l) {
-	case L_PATHS:
-		src = paths_fields, n = ARRAY_SIZE(paths_fields);
-		break;
-	case L_DIRS:
-		src = dirs_fields, n = ARRAY_SIZE(dirs_fields);
-		break;
-	case L_PATTERNS:
-		src = patterns_fields, n = ARRAY_SIZE(patterns_fields);
-		break;
-	case L_PROTOCOLS:
-		src = protocols_fields, n = ARRAY_SIZE(protocols_fields);
-		break;
-	case L_CAPS:
-		src = caps_fields, n = ARRAY_SIZE(caps_fields);
-		break;
-	case L_SYSCALLS:
-		src = syscalls_fields, n = ARRAY_SIZE(syscalls_fields);
-		break;
-	case L_ADDRESSES:
-		src = addresses_fields, n = ARRAY_SIZE(addresses_fields);
-		break;
-	default:
-		src = sys_paths_fields, n = ARRAY_SIZE(sys_paths_fields);
-		break;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (s != S_FILE && !strcmp(src[i], "readOnly"))
 			continue;
