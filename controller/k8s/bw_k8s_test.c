@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "bw_k8s.h"
+#include "fake_client_test.h"
 #include "bw_time.h"
 
 #define MAX_RECORDS 512
@@ -265,46 +266,13 @@ static void stop_fake(void)
 		fprintf(stderr, "could not remove %s\n", fake.dir);
 }
 
-/* A blocking request to the fake's control API; returns the body (caller frees). */
+/* A request to the fake's control API; returns the body (caller frees). */
 static char *ctl(const char *op, const char *body)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)fake.port)};
-	char req[8192];
-	size_t cap = 1 << 16, len = 0;
-	char *resp = malloc(cap);
-	char *start;
-	int fd, n;
+	char path[256];
 
-	assert_non_null(resp);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	n = snprintf(req, sizeof(req),
-		     "%s /_ctl/%s HTTP/1.0\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		     body ? "POST" : "GET", op, body ? strlen(body) : 0, body ? body : "");
-	assert_true(n > 0 && (size_t)n < sizeof(req));
-	assert_int_equal(write(fd, req, (size_t)n), n);
-	for (;;) {
-		ssize_t got;
-
-		if (len + 1 >= cap) {
-			cap *= 2;
-			resp = realloc(resp, cap);
-			assert_non_null(resp);
-		}
-		got = read(fd, resp + len, cap - len - 1);
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	resp[len] = '\0';
-	assert_non_null(strstr(resp, " 200 "));
-	start = strstr(resp, "\r\n\r\n");
-	assert_non_null(start);
-	memmove(resp, start + 4, strlen(start + 4) + 1);
-	return resp;
+	snprintf(path, sizeof(path), "/_ctl/%s", op);
+	return fake_http(fake.port, body ? "POST" : "GET", path, NULL, body);
 }
 
 static void ctl_ok(const char *op, const char *body)

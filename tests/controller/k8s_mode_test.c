@@ -29,6 +29,7 @@
 #include "bw_policy.h"
 #include "bw_log.h"
 #include "ctl_test_util.h"
+#include "fake_client_test.h"
 
 #define C1 "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1"
 
@@ -90,46 +91,11 @@ static int start_fake(struct fx *f)
 	return -ETIMEDOUT;
 }
 
-/* A blocking request to the fake (control API or, with the token, the
- * Kubernetes API); returns the body, the caller frees. */
+/* A request to the fake (control API or, with the token, the Kubernetes
+ * API); returns the body, the caller frees. */
 static char *fake_req(struct fx *f, const char *method, const char *path, const char *body)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->fake_port)};
-	size_t cap = 1 << 16, len = 0;
-	char req[8192], *resp = malloc(cap), *start;
-	int fd, n;
-
-	assert_non_null(resp);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	n = snprintf(req, sizeof(req),
-		     "%s %s HTTP/1.0\r\nAuthorization: Bearer sa-token\r\nContent-Length: "
-		     "%zu\r\nConnection: close\r\n\r\n%s",
-		     method, path, body ? strlen(body) : 0, body ? body : "");
-	assert_true(n > 0 && (size_t)n < sizeof(req));
-	assert_int_equal(write(fd, req, (size_t)n), n);
-	for (;;) {
-		ssize_t got;
-
-		if (len + 1 >= cap) {
-			cap *= 2;
-			resp = realloc(resp, cap);
-			assert_non_null(resp);
-		}
-		got = read(fd, resp + len, cap - len - 1);
-		if (got <= 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	resp[len] = '\0';
-	assert_non_null(strstr(resp, " 200 "));
-	start = strstr(resp, "\r\n\r\n");
-	assert_non_null(start);
-	memmove(resp, start + 4, strlen(start + 4) + 1);
-	return resp;
+	return fake_http(f->fake_port, method, path, "Authorization: Bearer sa-token\r\n", body);
 }
 
 static void fake_put(struct fx *f, const char *json)
