@@ -452,6 +452,10 @@ static cJSON *node_obj(const struct ctl_node *n)
 	cJSON_AddNumberToObject(o, "policy_version", (double)n->version);
 	cJSON_AddNumberToObject(o, "applied_version", (double)n->applied_version);
 	cJSON_AddBoolToObject(o, "in_sync", n->applied_version == n->version);
+	/* When this controller processed that ack: RFC 3339, and Unix
+	 * nanoseconds for measurements (bench/controller.sh). */
+	add_time(o, "applied_at", n->applied_ns);
+	cJSON_AddNumberToObject(o, "applied_at_ns", (double)n->applied_ns);
 	cJSON_AddBoolToObject(o, "ack_ok", n->ack_ok);
 	cJSON_AddStringToObject(o, "ack_message", n->ack_message ? n->ack_message : "");
 	cJSON_AddItemToObject(o, "unenforced", csv_array(n->unenforced));

@@ -394,6 +394,8 @@ static void on_ack(struct bw_controller *c, nng_pipe pipe, const Bulwark__V1__Po
 	for (size_t i = 0; list && i < a->n_unenforced; i++)
 		sprintf(list + strlen(list), "%s%s", i ? "," : "", a->unenforced[i]);
 	set_str(&n->unenforced, list);
+	if (a->ok)
+		n->applied_ns = bw_real_ns(); /* the ack is processed: the node is done */
 	/* Soft state, like the heartbeat counters: the agent reports its
 	 * applied version again when it registers, so the record goes out
 	 * with the next periodic persist instead of one WAL write per ack

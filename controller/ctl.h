@@ -66,6 +66,9 @@ struct ctl_node {
 	unsigned char digest[16]; /* of the latest compiled policy */
 	int has_digest;
 	uint64_t applied_version; /* acknowledged by the agent */
+	/* Wall clock when the controller had processed the latest successful
+	 * ack (GET /v1/nodes applied_at; the benchmark's end point). */
+	uint64_t applied_ns;
 	int ack_ok;
 	char *ack_message, *unenforced;
 	uint64_t push_mono_ns; /* when version was last sent */
