@@ -185,63 +185,139 @@ static struct aa_loaded *find_loaded(struct aa *a, const char *name)
 	return NULL;
 }
 
-/* What runs under a profile: some task at all, and some with no_new_privs. */
-#define AA_IN_USE 1
-#define AA_NNP 2
+/*
+ * The node's tasks as AppArmor sees them: the label each one runs under,
+ * its cgroup (the inode of its cgroup v2 directory, the id rule sets are
+ * keyed by) and no_new_privs.  Read once per apply, only when some
+ * container has rules.
+ */
+struct aa_task {
+	uint32_t pid;
+	uint64_t cgid;
+	int nnp;
+	char label[128];
+};
 
-static int nnp_of(const char *pid)
+static int read_small(const char *path, char *buf, size_t len)
 {
-	char path[300], buf[2048];
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/proc/%s/status", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
-	return strstr(buf, "\nNoNewPrivs:\t1") != NULL;
+	return 0;
 }
 
-static int profile_use(const char *name)
+static struct aa_task *scan_tasks(size_t *n_out)
 {
 	DIR *d = opendir("/proc");
+	struct aa_task *v = NULL;
 	struct dirent *de;
-	size_t n = strlen(name);
-	int use = 0;
+	size_t n = 0, cap = 0;
 
+	*n_out = 0;
 	if (!d)
-		return AA_IN_USE; /* cannot tell: do not claim it is unused */
+		return NULL;
 	while ((de = readdir(d))) {
-		char path[300], cur[256];
-		ssize_t r;
-		int fd;
+		char path[300], buf[2048], cg[PATH_MAX];
+		struct aa_task *t;
+		struct stat st;
+		char *p;
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/attr/current", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (read_small(path, buf, sizeof(buf)))
 			continue;
-		r = read(fd, cur, sizeof(cur) - 1);
-		close(fd);
-		if (r <= 0)
+		if (n == cap) {
+			struct aa_task *g = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));
+
+			if (!g)
+				break;
+			v = g;
+		}
+		t = &v[n++];
+		memset(t, 0, sizeof(*t));
+		t->pid = (uint32_t)strtoul(de->d_name, NULL, 10);
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(t->label, sizeof(t->label), "%.*s", (int)sizeof(t->label) - 1, buf);
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		t->nnp = !read_small(path, buf, sizeof(buf)) && strstr(buf, "\nNoNewPrivs:\t1");
+		snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
+		if (read_small(path, buf, sizeof(buf)))
 			continue;
-		cur[r] = '\0';
-		if (strncmp(cur, name, n) || (cur[n] != ' ' && cur[n] != '/' && cur[n] != '\n'))
-			continue;
-		use |= AA_IN_USE;
-		if (nnp_of(de->d_name)) {
-			use |= AA_NNP;
-			break;
+		p = strstr(buf, "0::/");
+		if (p && (p == buf || p[-1] == '\n')) {
+			p[3 + strcspn(p + 3, "\n")] = '\0';
+			snprintf(cg, sizeof(cg), "/sys/fs/cgroup%s", p + 3);
+			if (!stat(cg, &st))
+				t->cgid = st.st_ino;
 		}
 	}
 	closedir(d);
-	return use;
+	*n_out = n;
+	return v;
+}
+
+/* Does label (as in /proc/PID/attr/current) belong to profile name? */
+static int label_is(const char *label, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(label, name, n) &&
+	       (label[n] == ' ' || label[n] == '/' || label[n] == '\0');
+}
+
+static int has_from_source(const Bulwark__V1__RuleSet *rs);
+
+/*
+ * Reports, for a container with rules, what keeps them from holding: no
+ * task under its profile yet, a task of its cgroup under another label
+ * (started unconfined or under another profile: it must be restarted), or
+ * no_new_privs with fromSource rules.
+ */
+static void check_confinement(const Bulwark__V1__RuleSet *rs, const char *name,
+			      const struct aa_task *t, size_t n, int scanned, char ***unenforced,
+			      size_t *n_unenforced)
+{
+	const struct aa_task *other = NULL;
+	int in_use = !scanned, nnp = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (label_is(t[i].label, name)) {
+			in_use = 1;
+			nnp |= t[i].nnp;
+		} else if (rs->cgroup_id && t[i].cgid == rs->cgroup_id && !other) {
+			other = &t[i];
+		}
+	}
+	if (other) {
+		bw_warn("container runs outside its AppArmor profile: its rules are not enforced "
+			"for it | container=%.12s pid=%u label=%s profile=%s",
+			rs->container_id, other->pid, other->label, name);
+		bw_unenforced_add(unenforced, n_unenforced,
+				  "container %.12s: process %u runs under '%s', not profile %s: "
+				  "not confined; restart the container with "
+				  "process.apparmorProfile=%s",
+				  rs->container_id, other->pid, other->label, name, name);
+	} else if (!in_use) {
+		bw_unenforced_add(unenforced, n_unenforced,
+				  "container %.12s: no process runs under profile %s; start the "
+				  "container with process.apparmorProfile=%s (a running "
+				  "container cannot be moved into a profile)",
+				  rs->container_id, name, name);
+	}
+	if (nnp && has_from_source(rs))
+		bw_unenforced_add(unenforced, n_unenforced,
+				  "container %.12s: fromSource rules: the container runs with "
+				  "no_new_privs, under which AppArmor refuses the source's child "
+				  "profile (the source binary fails to exec)",
+				  rs->container_id);
 }
 
 static int has_from_source(const Bulwark__V1__RuleSet *rs)
@@ -276,6 +352,48 @@ static Bulwark__V1__CompiledPolicy *network_only(const Bulwark__V1__CompiledPoli
 	return c;
 }
 
+/* Host rules need a profile unless all of them go to cgroup-BPF. */
+static int host_needs_profile(const Bulwark__V1__RuleSet *host, int net_elsewhere)
+{
+	for (size_t i = 0; i < host->n_rules; i++)
+		if (!net_elsewhere ||
+		    host->rules[i]->operation != BULWARK__V1__OPERATION__OP_NETWORK)
+			return 1;
+	return 0;
+}
+
+/* Unloads every top-level profile of old_text that new_text does not
+ * define (a host source dropped from the policy; everything when new_text
+ * is empty).  Tasks under a removed profile become unconfined. */
+static void remove_stale(const char *old_text, const char *new_text)
+{
+	for (const char *s = old_text; s && *s;) {
+		size_t len = strcspn(s, "\n");
+
+		if (!strncmp(s, "profile ", 8)) {
+			char name[BW_AA_NAME_MAX + 16], want[BW_AA_NAME_MAX + 32];
+			size_t n = strcspn(s + 8, " \n{");
+
+			snprintf(name, sizeof(name), "%.*s", (int)n, s + 8);
+			snprintf(want, sizeof(want), "\nprofile %s ", name);
+			if (strncmp(new_text, want + 1, strlen(want + 1)) && !strstr(new_text, want)) {
+				int fd = open(AA_FS "/.remove", O_WRONLY | O_CLOEXEC);
+
+				if (fd >= 0) {
+					if (write(fd, name, strlen(name)) < 0 && errno != ENOENT)
+						bw_warn("cannot remove an AppArmor profile | "
+							"profile=%s err=%s",
+							name, strerror(errno));
+					close(fd);
+				}
+			}
+		}
+		s += len;
+		if (*s == '\n')
+			s++;
+	}
+}
+
 struct pending {
 	char name[BW_AA_NAME_MAX];
 	char path[PATH_MAX];
@@ -289,7 +407,10 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 	const char *dir = bw_aa_profile_dir();
 	struct pending *pend = calloc(cp->n_containers + 1, sizeof(*pend));
 	size_t n_pend = 0;
-	const char **args = calloc(cp->n_containers + 4, sizeof(*args));
+	const char **args = calloc(cp->n_containers + 5, sizeof(*args));
+	struct aa_task *tasks = NULL;
+	size_t n_tasks = 0;
+	int tasks_scanned = 0;
 	Bulwark__V1__CompiledPolicy *copy = bw_compiled_policy_dup(cp);
 	int rc = 0, nargs;
 
@@ -318,51 +439,43 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 		if (rc)
 			goto cleanup;
 	}
-	if (cp->host) {
-		size_t n = 0;
-
-		for (size_t i = 0; i < cp->host->n_rules; i++)
-			n += !a->net ||
-			     cp->host->rules[i]->operation != BULWARK__V1__OPERATION__OP_NETWORK;
-		if (n)
-			bw_unenforced_add(
-			    unenforced, n_unenforced,
-			    "host: %zu rules: the AppArmor backend confines containers only (host "
-			    "network rules go to cgroup-BPF when it runs); audit only",
-			    n);
-	}
-
-	for (size_t i = 0; i < cp->n_containers; i++) {
-		const Bulwark__V1__RuleSet *rs = cp->containers[i];
+	for (size_t i = 0; i < cp->n_containers && !tasks_scanned; i++)
+		if (cp->containers[i]->n_rules) {
+			tasks = scan_tasks(&n_tasks);
+			tasks_scanned = 1;
+		}
+	for (size_t i = 0; i <= cp->n_containers; i++) {
+		const Bulwark__V1__RuleSet *rs = i < cp->n_containers ? cp->containers[i] : cp->host;
 		struct pending *p = &pend[n_pend];
 		struct aa_loaded *l;
+		unsigned flags = a->net ? BW_AA_GEN_NO_NETWORK : 0;
 
-		bw_aa_profile_name(rs->container_id, p->name, sizeof(p->name));
-		rc = bw_aa_profile_generate(rs, p->name, a->net ? BW_AA_GEN_NO_NETWORK : 0,
-					    &p->text, unenforced, n_unenforced);
+		if (!rs)
+			continue;
+		if (i == cp->n_containers) {
+			/* The host: a profile only when some rule needs one. */
+			if (!host_needs_profile(rs, a->net != NULL))
+				continue;
+			snprintf(p->name, sizeof(p->name), "%s", BW_AA_HOST);
+			flags |= BW_AA_GEN_HOST;
+			bw_unenforced_add(
+			    unenforced, n_unenforced,
+			    "host: AppArmor confines a host process from its next exec of a shell "
+			    "or of a fromSource binary on (profile %s); processes running already "
+			    "and daemons started without a shell are not confined",
+			    BW_AA_HOST);
+		} else {
+			bw_aa_profile_name(rs->container_id, p->name, sizeof(p->name));
+		}
+		rc = bw_aa_profile_generate(rs, p->name, flags, &p->text, unenforced, n_unenforced);
 		if (rc) {
 			snprintf(err, errlen, "generating profile %s failed: %s", p->name,
 				 strerror(-rc));
 			goto cleanup;
 		}
-		if (rs->n_rules) {
-			int use = profile_use(p->name);
-
-			if (!(use & AA_IN_USE))
-				bw_unenforced_add(
-				    unenforced, n_unenforced,
-				    "container %.12s: no process runs under profile %s; start the "
-				    "container with process.apparmorProfile=%s (a running "
-				    "container cannot be moved into a profile)",
-				    rs->container_id, p->name, p->name);
-			if ((use & AA_NNP) && has_from_source(rs))
-				bw_unenforced_add(
-				    unenforced, n_unenforced,
-				    "container %.12s: fromSource rules: the container runs with "
-				    "no_new_privs, under which AppArmor refuses the source's child "
-				    "profile (the source binary fails to exec)",
-				    rs->container_id);
-		}
+		if (i < cp->n_containers && rs->n_rules)
+			check_confinement(rs, p->name, tasks, n_tasks, tasks_scanned, unenforced,
+					  n_unenforced);
 		l = find_loaded(a, p->name);
 		if (l && !strcmp(l->text, p->text)) {
 			free(p->text);
@@ -424,15 +537,19 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 				snprintf(l->name, sizeof(l->name), "%s", pend[i].name);
 				l->text = NULL;
 			}
+			if (l->text)
+				remove_stale(l->text, pend[i].text);
 			free(l->text);
 			l->text = pend[i].text;
 			pend[i].text = NULL;
 		}
 	}
 
-	/* Containers gone from the policy: their profiles go too. */
+	/* Containers gone from the policy (and a host without rules): their
+	 * profiles go too. */
 	for (size_t i = 0; i < a->n_loaded;) {
-		int keep = 0;
+		int keep = !strcmp(a->loaded[i].name, BW_AA_HOST) && cp->host &&
+			   host_needs_profile(cp->host, a->net != NULL);
 
 		for (size_t j = 0; j < cp->n_containers && !keep; j++) {
 			char name[BW_AA_NAME_MAX];
@@ -446,15 +563,8 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 		}
 		{
 			char path[PATH_MAX];
-			int fd = open(AA_FS "/.remove", O_WRONLY | O_CLOEXEC);
 
-			if (fd >= 0) {
-				if (write(fd, a->loaded[i].name, strlen(a->loaded[i].name)) < 0)
-					bw_warn(
-					    "cannot remove an AppArmor profile | profile=%s err=%s",
-					    a->loaded[i].name, strerror(errno));
-				close(fd);
-			}
+			remove_stale(a->loaded[i].text, "");
 			snprintf(path, sizeof(path), "%s/%s", dir, a->loaded[i].name);
 			unlink(path);
 		}
@@ -476,6 +586,7 @@ cleanup:
 		free(pend[i].text);
 	free(pend);
 	free(args);
+	free(tasks);
 	if (copy)
 		bulwark__v1__compiled_policy__free_unpacked(copy, NULL);
 	return rc;

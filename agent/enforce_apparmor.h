@@ -57,6 +57,10 @@ void bw_aa_profile_name(const char *container_id, char *buf, size_t len);
 /* Network rules are enforced elsewhere (the cgroup-BPF program): the
  * profile allows all networking and leaves network rules out. */
 #define BW_AA_GEN_NO_NETWORK 1u
+/* The host's rule set: the profile is attached by path (the shells, see
+ * enforce_apparmor_int.h) and each fromSource source gets its own
+ * top-level profile "<name>.<hash>" attached by the source's path. */
+#define BW_AA_GEN_HOST 2u
 
 /*
  * The profile for one rule set, as a new string in *out (caller frees).

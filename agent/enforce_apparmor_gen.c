@@ -4,17 +4,27 @@
  *
  * Shape of a profile (every line exists for a reason):
  *   - a baseline granting each category that is NOT in allow-list mode
- *     (files, exec, network, capabilities), plus signal/ptrace/unix/mount
- *     which policies do not govern;
+ *     with block posture (files, exec, network, capabilities), plus
+ *     signal/ptrace/unix/mount which policies do not govern; with audit
+ *     posture the baseline is an "audit" rule, so every miss is recorded
+ *     (and the log drops the records an Allow rule explains);
  *   - Block rules as "audit deny": plain deny rules are silent in AppArmor,
  *     and every block must produce an alert;
  *   - Audit rules as "audit" allow rules; Allow rules as plain rules;
- *   - fromSource rules in a child profile named by the source binary, which
- *     the parent enters on exec ("cx": an exact path beats the parent's glob
- *     exec rule).  What the source executes inherits the child ("ix"), so
+ *   - fromSource rules in a child profile named by the source binary (or
+ *     by the directory's glob, /usr/bin/ + "*"), which the parent enters on
+ *     exec ("cx").  What the source executes inherits the child ("ix"), so
  *     a source's rules also hold for its descendants.
  * Exec modes are "ix" everywhere except the source transitions, because
- * AppArmor refuses overlapping globs with different exec modes.
+ * AppArmor refuses overlapping globs with different exec modes: an exact
+ * path beats a glob, and around a source directory the parent's exec
+ * baseline is written as the complement of its glob (enforce_apparmor_src.c).
+ *
+ * The host (BW_AA_GEN_HOST): profile bulwark-host attached by path to the
+ * shells (BW_AA_HOST_ATTACH), and one top-level profile per source,
+ * "bulwark-host.<hash of its glob>", attached by the source's path, which
+ * bulwark-host enters with "px".  A host process is confined from its next
+ * exec of an attached binary on; what runs already stays unconfined.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +34,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "enforce_apparmor.h"
+#include "enforce_apparmor_int.h"
 #include "enforce_priv.h"
 #include "bw_caps.h"
 
@@ -52,14 +62,22 @@ void bw_aa_profile_name(const char *container_id, char *buf, size_t len)
 struct gen {
 	FILE *f;
 	const Bulwark__V1__RuleSet *rs;
-	const char *name;   /* the top profile's name */
-	const char *source; /* NULL: the top profile; else the child's binary */
+	const char *name;		/* the top profile's name */
+	const struct bw_aa_src *source; /* NULL: the top profile; else the source's */
+	struct bw_aa_src *src;		/* every source of rs */
+	size_t n_src;
 	char ***unenf;
 	size_t *n_unenf;
 	int oom;
-	int file_allow, proc_allow, net_allow, cap_allow; /* enforced allow-list modes */
+	int host; /* bulwark-host: attached by path, sources in their own profiles */
+	/* Per category: 0 no allow-list, AA_ALLOW_BLOCK misses refused,
+	 * AA_ALLOW_AUDIT misses pass audited (the log drops what a rule allows). */
+	int file_allow, proc_allow, net_allow, cap_allow;
 	int no_network; /* network rules are enforced by another mechanism */
 };
+
+#define AA_ALLOW_BLOCK 1
+#define AA_ALLOW_AUDIT 2
 
 static void unenf(struct gen *g, const Bulwark__V1__Rule *r, const char *why)
 {
@@ -199,7 +217,7 @@ static void file_rule(struct gen *g, const Bulwark__V1__Rule *r)
 		perms = r->read_only ? "w" : "mrwlkx";
 		break;
 	case BULWARK__V1__ACTION__ACTION_AUDIT:
-		if (g->file_allow)
+		if (g->file_allow == AA_ALLOW_BLOCK)
 			unenf(g, r,
 			      "Audit rule in file allow-list mode: AppArmor audit rules also allow "
 			      "the access");
@@ -212,16 +230,12 @@ static void file_rule(struct gen *g, const Bulwark__V1__Rule *r)
 	fprintf(g->f, "  %s%s %s,\n", qualifier(r), spec, perms);
 }
 
-/* Is path the exact source binary of some fromSource rule? */
-static int is_source(const Bulwark__V1__RuleSet *rs, const char *path)
+/* Is path the exact binary of one of the rule set's sources? */
+static int is_source(const struct gen *g, const char *path)
 {
-	for (size_t i = 0; i < rs->n_rules; i++)
-		for (size_t j = 0; j < rs->rules[i]->n_from_source; j++) {
-			const Bulwark__V1__Source *s = rs->rules[i]->from_source[j];
-
-			if (!s->dir && s->path && !strcmp(s->path, path))
-				return 1;
-		}
+	for (size_t i = 0; i < g->n_src; i++)
+		if (!g->src[i].dir && !strcmp(g->src[i].path, path))
+			return 1;
 	return 0;
 }
 
@@ -239,17 +253,23 @@ static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
 		fprintf(g->f, "  %s%s x,\n", qualifier(r), spec);
 		return;
 	}
-	if (r->action == BULWARK__V1__ACTION__ACTION_AUDIT && g->proc_allow)
+	if (r->action == BULWARK__V1__ACTION__ACTION_AUDIT && g->proc_allow == AA_ALLOW_BLOCK)
 		unenf(g, r,
 		      "Audit rule in process allow-list mode: AppArmor audit rules also allow the "
 		      "exec");
-	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH &&
-	    is_source(g->rs, r->value))
-		/* The parent enters the source's child profile: the same mode as
-		 * its transition line, or the parser refuses the conflict. */
-		fprintf(g->f, "  %s%s cx,\n", qualifier(r), spec);
-	else
-		fprintf(g->f, "  %s%s ix,\n", qualifier(r), spec);
+	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH && is_source(g, r->value)) {
+		/* The parent enters the source's profile: the same mode as its
+		 * transition line, or the parser refuses the conflict. */
+		fprintf(g->f, "  %s%s %s,\n", qualifier(r), spec, g->host ? "px" : "cx");
+		return;
+	}
+	if (!g->source && bw_aa_glob_overlaps_dir(spec, g->src, g->n_src)) {
+		unenf(g, r,
+		      "overlaps a fromSource directory, whose binaries AppArmor must enter "
+		      "through the source's profile; not enforced");
+		return;
+	}
+	fprintf(g->f, "  %s%s ix,\n", qualifier(r), spec);
 }
 
 static const char *aa_family(unsigned f)
@@ -420,67 +440,72 @@ static void rule(struct gen *g, const Bulwark__V1__Rule *r)
 	}
 }
 
-/* 1 when the rule belongs in the profile being generated. */
-static int rule_applies(const struct gen *g, const Bulwark__V1__Rule *r)
-{
-	if (!r->n_from_source)
-		return 1;
-	if (!g->source)
-		return 0;
-	for (size_t i = 0; i < r->n_from_source; i++)
-		if (!r->from_source[i]->dir && r->from_source[i]->path &&
-		    !strcmp(r->from_source[i]->path, g->source))
-			return 1;
-	return 0;
-}
-
 static void body(struct gen *g)
 {
 	const Bulwark__V1__RuleSet *rs = g->rs;
 
 	fputs("  signal,\n  ptrace,\n  unix,\n  mount,\n  umount,\n  pivot_root,\n", g->f);
-	if (!g->file_allow)
-		fputs("  /{,**} rwlkm,\n", g->f);
-	if (!g->proc_allow)
-		fputs("  /{,**} ix,\n", g->f);
-	if (!g->net_allow || g->no_network)
-		fputs("  network,\n", g->f);
-	if (!g->cap_allow)
-		fputs("  capability,\n", g->f);
+	if (g->host)
+		/* A runtime started from a confined shell must still launch its
+		 * containers under their own bulwark profiles. */
+		fputs("  change_profile -> " BW_AA_PREFIX "*,\n", g->f);
+	/* Audit posture of an allow-list: the baseline still grants, audited;
+	 * the log drops the records an Allow rule explains (DefaultPosture). */
+	if (g->file_allow != AA_ALLOW_BLOCK)
+		fprintf(g->f, "  %s/{,**} rwlkm,\n", g->file_allow ? "audit " : "");
+	if (g->proc_allow != AA_ALLOW_BLOCK)
+		bw_aa_exec_baseline(g->f, g->proc_allow ? "audit " : "", g->src,
+				    g->source ? 0 : g->n_src);
+	if (g->net_allow != AA_ALLOW_BLOCK || g->no_network)
+		fprintf(g->f, "  %snetwork,\n", g->net_allow && !g->no_network ? "audit " : "");
+	if (g->cap_allow != AA_ALLOW_BLOCK)
+		fprintf(g->f, "  %scapability,\n", g->cap_allow ? "audit " : "");
 	for (size_t i = 0; i < rs->n_rules; i++)
-		if (rule_applies(g, rs->rules[i]))
+		if (bw_aa_rule_in_source(rs->rules[i], g->source))
 			rule(g, rs->rules[i]);
 }
 
-/* Is this binary the source of an earlier rule (child already emitted)? */
-static int seen_source(const Bulwark__V1__RuleSet *rs, size_t upto_rule, size_t upto_src,
-		       const char *path)
-{
-	for (size_t i = 0; i <= upto_rule; i++) {
-		const Bulwark__V1__Rule *r = rs->rules[i];
-		size_t n = i == upto_rule ? upto_src : r->n_from_source;
-
-		for (size_t j = 0; j < n; j++)
-			if (!r->from_source[j]->dir && !strcmp(r->from_source[j]->path, path))
-				return 1;
-	}
-	return 0;
-}
-
-static int allow_mode(struct gen *g, int allowlist, Bulwark__V1__Posture posture, const char *what)
+static int allow_mode(Bulwark__V1__Posture posture, int allowlist)
 {
 	if (!allowlist)
 		return 0;
-	if (posture == BULWARK__V1__POSTURE__POSTURE_BLOCK)
-		return 1;
-	/* Audit posture: AppArmor can only report a miss by refusing it. */
-	if (!g->source &&
-	    bw_unenforced_add(g->unenf, g->n_unenf,
-			      "container %.12s: %s allow-list with audit posture: AppArmor cannot "
-			      "report misses without blocking them; misses pass unreported",
-			      g->rs->container_id ? g->rs->container_id : "", what))
+	return posture == BULWARK__V1__POSTURE__POSTURE_BLOCK ? AA_ALLOW_BLOCK : AA_ALLOW_AUDIT;
+}
+
+/* The body of a source's profile, one level deeper when nested. */
+static void source_body(struct gen *g, const struct bw_aa_src *s, const char *indent)
+{
+	FILE *outer = g->f;
+	char *inner = NULL;
+	size_t ilen = 0;
+
+	g->f = open_memstream(&inner, &ilen);
+	if (!g->f) {
+		g->f = outer;
 		g->oom = 1;
-	return 0;
+		return;
+	}
+	g->source = s;
+	body(g);
+	g->source = NULL;
+	fclose(g->f);
+	g->f = outer;
+	for (char *line = inner, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		fprintf(g->f, "%s%s\n", indent, line);
+	}
+	free(inner);
+}
+
+static const char *host_attach(void)
+{
+	const char *a = getenv("BW_APPARMOR_HOST_ATTACH");
+
+	if (!a || !*a || a[0] != '/' || strpbrk(a, "\", \t\n"))
+		return BW_AA_HOST_ATTACH;
+	return a;
 }
 
 int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, unsigned flags,
@@ -490,119 +515,57 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 			.name = name,
 			.unenf = unenforced,
 			.n_unenf = n_unenforced,
+			.host = !!(flags & BW_AA_GEN_HOST),
 			.no_network = !!(flags & BW_AA_GEN_NO_NETWORK)};
 	char *text = NULL;
 	size_t len = 0;
 
-	g.f = open_memstream(&text, &len);
-	if (!g.f)
+	if (bw_aa_sources(rs, &g.src, &g.n_src, unenforced, n_unenforced))
 		return -ENOMEM;
-	g.file_allow = allow_mode(&g, rs->file_allowlist, rs->file_posture, "file");
-	/* process follows the file posture */
-	g.proc_allow = allow_mode(&g, rs->process_allowlist, rs->file_posture, "process");
-	g.net_allow = g.no_network ? 0
-				   : allow_mode(&g, bw_rs_protocol_allowlist(rs),
-						rs->network_posture, "network");
-	g.cap_allow =
-	    allow_mode(&g, rs->capability_allowlist, rs->capability_posture, "capability");
-
-	fprintf(g.f, "# Generated by Bulwark for container %s: do not edit.\n",
-		rs->container_id && *rs->container_id ? rs->container_id : "(none)");
-	fprintf(g.f, "profile %s flags=(attach_disconnected,mediate_deleted) {\n", name);
-	/* fromSource: the parent enters the child on exec of the source. */
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		const Bulwark__V1__Rule *r = rs->rules[i];
-
-		for (size_t j = 0; j < r->n_from_source; j++) {
-			const Bulwark__V1__Source *s = r->from_source[j];
-			char spec[1100];
-			FILE *m;
-
-			if (s->dir) {
-				unenf(&g, r,
-				      "fromSource directory: AppArmor child profiles need an exact "
-				      "binary; not enforced");
-				continue;
-			}
-			if (seen_source(rs, i, j, s->path))
-				continue;
-			m = fmemopen(spec, sizeof(spec), "w");
-			if (!m || !put_literal(m, s->path ? s->path : "", "")) {
-				if (m)
-					fclose(m);
-				unenf(&g, r, "fromSource path cannot be expressed in AppArmor");
-				continue;
-			}
-			fputc('\0', m);
-			fclose(m);
-			if (spec[0] == '"') {
-				unenf(&g, r,
-				      "fromSource path with spaces cannot name a child profile");
-				continue;
-			}
-			/* "cx": the child named by the exec'd path.  AppArmor refuses
-			 * this change under no_new_privs (the apply reports such
-			 * containers); a stacked transition was tried and is refused
-			 * there too by Debian 12's parser and kernel. */
-			fprintf(g.f, "  %s cx,\n", spec);
-		}
+	g.f = open_memstream(&text, &len);
+	if (!g.f) {
+		free(g.src);
+		return -ENOMEM;
 	}
+	g.file_allow = allow_mode(rs->file_posture, rs->file_allowlist);
+	/* process follows the file posture */
+	g.proc_allow = allow_mode(rs->file_posture, rs->process_allowlist);
+	g.net_allow = g.no_network ? 0 : allow_mode(rs->network_posture, bw_rs_protocol_allowlist(rs));
+	g.cap_allow = allow_mode(rs->capability_posture, rs->capability_allowlist);
+
+	if (g.host)
+		fprintf(g.f,
+			"# Generated by Bulwark for the host: do not edit.\n"
+			"profile %s %s flags=(attach_disconnected,mediate_deleted) {\n",
+			name, host_attach());
+	else
+		fprintf(g.f,
+			"# Generated by Bulwark for container %s: do not edit.\n"
+			"profile %s flags=(attach_disconnected,mediate_deleted) {\n",
+			rs->container_id && *rs->container_id ? rs->container_id : "(none)", name);
+	/* fromSource: the parent enters the source's profile on exec ("cx"
+	 * to a child; on the host "px" to a profile attached by the same
+	 * path, which also catches the source started by anything else).
+	 * AppArmor refuses this change for a task with no_new_privs (the apply
+	 * reports such containers). */
+	for (size_t i = 0; i < g.n_src; i++)
+		fprintf(g.f, "  %s %s,\n", g.src[i].glob, g.host ? "px" : "cx");
 	body(&g);
-	for (size_t i = 0; i < rs->n_rules; i++) {
-		const Bulwark__V1__Rule *r = rs->rules[i];
-
-		for (size_t j = 0; j < r->n_from_source; j++) {
-			const Bulwark__V1__Source *s = r->from_source[j];
-			char spec[1100];
-			FILE *m;
-
-			if (s->dir || seen_source(rs, i, j, s->path))
-				continue;
-			m = fmemopen(spec, sizeof(spec), "w");
-			if (!m)
-				continue;
-			if (!put_literal(m, s->path, "")) {
-				fclose(m);
-				continue;
-			}
-			if (strchr(s->path, ' ')) {
-				fclose(m);
-				continue;
-			}
-			fputc('\0', m);
-			fclose(m);
-			fprintf(g.f,
-				"\n  profile %s flags=(attach_disconnected,mediate_deleted) {\n",
-				spec);
-			g.source = s->path;
-			/* Indent the child's body one more level. */
-			{
-				FILE *outer = g.f;
-				char *inner = NULL;
-				size_t ilen = 0;
-
-				g.f = open_memstream(&inner, &ilen);
-				if (!g.f) {
-					g.f = outer;
-					g.oom = 1;
-					continue;
-				}
-				body(&g);
-				fclose(g.f);
-				g.f = outer;
-				for (char *line = inner, *nl; line && *line; line = nl) {
-					nl = strchr(line, '\n');
-					if (nl)
-						*nl++ = '\0';
-					fprintf(g.f, "  %s\n", line);
-				}
-				free(inner);
-			}
-			fputs("  }\n", g.f);
-			g.source = NULL;
-		}
+	for (size_t i = 0; !g.host && i < g.n_src; i++) {
+		fprintf(g.f, "\n  profile %s flags=(attach_disconnected,mediate_deleted) {\n",
+			g.src[i].glob);
+		source_body(&g, &g.src[i], "  ");
+		fputs("  }\n", g.f);
 	}
 	fputs("}\n", g.f);
+	for (size_t i = 0; g.host && i < g.n_src; i++) {
+		fprintf(g.f,
+			"\nprofile %s.%08x %s flags=(attach_disconnected,mediate_deleted) {\n",
+			name, g.src[i].hash, g.src[i].glob);
+		source_body(&g, &g.src[i], "");
+		fputs("}\n", g.f);
+	}
+	free(g.src);
 	if (fclose(g.f) || g.oom) {
 		free(text);
 		return -ENOMEM;

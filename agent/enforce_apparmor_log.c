@@ -236,16 +236,6 @@ static int record_matches(const Bulwark__V1__Rule *r, const struct bw_aa_record 
 	}
 }
 
-static int rule_for_source(const Bulwark__V1__Rule *r, const char *source)
-{
-	if (!r->n_from_source)
-		return 1;
-	for (size_t i = 0; source && i < r->n_from_source; i++)
-		if (!r->from_source[i]->dir && !strcmp(r->from_source[i]->path, source))
-			return 1;
-	return 0;
-}
-
 static uint32_t read_ppid(uint32_t pid)
 {
 	char path[64], buf[512], *p;
@@ -277,17 +267,96 @@ static void upper(char *dst, const char *src, size_t len)
 	dst[i] = '\0';
 }
 
+/* Is op of rs in allow-list mode with audit posture (misses pass, audited)? */
+static int audit_allowlist(const struct aa *a, const Bulwark__V1__RuleSet *rs, const char *op)
+{
+	const Bulwark__V1__Posture block = BULWARK__V1__POSTURE__POSTURE_BLOCK;
+
+	if (!strcmp(op, "File"))
+		return rs->file_allowlist && rs->file_posture != block;
+	if (!strcmp(op, "Process"))
+		return rs->process_allowlist && rs->file_posture != block;
+	if (!strcmp(op, "Network"))
+		return !a->net && bw_rs_protocol_allowlist(rs) && rs->network_posture != block;
+	return rs->capability_allowlist && rs->capability_posture != block;
+}
+
+static int allowlist_of(const Bulwark__V1__RuleSet *rs, const char *op)
+{
+	if (!strcmp(op, "File"))
+		return rs->file_allowlist;
+	if (!strcmp(op, "Process"))
+		return rs->process_allowlist;
+	if (!strcmp(op, "Network"))
+		return rs->network_allowlist;
+	return rs->capability_allowlist;
+}
+
+/*
+ * The rule set a profile label belongs to and, inside it, the source whose
+ * profile it is: "bulwark-c1", "bulwark-c1///usr/bin/cat" (child),
+ * "bulwark-c1//&bulwark-c1///bin/cat" (a stack: the last member decides),
+ * "bulwark-host", "bulwark-host.1a2b3c4d" (a host source's profile).
+ * *src is a copy of the source (its path borrowed from the rule set) or
+ * *has_src 0 for the top profile.
+ */
+static const Bulwark__V1__RuleSet *find_scope(const struct aa *a, const char *label, int *host,
+					      struct bw_aa_src *src, int *has_src)
+{
+	const Bulwark__V1__RuleSet *rs = NULL;
+	const char *prof = label, *amp, *child = NULL;
+	char top[sizeof(((struct bw_aa_record *)0)->profile)];
+	struct bw_aa_src *v = NULL;
+	size_t n = 0, hl = strlen(BW_AA_HOST);
+	char *sep;
+
+	*host = *has_src = 0;
+	while ((amp = strstr(prof, "//&")))
+		prof = amp + 3;
+	snprintf(top, sizeof(top), "%s", prof);
+	sep = strstr(top, "//");
+	if (sep) {
+		*sep = '\0';
+		child = prof + (sep - top) + 2;
+	}
+	if (!a->cur)
+		return NULL;
+	if (!strncmp(top, BW_AA_HOST, hl) && (top[hl] == '\0' || top[hl] == '.')) {
+		rs = a->cur->host;
+		*host = 1;
+	}
+	for (size_t i = 0; !*host && i < a->cur->n_containers && !rs; i++) {
+		char name[BW_AA_NAME_MAX];
+
+		bw_aa_profile_name(a->cur->containers[i]->container_id, name, sizeof(name));
+		if (!strcmp(name, top))
+			rs = a->cur->containers[i];
+	}
+	if (!rs || (!child && !(*host && top[hl] == '.')) ||
+	    bw_aa_sources(rs, &v, &n, NULL, NULL))
+		return rs;
+	for (size_t i = 0; i < n && !*has_src; i++) {
+		if (child ? !strcmp(v[i].glob, child)
+			  : strtoul(top + hl + 1, NULL, 16) == v[i].hash) {
+			*src = v[i];
+			*has_src = 1;
+		}
+	}
+	free(v);
+	return rs;
+}
+
 static void handle_record(struct aa *a, const char *line)
 {
 	const Bulwark__V1__RuleSet *rs = NULL;
 	const Bulwark__V1__Rule *match = NULL, *raw = NULL;
 	struct bw_aa_record rec;
 	struct bw_enforcer_alert al;
-	char top[sizeof(((struct bw_aa_record *)0)->profile)], resource[1100], data[160];
-	const char *source = NULL, *op;
+	struct bw_aa_src src;
+	char resource[1100], data[1400];
+	const char *op;
 	struct timespec ts;
-	int blocked, allowlist = 0;
-	char *sep;
+	int blocked, host = 0, has_src = 0, posture = 0;
 
 	if (bw_aa_parse_record(line, &rec) ||
 	    strncmp(rec.profile, BW_AA_PREFIX, strlen(BW_AA_PREFIX)))
@@ -295,27 +364,7 @@ static void handle_record(struct aa *a, const char *line)
 	blocked = !strcmp(rec.apparmor, "DENIED");
 	if (!blocked && strcmp(rec.apparmor, "AUDIT"))
 		return; /* ALLOWED (complain mode), STATUS, ... */
-	/* "bulwark-c1", "bulwark-c1///bin/cat" (child), or a stacked label
-	 * "bulwark-c1//&bulwark-c1///bin/cat": the last stack member decides. */
-	{
-		const char *prof = rec.profile, *amp;
-
-		while ((amp = strstr(prof, "//&")))
-			prof = amp + 3;
-		snprintf(top, sizeof(top), "%s", prof);
-		sep = strstr(top, "//");
-		if (sep) {
-			*sep = '\0';
-			source = prof + (sep - top) + 2;
-		}
-	}
-	for (size_t i = 0; a->cur && i < a->cur->n_containers && !rs; i++) {
-		char name[BW_AA_NAME_MAX];
-
-		bw_aa_profile_name(a->cur->containers[i]->container_id, name, sizeof(name));
-		if (!strcmp(name, top))
-			rs = a->cur->containers[i];
-	}
+	rs = find_scope(a, rec.profile, &host, &src, &has_src);
 	op = record_operation(&rec);
 	for (size_t i = 0; rs && i < rs->n_rules && !match; i++) {
 		const Bulwark__V1__Rule *r = rs->rules[i];
@@ -324,24 +373,31 @@ static void handle_record(struct aa *a, const char *line)
 
 		if (r->match == BULWARK__V1__MATCH_KIND__MATCH_APPARMOR && !raw)
 			raw = r;
-		if (r->action == want && rule_for_source(r, source) && record_matches(r, &rec, op))
+		if (r->action == want && bw_aa_rule_in_source(r, has_src ? &src : NULL) &&
+		    record_matches(r, &rec, op))
 			match = r;
 	}
-	if (rs) {
-		if (!strcmp(op, "File"))
-			allowlist = rs->file_allowlist;
-		else if (!strcmp(op, "Process"))
-			allowlist = rs->process_allowlist;
-		else if (!strcmp(op, "Network"))
-			allowlist = rs->network_allowlist;
-		else
-			allowlist = rs->capability_allowlist;
+	if (rs && !blocked && !match && audit_allowlist(a, rs, op)) {
+		/* The audited baseline of an allow-list with audit posture
+		 * records every access: what an Allow rule grants is no miss. */
+		for (size_t i = 0; i < rs->n_rules; i++) {
+			const Bulwark__V1__Rule *r = rs->rules[i];
+
+			if (r->action == BULWARK__V1__ACTION__ACTION_ALLOW &&
+			    bw_aa_rule_in_source(r, has_src ? &src : NULL) &&
+			    record_matches(r, &rec, op) && (!r->owner_only || rec.fsuid == rec.ouid))
+				return;
+		}
+		posture = 1;
 	}
+	if (rs && blocked && !match && allowlist_of(rs, op))
+		posture = 1;
 
 	memset(&al, 0, sizeof(al));
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	al.ts_boot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	al.cgroup_id = rs ? rs->cgroup_id : 0;
+	al.host = host;
 	al.host_pid = al.host_tid = rec.pid;
 	al.host_ppid = read_ppid(rec.pid);
 	al.uid = rec.fsuid;
@@ -364,13 +420,13 @@ static void handle_record(struct aa *a, const char *line)
 	}
 	al.resource = resource;
 	snprintf(data, sizeof(data), "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s",
-		 rec.operation, rec.requested, rec.denied, source ? " source=" : "",
-		 source ? source : "");
+		 rec.operation, rec.requested, rec.denied, has_src ? " source=" : "",
+		 has_src ? src.path : "");
 	al.data = data;
 	al.enforcer = "AppArmor";
 	al.blocked = blocked;
 	al.origin = match ? match->origin : raw ? raw->origin : NULL;
-	al.default_posture = blocked && !match && allowlist;
+	al.default_posture = posture;
 	al.action = blocked ? "Block" : "Audit";
 	if (a->on_alert)
 		a->on_alert(a->alert_arg, &al);

@@ -17,7 +17,7 @@
 
 #include "bw_caps.h"
 #include "bw_testpolicy.h"
-#include "enforce_apparmor.h"
+#include "enforce_apparmor_int.h"
 
 struct gen_out {
 	char *text;
@@ -185,10 +185,19 @@ static void test_allowlist_audit_posture(void **state)
 {
 	struct gen_out o;
 
-	gen("set c cgid=1 file_posture=audit\nrule file rdir /bin/ Allow\n", &o);
-	/* AppArmor cannot report a miss without refusing it: stay permissive and say so */
-	has_line(&o, "/{,**} rwlkm,");
-	assert_true(unenf_has(&o, "file allow-list with audit posture"));
+	gen("set c cgid=1 file_posture=audit capability_posture=audit\n"
+	    "rule file rdir /bin/ Allow\nrule process path /bin/sh Allow\n"
+	    "rule capability capability chown Allow\n",
+	    &o);
+	/* misses pass, audited: the baseline grants everything with "audit"
+	 * (the log drops the records an Allow rule explains) */
+	has_line(&o, "audit /{,**} rwlkm,");
+	has_line(&o, "audit /{,**} ix,");
+	has_line(&o, "audit capability,");
+	has_line(&o, "/bin/{,**} rwlkm,");
+	has_line(&o, "/bin/sh ix,");
+	lacks_line(&o, "/{,**} rwlkm,");
+	assert_int_equal(o.n_unenf, 0);
 	gen_free(&o);
 }
 
@@ -309,8 +318,9 @@ static void test_from_source(void **state)
 	child = strstr(o.text, "  profile /bin/cat ");
 	assert_non_null(child);
 	assert_null(strstr(child, "/bin/sleep x"));
-	/* source directories cannot be child profiles: reported, not guessed */
-	assert_true(unenf_has(&o, "fromSource directory"));
+	/* a source directory is entered by its glob */
+	has_line(&o, "/opt/* cx,");
+	assert_non_null(strstr(o.text, "  profile /opt/* flags="));
 	gen_free(&o);
 
 	/* a source that is also allowed in process allow-list mode: one mode */
@@ -321,6 +331,212 @@ static void test_from_source(void **state)
 	lacks_line(&o, "/bin/sh ix,");
 	lacks_line(&o, "/{,**} ix,");
 	gen_free(&o);
+}
+
+/*
+ * A small AppArmor glob matcher (the subset profiles here use: * ** ? [..]
+ * [^..] {a,b} and backslash escapes), to check what exec rules cover.
+ */
+static int aa_match(const char *p, const char *s)
+{
+	if (*p == '\0')
+		return *s == '\0';
+	if (*p == '\\')
+		return *s == p[1] && aa_match(p + 2, s + 1);
+	if (p[0] == '*' && p[1] == '*') {
+		for (const char *t = s;; t++) {
+			if (aa_match(p + 2, t))
+				return 1;
+			if (!*t)
+				return 0;
+		}
+	}
+	if (*p == '*') {
+		for (const char *t = s;; t++) {
+			if (aa_match(p + 1, t))
+				return 1;
+			if (!*t || *t == '/')
+				return 0;
+		}
+	}
+	if (*p == '?')
+		return *s && *s != '/' && aa_match(p + 1, s + 1);
+	if (*p == '[') {
+		int neg = p[1] == '^', hit = 0;
+		const char *q = p + 1 + neg;
+
+		for (; *q && *q != ']'; q++) {
+			if (*q == '\\')
+				q++;
+			hit |= *q == *s;
+		}
+		return *s && hit != neg && aa_match(q + 1, s + 1);
+	}
+	if (*p == '{') {
+		const char *end = strchr(p, '}'), *alt = p + 1;
+		char buf[512];
+
+		while (alt <= end) {
+			size_t n = strcspn(alt, ",}");
+
+			snprintf(buf, sizeof(buf), "%.*s%s", (int)n, alt, end + 1);
+			if (aa_match(buf, s))
+				return 1;
+			alt += n + 1;
+		}
+		return 0;
+	}
+	return *p == *s && aa_match(p + 1, s + 1);
+}
+
+/* The exec mode the top profile's rules give path: "ix", "cx", "" (no rule)
+ * or "conflict" (two modes: the parser would refuse it, or worse). */
+static const char *exec_mode(const char *text, const char *path)
+{
+	static char mode[16];
+	const char *line = strchr(text, '\n') + 1; /* after the comment */
+
+	mode[0] = '\0';
+	for (line = strchr(line, '\n') + 1; *line && strncmp(line, "}", 1);
+	     line = strchr(line, '\n') + 1) {
+		char pat[600], m[8];
+
+		if (!strncmp(line, "  profile ", 10))
+			break; /* children follow the parent's rules */
+		if (sscanf(line, "  %599s %7[a-z],", pat, m) != 2 || strcmp(pat, "audit") == 0 ||
+		    (strcmp(m, "ix") && strcmp(m, "cx") && strcmp(m, "px")))
+			continue;
+		if (!aa_match(pat, path))
+			continue;
+		if (mode[0] && strcmp(mode, m))
+			return "conflict";
+		snprintf(mode, sizeof(mode), "%s", m);
+	}
+	return mode;
+}
+
+static void test_from_source_dir(void **state)
+{
+	struct gen_out o;
+	const char *child;
+
+	gen("set c cgid=1\n"
+	    "rule file path /secret Block fromdir=/usr/bin/\n"
+	    "rule file path /data/x Block fromrdir=/opt/tools/\n"
+	    "rule file path /data/y Block from=/usr/bin/cat\n"
+	    "rule process path /bin/sleep Block\n",
+	    &o);
+	has_line(&o, "/usr/bin/* cx,");
+	has_line(&o, "/opt/tools/** cx,");
+	has_line(&o, "/usr/bin/cat cx,");
+	lacks_line(&o, "/{,**} ix,"); /* would conflict with the directory transitions */
+	/* every exec goes exactly one way */
+	assert_string_equal(exec_mode(o.text, "/usr/bin/env"), "cx");
+	assert_string_equal(exec_mode(o.text, "/usr/bin/cat"), "cx");
+	assert_string_equal(exec_mode(o.text, "/opt/tools/a/b/c"), "cx");
+	assert_string_equal(exec_mode(o.text, "/usr/bin/sub/tool"), "ix");
+	assert_string_equal(exec_mode(o.text, "/usr/binx"), "ix");
+	assert_string_equal(exec_mode(o.text, "/usr/sbin/nologin"), "ix");
+	assert_string_equal(exec_mode(o.text, "/usr/b"), "ix");
+	assert_string_equal(exec_mode(o.text, "/u/x"), "ix");
+	assert_string_equal(exec_mode(o.text, "/opt/toolsx/y"), "ix");
+	assert_string_equal(exec_mode(o.text, "/opt/x"), "ix");
+	assert_string_equal(exec_mode(o.text, "/bin/sh"), "ix");
+	assert_string_equal(exec_mode(o.text, "/a/b/c/d"), "ix");
+	/* the directory's child holds its rule; the exact child /usr/bin/cat
+	 * holds its own and the directory's (it lies in /usr/bin/) */
+	child = strstr(o.text, "  profile /usr/bin/* flags=");
+	assert_non_null(child);
+	assert_non_null(strstr(child, "    audit deny /secret mrwlkx,\n"));
+	assert_non_null(strstr(child, "    audit deny /bin/sleep x,\n"));
+	child = strstr(o.text, "  profile /usr/bin/cat flags=");
+	assert_non_null(child);
+	assert_non_null(strstr(child, "    audit deny /secret mrwlkx,\n")); /* the last child */
+	assert_non_null(strstr(child, "    audit deny /data/y mrwlkx,\n"));
+	child = strstr(o.text, "  profile /opt/tools/** flags=");
+	assert_non_null(strstr(child, "    audit deny /data/x mrwlkx,\n"));
+	assert_true(strstr(child, "/data/y") > strstr(child + 1, "  profile "));
+	assert_int_equal(o.n_unenf, 0);
+	gen_free(&o);
+
+	/* nested source directories and an exec glob over a source directory:
+	 * reported, never a profile the parser refuses */
+	gen("set c cgid=1\n"
+	    "rule file path /a Block fromrdir=/usr/\n"
+	    "rule file path /b Block fromdir=/usr/bin/\n"
+	    "rule process rdir /usr/lib/ Audit\n"
+	    "rule file path /c Block fromdir=/we%20ird/\n",
+	    &o);
+	has_line(&o, "/usr/** cx,");
+	lacks_line(&o, "/usr/bin/* cx,");
+	assert_true(unenf_has(&o, "overlaps another source directory"));
+	assert_true(unenf_has(&o, "overlaps a fromSource directory"));
+	assert_true(unenf_has(&o, "fromSource path cannot be expressed"));
+	assert_string_equal(exec_mode(o.text, "/usr/lib/x"), "cx");
+	assert_string_equal(exec_mode(o.text, "/bin/x"), "ix");
+	gen_free(&o);
+}
+
+static void gen_host(const char *policy, struct gen_out *o)
+{
+	Bulwark__V1__CompiledPolicy *cp;
+	char err[256];
+
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(bw_testpolicy_parse(policy, 1, &cp, err, sizeof(err)), 0);
+	assert_non_null(cp->host);
+	assert_int_equal(bw_aa_profile_generate(cp->host, "bulwark-host", BW_AA_GEN_HOST, &o->text,
+						&o->unenf, &o->n_unenf),
+			 0);
+	bw_testpolicy_free(cp);
+	parser_accepts(o->text);
+}
+
+static void test_host_profile(void **state)
+{
+	struct gen_out o;
+	char want[200];
+	const char *src;
+
+	unsetenv("BW_APPARMOR_HOST_ATTACH");
+	gen_host("host\n"
+		 "rule file path /etc/host-secret Block\n"
+		 "rule file path /etc/shadow Block from=/usr/local/bin/reader\n"
+		 "rule process path /usr/bin/nc Block fromdir=/opt/app/\n",
+		 &o);
+	/* attached to the shells: what a person or a script runs is confined */
+	assert_non_null(strstr(o.text, "\nprofile bulwark-host /{usr/,}{bin,sbin}/{sh,bash,"));
+	has_line(&o, "audit deny /etc/host-secret mrwlkx,");
+	/* a runtime started from a shell may still launch containers */
+	has_line(&o, "change_profile -> bulwark-*,");
+	/* sources are top-level profiles attached by their own path, entered
+	 * with px (so also when something unconfined starts them) */
+	has_line(&o, "/usr/local/bin/reader px,");
+	has_line(&o, "/opt/app/* px,");
+	assert_string_equal(exec_mode(o.text, "/opt/app/x"), "px");
+	assert_string_equal(exec_mode(o.text, "/opt/appx"), "ix");
+	snprintf(want, sizeof(want), "\nprofile bulwark-host.%08x /usr/local/bin/reader flags=",
+		 bw_aa_src_hash("/usr/local/bin/reader"));
+	src = strstr(o.text, want);
+	assert_non_null(src);
+	assert_non_null(strstr(src, "\n  audit deny /etc/shadow mrwlkx,\n"));
+	assert_non_null(strstr(src, "\n  audit deny /etc/host-secret mrwlkx,\n"));
+	assert_true(strstr(src, "/usr/bin/nc") > strstr(src + 1, "\nprofile "));
+	snprintf(want, sizeof(want), "\nprofile bulwark-host.%08x /opt/app/* flags=",
+		 bw_aa_src_hash("/opt/app/*"));
+	assert_non_null(strstr(o.text, want));
+	gen_free(&o);
+
+	/* another attachment on request; nonsense falls back to the shells */
+	setenv("BW_APPARMOR_HOST_ATTACH", "/usr/local/bin/*", 1);
+	gen_host("host\nrule file path /x Block\n", &o);
+	assert_non_null(strstr(o.text, "\nprofile bulwark-host /usr/local/bin/* flags="));
+	gen_free(&o);
+	setenv("BW_APPARMOR_HOST_ATTACH", "/x, /y", 1);
+	gen_host("host\nrule file path /x Block\n", &o);
+	assert_non_null(strstr(o.text, "\nprofile bulwark-host " BW_AA_HOST_ATTACH " flags="));
+	gen_free(&o);
+	unsetenv("BW_APPARMOR_HOST_ATTACH");
 }
 
 static void test_network_elsewhere(void **state)
@@ -482,6 +698,8 @@ int main(void)
 	    cmocka_unit_test(test_network_allowlist),
 	    cmocka_unit_test(test_capability_rules),
 	    cmocka_unit_test(test_from_source),
+	    cmocka_unit_test(test_from_source_dir),
+	    cmocka_unit_test(test_host_profile),
 	    cmocka_unit_test(test_network_elsewhere),
 	    cmocka_unit_test(test_raw_preset_syscall),
 	    cmocka_unit_test(test_bad_paths),

@@ -13,6 +13,7 @@ add_library(bw_enforcers STATIC
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_gen.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_log.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_src.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup.c
             ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup_addr.c)
 target_include_directories(bw_enforcers PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/bpf)
