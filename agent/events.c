@@ -113,8 +113,9 @@ unsigned bw_visibility_groups(unsigned vis)
 {
 	unsigned g = BW_MON_G_PROCESS;
 
-	if (vis & BW_VIS_PROCESS)
-		g |= BW_MON_G_SYSCALL;
+	/* setuid/setgid and failed execs are process events too, but their
+	 * syscall tracepoints slow down the whole node: opt-ins of the
+	 * monitor, never implied by a visibility */
 	if (vis & BW_VIS_FILE)
 		g |= BW_MON_G_FILE;
 	if (vis & BW_VIS_NETWORK)
@@ -233,9 +234,9 @@ static unsigned vis_needed(uint32_t type)
 	case BW_MON_EXEC_FAIL:
 	case BW_MON_SETUID:
 	case BW_MON_SETGID:
-	case BW_MON_UNLINK:
 		return BW_VIS_PROCESS;
 	case BW_MON_OPEN:
+	case BW_MON_UNLINK:
 		return BW_VIS_FILE;
 	case BW_MON_SOCKET:
 	case BW_MON_BIND:
@@ -350,7 +351,7 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 		}
 		break;
 	case BW_MON_UNLINK:
-		ev.operation = "Syscall";
+		ev.operation = "File";
 		record_path(h, data, resource, sizeof(resource));
 		if (h->sys == BW_SYS_UNLINKAT)
 			snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld flags=%s", sys,
@@ -358,30 +359,29 @@ void bw_events_on_record(void *arg, const struct bw_mon_hdr *h, const char *data
 		else
 			snprintf(dbuf, sizeof(dbuf), "syscall=%s", sys);
 		break;
+	/* network records come from socket hooks, not syscalls: no fd */
 	case BW_MON_SOCKET:
 		ev.operation = "Network";
 		bw_fmt_socket(h->arg[0], h->arg[1], h->arg[2], resource, sizeof(resource));
 		snprintf(dbuf, sizeof(dbuf), "syscall=%s", sys);
-		if (h->ret >= 0)
-			snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld", sys, (long long)h->ret);
 		break;
 	case BW_MON_BIND:
 	case BW_MON_CONNECT:
-	case BW_MON_ACCEPT: {
+	case BW_MON_ACCEPT:
+	case BW_MON_LISTEN: {
 		size_t al;
 		const char *a = bw_mon_str(h, data, 0, &al);
 
 		ev.operation = "Network";
 		bw_fmt_sockaddr(a, al, !!(h->flags & BW_MON_STR_TRUNC(0)), resource,
 				sizeof(resource));
-		snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld", sys, (long long)h->arg[0]);
+		if (h->type == BW_MON_LISTEN)
+			snprintf(dbuf, sizeof(dbuf), "syscall=%s backlog=%lld", sys,
+				 (long long)h->arg[1]);
+		else
+			snprintf(dbuf, sizeof(dbuf), "syscall=%s", sys);
 		break;
 	}
-	case BW_MON_LISTEN:
-		ev.operation = "Network";
-		snprintf(dbuf, sizeof(dbuf), "syscall=%s fd=%lld backlog=%lld", sys,
-			 (long long)h->arg[0], (long long)h->arg[1]);
-		break;
 	case BW_MON_SETUID:
 	case BW_MON_SETGID:
 		ev.operation = "Syscall";

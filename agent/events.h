@@ -18,8 +18,8 @@
 
 /* Visibility bits (KubeArmor's "process,file,network,capabilities"). */
 enum bw_vis {
-	BW_VIS_PROCESS = 1u << 0, /* exec; also setuid/setgid/unlink ("Syscall") */
-	BW_VIS_FILE = 1u << 1,
+	BW_VIS_PROCESS = 1u << 0, /* exec; failed execs, setuid/setgid when opted in */
+	BW_VIS_FILE = 1u << 1,	  /* open, unlink */
 	BW_VIS_NETWORK = 1u << 2,
 	BW_VIS_CAPS = 1u << 3,
 };

@@ -193,20 +193,19 @@ static void test_network_and_syscalls(void **state)
 	r.h.arg[0] = 2;
 	r.h.arg[1] = 1 | 04000;
 	r.h.arg[2] = 6;
-	r.h.ret = 4;
 	feed(&r);
 	assert_string_equal(got[0].res, "domain=AF_INET type=SOCK_STREAM|SOCK_NONBLOCK protocol=6");
-	assert_string_equal(got[0].data, "syscall=SYS_SOCKET fd=4");
+	assert_string_equal(got[0].data, "syscall=SYS_SOCKET");
+	assert_string_equal(got[0].result, "Passed");
 
 	inet_pton(AF_INET, "10.0.0.7", &in.sin_addr);
 	test_rec_init(&r, BW_MON_CONNECT, BW_SYS_CONNECT, 501, 500, 1);
-	r.h.arg[0] = 4;
 	r.h.ret = -111;
 	test_rec_str(&r, 0, (const char *)&in, sizeof(in));
 	feed(&r);
 	assert_string_equal(got[1].op, "Network");
 	assert_string_equal(got[1].res, "sa_family=AF_INET sin_port=8080 sin_addr=10.0.0.7");
-	assert_string_equal(got[1].data, "syscall=SYS_CONNECT fd=4");
+	assert_string_equal(got[1].data, "syscall=SYS_CONNECT");
 	assert_string_equal(got[1].result, "Connection refused");
 
 	test_rec_init(&r, BW_MON_SETUID, BW_SYS_SETUID, 501, 500, 1);
@@ -230,8 +229,37 @@ static void test_network_and_syscalls(void **state)
 	test_rec_str(&r, 0, "old", 3);
 	test_rec_str(&r, 1, "/var/tmp", 8);
 	feed(&r);
+	assert_string_equal(got[4].op, "File");
 	assert_string_equal(got[4].res, "/var/tmp/old");
 	assert_string_equal(got[4].data, "syscall=SYS_UNLINKAT fd=-100 flags=AT_REMOVEDIR");
+
+	/* listen: the local address and the backlog */
+	in.sin_port = htons(9090);
+	inet_pton(AF_INET, "0.0.0.0", &in.sin_addr);
+	test_rec_init(&r, BW_MON_LISTEN, BW_SYS_LISTEN, 501, 500, 1);
+	r.h.arg[1] = 128;
+	test_rec_str(&r, 0, (const char *)&in, sizeof(in));
+	feed(&r);
+	assert_string_equal(got[5].op, "Network");
+	assert_string_equal(got[5].res, "sa_family=AF_INET sin_port=9090 sin_addr=0.0.0.0");
+	assert_string_equal(got[5].data, "syscall=SYS_LISTEN backlog=128");
+
+	/* accept: the peer, v6 */
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(40000)};
+
+	inet_pton(AF_INET6, "::1", &in6.sin6_addr);
+	test_rec_init(&r, BW_MON_ACCEPT, BW_SYS_ACCEPT, 501, 500, 1);
+	test_rec_str(&r, 0, (const char *)&in6, sizeof(in6));
+	feed(&r);
+	assert_string_equal(got[6].res, "sa_family=AF_INET6 sin6_port=40000 sin6_addr=::1");
+	assert_string_equal(got[6].data, "syscall=SYS_ACCEPT");
+	assert_string_equal(got[6].result, "Passed");
+
+	test_rec_init(&r, BW_MON_BIND, BW_SYS_BIND, 501, 500, 1);
+	test_rec_str(&r, 0, (const char *)&in, sizeof(in));
+	feed(&r);
+	assert_string_equal(got[7].data, "syscall=SYS_BIND");
+	assert_string_equal(got[7].res, "sa_family=AF_INET sin_port=9090 sin_addr=0.0.0.0");
 }
 
 static void test_visibility(void **state)
@@ -247,6 +275,10 @@ static void test_visibility(void **state)
 	assert_int_equal(bw_visibility_parse("process,files", &v, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "'files'"));
 	assert_int_equal(bw_visibility_groups(BW_VIS_NETWORK), BW_MON_G_PROCESS | BW_MON_G_NETWORK);
+	/* without file visibility no group with a syscall tracepoint is asked for */
+	assert_int_equal(bw_visibility_groups(BW_VIS_PROCESS | BW_VIS_NETWORK | BW_VIS_CAPS),
+			 BW_MON_G_PROCESS | BW_MON_G_NETWORK | BW_MON_G_CAPS);
+	assert_int_equal(bw_visibility_groups(BW_VIS_FILE), BW_MON_G_PROCESS | BW_MON_G_FILE);
 
 	/* host: process only; file events are dropped, exec is kept */
 	bw_events_set_visibility(ev, NULL, BW_VIS_PROCESS);
@@ -255,10 +287,14 @@ static void test_visibility(void **state)
 	test_rec_init(&r, BW_MON_OPEN, BW_SYS_OPENAT, 501, 500, 1);
 	test_rec_str(&r, 0, "/etc/passwd", 11);
 	feed(&r);
+	/* an unlink is a file event */
+	test_rec_init(&r, BW_MON_UNLINK, BW_SYS_UNLINK, 501, 500, 1);
+	test_rec_str(&r, 0, "/tmp/x", 6);
+	feed(&r);
 	assert_int_equal(ngot, 0);
 	struct bw_events_stats st;
 	bw_events_stats(ev, &st);
-	assert_int_equal(st.invisible, 1);
+	assert_int_equal(st.invisible, 2);
 	/* the groups needed follow the union of all settings */
 	bw_events_set_visibility(ev, "prod", BW_VIS_FILE);
 	assert_true(bw_events_groups(ev) & BW_MON_G_FILE);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Loader for bpf/monitor.bpf.c: see monitor.h. */
+/* Loader for bpf/monitor.bpf.c and bpf/monitor_net.bpf.c: see monitor.h. */
 #include "monitor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 
 #include "bw_log.h"
 #include "monitor.skel.h"
+#include "monitor_net.skel.h"
+#include "probe.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUG_TRACEFS "/sys/kernel/debug/tracing"
@@ -24,11 +27,15 @@ struct bw_mon_prog {
 	struct bpf_program *prog;
 	unsigned group;
 	int available;
+	int cgroup; /* attached to the cgroup v2 root, not to a tracepoint */
 	struct bpf_link *link;
 };
 
 struct bw_monitor {
 	struct monitor *skel;
+	struct monitor_net *net; /* NULL: no network group on this node */
+	int cgfd;		 /* the cgroup v2 root, for the network group */
+	unsigned optin;		 /* groups attached whatever the visibility */
 	struct ring_buffer *rb;
 	struct event *ev;
 	struct event *drain; /* periodic drain when the kernel batches wakeups */
@@ -83,7 +90,7 @@ int bw_monitor_prepare_fs(char *err, size_t errlen)
 	return 0;
 }
 
-/* Which group a program belongs to, from its section name. */
+/* Which group a program of monitor.bpf.c belongs to, from its section name. */
 static unsigned prog_group(const char *sec)
 {
 	static const struct {
@@ -91,17 +98,12 @@ static unsigned prog_group(const char *sec)
 		unsigned group;
 	} map[] = {
 	    {"sched_process", BW_MON_G_PROCESS},
-	    {"_execve", BW_MON_G_PROCESS},
+	    {"_execve", BW_MON_G_EXECFAIL},
 	    {"_open", BW_MON_G_FILE},
-	    {"_socket", BW_MON_G_NETWORK},
-	    {"_bind", BW_MON_G_NETWORK},
-	    {"_listen", BW_MON_G_NETWORK},
-	    {"_accept", BW_MON_G_NETWORK},
-	    {"_connect", BW_MON_G_NETWORK},
+	    {"_unlink", BW_MON_G_FILE},
 	    {"cap_capable", BW_MON_G_CAPS},
-	    {"_setuid", BW_MON_G_SYSCALL},
-	    {"_setgid", BW_MON_G_SYSCALL},
-	    {"_unlink", BW_MON_G_SYSCALL},
+	    {"_setuid", BW_MON_G_SETID},
+	    {"_setgid", BW_MON_G_SETID},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strstr(sec, map[i].needle))
@@ -157,9 +159,10 @@ int bw_monitor_drain(struct bw_monitor *m)
 	return ring_buffer__consume(m->rb);
 }
 
-static int attach_one(struct bw_mon_prog *p)
+static int attach_one(struct bw_monitor *m, struct bw_mon_prog *p)
 {
-	struct bpf_link *l = bpf_program__attach(p->prog);
+	struct bpf_link *l = p->cgroup ? bpf_program__attach_cgroup(p->prog, m->cgfd)
+				       : bpf_program__attach(p->prog);
 
 	if (!l)
 		return errno ? -errno : -EINVAL;
@@ -171,7 +174,7 @@ int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 {
 	int rc = 0;
 
-	groups |= BW_MON_G_PROCESS;
+	groups |= BW_MON_G_PROCESS | m->optin;
 	groups &= m->available;
 	if (m->paused) {
 		m->groups = groups; /* applied on resume */
@@ -182,7 +185,7 @@ int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 
 		if (!p->available || !(groups & p->group) || p->link)
 			continue;
-		rc = attach_one(p);
+		rc = attach_one(m, p);
 		if (rc) {
 			bw_warn("attaching monitor program failed | prog=%s err=%s",
 				bpf_program__name(p->prog), strerror(-rc));
@@ -236,11 +239,99 @@ unsigned bw_monitor_available(const struct bw_monitor *m)
 	return m->available;
 }
 
+/* Registers the programs of one object; net: all of them are the network group. */
+static int add_progs(struct bw_monitor *m, struct bpf_object *obj, const char *tfs, int net,
+		     char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+	{
+		struct bw_mon_prog *p;
+		const char *sec = bpf_program__section_name(prog);
+
+		if (m->nprogs >= (int)(sizeof(m->progs) / sizeof(m->progs[0]))) {
+			snprintf(err, errlen, "monitor objects have too many programs");
+			return -E2BIG;
+		}
+		p = &m->progs[m->nprogs++];
+		p->prog = prog;
+		p->group = net ? BW_MON_G_NETWORK : prog_group(sec);
+		p->cgroup = strncmp(sec, "cgroup/", 7) == 0;
+		p->available = tracepoint_exists(tfs, sec);
+		if (!p->available) {
+			bpf_program__set_autoload(prog, false);
+			bw_info("monitor tracepoint missing on this kernel | section=%s", sec);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The network group: a second object sharing the first one's ring buffer and
+ * loss counters, with cgroup programs for the cgroup v2 root.  Without cgroup
+ * v2 or with a kernel that refuses the programs the group is unavailable,
+ * which costs network events only: not fatal.
+ */
+static void load_net(struct bw_monitor *m, const struct bw_monitor_opts *opts, const char *tfs)
+{
+	char root[512], err[256];
+	int first = m->nprogs, rc;
+
+	if (opts->cgroup2) {
+		snprintf(root, sizeof(root), "%s", opts->cgroup2);
+	} else if (bw_cgroup2_root(root, sizeof(root))) {
+		bw_warn("no cgroup v2 hierarchy: no network events");
+		return;
+	}
+	m->cgfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->cgfd < 0) {
+		bw_warn("cannot open the cgroup v2 root: no network events | path=%s err=%s", root,
+			strerror(errno));
+		return;
+	}
+	m->net = monitor_net__open();
+	if (!m->net) {
+		bw_warn("opening the network monitor object failed | err=%s", strerror(errno));
+		return;
+	}
+	m->net->rodata->bw_agent_tgid = m->skel->rodata->bw_agent_tgid;
+	m->net->rodata->bw_wakeup_bytes = m->skel->rodata->bw_wakeup_bytes;
+	if (bpf_map__reuse_fd(m->net->maps.bw_mon_events, bpf_map__fd(m->skel->maps.bw_mon_events)) ||
+	    bpf_map__reuse_fd(m->net->maps.bw_mon_lost, bpf_map__fd(m->skel->maps.bw_mon_lost))) {
+		bw_warn("sharing the ring buffer with the network monitor failed | err=%s",
+			strerror(errno));
+		goto fail;
+	}
+	if (add_progs(m, m->net->obj, tfs, 1, err, sizeof(err))) {
+		bw_warn("network monitor | err=%s", err);
+		goto fail;
+	}
+	for (int i = first; i < m->nprogs; i++) {
+		if (!m->progs[i].available) {
+			/* the group needs all of its hooks; load none of them */
+			bw_warn("sock:inet_sock_set_state missing: no network events");
+			goto fail;
+		}
+	}
+	rc = monitor_net__load(m->net);
+	if (rc) {
+		bw_warn("loading the network monitor programs failed: no network events | err=%s",
+			strerror(-rc));
+		goto fail;
+	}
+	m->available |= BW_MON_G_NETWORK;
+	return;
+fail:
+	m->nprogs = first;
+	monitor_net__destroy(m->net);
+	m->net = NULL;
+}
+
 int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, char *err,
 		   size_t errlen)
 {
 	struct bw_monitor *m = NULL;
-	struct bpf_program *prog;
 	const char *tfs;
 	int rc;
 
@@ -267,8 +358,10 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	m->cgfd = -1;
 	m->on_record = opts->on_record;
 	m->arg = opts->arg;
+	m->optin = opts->optin_groups & (BW_MON_G_SETID | BW_MON_G_EXECFAIL);
 	m->skel = monitor__open();
 	if (!m->skel) {
 		rc = errno ? -errno : -EINVAL;
@@ -292,29 +385,11 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		goto cleanup;
 	}
 	bpf_map__set_max_entries(m->skel->maps.bw_mon_heap, (uint32_t)rc);
-	rc = 0;
-
-	bpf_object__for_each_program(prog, m->skel->obj)
-	{
-		struct bw_mon_prog *p;
-		const char *sec = bpf_program__section_name(prog);
-
-		if (m->nprogs >= (int)(sizeof(m->progs) / sizeof(m->progs[0]))) {
-			snprintf(err, errlen, "monitor object has too many programs");
-			rc = -E2BIG;
-			goto cleanup;
-		}
-		p = &m->progs[m->nprogs++];
-		p->prog = prog;
-		p->group = prog_group(sec);
-		p->available = tracepoint_exists(tfs, sec);
-		if (!p->available) {
-			bpf_program__set_autoload(prog, false);
-			bw_info("monitor tracepoint missing on this kernel | section=%s", sec);
-		}
-	}
+	rc = add_progs(m, m->skel->obj, tfs, 0, err, errlen);
+	if (rc)
+		goto cleanup;
 	/* a group is available when all of its programs are */
-	m->available = BW_MON_G_ALL;
+	m->available = BW_MON_G_ALL & ~BW_MON_G_NETWORK;
 	for (int i = 0; i < m->nprogs; i++)
 		if (!m->progs[i].available)
 			m->available &= ~m->progs[i].group;
@@ -331,6 +406,7 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		snprintf(err, errlen, "loading the monitor BPF programs: %s", strerror(-rc));
 		goto cleanup;
 	}
+	load_net(m, opts, tfs);
 	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.bw_mon_events), on_sample, m, NULL);
 	if (!m->rb) {
 		rc = errno ? -errno : -EINVAL;
@@ -405,6 +481,9 @@ void bw_monitor_free(struct bw_monitor *m)
 	for (int i = 0; i < m->nprogs; i++)
 		bpf_link__destroy(m->progs[i].link);
 	ring_buffer__free(m->rb);
+	monitor_net__destroy(m->net);
 	monitor__destroy(m->skel);
+	if (m->cgfd >= 0)
+		close(m->cgfd);
 	free(m);
 }

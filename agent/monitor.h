@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The system monitor's loader: loads bpf/monitor.bpf.c, attaches its program
- * groups (process always; file, network, capabilities, syscalls as the
- * visibility asks), and delivers each ring-buffer record on the daemon's
- * libevent loop.
+ * The system monitor's loader: loads bpf/monitor.bpf.c and
+ * bpf/monitor_net.bpf.c, attaches their program groups (process always; file,
+ * network, capabilities as the visibility asks; setuid/setgid and failed
+ * execs when the operator opts in), and delivers each ring-buffer record on
+ * the daemon's libevent loop.
+ *
+ * What a group costs (bpf/monitor.h): file, setuid/setgid and failed execs
+ * need syscall tracepoints, and while one is attached every syscall of every
+ * task on the node takes the kernel's slow path.  Process (sched raw
+ * tracepoints), network (cgroup v2 hooks + sock:inet_sock_set_state) and
+ * capabilities cost only when their event happens.
  */
 #ifndef BW_MONITOR_LOADER_H
 #define BW_MONITOR_LOADER_H
@@ -27,6 +34,12 @@ struct bw_monitor_opts {
 	bw_monitor_record_fn on_record;
 	void *arg;
 	unsigned groups;	/* BW_MON_G_*; BW_MON_G_PROCESS is always added */
+	/* BW_MON_G_SETID and/or BW_MON_G_EXECFAIL: attached whatever groups
+	 * set_groups is given later (operator opt-ins, see above) */
+	unsigned optin_groups;
+	/* the cgroup v2 mount the network hooks attach to; NULL: the first
+	 * cgroup2 entry of /proc/self/mountinfo (no cgroup v2: no network group) */
+	const char *cgroup2;
 	uint32_t ringbuf_bytes; /* power of two >= 4096; 0: 4 MiB */
 	int report_self;	/* 1: also report the agent's own syscalls (tests) */
 	/*
@@ -54,8 +67,8 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 void bw_monitor_free(struct bw_monitor *m);
 
 /*
- * Attaches the groups in mask that are not attached and detaches the others,
- * so programs nobody wants cost nothing.  Returns 0 or negative errno (then
+ * Attaches the groups in mask (plus the opt-ins) that are not attached and
+ * detaches the others, so programs nobody wants cost nothing.  Returns 0 or negative errno (then
  * the groups attached before stay attached).
  */
 int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups);
@@ -67,7 +80,7 @@ unsigned bw_monitor_groups(const struct bw_monitor *m);
  * the process tree then falls back to /proc for processes it missed.
  */
 int bw_monitor_pause(struct bw_monitor *m, int pause);
-/* Groups whose tracepoints exist on this kernel. */
+/* Groups that can run here (tracepoints exist; network: cgroup v2 and its hooks loaded). */
 unsigned bw_monitor_available(const struct bw_monitor *m);
 
 /* Delivers what the ring buffer holds now; returns records delivered or negative errno. */

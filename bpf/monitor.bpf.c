@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * System monitor: process lifecycle, file opens, network syscalls, identity
- * changes, unlinks and capability checks, as records (monitor.h) in one ring
- * buffer.  Only tracepoints and raw tracepoints: they work where trampolines
- * (fentry, BPF-LSM) are refused.
+ * System monitor: process lifecycle, file opens and unlinks, failed execs,
+ * identity changes and capability checks, as records (monitor.h) in one ring
+ * buffer (network: monitor_net.bpf.c).  Only tracepoints and raw
+ * tracepoints: they work where trampolines (fentry, BPF-LSM) are refused.
+ *
+ * Cost: attaching any syscall tracepoint (tracepoint/syscalls/...) makes the
+ * kernel send every syscall of every task on the node through the slow path,
+ * whatever the program does.  So only the groups that need one attach one:
+ * file (open, unlink) and the opt-in failed-exec and setuid/setgid groups.
  *
  * Syscalls are seen twice: sys_enter remembers the arguments per thread,
  * sys_exit emits the record with the return value, so Result can say what
@@ -17,19 +22,13 @@
 #include "monitor.h"
 #include "bw_path.h"
 #include "bw_task.h"
+#include "bw_mon_out.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define AT_FDCWD_ -100
 #define PF_KTHREAD_ 0x00200000
 #define DATA_MASK (BW_MON_DATA_MAX / 2 - 1)
-
-/* Set by the loader before load. */
-const volatile __u32 bw_agent_tgid = 0; /* the agent's own syscalls are not reported */
-/* Wake the agent only once this much is pending (0: on every record).  Below
- * it the agent drains on a short timer: one wakeup per batch instead of one
- * per record is what keeps an exec storm cheap. */
-const volatile __u32 bw_wakeup_bytes = 0;
 
 struct bw_mon_rec {
 	struct bw_mon_hdr h;
@@ -40,20 +39,8 @@ struct bw_pending {
 	__u32 sys;
 	__u32 type;
 	__s64 arg[4];
-	__u64 ptr[2]; /* user pointers read at exit: path, sockaddr, addrlen */
+	__u64 ptr[2]; /* user pointers read at exit: the path */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* the loader may resize */
-} bw_mon_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BW_LOST_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} bw_mon_lost SEC(".maps");
 
 /* One record under construction per CPU.  A plain array indexed by CPU
  * because a per-CPU map value may not exceed 32 KiB; the loader sizes it to
@@ -90,14 +77,6 @@ struct {
 	__type(value, __u8);
 } bw_mon_capseen SEC(".maps");
 
-static __always_inline void bw_lost(__u32 idx)
-{
-	__u64 *c = bpf_map_lookup_elem(&bw_mon_lost, &idx);
-
-	if (c)
-		*c += 1;
-}
-
 static __always_inline struct bw_mon_rec *bw_rec_begin(struct task_struct *t, __u32 type, __u32 sys)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -115,7 +94,7 @@ static __always_inline struct bw_mon_rec *bw_rec_begin(struct task_struct *t, __
 }
 
 /*
- * Appends len bytes of kernel (user == 0) or user memory (argv, sockaddr) as
+ * Appends len bytes of kernel (user == 0) or user memory (argv) as
  * string idx; *off is the data used.  user is a constant at every call, so
  * the branch folds away.
  */
@@ -197,22 +176,7 @@ static __always_inline int bw_rec_send(struct bw_mon_rec *r, __u32 off)
 
 	if (size > sizeof(*r))
 		size = sizeof(*r);
-	__u64 flags = 0;
-
-	if (bw_wakeup_bytes)
-		flags = bpf_ringbuf_query(&bw_mon_events, BPF_RB_AVAIL_DATA) >= bw_wakeup_bytes
-			    ? BPF_RB_FORCE_WAKEUP
-			    : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&bw_mon_events, r, size, flags)) {
-		bw_lost(BW_LOST_RINGBUF);
-		return -1;
-	}
-	return 0;
-}
-
-static __always_inline int bw_ignored(__u32 tgid)
-{
-	return bw_agent_tgid && tgid == bw_agent_tgid;
+	return bw_out(r, size);
 }
 
 /* ---------------------------------------------------------------- process */
@@ -428,7 +392,7 @@ static __always_inline int bw_exit_path(long ret, __u32 sys)
 	return 0;
 }
 
-/* socket, listen, setuid, setgid: numbers only */
+/* setuid, setgid: numbers only */
 static __always_inline int bw_exit_plain(long ret, __u32 sys)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -445,43 +409,6 @@ static __always_inline int bw_exit_plain(long ret, __u32 sys)
 	r->h.arg[1] = p.arg[1];
 	r->h.arg[2] = p.arg[2];
 	bw_rec_send(r, 0);
-	return 0;
-}
-
-/* bind, connect (ptr0 = sockaddr, arg1 = its length) and accept (ptr0 =
- * peer sockaddr filled by the kernel, ptr1 = its int length). */
-static __always_inline int bw_exit_sockaddr(long ret, __u32 sys)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct bw_pending p;
-	struct bw_mon_rec *r;
-	__u32 off = 0;
-	__u32 len = 0;
-
-	if (bw_take(&p, sys))
-		return 0;
-	r = bw_rec_begin(t, p.type, p.sys);
-	if (!r)
-		return 0;
-	r->h.ret = ret;
-	r->h.arg[0] = p.arg[0];
-	r->h.arg[1] = p.arg[1];
-	if (p.type == BW_MON_ACCEPT) {
-		int ulen = 0;
-
-		if (ret >= 0 && p.ptr[0] && p.ptr[1] &&
-		    !bpf_probe_read_user(&ulen, sizeof(ulen), (const void *)p.ptr[1]) && ulen > 0)
-			len = ulen;
-	} else if (p.arg[1] > 0) {
-		len = p.arg[1];
-	}
-	if (len > BW_MON_ADDR_MAX) {
-		len = BW_MON_ADDR_MAX;
-		r->h.flags |= BW_MON_STR_TRUNC(0);
-	}
-	if (len && p.ptr[0])
-		bw_put_user(r, &off, 0, (const void *)p.ptr[0], len);
-	bw_rec_send(r, off);
 	return 0;
 }
 
@@ -571,26 +498,6 @@ EXIT(unlinkat)
 	return bw_exit_path(ctx->ret, BW_SYS_UNLINKAT);
 }
 
-ENTER(socket)
-{
-	return bw_enter(BW_MON_SOCKET, BW_SYS_SOCKET, ctx->args[0], ctx->args[1], ctx->args[2], 0,
-			0);
-}
-EXIT(socket)
-{
-	return bw_exit_plain(ctx->ret, BW_SYS_SOCKET);
-}
-
-ENTER(listen)
-{
-	return bw_enter(BW_MON_LISTEN, BW_SYS_LISTEN, (int)ctx->args[0], (int)ctx->args[1], 0, 0,
-			0);
-}
-EXIT(listen)
-{
-	return bw_exit_plain(ctx->ret, BW_SYS_LISTEN);
-}
-
 ENTER(setuid)
 {
 	return bw_enter(BW_MON_SETUID, BW_SYS_SETUID, (__u32)ctx->args[0], 0, 0, 0, 0);
@@ -607,48 +514,6 @@ ENTER(setgid)
 EXIT(setgid)
 {
 	return bw_exit_plain(ctx->ret, BW_SYS_SETGID);
-}
-
-/* bind/connect(fd, sockaddr, addrlen) */
-ENTER(bind)
-{
-	return bw_enter(BW_MON_BIND, BW_SYS_BIND, (int)ctx->args[0], (int)ctx->args[2], 0,
-			ctx->args[1], 0);
-}
-EXIT(bind)
-{
-	return bw_exit_sockaddr(ctx->ret, BW_SYS_BIND);
-}
-
-ENTER(connect)
-{
-	return bw_enter(BW_MON_CONNECT, BW_SYS_CONNECT, (int)ctx->args[0], (int)ctx->args[2], 0,
-			ctx->args[1], 0);
-}
-EXIT(connect)
-{
-	return bw_exit_sockaddr(ctx->ret, BW_SYS_CONNECT);
-}
-
-/* accept(fd, peer, &len) / accept4(fd, peer, &len, flags) */
-ENTER(accept)
-{
-	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT, (int)ctx->args[0], 0, 0, ctx->args[1],
-			ctx->args[2]);
-}
-EXIT(accept)
-{
-	return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT);
-}
-
-ENTER(accept4)
-{
-	return bw_enter(BW_MON_ACCEPT, BW_SYS_ACCEPT4, (int)ctx->args[0], (int)ctx->args[3], 0,
-			ctx->args[1], ctx->args[2]);
-}
-EXIT(accept4)
-{
-	return bw_exit_sockaddr(ctx->ret, BW_SYS_ACCEPT4);
 }
 
 /* ---------------------------------------------------------------- capabilities */

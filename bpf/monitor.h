@@ -26,11 +26,19 @@ enum bw_mon_type {
 	BW_MON_EXIT = 3,     /* ret = exit code (wait status) */
 	BW_MON_OPEN = 4,     /* str0 path (resolved or as given), str1 base dir if str0 relative */
 	BW_MON_UNLINK = 5,   /* str0 path as given, str1 base dir if relative */
-	BW_MON_SOCKET = 6,   /* arg0 domain, arg1 type, arg2 protocol; ret fd */
-	BW_MON_BIND = 7,     /* arg0 fd; str0 sockaddr bytes */
-	BW_MON_LISTEN = 8,   /* arg0 fd, arg1 backlog */
-	BW_MON_ACCEPT = 9,   /* arg0 fd; ret new fd; str0 peer sockaddr bytes (if asked) */
-	BW_MON_CONNECT = 10, /* arg0 fd; str0 sockaddr bytes */
+	/*
+	 * Network records come from cgroup BPF hooks and the sock state
+	 * tracepoint (monitor_net.bpf.c), not from syscalls: no fd is known.
+	 * str0 is a sockaddr (sockaddr_in/_in6 bytes).
+	 */
+	BW_MON_SOCKET = 6,   /* an AF_INET/AF_INET6 socket was created: arg0 domain, arg1 type,
+			      * arg2 protocol; ret 0 */
+	BW_MON_BIND = 7,     /* a successful bind: str0 the bound local address; ret 0 */
+	BW_MON_LISTEN = 8,   /* a TCP socket started listening: arg1 backlog; str0 local address */
+	BW_MON_ACCEPT = 9,   /* a connection was established on a listener: the identity is the
+			      * listener's owner (the process that called listen); str0 the peer */
+	BW_MON_CONNECT = 10, /* str0 the destination; ret the outcome (TCP: established = 0,
+			      * refused, timed out; other protocols: 0 once the hook let it by) */
 	BW_MON_SETUID = 11,  /* arg0 uid */
 	BW_MON_SETGID = 12,  /* arg0 gid */
 	BW_MON_CAPABLE = 13, /* arg0 capability number; ret 0 or -EPERM */
@@ -60,14 +68,19 @@ enum bw_mon_sys {
 	BW_SYS_MAX,
 };
 
-/* Program groups the agent attaches or detaches as visibility changes. */
+/*
+ * Program groups the agent attaches or detaches as visibility changes.  Only
+ * the groups marked "syscall tracepoints" slow down every syscall on the
+ * node while attached (the kernel's syscall tracing slow path).
+ */
 enum bw_mon_group {
-	BW_MON_G_PROCESS = 1u << 0, /* fork, exec, exit: always on (process tree) */
-	BW_MON_G_FILE = 1u << 1,    /* open, openat, openat2 */
-	BW_MON_G_NETWORK = 1u << 2, /* socket, bind, listen, accept, connect */
-	BW_MON_G_CAPS = 1u << 3,    /* capability checks */
-	BW_MON_G_SYSCALL = 1u << 4, /* setuid, setgid, unlink, unlinkat */
-	BW_MON_G_ALL = 0x1f,
+	BW_MON_G_PROCESS = 1u << 0,  /* fork, exec, exit (raw sched tracepoints): always on */
+	BW_MON_G_FILE = 1u << 1,     /* open*, unlink*: syscall tracepoints */
+	BW_MON_G_NETWORK = 1u << 2,  /* cgroup v2 socket hooks + sock:inet_sock_set_state */
+	BW_MON_G_CAPS = 1u << 3,     /* capability:cap_capable (Linux 6.15+) */
+	BW_MON_G_SETID = 1u << 4,    /* setuid, setgid: syscall tracepoints, opt-in */
+	BW_MON_G_EXECFAIL = 1u << 5, /* failed execve/execveat: syscall tracepoints, opt-in */
+	BW_MON_G_ALL = 0x3f,
 };
 
 #define BW_MON_NSTR 8

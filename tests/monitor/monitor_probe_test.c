@@ -398,10 +398,13 @@ int main(void)
 				    .host_visibility = all};
 	if (bw_events_new(&ev, &eo))
 		skip("out of memory");
+	/* failed execs are an opt-in (their syscall tracepoints cost every
+	 * syscall on the node); this test asks for them */
 	struct bw_monitor_opts mo = {.base = base,
 				     .on_record = bw_events_on_record,
 				     .arg = ev,
-				     .groups = bw_events_groups(ev)};
+				     .groups = bw_events_groups(ev),
+				     .optin_groups = BW_MON_G_EXECFAIL};
 	rc = bw_monitor_new(&mon, &mo, err, sizeof(err));
 	if (rc == -EPERM || rc == -ENOENT || rc == -EACCES) {
 		fprintf(stderr, "SKIP: monitor cannot load here: %s\n", err);
