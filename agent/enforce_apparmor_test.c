@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
 
 #include "bw_caps.h"
 #include "bw_testpolicy.h"
@@ -465,7 +466,7 @@ static void test_from_source_dir(void **state)
 	    "rule file path /a Block fromrdir=/usr/\n"
 	    "rule file path /b Block fromdir=/usr/bin/\n"
 	    "rule process rdir /usr/lib/ Audit\n"
-	    "rule file path /c Block fromdir=/we%20ird/\n",
+	    "rule file path /c Block fromdir=/we,ird/\n",
 	    &o);
 	has_line(&o, "/usr/** cx,");
 	lacks_line(&o, "/usr/bin/* cx,");
@@ -537,6 +538,120 @@ static void test_host_profile(void **state)
 	assert_non_null(strstr(o.text, "\nprofile bulwark-host " BW_AA_HOST_ATTACH " flags="));
 	gen_free(&o);
 	unsetenv("BW_APPARMOR_HOST_ATTACH");
+}
+
+/* ---- audit records -> alerts ------------------------------------------------ */
+
+struct seen {
+	int n;
+	struct bw_enforcer_alert last;
+	char policy[64], resource[256], data[512];
+};
+
+static void on_alert(void *arg, const struct bw_enforcer_alert *al)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	s->last = *al;
+	snprintf(s->policy, sizeof(s->policy), "%s",
+		 al->default_posture ? "DefaultPosture" : al->origin ? al->origin->policy_name : "");
+	snprintf(s->resource, sizeof(s->resource), "%s", al->resource);
+	snprintf(s->data, sizeof(s->data), "%s", al->data);
+}
+
+/* Feeds one kernel log line through the enforcer's record reader. */
+static void feed(struct aa *a, int wfd, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	assert_true(write(wfd, line, strlen(line)) == (ssize_t)strlen(line));
+	bw_aa_on_log(a->log_fd, EV_READ, a);
+}
+
+static void test_alerts(void **state)
+{
+	struct aa a;
+	struct seen s;
+	char err[256];
+	int p[2];
+
+	memset(&a, 0, sizeof(a));
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	a.log_fd = p[0];
+	a.log_is_kmsg = 1;
+	a.on_alert = on_alert;
+	a.alert_arg = &s;
+	assert_int_equal(
+	    bw_testpolicy_parse("set c1 cgid=7 file_posture=audit\n"
+				"rule file rdir /bin/ Allow policy=p-allow\n"
+				"rule file path /home/u/f Allow ownerOnly policy=p-own\n"
+				"rule file path /secret Block policy=p-block\n"
+				"rule file path /tok Block fromdir=/usr/bin/ policy=p-dir\n"
+				"host\n"
+				"rule file path /hs Block policy=p-host\n"
+				"rule file path /hx Block from=/usr/sbin/tool policy=p-hsrc\n",
+				1, &a.cur, err, sizeof(err)),
+	    0);
+#define REC(kind, prof, name, extra)                                                               \
+	"apparmor=\"" kind "\" operation=\"open\" profile=\"" prof "\" name=\"" name "\" pid=1 "  \
+	"comm=\"cat\" requested_mask=\"r\" denied_mask=\"r\" " extra
+	/* allow-list with audit posture: an allowed access passes silently... */
+	feed(&a, p[1], REC("AUDIT", "bulwark-c1", "/bin/ls", "fsuid=0 ouid=0"));
+	assert_int_equal(s.n, 0);
+	feed(&a, p[1], REC("AUDIT", "bulwark-c1", "/home/u/f", "fsuid=1000 ouid=1000"));
+	assert_int_equal(s.n, 0);
+	/* ...a miss is a DefaultPosture audit (also the owner-only file read by another user) */
+	feed(&a, p[1], REC("AUDIT", "bulwark-c1", "/etc/passwd", "fsuid=0 ouid=0"));
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.policy, "DefaultPosture");
+	assert_false(s.last.blocked);
+	assert_string_equal(s.last.action, "Audit");
+	assert_int_equal(s.last.cgroup_id, 7);
+	feed(&a, p[1], REC("AUDIT", "bulwark-c1", "/home/u/f", "fsuid=0 ouid=1000"));
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.policy, "DefaultPosture");
+	/* a Block rule still blocks, under its own name */
+	feed(&a, p[1], REC("DENIED", "bulwark-c1", "/secret", ""));
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.policy, "p-block");
+	assert_true(s.last.blocked);
+	/* a source directory's child profile */
+	feed(&a, p[1], REC("DENIED", "bulwark-c1///usr/bin/*", "/tok", ""));
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.policy, "p-dir");
+	assert_non_null(strstr(s.data, "source=/usr/bin/"));
+	/* the host profile and a host source's profile */
+	feed(&a, p[1], REC("DENIED", "bulwark-host", "/hs", ""));
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.policy, "p-host");
+	assert_true(s.last.host);
+	assert_int_equal(s.last.cgroup_id, 0);
+	{
+		char prof[64];
+
+		snprintf(prof, sizeof(prof), "bulwark-host.%08x", bw_aa_src_hash("/usr/sbin/tool"));
+		feed(&a, p[1],
+		     "apparmor=\"DENIED\" operation=\"open\" profile=\"%s\" name=\"/hx\" pid=1 "
+		     "comm=\"tool\" requested_mask=\"r\" denied_mask=\"r\"",
+		     prof);
+	}
+	assert_int_equal(s.n, 6);
+	assert_string_equal(s.policy, "p-hsrc");
+	assert_true(s.last.host);
+	assert_non_null(strstr(s.data, "source=/usr/sbin/tool"));
+	/* other profiles are not ours */
+	feed(&a, p[1], REC("DENIED", "docker-default", "/secret", ""));
+	assert_int_equal(s.n, 6);
+#undef REC
+	bw_testpolicy_free(a.cur);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void test_network_elsewhere(void **state)
@@ -700,6 +815,7 @@ int main(void)
 	    cmocka_unit_test(test_from_source),
 	    cmocka_unit_test(test_from_source_dir),
 	    cmocka_unit_test(test_host_profile),
+	    cmocka_unit_test(test_alerts),
 	    cmocka_unit_test(test_network_elsewhere),
 	    cmocka_unit_test(test_raw_preset_syscall),
 	    cmocka_unit_test(test_bad_paths),
