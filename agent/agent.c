@@ -75,6 +75,8 @@ static int start_monitor(struct bw_agent *a)
 	    .on_record = bw_agent_on_record,
 	    .arg = a,
 	    .groups = bw_events_groups(a->events),
+	    .optin_groups = (a->cfg.mon_failed_execs ? BW_MON_G_EXECFAIL : 0) |
+			    (a->cfg.mon_setid ? BW_MON_G_SETID : 0),
 	    .ringbuf_bytes = (uint32_t)a->cfg.ringbuf_bytes,
 	};
 	char err[512];

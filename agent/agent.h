@@ -38,6 +38,8 @@ struct bw_agent_config {
 	long long buffer_bytes;	      /* shipper's bounded buffer */
 	long long batch_events;	      /* events per EventBatch */
 	long long ringbuf_bytes;      /* monitor's BPF ring buffer */
+	int mon_failed_execs;	      /* monitor: report failed execs (syscall tracepoints) */
+	int mon_setid;		      /* monitor: report setuid/setgid (syscall tracepoints) */
 	long long stats_interval_ms;  /* how often counters are logged */
 	char *runc_root;	      /* runc's state directory */
 	char *containerd_root;	      /* containerd's runc state directory (all namespaces) */

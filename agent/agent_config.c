@@ -44,6 +44,11 @@ const struct bw_cfg_field bw_agent_config_table[] = {
       "events per batch sent to the relay"),
     F("monitor.ringbuf-size", BW_CFG_SIZE, ringbuf_bytes, 64 << 10, 1LL << 30, "8m",
       "the eBPF monitor's ring buffer (a power of two)"),
+    F("monitor.failed-execs", BW_CFG_BOOL, mon_failed_execs, 0, 0, "false",
+      "also log execs that fail (process visibility); costs every syscall on the node the "
+      "kernel's slow syscall-tracing path (about +5-10% on syscall-heavy work)"),
+    F("monitor.setid-calls", BW_CFG_BOOL, mon_setid, 0, 0, "false",
+      "also log setuid/setgid calls (process visibility); same cost as monitor.failed-execs"),
     F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
       "how often counters are logged; 0: never"),
     F("containers.runc-root", BW_CFG_STRING, runc_root, 0, 0, "/run/runc",
