@@ -511,18 +511,34 @@ static int cmp_ruleset(const void *pa, const void *pb)
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32])
 {
 	uint8_t stackbuf[4096], *buf = stackbuf;
-	size_t len = protobuf_c_message_get_packed_size(&rs->base);
+	/* The body: the rule set less its identity (fields 1 and 2). */
+	Bulwark__V1__RuleSet body = *rs;
 	struct bw_sha256 h;
+	size_t len;
 
+	body.container_id = (char *)"";
+	body.cgroup_id = 0;
+	len = protobuf_c_message_get_packed_size(&body.base);
 	if (len > sizeof(stackbuf) && !(buf = malloc(len)))
 		return -ENOMEM;
-	protobuf_c_message_pack(&rs->base, buf);
+	protobuf_c_message_pack(&body.base, buf);
 	bw_sha256_init(&h);
 	bw_sha256_update(&h, buf, len);
 	bw_sha256_final(&h, out);
 	if (buf != stackbuf)
 		free(buf);
 	return 0;
+}
+
+void bw_digest_identity(struct bw_sha256 *h, const char *id, size_t id_len, uint64_t cgroup_id)
+{
+	uint8_t b[2 * 10];
+	size_t n = bw_pb_varint(id_len, b);
+
+	bw_sha256_update(h, b, n);
+	bw_sha256_update(h, id, id_len);
+	n = bw_pb_varint(cgroup_id, b);
+	bw_sha256_update(h, b, n);
 }
 
 int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], size_t n,
@@ -534,8 +550,13 @@ int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], siz
 	if (!d)
 		return -ENOMEM;
 	bw_sha256_init(&h);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const Bulwark__V1__RuleSet *rs = cp->containers[i];
+		const char *id = rs->container_id ? rs->container_id : "";
+
+		bw_digest_identity(&h, id, strlen(id), rs->cgroup_id);
 		bw_sha256_update(&h, ctr[i], 32);
+	}
 	bw_sha256_update(&h, host, 32);
 	bw_sha256_final(&h, d);
 	free(cp->digest.data);

@@ -39,6 +39,7 @@ struct inv_container {
 	uint64_t cgroup_id;
 	uint64_t gen;
 	uint32_t n_labels;
+	uint32_t id_len; /* strlen(id): in what was padding */
 	struct inv_label *labels[];
 };
 
@@ -118,11 +119,30 @@ const Bulwark__V1__Visibility *bw_inventory_visibility(const struct bw_inventory
  * Returns the size. */
 size_t bw_pack_bare(const struct inv_posture *pos, const Bulwark__V1__Visibility *vis,
 		    const struct inv_container *ic, uint8_t *out);
+/* The same less the identity (container_id, cgroup_id): the body, which
+ * only depends on the namespace and the label set. */
+size_t bw_pack_bare_body(const struct inv_posture *pos, const Bulwark__V1__Visibility *vis,
+			 const struct inv_container *ic, uint8_t *out);
 
-/* SHA-256 of a rule set's packed bytes. */
+/*
+ * The node digest (CompiledPolicy.digest) is SHA-256 over, for each
+ * container rule set in cp's order, varint(length of container_id) ||
+ * container_id || varint(cgroup_id) || SHA-256(body), then the host rule
+ * set's SHA-256 (32 zero bytes when there is none), where a rule set's
+ * body is its packed bytes less fields 1 and 2 (container_id, cgroup_id).
+ * Replicas of a workload share their body and every container a policy
+ * does not select shares it with its namespace and label set, so a node's
+ * digest hashes one body per distinct rule set plus about a hundred bytes
+ * per container, not every rule set's bytes.
+ */
+struct bw_sha256;
+/* SHA-256 of a rule set's body (for the host rule set, which has no
+ * identity, that is of all its packed bytes). */
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);
-/* cp->digest = SHA-256 of the container digests (in cp's order) then the
- * host's: a node digest costs 32 bytes per container, not a repack. */
+/* Feeds a container's identity, as the node digest takes it, to h. */
+void bw_digest_identity(struct bw_sha256 *h, const char *id, size_t id_len, uint64_t cgroup_id);
+/* cp->digest from the body digests of cp's containers (in cp's order) and
+ * the host's. */
 int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], size_t n,
 		  const uint8_t host[32]);
 

@@ -34,6 +34,72 @@ static void memo_reset(struct bw_compiler *c)
 		free(c->memo[i].rest);
 	c->n_memo = 0;
 	c->memo_next = 0;
+	for (unsigned i = 0; i < BARE_MEMO; i++)
+		c->bare_memo[i].ns = NULL; /* buffers kept for the next call */
+}
+
+static size_t label_hash(const struct inv_container *ic)
+{
+	uintptr_t h = (uintptr_t)ic->ns;
+
+	for (size_t i = 0; i < ic->n_labels; i++)
+		h = h * 31 + ((uintptr_t)ic->labels[i] >> 4);
+	return (size_t)(h ^ (h >> 17)) % BARE_MEMO;
+}
+
+const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
+					      const struct bw_inventory *inv,
+					      const struct inv_container *ic)
+{
+	struct bare_memo *m = &c->bare_memo[label_hash(ic)];
+	const struct inv_posture *pos;
+	const Bulwark__V1__Visibility *vis;
+	struct bw_sha256 h;
+	size_t len;
+
+	if (m->ns == ic->ns && m->n_labels == ic->n_labels &&
+	    !memcmp(m->labels, ic->labels, ic->n_labels * sizeof(ic->labels[0])))
+		return m;
+	pos = bw_inventory_posture(inv, ic->ns);
+	vis = bw_inventory_visibility(inv, ic->ns);
+	len = bw_pack_bare_body(pos, vis, ic, NULL);
+	if (len > m->cap) {
+		uint8_t *nb = realloc(m->body, len);
+
+		if (!nb)
+			return NULL;
+		m->body = nb;
+		m->cap = len;
+	}
+	m->ns = NULL; /* until filled */
+	bw_pack_bare_body(pos, vis, ic, m->body);
+	m->len = len;
+	bw_sha256_init(&h);
+	bw_sha256_update(&h, m->body, len);
+	bw_sha256_final(&h, m->digest);
+	m->ns = ic->ns;
+	m->labels = ic->labels;
+	m->n_labels = ic->n_labels;
+	return m;
+}
+
+size_t bw_ruleset_body_offset(const uint8_t *packed, size_t len)
+{
+	size_t o = 0, k;
+	uint64_t v;
+
+	if (o < len && packed[o] == 0x0a) { /* container_id */
+		k = bw_pb_get_varint(packed + o + 1, len - o - 1, &v);
+		if (!k || v > len - o - 1 - k)
+			return len;
+		o += 1 + k + (size_t)v;
+	}
+	if (o < len && packed[o] == 0x10) { /* cgroup_id */
+		if (!(k = bw_pb_get_varint(packed + o + 1, len - o - 1, &v)))
+			return len;
+		o += 1 + k;
+	}
+	return o;
 }
 
 int bw_compiler_new(struct bw_compiler **out)
@@ -101,6 +167,8 @@ void bw_compiler_free(struct bw_compiler *c)
 		cnode_free(v);
 	bw_strmap_fini(&c->nodes);
 	memo_reset(c);
+	for (unsigned i = 0; i < BARE_MEMO; i++)
+		free(c->bare_memo[i].body);
 	free(c->out);
 	free(c);
 }
@@ -216,28 +284,16 @@ static struct rs_memo *memo_find(struct bw_compiler *c, const struct inv_contain
 	return NULL;
 }
 
-/* Remembers ic's result; packed NULL: bare.  Best effort (memory). */
+/* Remembers ic's result (packed bytes and their body's digest); packed
+ * NULL: bare.  Best effort (memory). */
 static void memo_add(struct bw_compiler *c, const struct inv_container *ic, const uint8_t *packed,
-		     size_t len)
+		     size_t len, const uint8_t *digest)
 {
 	struct rs_memo *m;
-	size_t o = 0, k;
-	uint64_t v;
+	size_t o = 0;
 
-	if (packed) {
-		/* Skip container_id (1) and cgroup_id (2), which lead. */
-		if (len < 2 || packed[o++] != 0x0a)
-			return;
-		k = bw_pb_get_varint(packed + o, len - o, &v);
-		if (!k || v > len - o - k)
-			return;
-		o += k + (size_t)v;
-		if (o < len && packed[o] == 0x10) {
-			if (!(k = bw_pb_get_varint(packed + o + 1, len - o - 1, &v)))
-				return;
-			o += 1 + k;
-		}
-	}
+	if (packed && (o = bw_ruleset_body_offset(packed, len)) == len)
+		return;
 	if (c->n_memo < RS_MEMO) {
 		m = &c->memo[c->n_memo++];
 	} else {
@@ -255,15 +311,17 @@ static void memo_add(struct bw_compiler *c, const struct inv_container *ic, cons
 		m->n_labels = UINT32_MAX;
 		return;
 	}
-	if (packed)
+	if (packed) {
 		memcpy(m->rest, packed + o, m->rest_len);
+		memcpy(m->digest, digest, 32);
+	}
 }
 
-/* The packed entry from a memoised result: ic's identity, then the rest. */
+/* The packed entry from a memoised result: ic's identity, then the rest
+ * (whose digest is the entry's: nothing to hash). */
 static int entry_from_memo(const struct rs_memo *m, const struct inv_container *ic, uint8_t **out)
 {
-	size_t idl = strlen(ic->id), len, o = PK_HDR;
-	struct bw_sha256 h;
+	size_t idl = ic->id_len, len, o = PK_HDR;
 	uint32_t len32;
 	uint8_t *pk;
 
@@ -284,9 +342,7 @@ static int entry_from_memo(const struct rs_memo *m, const struct inv_container *
 	memcpy(pk + o, m->rest, m->rest_len);
 	len32 = (uint32_t)len;
 	memcpy(pk, &len32, sizeof(len32));
-	bw_sha256_init(&h);
-	bw_sha256_update(&h, pk + PK_HDR, len);
-	bw_sha256_final(&h, pk + sizeof(len32));
+	memcpy(pk + sizeof(len32), m->digest, 32);
 	*out = pk;
 	return 0;
 }
@@ -301,7 +357,7 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
 	struct bw_sha256 h;
 	uint32_t len32;
 	uint8_t *pk;
-	size_t len;
+	size_t len, o;
 	int rc;
 
 	e->ctr_gen = ic->gen;
@@ -319,9 +375,10 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
 	len32 = (uint32_t)len;
 	memcpy(pk, &len32, sizeof(len32));
 	protobuf_c_message_pack(&rs->base, pk + PK_HDR);
-	/* bw_ruleset_digest's definition: SHA-256 of the packed bytes. */
+	/* bw_ruleset_digest's definition: SHA-256 of the body. */
+	o = bw_ruleset_body_offset(pk + PK_HDR, len);
 	bw_sha256_init(&h);
-	bw_sha256_update(&h, pk + PK_HDR, len);
+	bw_sha256_update(&h, pk + PK_HDR + o, len - o);
 	bw_sha256_final(&h, pk + sizeof(len32));
 	e->pk = pk;
 	/* No rules, no allow-list: what bw_ruleset_bare builds, so not kept. */
@@ -330,7 +387,7 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
 		free(pk);
 		e->pk = NULL;
 	}
-	memo_add(c, ic, e->pk ? e->pk + PK_HDR : NULL, len);
+	memo_add(c, ic, e->pk ? e->pk + PK_HDR : NULL, len, e->pk ? pk_digest(e->pk) : NULL);
 	ruleset_free(rs);
 	return 0;
 }

@@ -16,9 +16,10 @@ struct centry {
 	const struct inv_container *ic; /* valid during a call only */
 	uint64_t ctr_gen;		/* the inventory container's generation: its identity */
 	uint64_t dep_gen;		/* max generation of what its rule set depends on */
-	/* The packed RuleSet's length (32 bits, host order), its SHA-256 and
-	 * its bytes; NULL: equal to bw_ruleset_bare's, whose bytes and digest
-	 * are rebuilt when needed (32 bytes less per container here). */
+	/* The packed RuleSet's length (32 bits, host order), the SHA-256 of
+	 * its body (bw_ruleset_digest) and its bytes; NULL: equal to
+	 * bw_ruleset_bare's, whose bytes and digest are rebuilt when needed
+	 * (32 bytes less per container here). */
 	uint8_t *pk;
 };
 
@@ -71,12 +72,31 @@ struct rs_memo {
 	bool bare;
 	uint8_t *rest; /* fields 3.. of the packed RuleSet (NULL when bare) */
 	size_t rest_len;
+	uint8_t digest[32]; /* SHA-256 of rest */
+};
+
+/*
+ * The bodies of bare rule sets (bw_pack_bare_body) within one call, by
+ * namespace and label set: a node's hundred containers have a handful of
+ * distinct ones, so each is packed and hashed once per node instead of
+ * once per container.  Direct-mapped; the buffers are kept across calls.
+ */
+#define BARE_MEMO 64
+
+struct bare_memo {
+	const char *ns; /* NULL: empty */
+	struct inv_label *const *labels; /* valid during the call */
+	uint32_t n_labels;
+	uint8_t *body;
+	size_t len, cap;
+	uint8_t digest[32];
 };
 
 struct bw_compiler {
 	struct bw_strmap nodes; /* name -> cnode */
 	struct rs_memo memo[RS_MEMO];
 	unsigned n_memo, memo_next;
+	struct bare_memo bare_memo[BARE_MEMO];
 	uint64_t reused, compiled;
 	/* The latest output; its bare rule sets (one array, their strings
 	 * borrowed from the inventory) belong to it, the others to the cache. */
@@ -99,6 +119,15 @@ struct bw_compiler {
 int bw_compiler_prepare(struct bw_compiler *c, const struct bw_policy_set *s,
 			const struct bw_inventory *inv, const char *node, struct cnode **out,
 			const struct inv_node **out_n);
+/* The bare rule set body of ic (as bw_pack_bare_body) and its SHA-256,
+ * memoised for the call; NULL when out of memory.  Valid until the next
+ * call of this or bw_compiler_prepare. */
+const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
+					      const struct bw_inventory *inv,
+					      const struct inv_container *ic);
+/* Where a packed rule set's body starts (past fields 1 and 2); len when
+ * the bytes are malformed. */
+size_t bw_ruleset_body_offset(const uint8_t *packed, size_t len);
 /* cn->order: entries sorted by container id (kept until they change). */
 int bw_compiler_sort_order(struct cnode *cn);
 

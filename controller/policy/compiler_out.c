@@ -121,30 +121,42 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 	bw_sha256_init(&h);
 	for (size_t i = 0; i < cn->n; i++) {
 		const struct centry *e = &cn->ents[cn->order[i]];
+		const struct inv_container *ic = e->ic;
 
+		/* bw_digest_set's definition: identity, then the body's digest. */
+		bw_digest_identity(&h, ic->id, ic->id_len, ic->cgroup_id);
 		if (e->pk) {
 			rc = out_bytes(c, TAG_CONTAINERS, pk_bytes(e->pk), pk_len(e->pk));
 			bw_sha256_update(&h, pk_digest(e->pk), 32);
 		} else {
-			/* By hand: see pack_bare.c. */
-			const struct inv_posture *pos = bw_inventory_posture(inv, e->ic->ns);
-			const Bulwark__V1__Visibility *vis =
-			    bw_inventory_visibility(inv, e->ic->ns);
-			size_t len = bw_pack_bare(pos, vis, e->ic, NULL);
+			/* The identity by hand, the body from the call's memo
+			 * (see pack_bare.c). */
+			const struct bare_memo *m = bw_compiler_bare_body(c, inv, ic);
+			size_t idl = ic->id_len, len;
 
+			if (!m)
+				return -ENOMEM;
+			len = (idl ? 1 + bw_pb_varint_len(idl) + idl : 0) +
+			      (ic->cgroup_id ? 1 + bw_pb_varint_len(ic->cgroup_id) : 0) + m->len;
 			if (!(rc = out_reserve(c, 1 + 10 + len))) {
-				struct bw_sha256 hb;
-				uint8_t d[32];
+				uint8_t *b = c->out + c->out_len;
 
-				c->out[c->out_len++] = TAG_CONTAINERS;
-				c->out_len += bw_pb_varint(len, c->out + c->out_len);
-				bw_pack_bare(pos, vis, e->ic, c->out + c->out_len);
-				/* Its digest from the bytes just written. */
-				bw_sha256_init(&hb);
-				bw_sha256_update(&hb, c->out + c->out_len, len);
-				bw_sha256_final(&hb, d);
-				bw_sha256_update(&h, d, 32);
-				c->out_len += len;
+				*b++ = TAG_CONTAINERS;
+				b += bw_pb_varint(len, b);
+				if (idl) {
+					*b++ = 0x0a; /* RuleSet.container_id */
+					b += bw_pb_varint(idl, b);
+					memcpy(b, ic->id, idl);
+					b += idl;
+				}
+				if (ic->cgroup_id) {
+					*b++ = 0x10; /* RuleSet.cgroup_id */
+					b += bw_pb_varint(ic->cgroup_id, b);
+				}
+				memcpy(b, m->body, m->len);
+				b += m->len;
+				c->out_len = (size_t)(b - c->out);
+				bw_sha256_update(&h, m->digest, 32);
 			}
 		}
 		if (rc)
@@ -152,7 +164,7 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 	}
 	if (cn->host && (rc = out_message(c, TAG_HOST, &cn->host->base)))
 		return rc;
-	/* bw_digest_set's definition, the host's digest last. */
+	/* The host's digest last. */
 	bw_sha256_update(&h, cn->host_digest, 32);
 	bw_sha256_final(&h, out->digest);
 	if ((rc = out_bytes(c, TAG_DIGEST, out->digest, 32)))

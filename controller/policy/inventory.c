@@ -381,6 +381,7 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 		goto fail;
 	/* Replacing keeps the map's key, so old and new share it. */
 	nc->id = bw_strmap_key(&inv->containers, c->id);
+	nc->id_len = (uint32_t)strlen(nc->id);
 	nc->node = nd;
 	if (old) {
 		node_drop_container(old->node, old);

@@ -95,30 +95,45 @@ static void put_vis(struct w *w, const Bulwark__V1__Visibility *v)
 	}
 }
 
+static void put_body(struct w *w, const struct inv_posture *pos, const Bulwark__V1__Visibility *vis,
+		     const struct inv_container *ic)
+{
+	put_enum(w, RS_FILE_POSTURE, pos->file);
+	put_enum(w, RS_NET_POSTURE, pos->network);
+	put_enum(w, RS_CAP_POSTURE, pos->capabilities);
+	put_string(w, RS_NAMESPACE, ic->ns, strlen(ic->ns));
+	for (size_t i = 0; i < ic->n_labels; i++) {
+		const Bulwark__V1__KeyValue *kv = &ic->labels[i]->msg;
+		size_t kl, vl, len = kv_len(kv, &kl, &vl);
+
+		put_byte(w, RS_LABELS);
+		put_varint(w, len);
+		put_string(w, KV_KEY, kv->key, kl);
+		put_string(w, KV_VALUE, kv->value, vl);
+	}
+	if (vis)
+		put_vis(w, vis);
+}
+
 size_t bw_pack_bare(const struct inv_posture *pos, const Bulwark__V1__Visibility *vis,
 		    const struct inv_container *ic, uint8_t *out)
 {
 	struct w w = {.out = out};
 
-	put_string(&w, RS_CONTAINER_ID, ic->id, strlen(ic->id));
+	put_string(&w, RS_CONTAINER_ID, ic->id, ic->id_len);
 	if (ic->cgroup_id) {
 		put_byte(&w, RS_CGROUP_ID);
 		put_varint(&w, ic->cgroup_id);
 	}
-	put_enum(&w, RS_FILE_POSTURE, pos->file);
-	put_enum(&w, RS_NET_POSTURE, pos->network);
-	put_enum(&w, RS_CAP_POSTURE, pos->capabilities);
-	put_string(&w, RS_NAMESPACE, ic->ns, strlen(ic->ns));
-	for (size_t i = 0; i < ic->n_labels; i++) {
-		const Bulwark__V1__KeyValue *kv = &ic->labels[i]->msg;
-		size_t kl, vl, len = kv_len(kv, &kl, &vl);
+	put_body(&w, pos, vis, ic);
+	return w.n;
+}
 
-		put_byte(&w, RS_LABELS);
-		put_varint(&w, len);
-		put_string(&w, KV_KEY, kv->key, kl);
-		put_string(&w, KV_VALUE, kv->value, vl);
-	}
-	if (vis)
-		put_vis(&w, vis);
+size_t bw_pack_bare_body(const struct inv_posture *pos, const Bulwark__V1__Visibility *vis,
+			 const struct inv_container *ic, uint8_t *out)
+{
+	struct w w = {.out = out};
+
+	put_body(&w, pos, vis, ic);
 	return w.n;
 }
