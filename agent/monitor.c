@@ -161,8 +161,8 @@ int bw_monitor_drain(struct bw_monitor *m)
 
 static int attach_one(struct bw_monitor *m, struct bw_mon_prog *p)
 {
-	struct bpf_link *l = p->cgroup ? bpf_program__attach_cgroup(p->prog, m->cgfd)
-				       : bpf_program__attach(p->prog);
+	struct bpf_link *l =
+	    p->cgroup ? bpf_program__attach_cgroup(p->prog, m->cgfd) : bpf_program__attach(p->prog);
 
 	if (!l)
 		return errno ? -errno : -EINVAL;
@@ -297,7 +297,8 @@ static void load_net(struct bw_monitor *m, const struct bw_monitor_opts *opts, c
 	}
 	m->net->rodata->bw_agent_tgid = m->skel->rodata->bw_agent_tgid;
 	m->net->rodata->bw_wakeup_bytes = m->skel->rodata->bw_wakeup_bytes;
-	if (bpf_map__reuse_fd(m->net->maps.bw_mon_events, bpf_map__fd(m->skel->maps.bw_mon_events)) ||
+	if (bpf_map__reuse_fd(m->net->maps.bw_mon_events,
+			      bpf_map__fd(m->skel->maps.bw_mon_events)) ||
 	    bpf_map__reuse_fd(m->net->maps.bw_mon_lost, bpf_map__fd(m->skel->maps.bw_mon_lost))) {
 		bw_warn("sharing the ring buffer with the network monitor failed | err=%s",
 			strerror(errno));

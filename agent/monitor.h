@@ -33,7 +33,7 @@ struct bw_monitor_opts {
 	struct event_base *base; /* records are delivered on this loop */
 	bw_monitor_record_fn on_record;
 	void *arg;
-	unsigned groups;	/* BW_MON_G_*; BW_MON_G_PROCESS is always added */
+	unsigned groups; /* BW_MON_G_*; BW_MON_G_PROCESS is always added */
 	/* BW_MON_G_SETID and/or BW_MON_G_EXECFAIL: attached whatever groups
 	 * set_groups is given later (operator opt-ins, see above) */
 	unsigned optin_groups;

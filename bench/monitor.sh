@@ -12,6 +12,9 @@
 #
 # open_overhead_pct: file visibility off (the target's case);
 # open_filevis_overhead_pct: file visibility on (every open is an event);
+# open_failedexec_overhead_pct: file visibility off but the failed-exec
+#   opt-in on (monitor.failed-execs): what one syscall tracepoint costs every
+#   syscall on the node (half the chunks);
 # exec_overhead_pct: process and network visibility on (every exec is an event).
 set -euo pipefail
 : "${BW_SRC:?}" "${BW_BUILD:?}"
@@ -52,8 +55,10 @@ wait_line() { # pattern count
 	cat "$tmp/runner.err" >&2
 	exit 1
 }
-start_runner() { # visibility for host and containers
-	"$RUNNER" --host-vis "$1" --container-vis "$1" >"$tmp/runner.out" 2>"$tmp/runner.err" &
+start_runner() { # visibility for host and containers, then runner flags
+	local vis=$1
+	shift
+	"$RUNNER" --host-vis "$vis" --container-vis "$vis" "$@" >"$tmp/runner.out" 2>"$tmp/runner.err" &
 	runner_pid=$!
 	wait_line '^ready' 1
 	npause=0
@@ -93,6 +98,16 @@ vis_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$runner_pid/status")
 [ "$vis_hwm" -gt "$rss_kb" ] && rss_kb=$vis_hwm
 stop_runner
 
+echo "process,network visibility + failed execs: $((CHUNKS / 2)) chunks of $open_chunk opens per side" >&2
+start_runner process,network --failed-execs
+for _ in $(seq $((CHUNKS / 2))); do
+	pause
+	"$LOAD" open "$open_chunk" "$target" >>"$tmp/open_base3"
+	resume
+	"$LOAD" open "$open_chunk" "$target" >>"$tmp/open_fx"
+done
+stop_runner
+
 # idle: monitoring on, nothing asked of it (other work on this machine is
 # still monitored, so this is an upper bound)
 start_runner process,network
@@ -107,10 +122,11 @@ stop_runner
 
 ob=$(min <"$tmp/open_base"); om=$(min <"$tmp/open_mon")
 ob2=$(min <"$tmp/open_base2"); ov=$(min <"$tmp/open_vis")
+ob3=$(min <"$tmp/open_base3"); ofx=$(min <"$tmp/open_fx")
 eb=$(min <"$tmp/exec_base"); em=$(min <"$tmp/exec_mon")
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", (b / a - 1) * 100}'; }
 per() { awk -v t="$1" -v n="$2" 'BEGIN {printf "%.3f", t / n / 1000}'; }
 echo "open+close: $(per "$ob" "$open_chunk") us without, $(per "$om" "$open_chunk") us with (file visibility off);" \
 	"$(per "$ob2" "$open_chunk") us without, $(per "$ov" "$open_chunk") us with (on)" >&2
 echo "fork+exec /bin/true+wait: $(per "$eb" "$exec_chunk") us without, $(per "$em" "$exec_chunk") us with" >&2
-echo "monitor open_overhead_pct=$(pct "$ob" "$om") open_filevis_overhead_pct=$(pct "$ob2" "$ov") exec_overhead_pct=$(pct "$eb" "$em") rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') idle_cpu_pct=$idle_cpu"
+echo "monitor open_overhead_pct=$(pct "$ob" "$om") open_filevis_overhead_pct=$(pct "$ob2" "$ov") open_failedexec_overhead_pct=$(pct "$ob3" "$ofx") exec_overhead_pct=$(pct "$eb" "$em") rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') idle_cpu_pct=$idle_cpu"

@@ -39,7 +39,7 @@ struct bw_pending {
 	__u32 sys;
 	__u32 type;
 	__s64 arg[4];
-	__u64 ptr[2]; /* user pointers read at exit: the path */
+	__u64 path; /* user pointer, read at exit */
 };
 
 /* One record under construction per CPU.  A plain array indexed by CPU
@@ -288,8 +288,7 @@ int bw_exit(struct bpf_raw_tracepoint_args *ctx)
 
 /* ---------------------------------------------------------------- syscalls */
 
-static __always_inline int bw_enter(__u32 type, __u32 sys, __s64 a0, __s64 a1, __s64 a2, __u64 p0,
-				    __u64 p1)
+static __always_inline int bw_enter(__u32 type, __u32 sys, __s64 a0, __s64 a1, __s64 a2, __u64 path)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct bw_pending p = {};
@@ -301,8 +300,7 @@ static __always_inline int bw_enter(__u32 type, __u32 sys, __s64 a0, __s64 a1, _
 	p.arg[0] = a0;
 	p.arg[1] = a1;
 	p.arg[2] = a2;
-	p.ptr[0] = p0;
-	p.ptr[1] = p1;
+	p.path = path;
 	if (bpf_map_update_elem(&bw_mon_pending, &id, &p, BPF_ANY))
 		bw_lost(BW_LOST_PENDING);
 	return 0;
@@ -343,8 +341,8 @@ static __always_inline void bw_put_given_path(struct bw_mon_rec *r, __u32 *off,
 	char first = 0;
 
 	r->h.flags |= BW_MON_F_UNRESOLVED;
-	bw_put_user_str(r, off, 0, (const void *)p->ptr[0], BW_MON_PATH_MAX);
-	bpf_probe_read_user(&first, 1, (const void *)p->ptr[0]);
+	bw_put_user_str(r, off, 0, (const void *)p->path, BW_MON_PATH_MAX);
+	bpf_probe_read_user(&first, 1, (const void *)p->path);
 	if (first == '/' || !pb)
 		return;
 	if (p->arg[0] == AT_FDCWD_) {
@@ -423,7 +421,7 @@ static __always_inline int bw_exit_plain(long ret, __u32 sys)
 ENTER(open)
 {
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPEN, AT_FDCWD_, ctx->args[1], ctx->args[2],
-			ctx->args[0], 0);
+			ctx->args[0]);
 }
 EXIT(open)
 {
@@ -434,7 +432,7 @@ EXIT(open)
 ENTER(openat)
 {
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPENAT, (int)ctx->args[0], ctx->args[2], ctx->args[3],
-			ctx->args[1], 0);
+			ctx->args[1]);
 }
 EXIT(openat)
 {
@@ -448,7 +446,7 @@ ENTER(openat2)
 
 	bpf_probe_read_user(&how, sizeof(how), (const void *)ctx->args[2]);
 	return bw_enter(BW_MON_OPEN, BW_SYS_OPENAT2, (int)ctx->args[0], how.flags, how.mode,
-			ctx->args[1], 0);
+			ctx->args[1]);
 }
 EXIT(openat2)
 {
@@ -460,7 +458,7 @@ EXIT(openat2)
  * refused or broken exec is worth seeing too */
 ENTER(execve)
 {
-	return bw_enter(BW_MON_EXEC_FAIL, BW_SYS_EXECVE, AT_FDCWD_, 0, 0, ctx->args[0], 0);
+	return bw_enter(BW_MON_EXEC_FAIL, BW_SYS_EXECVE, AT_FDCWD_, 0, 0, ctx->args[0]);
 }
 EXIT(execve)
 {
@@ -470,7 +468,7 @@ EXIT(execve)
 ENTER(execveat)
 {
 	return bw_enter(BW_MON_EXEC_FAIL, BW_SYS_EXECVEAT, (int)ctx->args[0], ctx->args[4], 0,
-			ctx->args[1], 0);
+			ctx->args[1]);
 }
 EXIT(execveat)
 {
@@ -480,7 +478,7 @@ EXIT(execveat)
 /* unlink(path) */
 ENTER(unlink)
 {
-	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINK, AT_FDCWD_, 0, 0, ctx->args[0], 0);
+	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINK, AT_FDCWD_, 0, 0, ctx->args[0]);
 }
 EXIT(unlink)
 {
@@ -491,7 +489,7 @@ EXIT(unlink)
 ENTER(unlinkat)
 {
 	return bw_enter(BW_MON_UNLINK, BW_SYS_UNLINKAT, (int)ctx->args[0], ctx->args[2], 0,
-			ctx->args[1], 0);
+			ctx->args[1]);
 }
 EXIT(unlinkat)
 {
@@ -500,7 +498,7 @@ EXIT(unlinkat)
 
 ENTER(setuid)
 {
-	return bw_enter(BW_MON_SETUID, BW_SYS_SETUID, (__u32)ctx->args[0], 0, 0, 0, 0);
+	return bw_enter(BW_MON_SETUID, BW_SYS_SETUID, (__u32)ctx->args[0], 0, 0, 0);
 }
 EXIT(setuid)
 {
@@ -509,7 +507,7 @@ EXIT(setuid)
 
 ENTER(setgid)
 {
-	return bw_enter(BW_MON_SETGID, BW_SYS_SETGID, (__u32)ctx->args[0], 0, 0, 0, 0);
+	return bw_enter(BW_MON_SETGID, BW_SYS_SETGID, (__u32)ctx->args[0], 0, 0, 0);
 }
 EXIT(setgid)
 {

@@ -208,8 +208,8 @@ int bw_net_connect6(struct bpf_sock_addr *ctx)
 
 /* ------------------------------------------------------------ state changes */
 
-static __always_inline void bw_sa_of_tp(struct bw_sa *sa, struct trace_event_raw_inet_sock_set_state *ctx,
-					int peer)
+static __always_inline void bw_sa_of_tp(struct bw_sa *sa,
+					struct trace_event_raw_inet_sock_set_state *ctx, int peer)
 {
 	/* ctx fields at constant offsets, in aligned words: the verifier
 	 * refuses a moved context pointer */

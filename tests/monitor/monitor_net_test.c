@@ -118,7 +118,8 @@ static int closed_port(int family, int *holder)
 		inet_pton(AF_INET, "127.0.0.1", &((struct sockaddr_in *)&ss)->sin_addr);
 	else
 		inet_pton(AF_INET6, "::1", &((struct sockaddr_in6 *)&ss)->sin6_addr);
-	if (s < 0 || bind(s, (struct sockaddr *)&ss, l) || getsockname(s, (struct sockaddr *)&ss, &l)) {
+	if (s < 0 || bind(s, (struct sockaddr *)&ss, l) ||
+	    getsockname(s, (struct sockaddr *)&ss, &l)) {
 		if (s >= 0)
 			close(s);
 		return -1;

@@ -3,8 +3,10 @@
  * Runs the agent's monitoring stack (monitor, process tree, container
  * discovery, events) alone, for benchmarks and manual checks:
  *
- *   monitor_runner [--host-vis LIST] [--container-vis LIST] [--print]
+ *   monitor_runner [--host-vis LIST] [--container-vis LIST] [--failed-execs] [--print]
  *
+ * --failed-execs adds the opt-in failed-exec group (syscall tracepoints), as
+ * the agent's monitor.failed-execs does.
  * Every event is packed as the shipper would (protobuf), counted, and
  * printed as one line with --print.  "ready" goes to stdout once attached;
  * SIGUSR1 pauses monitoring and SIGUSR2 resumes it (each answered with a
@@ -62,7 +64,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	unsigned hv = BW_VIS_PROCESS | BW_VIS_NETWORK, cv = hv;
+	unsigned hv = BW_VIS_PROCESS | BW_VIS_NETWORK, cv = hv, optin = 0;
 	char err[512];
 	struct event_base *base = event_base_new();
 	struct bw_signals *sig = NULL;
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--print") == 0) {
 			print = 1;
+		} else if (strcmp(argv[i], "--failed-execs") == 0) {
+			optin |= BW_MON_G_EXECFAIL;
 		} else if (i + 1 < argc && strcmp(argv[i], "--host-vis") == 0) {
 			if (bw_visibility_parse(argv[++i], &hv, err, sizeof(err)))
 				goto usage;
@@ -106,7 +110,8 @@ int main(int argc, char **argv)
 	struct bw_monitor_opts mo = {.base = base,
 				     .on_record = bw_events_on_record,
 				     .arg = ev,
-				     .groups = bw_events_groups(ev)};
+				     .groups = bw_events_groups(ev),
+				     .optin_groups = optin};
 	if (bw_monitor_new(&mon, &mo, err, sizeof(err))) {
 		fprintf(stderr, "monitor: %s\n", err);
 		return 1;
@@ -142,7 +147,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr,
 		"monitor_runner: %s\nusage: monitor_runner [--host-vis LIST] "
-		"[--container-vis LIST] [--print]\n",
+		"[--container-vis LIST] [--failed-execs] [--print]\n",
 		err);
 	return 2;
 }
