@@ -335,9 +335,16 @@ static const Bulwark__V1__RuleSet *find_scope(const struct aa *a, const char *la
 	if (!rs || (!child && !(*host && top[hl] == '.')) ||
 	    bw_aa_sources(rs, &v, &n, NULL, NULL))
 		return rs;
-	for (size_t i = 0; i < n && !*has_src; i++) {
-		if (child ? !strcmp(v[i].glob, child)
-			  : strtoul(top + hl + 1, NULL, 16) == v[i].hash) {
+	if (child) {
+		const struct bw_aa_src *found = bw_aa_source_by_label(v, n, child);
+
+		if (found) {
+			*src = *found;
+			*has_src = 1;
+		}
+	}
+	for (size_t i = 0; !child && i < n && !*has_src; i++) {
+		if (strtoul(top + hl + 1, NULL, 16) == v[i].hash) {
 			*src = v[i];
 			*has_src = 1;
 		}
@@ -383,10 +390,16 @@ static void handle_record(struct aa *a, const char *line)
 		for (size_t i = 0; i < rs->n_rules; i++) {
 			const Bulwark__V1__Rule *r = rs->rules[i];
 
-			if (r->action == BULWARK__V1__ACTION__ACTION_ALLOW &&
-			    bw_aa_rule_in_source(r, has_src ? &src : NULL) &&
-			    record_matches(r, &rec, op) && (!r->owner_only || rec.fsuid == rec.ouid))
-				return;
+			if (r->action != BULWARK__V1__ACTION__ACTION_ALLOW ||
+			    !bw_aa_rule_in_source(r, has_src ? &src : NULL) ||
+			    !record_matches(r, &rec, op))
+				continue;
+			if (r->owner_only && rec.fsuid != rec.ouid)
+				continue;
+			/* readOnly grants reads: a write is still a miss. */
+			if (r->read_only && strpbrk(rec.requested, "wacdl"))
+				continue;
+			return;
 		}
 		posture = 1;
 	}
@@ -419,9 +432,9 @@ static void handle_record(struct aa *a, const char *line)
 		snprintf(resource, sizeof(resource), "%s", rec.name);
 	}
 	al.resource = resource;
-	snprintf(data, sizeof(data), "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s",
+	snprintf(data, sizeof(data), "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s profile=%s",
 		 rec.operation, rec.requested, rec.denied, has_src ? " source=" : "",
-		 has_src ? src.path : "");
+		 has_src ? src.path : "", rec.profile);
 	al.data = data;
 	al.enforcer = "AppArmor";
 	al.blocked = blocked;

@@ -195,6 +195,16 @@ const struct bw_aa_src *bw_aa_source_by_label(const struct bw_aa_src *v, size_t 
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(v[i].glob, label))
 			return &v[i];
+	/* The kernel names a child entered through a glob by the binary's
+	 * path ("bulwark-c1///usr/bin/env" for the child "/usr/bin/ + *"):
+	 * an exact source first (an exact path beats a glob), then the
+	 * source directory holding it. */
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].dir && !strcmp(v[i].path, label))
+			return &v[i];
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dir && dir_holds(v[i].path, v[i].recursive, label))
+			return &v[i];
 	return NULL;
 }
 

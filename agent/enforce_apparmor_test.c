@@ -591,6 +591,7 @@ static void test_alerts(void **state)
 	    bw_testpolicy_parse("set c1 cgid=7 file_posture=audit\n"
 				"rule file rdir /bin/ Allow policy=p-allow\n"
 				"rule file path /home/u/f Allow ownerOnly policy=p-own\n"
+				"rule file path /etc/ro Allow readOnly policy=p-ro\n"
 				"rule file path /secret Block policy=p-block\n"
 				"rule file path /tok Block fromdir=/usr/bin/ policy=p-dir\n"
 				"host\n"
@@ -616,6 +617,15 @@ static void test_alerts(void **state)
 	feed(&a, p[1], REC("AUDIT", "bulwark-c1", "/home/u/f", "fsuid=0 ouid=1000"));
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.policy, "DefaultPosture");
+	/* readOnly allows reads only */
+	feed(&a, p[1], REC("AUDIT", "bulwark-c1", "/etc/ro", "fsuid=0 ouid=0"));
+	assert_int_equal(s.n, 2);
+	feed(&a, p[1],
+	     "apparmor=\"AUDIT\" operation=\"open\" profile=\"bulwark-c1\" name=\"/etc/ro\" "
+	     "pid=1 comm=\"sh\" requested_mask=\"wc\" denied_mask=\"\" fsuid=0 ouid=0");
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.policy, "DefaultPosture");
+	s.n = 2;
 	/* a Block rule still blocks, under its own name */
 	feed(&a, p[1], REC("DENIED", "bulwark-c1", "/secret", ""));
 	assert_int_equal(s.n, 3);
@@ -626,6 +636,15 @@ static void test_alerts(void **state)
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.policy, "p-dir");
 	assert_non_null(strstr(s.data, "source=/usr/bin/"));
+	/* as the kernel names it: by the binary entered through the glob */
+	feed(&a, p[1], REC("DENIED", "bulwark-c1///usr/bin/env", "/tok", ""));
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.policy, "p-dir");
+	assert_non_null(strstr(s.data, "source=/usr/bin/ "));
+	feed(&a, p[1], REC("DENIED", "bulwark-c1///usr/bin/sub/env", "/tok", ""));
+	assert_int_equal(s.n, 6);
+	assert_null(strstr(s.data, "source=")); /* not in a non-recursive /usr/bin/ */
+	s.n = 4;
 	/* the host profile and a host source's profile */
 	feed(&a, p[1], REC("DENIED", "bulwark-host", "/hs", ""));
 	assert_int_equal(s.n, 5);

@@ -59,14 +59,15 @@ alert() {
 		i=$((i + 1))
 	done
 	fail "$name: no alert with $*"
-	grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | tail -3
+	# indented: run-vm.sh shows console lines starting with two spaces
+	grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | tail -3 | sed 's/^/  /'
 }
 
 # silent NAME: no alert since the last policy (after a short grace).
 silent() {
 	sleep 0.5
 	[ "$(grep -c '^{' /tmp/tool.out)" -eq "$N" ] && pass "$1: no alert" ||
-		{ fail "$1: unexpected alert"; grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | tail -3; }
+		{ fail "$1: unexpected alert"; grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | tail -3 | sed 's/^/  /'; }
 }
 
 # --- start: the profile must exist before the container ---------------------------
@@ -200,6 +201,92 @@ rule capability capability net_raw Block policy=ksp-cap"
 run "capability net_raw Block" denied sockprobe inet raw 1
 alert "capability net_raw Block" '"Operation":"Capabilities"' '"Resource":"CAP_NET_RAW"' \
 	'"PolicyName":"ksp-cap"'
+
+# --- fromSource directories -------------------------------------------------------------
+policy "$S
+rule file path /secret.txt Block fromdir=/usr/local/bin/ policy=ksp-fromdir"
+run "fromSource dir: a binary in it" denied sh -c '/usr/local/bin/busybox-reader cat /secret.txt'
+alert "fromSource dir: a binary in it" '"Resource":"/secret.txt"' '"PolicyName":"ksp-fromdir"' \
+	'source=/usr/local/bin/' '"Result":"Permission denied"'
+N=$(grep -c '^{' /tmp/tool.out)
+run "fromSource dir: a binary elsewhere" ok cat /secret.txt
+run "fromSource dir: other execs still run" ok sh -c 'ls / >/dev/null && /bin/sockprobe inet stream'
+silent "fromSource dir: a binary elsewhere"
+
+policy "$S
+rule file path /secret.txt Block fromrdir=/usr/ policy=ksp-fromrdir"
+run "fromSource recursive dir: a binary below it" denied sh -c '/usr/local/bin/busybox-reader cat /secret.txt'
+alert "fromSource recursive dir" '"Resource":"/secret.txt"' '"PolicyName":"ksp-fromrdir"' 'source=/usr/'
+N=$(grep -c '^{' /tmp/tool.out)
+run "fromSource recursive dir: a binary outside it" ok cat /secret.txt
+silent "fromSource recursive dir: a binary outside it"
+
+# --- allow-list with audit posture: misses pass, audited as DefaultPosture ---------------
+policy "$S file_posture=audit
+rule process path /bin/busybox Allow policy=ksp-allow-audit"
+grep -q 'process allow-list with audit posture' /tmp/tool.out &&
+	fail "audit posture still reported unenforced" || pass "audit posture: not reported unenforced"
+run "process allow-list, audit posture: allowed binary" ok sh -c 'ls / >/dev/null'
+silent "process allow-list, audit posture: allowed binary"
+run "process allow-list, audit posture: a miss passes" ok sh -c '/bin/sockprobe inet stream'
+alert "process allow-list, audit posture: a miss" '"Operation":"Process"' '"Resource":"/bin/sockprobe"' \
+	'"Action":"Audit","Result":"Passed","PolicyName":"DefaultPosture"'
+
+policy "$S file_posture=audit
+rule file rdir / Allow readOnly policy=ksp-ro-audit"
+run "file allow-list, audit posture: allowed read" ok cat /data/readme
+sleep 0.5
+grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | grep '"Resource":"/data/readme"' | grep -q 'requested=r ' &&
+	fail "file allow-list, audit posture: an allowed read was reported" ||
+	pass "file allow-list, audit posture: allowed read not reported"
+run "file allow-list, audit posture: a write passes" ok sh -c 'echo z >> /data/readme'
+alert "file allow-list, audit posture: a write" '"Operation":"File"' '"Resource":"/data/readme"' \
+	'"Action":"Audit","Result":"Passed","PolicyName":"DefaultPosture"'
+
+# --- host policies: confined from the next exec of a shell or a source binary ----------
+echo "host secret" >/host-secret.txt
+echo "host audit" >/host-audit.txt
+cp /bin/busybox /usr/local/bin/busybox-hostreader
+policy "$S
+host
+rule file path /host-secret.txt Block policy=hsp-file severity=5
+rule file path /host-audit.txt Audit from=/usr/local/bin/busybox-hostreader policy=hsp-src"
+grep -q 'bulwark-host (enforce)' /sys/kernel/security/apparmor/profiles &&
+	pass "host profile loaded" || fail "host profile bulwark-host not loaded"
+sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q 'unenforced: host: AppArmor confines a host process from its next exec' &&
+	pass "host: what AppArmor cannot confine is reported" || fail "host: limits not reported"
+out=$(sh -c 'cat /host-secret.txt' 2>&1) && fail "host: a shell read the blocked file: $out" ||
+	{ printf '%s' "$out" | grep -q 'Permission denied' && pass "host: blocked from a shell (denied)" ||
+		fail "host: want Permission denied, got: $out"; }
+alert "host: blocked from a shell" '"Type":"MatchedHostPolicy"' '"PolicyName":"hsp-file"' \
+	'"Resource":"/host-secret.txt"' '"CgroupId":0'
+N=$(grep -c '^{' /tmp/tool.out)
+/usr/local/bin/busybox-hostreader cat /host-audit.txt >/dev/null 2>&1 &&
+	pass "host: fromSource binary started unconfined: audited, passes (ok)" ||
+	fail "host: fromSource binary was refused"
+alert "host: fromSource binary" '"Type":"MatchedHostPolicy"' '"PolicyName":"hsp-src"' \
+	'"Action":"Audit","Result":"Passed"' 'source=/usr/local/bin/busybox-hostreader'
+run "host rules leave containers alone" ok cat /secret.txt
+policy "$S"
+grep -q '^bulwark-host' /sys/kernel/security/apparmor/profiles &&
+	fail "host profiles left loaded after the host rules went" || pass "host profiles unloaded"
+sh -c 'cat /host-secret.txt' >/dev/null 2>&1 && pass "host: no rules, the shell reads (ok)" ||
+	fail "host: still blocked after the rules went"
+
+# --- a container started outside its profile is reported, not assumed enforced ---------
+mkdir -p /run/b3
+BW_OCI_NNP=false BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b3 "" /bin/sleep 100000
+runc run -d --no-pivot -b /run/b3 c3 </dev/null >/tmp/runc3.log 2>&1 || fail "runc run c3: $(cat /tmp/runc3.log)"
+policy "$S
+set c3 cgroup=c3
+rule file path /secret.txt Block policy=ksp-c3"
+sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q "container c3: process [0-9]* runs under 'unconfined', not profile bulwark-c3" &&
+	pass "unconfined container: reported" || fail "unconfined container: not reported"
+grep -q 'container runs outside its AppArmor profile' /tmp/tool.err &&
+	pass "unconfined container: logged" || fail "unconfined container: not logged"
+sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q "container c1: process" &&
+	fail "c1 (under its profile) reported" || pass "confined container: not reported"
+runc kill c3 KILL >/dev/null 2>&1
 
 # --- no_new_privs: fromSource is reported as not enforceable ---------------------------
 policy "$S
