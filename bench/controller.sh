@@ -13,7 +13,8 @@
 # The simulated agents only read each update's version (node-0000 decodes
 # its policy in full); DECODE_ALL=1 makes all of them decode, as real agents
 # do on their own machines.  LOG_LEVEL=debug KEEP_LOG=FILE keeps the
-# controller's log (compile batch timings).
+# controller's log (compile batch timings); CONTROLLER_ARGS adds options
+# (e.g. "--compile-batch 256").
 set -euo pipefail
 B=${BW_BUILD:?}/bin
 NODES=${NODES:-1000}
@@ -27,7 +28,7 @@ PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "${KEEP_LOG:-}" ] && cp "$T/log" "$KEEP_LOG"; rm -rf "$T"' EXIT
 ulimit -n 20000 2>/dev/null || true
 "$B/bulwark-controller" --data-dir "$T/data" --admin.socket "$T/ctl.sock" \
-	--agents.listen tcp://127.0.0.1:0 --log-level "${LOG_LEVEL:-info}" 2>"$T/log" &
+	--agents.listen tcp://127.0.0.1:0 --log-level "${LOG_LEVEL:-info}" ${CONTROLLER_ARGS:-} 2>"$T/log" &
 PID=$!
 for _ in $(seq 100); do grep -q "listening for agents" "$T/log" && break; sleep 0.05; done
 URL=$(sed -n 's/.*listening for agents.*url=\([^ ]*\).*/\1/p' "$T/log" | head -1)

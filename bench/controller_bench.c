@@ -113,6 +113,30 @@ static long rss_kb(int pid, const char *field)
 	return v;
 }
 
+/* CPU time (user + system) of a process, in ms; -1 when unreadable. */
+static double cpu_ms(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15 (utime, stime), counted after the ")" that ends
+	 * the command name. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int start_sim(struct event_base *base, const char *url, int i)
 {
 	Bulwark__V1__Container *c = calloc((size_t)n_ctrs, sizeof(*c));
@@ -236,7 +260,7 @@ int main(int argc, char **argv)
 	int rounds = 5, pid = 0, opt;
 	struct event_base *base;
 	uint64_t *lat, *acked, t0, deadline;
-	double *all_ms;
+	double *all_ms, cpu0_ctl, cpu0_self;
 	size_t nlat = 0;
 	struct rlimit rl;
 
@@ -322,6 +346,8 @@ int main(int argc, char **argv)
 		printf("controller_rss_before_kb=%ld (inventory loaded, no policy yet)\n",
 		       rss_kb(pid, "VmRSS:"));
 
+	cpu0_ctl = pid > 0 ? cpu_ms(pid) : -1;
+	cpu0_self = cpu_ms(getpid());
 	for (int r = 0; r < rounds; r++) {
 		struct post p = {.target = target};
 		uint64_t *prev = calloc((size_t)n_nodes, sizeof(*prev)), t0_real, sent_max = 0,
@@ -405,6 +431,12 @@ int main(int argc, char **argv)
 		free(prev);
 		run_ms(base, 300);
 	}
+	/* Both processes share the machine's cores during a round; their CPU
+	 * (rounds and the pauses between them, GET /v1/nodes included) says
+	 * how much of a round's time is the controller's own work. */
+	if (cpu0_ctl >= 0 && cpu0_self >= 0)
+		printf("cpu_ms_per_round controller=%.1f bench=%.1f\n",
+		       (cpu_ms(pid) - cpu0_ctl) / rounds, (cpu_ms(getpid()) - cpu0_self) / rounds);
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	{
 		double sum = 0, mx = 0;

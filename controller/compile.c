@@ -99,7 +99,7 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_controller *c = arg;
 	size_t batch = (size_t)c->cfg.compile_batch, np = 0, nj = 0, it = 0;
-	uint64_t now = bw_mono_ns();
+	uint64_t now = bw_mono_ns(), t_a, t_compile = 0, t_encode = 0;
 	struct bw_store_txn *t = NULL;
 	struct pending *p = NULL;
 	struct ctl_node *n;
@@ -134,7 +134,9 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		c->metrics.compiles++;
 		/* Incremental: only the containers whose inputs changed are
 		 * recompiled; the output is valid until the next call. */
+		t_a = bw_mono_ns();
 		rc = bw_compiler_node_packed(c->compiler, c->set, c->inv, n->name, &pp);
+		t_compile += bw_mono_ns() - t_a;
 		if (rc) {
 			c->metrics.compile_errors++;
 			bw_error("compiling a node's policy failed | node=%s err=%d", n->name, rc);
@@ -157,7 +159,10 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		} else {
 			version = n->version + 1;
 		}
-		if (ctl_policy_update_msg(&pp, version, &msg)) {
+		t_a = bw_mono_ns();
+		rc = ctl_policy_update_msg(&pp, version, &msg);
+		t_encode += bw_mono_ns() - t_a;
+		if (rc) {
 			n->force_send = 1;
 			ctl_mark_dirty(c, n);
 			continue;
@@ -191,8 +196,9 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		p[i].msg = NULL;
 	}
 	bw_debug("compile batch | compiled=%zu pushed=%zu dirty_left=%zu compile_us=%llu "
-		 "sync_us=%llu send_us=%llu",
+		 "(compiler_us=%llu encode_us=%llu) sync_us=%llu send_us=%llu",
 		 nj, np, c->n_dirty, (unsigned long long)((t_built - now) / 1000),
+		 (unsigned long long)(t_compile / 1000), (unsigned long long)(t_encode / 1000),
 		 (unsigned long long)((t_synced - t_built) / 1000),
 		 (unsigned long long)((bw_mono_ns() - t_synced) / 1000));
 	free(p);

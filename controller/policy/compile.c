@@ -541,24 +541,39 @@ void bw_digest_identity(struct bw_sha256 *h, const char *id, size_t id_len, uint
 	bw_sha256_update(h, b, n);
 }
 
+void bw_digest_combine(const uint8_t ident[32], const uint8_t bodies[32], const uint8_t host[32],
+		       uint8_t out[32])
+{
+	struct bw_sha256 h;
+
+	bw_sha256_init(&h);
+	bw_sha256_update(&h, ident, 32);
+	bw_sha256_update(&h, bodies, 32);
+	bw_sha256_update(&h, host, 32);
+	bw_sha256_final(&h, out);
+}
+
 int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], size_t n,
 		  const uint8_t host[32])
 {
-	struct bw_sha256 h;
+	struct bw_sha256 hi, hb;
+	uint8_t ident[32], bodies[32];
 	uint8_t *d = malloc(32);
 
 	if (!d)
 		return -ENOMEM;
-	bw_sha256_init(&h);
+	bw_sha256_init(&hi);
+	bw_sha256_init(&hb);
 	for (size_t i = 0; i < n; i++) {
 		const Bulwark__V1__RuleSet *rs = cp->containers[i];
 		const char *id = rs->container_id ? rs->container_id : "";
 
-		bw_digest_identity(&h, id, strlen(id), rs->cgroup_id);
-		bw_sha256_update(&h, ctr[i], 32);
+		bw_digest_identity(&hi, id, strlen(id), rs->cgroup_id);
+		bw_sha256_update(&hb, ctr[i], 32);
 	}
-	bw_sha256_update(&h, host, 32);
-	bw_sha256_final(&h, d);
+	bw_sha256_final(&hi, ident);
+	bw_sha256_final(&hb, bodies);
+	bw_digest_combine(ident, bodies, host, d);
 	free(cp->digest.data);
 	cp->digest.data = d;
 	cp->digest.len = 32;

@@ -125,22 +125,28 @@ size_t bw_pack_bare_body(const struct inv_posture *pos, const Bulwark__V1__Visib
 			 const struct inv_container *ic, uint8_t *out);
 
 /*
- * The node digest (CompiledPolicy.digest) is SHA-256 over, for each
- * container rule set in cp's order, varint(length of container_id) ||
- * container_id || varint(cgroup_id) || SHA-256(body), then the host rule
- * set's SHA-256 (32 zero bytes when there is none), where a rule set's
- * body is its packed bytes less fields 1 and 2 (container_id, cgroup_id).
- * Replicas of a workload share their body and every container a policy
- * does not select shares it with its namespace and label set, so a node's
- * digest hashes one body per distinct rule set plus about a hundred bytes
- * per container, not every rule set's bytes.
+ * The node digest (CompiledPolicy.digest) is SHA-256(I || B || H) where
+ *   I = SHA-256 over, for each container rule set in cp's order,
+ *       varint(length of container_id) || container_id || varint(cgroup_id);
+ *   B = SHA-256 over the SHA-256 of each container rule set's body, in the
+ *       same order, a body being the packed rule set less fields 1 and 2
+ *       (container_id, cgroup_id);
+ *   H = the host rule set's SHA-256 (32 zero bytes when there is none).
+ * I only changes when the node's containers do, so the compiler keeps it
+ * per node; replicas of a workload share their body, and every container
+ * no policy selects shares it with its namespace and label set, so a
+ * policy change hashes one body per distinct rule set and 32 bytes per
+ * container instead of every rule set's bytes.
  */
 struct bw_sha256;
 /* SHA-256 of a rule set's body (for the host rule set, which has no
  * identity, that is of all its packed bytes). */
 int bw_ruleset_digest(const Bulwark__V1__RuleSet *rs, uint8_t out[32]);
-/* Feeds a container's identity, as the node digest takes it, to h. */
+/* Feeds a container's identity, as I takes it, to h. */
 void bw_digest_identity(struct bw_sha256 *h, const char *id, size_t id_len, uint64_t cgroup_id);
+/* SHA-256(ident || bodies || host). */
+void bw_digest_combine(const uint8_t ident[32], const uint8_t bodies[32], const uint8_t host[32],
+		       uint8_t out[32]);
 /* cp->digest from the body digests of cp's containers (in cp's order) and
  * the host's. */
 int bw_digest_set(Bulwark__V1__CompiledPolicy *cp, const uint8_t (*ctr)[32], size_t n,

@@ -543,9 +543,12 @@ static int cmp_ctr_id(const void *pa, const void *pb, void *arg)
 	return strcmp(ents[*(const uint32_t *)pa].ic->id, ents[*(const uint32_t *)pb].ic->id);
 }
 
-/* The output's order: sorted once per change of the node's containers. */
+/* The output's order, and the digest of the identities in it: both once
+ * per change of the node's containers. */
 int bw_compiler_sort_order(struct cnode *cn)
 {
+	struct bw_sha256 h;
+
 	if (cn->order)
 		return 0;
 	cn->order = malloc((cn->n ? cn->n : 1) * sizeof(*cn->order));
@@ -554,6 +557,13 @@ int bw_compiler_sort_order(struct cnode *cn)
 	for (size_t i = 0; i < cn->n; i++)
 		cn->order[i] = (uint32_t)i;
 	qsort_r(cn->order, cn->n, sizeof(*cn->order), cmp_ctr_id, cn->ents);
+	bw_sha256_init(&h);
+	for (size_t i = 0; i < cn->n; i++) {
+		const struct inv_container *ic = cn->ents[cn->order[i]].ic;
+
+		bw_digest_identity(&h, ic->id, ic->id_len, ic->cgroup_id);
+	}
+	bw_sha256_final(&h, cn->ident);
 	return 0;
 }
 

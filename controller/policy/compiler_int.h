@@ -47,6 +47,7 @@ struct cnode {
 	struct centry *ents; /* sorted by ctr_gen */
 	size_t n;
 	uint32_t *order; /* ents indices by container id; NULL: to sort */
+	uint8_t ident[32]; /* the node digest's I, valid with order */
 	uint32_t *slot;	 /* ents index of the inventory's ctrs[i]; NULL: search */
 	Bulwark__V1__RuleSet *host;
 	uint8_t host_digest[32];

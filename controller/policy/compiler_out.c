@@ -103,6 +103,7 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 			    struct bw_packed_policy *out)
 {
 	const struct inv_node *n;
+	uint8_t bodies[32];
 	struct bw_sha256 h;
 	struct cnode *cn;
 	int rc;
@@ -123,8 +124,7 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 		const struct centry *e = &cn->ents[cn->order[i]];
 		const struct inv_container *ic = e->ic;
 
-		/* bw_digest_set's definition: identity, then the body's digest. */
-		bw_digest_identity(&h, ic->id, ic->id_len, ic->cgroup_id);
+		/* The node digest's B (compile_int.h); its I is cn->ident. */
 		if (e->pk) {
 			rc = out_bytes(c, TAG_CONTAINERS, pk_bytes(e->pk), pk_len(e->pk));
 			bw_sha256_update(&h, pk_digest(e->pk), 32);
@@ -164,9 +164,8 @@ int bw_compiler_node_packed(struct bw_compiler *c, const struct bw_policy_set *s
 	}
 	if (cn->host && (rc = out_message(c, TAG_HOST, &cn->host->base)))
 		return rc;
-	/* The host's digest last. */
-	bw_sha256_update(&h, cn->host_digest, 32);
-	bw_sha256_final(&h, out->digest);
+	bw_sha256_final(&h, bodies);
+	bw_digest_combine(cn->ident, bodies, cn->host_digest, out->digest);
 	if ((rc = out_bytes(c, TAG_DIGEST, out->digest, 32)))
 		return rc;
 	out->buf = c->out;
