@@ -433,6 +433,13 @@ int bw_monitor_new(struct bw_monitor **out, const struct bw_monitor_opts *opts, 
 		}
 	}
 	rc = bw_monitor_set_groups(m, opts->groups);
+	if (rc && (m->available & BW_MON_G_NETWORK) && (opts->groups & BW_MON_G_NETWORK)) {
+		/* a node that loads the cgroup hooks but refuses to attach
+		 * them loses network events, not the whole monitor */
+		bw_warn("network monitor not attached: no network events | err=%s", strerror(-rc));
+		m->available &= ~BW_MON_G_NETWORK;
+		rc = bw_monitor_set_groups(m, opts->groups);
+	}
 	if (rc) {
 		snprintf(err, errlen, "attaching the monitor programs: %s", strerror(-rc));
 		goto cleanup;
