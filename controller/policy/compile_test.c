@@ -2,6 +2,7 @@
 /* Compiler: every semantic rule, with the compiled output it must give. */
 #include <errno.h>
 
+#include "sha256.h"
 #include "test_util.h"
 
 struct fix {
@@ -298,6 +299,62 @@ static void test_host_policy(void **state)
 	assert_int_equal(bw_compile_host(f->set, f->inv, "nope", &rs), -ENOENT);
 }
 
+
+/* CompiledPolicy.digest recomputed from its definition (compile_int.h)
+ * with nothing but protobuf-c and SHA-256. */
+static void expect_digest(const Bulwark__V1__CompiledPolicy *cp)
+{
+	struct bw_sha256 hi, hb, hd;
+	uint8_t ident[32], bodies[32], host[32] = {0}, d[32], v[10];
+
+	bw_sha256_init(&hi);
+	bw_sha256_init(&hb);
+	for (size_t i = 0; i < cp->n_containers; i++) {
+		Bulwark__V1__RuleSet body = *cp->containers[i];
+		const char *id = body.container_id;
+		size_t len;
+		uint8_t *buf;
+		struct bw_sha256 h;
+		uint8_t bd[32];
+
+		bw_sha256_update(&hi, v, bw_pb_varint(strlen(id), v));
+		bw_sha256_update(&hi, id, strlen(id));
+		bw_sha256_update(&hi, v, bw_pb_varint(body.cgroup_id, v));
+		body.container_id = (char *)"";
+		body.cgroup_id = 0;
+		len = protobuf_c_message_get_packed_size(&body.base);
+		buf = malloc(len + 1);
+		assert_non_null(buf);
+		protobuf_c_message_pack(&body.base, buf);
+		bw_sha256_init(&h);
+		bw_sha256_update(&h, buf, len);
+		bw_sha256_final(&h, bd);
+		bw_sha256_update(&hb, bd, 32);
+		free(buf);
+	}
+	bw_sha256_final(&hi, ident);
+	bw_sha256_final(&hb, bodies);
+	if (cp->host) {
+		size_t len = protobuf_c_message_get_packed_size(&cp->host->base);
+		uint8_t *buf = malloc(len + 1);
+		struct bw_sha256 h;
+
+		assert_non_null(buf);
+		protobuf_c_message_pack(&cp->host->base, buf);
+		bw_sha256_init(&h);
+		bw_sha256_update(&h, buf, len);
+		bw_sha256_final(&h, host);
+		free(buf);
+	}
+	bw_sha256_init(&hd);
+	bw_sha256_update(&hd, ident, 32);
+	bw_sha256_update(&hd, bodies, 32);
+	bw_sha256_update(&hd, host, 32);
+	bw_sha256_final(&hd, d);
+	assert_int_equal(cp->digest.len, 32);
+	assert_memory_equal(cp->digest.data, d, 32);
+}
+
 static void test_node_output_and_determinism(void **state)
 {
 	struct fix *f = *state;
@@ -335,6 +392,7 @@ static void test_node_output_and_determinism(void **state)
 	assert_string_equal(x->containers[1]->container_id, "c-web");
 	assert_int_equal(x->version, 9);
 	assert_int_equal(x->digest.len, 32);
+	expect_digest(x);
 	const Bulwark__V1__RuleSet *rs = x->containers[1];
 	assert_int_equal(rs->n_rules, 4);
 	const Bulwark__V1__Rule *r = rs->rules[0];
@@ -652,6 +710,7 @@ static void test_incremental_equals_full(void **state)
 			protobuf_c_message_pack(&full->base, bf);
 			assert_int_equal(bw_compiler_node_packed(c, f->set, f->inv, nodes[n], &pp), 0);
 			assert_memory_equal(pp.digest, full->digest.data, 32);
+			expect_digest(full);
 			assert_int_equal(bw_packed_policy_size(&pp, v), lf);
 			bi = malloc(lf);
 			assert_int_equal(bw_packed_policy_write(&pp, v, bi), lf);

@@ -13,9 +13,11 @@
 #include <nng/nng.h>
 #include <nng/protocol/pair1/pair.h>
 #include <nng/supplemental/tls/tls.h>
+#include <cjson/cJSON.h>
 
 #include "agent_client.h"
 #include "bw_log.h"
+#include "bw_time.h"
 #include "bw_wire.h"
 #include "ctl_test_util.h"
 
@@ -195,7 +197,7 @@ static void test_push_only_changed(void **state)
 	struct fx *f = *state;
 	struct agent a[2] = {0};
 	struct want_version w;
-	uint64_t vb;
+	uint64_t vb, t_apply;
 	char *js;
 
 	assert_int_equal(agent_start(&a[0], f->base, f->url, "node-a", "web", NULL), 0);
@@ -207,6 +209,7 @@ static void test_push_only_changed(void **state)
 	assert_int_equal(a[0].rules, 0);
 	vb = a[1].version;
 
+	t_apply = bw_real_ns();
 	assert_int_equal(apply(f, POLICY_WEB), 200);
 	w = (struct want_version){&a[0], 2};
 	assert_true(tu_run_until(f->base, has_version, &w, 5000));
@@ -224,6 +227,19 @@ static void test_push_only_changed(void **state)
 	assert_non_null(strstr(js, "\"state\":\"Ready\""));
 	assert_non_null(strstr(js, "file:/etc/example"));
 	assert_non_null(strstr(js, "\"enforcer\":\"BPFLSM\""));
+	{
+		/* The controller stamps the ack it processed (what the benchmark
+		 * measures to): after the apply began, not in the future. */
+		cJSON *o = cJSON_Parse(js);
+		const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "applied_at_ns");
+		const cJSON *txt = cJSON_GetObjectItemCaseSensitive(o, "applied_at");
+
+		assert_true(cJSON_IsNumber(at));
+		assert_true(at->valuedouble >= (double)t_apply - 1e3);
+		assert_true(at->valuedouble <= (double)bw_real_ns() + 1e3);
+		assert_true(cJSON_IsString(txt));
+		cJSON_Delete(o);
+	}
 	free(js);
 
 	/* Applying the same document again changes nothing anywhere. */
