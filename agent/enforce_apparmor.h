@@ -12,19 +12,36 @@
  * config.json "process": {"apparmorProfile": "bulwark-<id12>"} (runc calls
  * aa_change_onexec before exec'ing the entrypoint); Kubernetes:
  * container.apparmor.security.beta.kubernetes.io/<c>: localhost/bulwark-<id12>
- * or securityContext.appArmorProfile.  A container already running under
- * another profile (or unconfined) cannot be moved into ours from outside:
- * it must be restarted.  Once a container runs under bulwark-<id12>, every
- * later policy change applies to it live (the profile is replaced in place).
- * bw_aa_preload writes a permissive placeholder so a runtime can reference
- * the name before the first policy for that container arrives.
+ * or securityContext.appArmorProfile.  The name is a convention the runtime
+ * side can compute before the container exists (deploy/lab/apparmor.sh
+ * does, and loads a permissive placeholder of that name: runc refuses an
+ * unknown profile); bw_aa_preload does the same from C.  Once a container
+ * runs under bulwark-<id12>, every later policy change applies to it live
+ * (the profile is replaced in place).  A container with rules whose
+ * processes run under another label (unconfined, or another profile) cannot
+ * be moved into ours from outside: apply logs it and lists it in the
+ * unenforced list (the node's status) until it is restarted under ours.
  *
  * fromSource rules live in child profiles the container's profile enters
- * when the source binary runs; what the source executes inherits them, so
- * they hold for its descendants too.  AppArmor refuses that profile change
- * for a task with no_new_privs (OCI process.noNewPrivileges, Kubernetes
- * allowPrivilegeEscalation: false): there the source binary fails to exec
- * (EPERM).  Apply reports each such container in the unenforced list.
+ * when the source binary runs ("cx"; a source directory by its glob,
+ * /usr/bin/ + "*", or "**" when recursive); what the source executes
+ * inherits them, so they hold for its descendants too.  AppArmor refuses
+ * that profile change for a task with no_new_privs (OCI
+ * process.noNewPrivileges, Kubernetes allowPrivilegeEscalation: false):
+ * there the source binary fails to exec (EPERM).  Apply reports each such
+ * container in the unenforced list.
+ *
+ * Host rules (KubeArmorHostPolicy) go into profile "bulwark-host", attached
+ * by path to the shells, and one profile per fromSource source attached by
+ * the source's path ("bulwark-host.<hash>"), as KubeArmor's AppArmor host
+ * profile does: a host process is confined from its next exec of such a
+ * binary on; processes already running, and daemons started without a
+ * shell, are not (reported in the unenforced list).
+ *
+ * Allow-lists with audit posture: the profile keeps granting everything,
+ * with the "audit" qualifier on the grant, so every miss reaches the log;
+ * the log drops what an Allow rule explains and reports the rest as
+ * DefaultPosture audits (Result Passed).
  *
  * Network rules are handed to the cgroup-BPF program (enforce_cgroup.h)
  * whenever it attaches: exact protocols, and no dependence on whether the

@@ -3,6 +3,8 @@
 # for runc: a busybox rootfs and a config.json whose annotations carry the
 # container's identity: bulwark.io/name and bulwark.io/image, the pod and
 # namespace under Kubernetes' keys, and every other annotation is a label.
+# LAB_AA_PROFILE, when set, is the AppArmor profile the container starts
+# under (process.apparmorProfile; see apparmor.sh).
 
 # The labels the example policies select on.
 LAB_POD=lab-web-0
@@ -42,6 +44,7 @@ make_bundle() {
       "effective": [ "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW" ],
       "permitted": [ "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW" ]
     },
+    ${LAB_AA_PROFILE:+\"apparmorProfile\": \"$LAB_AA_PROFILE\",}
     "noNewPrivileges": true
   },
   "root": { "path": "rootfs", "readonly": false },

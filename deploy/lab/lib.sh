@@ -118,11 +118,20 @@ agent_on_relay() {
 }
 
 # Starts the labelled busybox container $CTR from a bundle under $LAB.
+# With the AppArmor enforcer the container starts under its profile (the
+# agent cannot move a running container into one): apparmor.sh.
 lab_start_container() {
 	. "$LABSRC/bundle.sh"
+	LAB_AA_PROFILE=
+	if [ "$ENFORCER" = AppArmor ]; then
+		. "$LABSRC/apparmor.sh"
+		LAB_AA_PROFILE=$(lab_aa_profile_name "$CTR")
+		lab_aa_preload "$LAB_AA_PROFILE" "$LAB/apparmor" \
+			>>"$LAB/logs/container.log" 2>&1 || return 1
+	fi
 	make_bundle "$LAB/bundle" "$BUSYBOX" || return 1
 	runc --root "$LAB/runc" run -d --bundle "$LAB/bundle" "$CTR" \
-		</dev/null >"$LAB/logs/container.log" 2>&1 || return 1
+		</dev/null >>"$LAB/logs/container.log" 2>&1 || return 1
 	CONTAINER_STARTED=1
 }
 cexec() { runc --root "$LAB/runc" exec "$CTR" "$@"; }

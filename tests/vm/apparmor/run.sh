@@ -312,6 +312,37 @@ sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q 'container c1: fromS
 	fail "c1 (no no_new_privs) reported" || pass "container without no_new_privs: not reported"
 runc kill c2 KILL >/dev/null 2>&1
 
+# --- the lab's launch path: a placeholder under the agreed name, then the policy ------------
+. /scenario/lab-apparmor.sh
+C4=Lab4Container0123456789
+P4=$(lab_aa_profile_name $C4)
+[ "$P4" = bulwark-lab4containe ] && pass "lab: profile name by convention ($P4)" || fail "lab: profile name '$P4'"
+lab_aa_preload "$P4" /run/lab-aa >/tmp/lab-aa.log 2>&1 && grep -q "^$P4 (enforce)" /sys/kernel/security/apparmor/profiles &&
+	pass "lab: placeholder profile loaded before the container" || fail "lab: placeholder: $(cat /tmp/lab-aa.log)"
+mkdir -p /run/b4
+BW_OCI_NNP=false BW_OCI_ROOT=/bundle/rootfs bw_oci_config /run/b4 "$P4" /bin/sleep 100000
+runc run -d --no-pivot -b /run/b4 c4 </dev/null >/tmp/runc4.log 2>&1 || fail "runc run c4: $(cat /tmp/runc4.log)"
+P=$(runc state c4 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+i=0
+while [ $i -lt 100 ] && ! grep -q "^$P4" "/proc/$P/attr/current" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep -q "^$P4" "/proc/$P/attr/current" && pass "lab: container runs under $P4" ||
+	fail "lab: container runs under '$(cat /proc/$P/attr/current)'"
+runc exec c4 cat /secret.txt >/dev/null 2>&1 && pass "lab: the placeholder allows (ok)" ||
+	fail "lab: the placeholder refused a read"
+policy "$S
+set $C4 cgroup=c4
+rule file path /secret.txt Block policy=ksp-lab"
+out=$(runc exec c4 cat /secret.txt 2>&1) && fail "lab: the agent's profile did not replace the placeholder" ||
+	{ printf '%s' "$out" | grep -q 'Permission denied' && pass "lab: the agent's profile holds (denied)" ||
+		fail "lab: want Permission denied, got: $out"; }
+alert "lab: the agent's profile" '"PolicyName":"ksp-lab"' '"Resource":"/secret.txt"'
+sed -n "/^applied version=$V /,\$p" /tmp/tool.out | grep -q "container Lab4Containe:" &&
+	fail "lab: the container was reported unconfined" || pass "lab: the container counts as confined"
+runc kill c4 KILL >/dev/null 2>&1
+
 # --- live update back to nothing --------------------------------------------------------
 policy "$S"
 run "no rules: secret" ok cat /secret.txt

@@ -18,4 +18,6 @@ extra=()
 feat=/usr/share/apparmor-features/features
 [ -r "$feat" ] && extra+=(--file "$feat:$feat")
 exec bash "$here/../run-vm.sh" --scenario "$here" --bin "$tool" \
-	--file "$here/../../enforcer/oci.sh:/scenario/oci.sh" "${extra[@]}" --timeout 1000 "$@"
+	--file "$here/../../enforcer/oci.sh:/scenario/oci.sh" \
+	--file "$here/../../../deploy/lab/apparmor.sh:/scenario/lab-apparmor.sh" \
+	"${extra[@]}" --timeout 1000 "$@"
