@@ -46,7 +46,7 @@ const struct bw_cfg_field bw_agent_config_table[] = {
       "the eBPF monitor's ring buffer (a power of two)"),
     F("monitor.failed-execs", BW_CFG_BOOL, mon_failed_execs, 0, 0, "false",
       "also log execs that fail (process visibility); costs every syscall on the node the "
-      "kernel's slow syscall-tracing path (about +5-10% on syscall-heavy work)"),
+      "kernel's slow syscall-tracing path (+10% on an open/close loop, bench/run monitor)"),
     F("monitor.setid-calls", BW_CFG_BOOL, mon_setid, 0, 0, "false",
       "also log setuid/setgid calls (process visibility); same cost as monitor.failed-execs"),
     F("stats-interval", BW_CFG_DURATION, stats_interval_ms, 0, 86400000, "60s",
