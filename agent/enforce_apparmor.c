@@ -269,8 +269,7 @@ static int label_is(const char *label, const char *name)
 {
 	size_t n = strlen(name);
 
-	return !strncmp(label, name, n) &&
-	       (label[n] == ' ' || label[n] == '/' || label[n] == '\0');
+	return !strncmp(label, name, n) && (label[n] == ' ' || label[n] == '/' || label[n] == '\0');
 }
 
 static int has_from_source(const Bulwark__V1__RuleSet *rs);
@@ -376,7 +375,8 @@ static void remove_stale(const char *old_text, const char *new_text)
 
 			snprintf(name, sizeof(name), "%.*s", (int)n, s + 8);
 			snprintf(want, sizeof(want), "\nprofile %s ", name);
-			if (strncmp(new_text, want + 1, strlen(want + 1)) && !strstr(new_text, want)) {
+			if (strncmp(new_text, want + 1, strlen(want + 1)) &&
+			    !strstr(new_text, want)) {
 				int fd = open(AA_FS "/.remove", O_WRONLY | O_CLOEXEC);
 
 				if (fd >= 0) {
@@ -445,7 +445,8 @@ static int aa_apply(struct bw_enforcer *e, const Bulwark__V1__CompiledPolicy *cp
 			tasks_scanned = 1;
 		}
 	for (size_t i = 0; i <= cp->n_containers; i++) {
-		const Bulwark__V1__RuleSet *rs = i < cp->n_containers ? cp->containers[i] : cp->host;
+		const Bulwark__V1__RuleSet *rs =
+		    i < cp->n_containers ? cp->containers[i] : cp->host;
 		struct pending *p = &pend[n_pend];
 		struct aa_loaded *l;
 		unsigned flags = a->net ? BW_AA_GEN_NO_NETWORK : 0;

@@ -38,7 +38,6 @@
 #include "enforce_priv.h"
 #include "bw_caps.h"
 
-
 void bw_aa_profile_name(const char *container_id, char *buf, size_t len)
 {
 	char id[13];
@@ -257,7 +256,8 @@ static void exec_rule(struct gen *g, const Bulwark__V1__Rule *r)
 		unenf(g, r,
 		      "Audit rule in process allow-list mode: AppArmor audit rules also allow the "
 		      "exec");
-	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH && is_source(g, r->value)) {
+	if (!g->source && r->match == BULWARK__V1__MATCH_KIND__MATCH_PATH &&
+	    is_source(g, r->value)) {
 		/* The parent enters the source's profile: the same mode as its
 		 * transition line, or the parser refuses the conflict. */
 		fprintf(g->f, "  %s%s %s,\n", qualifier(r), spec, g->host ? "px" : "cx");
@@ -530,7 +530,8 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 	g.file_allow = allow_mode(rs->file_posture, rs->file_allowlist);
 	/* process follows the file posture */
 	g.proc_allow = allow_mode(rs->file_posture, rs->process_allowlist);
-	g.net_allow = g.no_network ? 0 : allow_mode(rs->network_posture, bw_rs_protocol_allowlist(rs));
+	g.net_allow =
+	    g.no_network ? 0 : allow_mode(rs->network_posture, bw_rs_protocol_allowlist(rs));
 	g.cap_allow = allow_mode(rs->capability_posture, rs->capability_allowlist);
 
 	if (g.host)
@@ -559,8 +560,7 @@ int bw_aa_profile_generate(const Bulwark__V1__RuleSet *rs, const char *name, uns
 	}
 	fputs("}\n", g.f);
 	for (size_t i = 0; g.host && i < g.n_src; i++) {
-		fprintf(g.f,
-			"\nprofile %s.%08x %s flags=(attach_disconnected,mediate_deleted) {\n",
+		fprintf(g.f, "\nprofile %s.%08x %s flags=(attach_disconnected,mediate_deleted) {\n",
 			name, g.src[i].hash, g.src[i].glob);
 		source_body(&g, &g.src[i], "");
 		fputs("}\n", g.f);

@@ -38,7 +38,6 @@ int bw_aa_open_log(struct aa *a);
 /* libevent callback for a->log_fd; arg is the struct aa. */
 void bw_aa_on_log(evutil_socket_t fd, short what, void *arg);
 
-
 /* ---- fromSource (enforce_apparmor_src.c) ---------------------------------- */
 
 /* One distinct source of a rule set: an exact binary or a directory. */

@@ -332,8 +332,7 @@ static const Bulwark__V1__RuleSet *find_scope(const struct aa *a, const char *la
 		if (!strcmp(name, top))
 			rs = a->cur->containers[i];
 	}
-	if (!rs || (!child && !(*host && top[hl] == '.')) ||
-	    bw_aa_sources(rs, &v, &n, NULL, NULL))
+	if (!rs || (!child && !(*host && top[hl] == '.')) || bw_aa_sources(rs, &v, &n, NULL, NULL))
 		return rs;
 	if (child) {
 		const struct bw_aa_src *found = bw_aa_source_by_label(v, n, child);
@@ -432,9 +431,10 @@ static void handle_record(struct aa *a, const char *line)
 		snprintf(resource, sizeof(resource), "%s", rec.name);
 	}
 	al.resource = resource;
-	snprintf(data, sizeof(data), "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s profile=%s",
-		 rec.operation, rec.requested, rec.denied, has_src ? " source=" : "",
-		 has_src ? src.path : "", rec.profile);
+	snprintf(data, sizeof(data),
+		 "lsm=APPARMOR operation=%s requested=%s denied=%s%s%s profile=%s", rec.operation,
+		 rec.requested, rec.denied, has_src ? " source=" : "", has_src ? src.path : "",
+		 rec.profile);
 	al.data = data;
 	al.enforcer = "AppArmor";
 	al.blocked = blocked;

@@ -135,10 +135,12 @@ int bw_aa_sources(const Bulwark__V1__RuleSet *rs, struct bw_aa_src **out, size_t
 					nested = v[k].dir && (dir_within(s->path, v[k].path) ||
 							      dir_within(v[k].path, s->path));
 				if (nested) {
-					unenf(rs, r, unenforced, n_unenforced, &oom,
-					      "fromSource directory overlaps another source directory: "
-					      "AppArmor can enter only one profile per binary; this "
-					      "source is not enforced");
+					unenf(
+					    rs, r, unenforced, n_unenforced, &oom,
+					    "fromSource directory overlaps another source "
+					    "directory: "
+					    "AppArmor can enter only one profile per binary; this "
+					    "source is not enforced");
 					continue;
 				}
 			}
@@ -154,7 +156,9 @@ int bw_aa_sources(const Bulwark__V1__RuleSet *rs, struct bw_aa_src **out, size_t
 			d->dir = !!s->dir;
 			d->recursive = s->dir && s->recursive;
 			put_escaped(d->glob, sizeof(d->glob), s->path,
-				    !d->dir ? "" : d->recursive ? "**" : "*");
+				    !d->dir	   ? ""
+				    : d->recursive ? "**"
+						   : "*");
 			d->hash = bw_aa_src_hash(d->glob);
 		}
 	}

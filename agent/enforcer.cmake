@@ -32,3 +32,5 @@ bw_unit_test(enforce_apparmor_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/enforce_a
              LIBS bw_enf_testpolicy)
 bw_unit_test(enforce_cgroup_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/enforce_cgroup_test.c
              LIBS bw_enf_testpolicy)
+bw_unit_test(enforce_apparmor_src_test SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/enforce_apparmor_src_test.c
+             LIBS bw_enf_testpolicy)
