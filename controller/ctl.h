@@ -7,12 +7,14 @@
 #ifndef BW_CTL_H
 #define BW_CTL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <event2/event.h>
 #include <nng/nng.h>
 
 #include "bulwark.pb-c.h"
 #include "bw_policy.h"
+#include "ctl_blob.h"
 #include "ctl_map.h"
 #include "controller.h"
 #include "metrics.h"
@@ -90,15 +92,23 @@ struct ctl_node {
 struct ctl_container {
 	struct ctl_node *node;
 	struct ctl_container *prev, *next; /* in node->ctrs */
-	unsigned char *agent; /* packed Container as reported, less its id; NULL if none */
-	char *overlay;	      /* JSON from POST /v1/containers; NULL if none */
-	uint32_t agent_len;
-	uint32_t in_inventory;
-	/* In the same allocation: the containers map and the inventory borrow
-	 * it (with a 64-hex id, 113 bytes in a 128-byte malloc chunk instead
-	 * of a 64-byte record plus an 80-byte key). */
+	/* The agent's report, packed, less its id, in two parts whose
+	 * concatenation parses as the Container (ctl_container_agent): agent
+	 * holds what is the container's own (name, pod_name, cgroup_id, pid,
+	 * namespaces), shared what its replicas have alike (image, namespace,
+	 * labels, runtime, ...), interned in c->blobs.  NULL: no report. */
+	unsigned char *agent;
+	struct ctl_blob *shared;
+	char *overlay; /* JSON from POST /v1/containers; NULL if none */
+	uint32_t agent_len : 31;
+	uint32_t in_inventory : 1;
+	/* In the same allocation (CTL_CONTAINER_SIZE): the containers map and
+	 * the inventory borrow it (with a 64-hex id, 117 bytes in a 128-byte
+	 * malloc chunk). */
 	char id[];
 };
+
+#define CTL_CONTAINER_SIZE(id_len) (offsetof(struct ctl_container, id) + (id_len) + 1)
 
 struct ctl_api;
 struct ctl_channel;
@@ -112,6 +122,7 @@ struct bw_controller {
 	struct ctl_map *postures;   /* ns -> ctl_posture */
 	struct ctl_map *nodes;	    /* name -> ctl_node */
 	struct ctl_map *containers; /* id -> ctl_container */
+	struct ctl_blobs *blobs;    /* shared parts of agent reports */
 	struct bw_policy_set *set;
 	struct bw_inventory *inv;     /* compile inputs only (no messages) */
 	struct bw_compiler *compiler; /* per-container rule-set cache */
@@ -141,6 +152,9 @@ void ctl_mark_all_dirty(struct bw_controller *c);
 int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
 			    const Bulwark__V1__Container *m, struct bw_store_txn *t);
 int ctl_container_remove_agent(struct bw_controller *c, const char *id, struct bw_store_txn *t);
+/* The agent's report as packed Container bytes (less the id), in a new
+ * buffer the caller frees; NULL when there is none or out of memory. */
+unsigned char *ctl_container_agent(const struct ctl_container *ct, size_t *len);
 /* Merged view (agent + overlay); caller frees with bulwark__v1__container__free_unpacked. */
 Bulwark__V1__Container *ctl_container_merged(const struct ctl_container *ct);
 int ctl_container_set_overlay(struct bw_controller *c, const char *id, const char *json,

@@ -76,19 +76,96 @@ static void node_free(struct ctl_node *n)
 	free(n);
 }
 
-static void container_free(struct ctl_container *ct)
+static void container_free(struct bw_controller *c, struct ctl_container *ct)
 {
 	if (!ct)
 		return;
 	free(ct->agent);
+	ctl_blob_put(c->blobs, ct->shared);
 	free(ct->overlay);
 	free(ct);
+}
+
+/* Forgets the agent's report of ct. */
+static void agent_clear(struct bw_controller *c, struct ctl_container *ct)
+{
+	free(ct->agent);
+	ctl_blob_put(c->blobs, ct->shared);
+	ct->agent = NULL;
+	ct->shared = NULL;
+	ct->agent_len = 0;
+}
+
+/*
+ * A report (less its id) in the two parts struct ctl_container keeps.
+ * Protobuf parses concatenated messages as one, each field here being in
+ * exactly one part, so own || shared unpacks as the report did.  *own is
+ * a new buffer (never NULL on success), *shared a reference.
+ */
+static int agent_split(struct bw_controller *c, const Bulwark__V1__Container *m,
+		       unsigned char **own, size_t *own_len, struct ctl_blob **shared)
+{
+	Bulwark__V1__Container o = BULWARK__V1__CONTAINER__INIT,
+			       sh = BULWARK__V1__CONTAINER__INIT;
+	uint8_t stackbuf[1024], *sb = stackbuf;
+	size_t ol, sl;
+
+	o.name = m->name;
+	o.pod_name = m->pod_name;
+	o.cgroup_id = m->cgroup_id;
+	o.pid_ns = m->pid_ns;
+	o.mnt_ns = m->mnt_ns;
+	o.pid = m->pid;
+	sh = *m;
+	sh.id = (char *)protobuf_c_empty_string;
+	sh.name = (char *)protobuf_c_empty_string;
+	sh.pod_name = (char *)protobuf_c_empty_string;
+	sh.cgroup_id = 0;
+	sh.pid_ns = sh.mnt_ns = sh.pid = 0;
+	ol = bulwark__v1__container__get_packed_size(&o);
+	sl = bulwark__v1__container__get_packed_size(&sh);
+	if (ol > (1u << 31) - 1 || sl > (1u << 31) - 1)
+		return -EMSGSIZE;
+	if (sl > sizeof(stackbuf) && !(sb = malloc(sl)))
+		return -ENOMEM;
+	bulwark__v1__container__pack(&sh, sb);
+	*shared = ctl_blob_get(c->blobs, sb, sl);
+	if (sb != stackbuf)
+		free(sb);
+	if (!*shared)
+		return -ENOMEM;
+	*own = malloc(ol ? ol : 1);
+	if (!*own) {
+		ctl_blob_put(c->blobs, *shared);
+		return -ENOMEM;
+	}
+	bulwark__v1__container__pack(&o, *own);
+	*own_len = ol;
+	return 0;
+}
+
+unsigned char *ctl_container_agent(const struct ctl_container *ct, size_t *len)
+{
+	size_t sl = ct->shared ? ct->shared->len : 0;
+	unsigned char *b;
+
+	if (!ct->agent)
+		return NULL;
+	b = malloc(ct->agent_len + sl + 1);
+	if (!b)
+		return NULL;
+	memcpy(b, ct->agent, ct->agent_len);
+	if (sl)
+		memcpy(b + ct->agent_len, ct->shared->data, sl);
+	*len = ct->agent_len + sl;
+	return b;
 }
 
 int ctl_state_init(struct bw_controller *c)
 {
 	if (ctl_map_new(&c->policies) || ctl_map_new(&c->postures) || ctl_map_new(&c->nodes) ||
-	    ctl_map_new_borrowing(&c->containers) || bw_policy_set_new(&c->set) ||
+	    ctl_map_new_borrowing(&c->containers) || ctl_blobs_new(&c->blobs) ||
+	    bw_policy_set_new(&c->set) ||
 	    bw_inventory_new(&c->inv) || bw_compiler_new(&c->compiler))
 		return -ENOMEM;
 	/* The containers map holds each container as reported: the inventory
@@ -115,9 +192,11 @@ void ctl_state_fini(struct bw_controller *c)
 	}
 	if (c->containers) {
 		for (it = 0; ctl_map_next(c->containers, &it, NULL, &v);)
-			container_free(v);
+			container_free(c, v);
 		ctl_map_free(c->containers);
 	}
+	ctl_blobs_free(c->blobs);
+	c->blobs = NULL;
 	if (c->nodes) {
 		for (it = 0; ctl_map_next(c->nodes, &it, NULL, &v);)
 			node_free(v);
@@ -325,12 +404,12 @@ static struct ctl_container *ctr_get_or_add(struct bw_controller *c, const char 
 
 	if (ct)
 		return ct;
-	size_t len = strlen(id) + 1;
+	size_t len = strlen(id);
 
-	ct = calloc(1, sizeof(*ct) + len);
+	ct = calloc(1, CTL_CONTAINER_SIZE(len));
 	if (!ct)
 		return NULL;
-	memcpy(ct->id, id, len);
+	memcpy(ct->id, id, len + 1);
 	/* The map borrows ct->id (ctr_maybe_drop deletes the entry first). */
 	if (ctl_map_put(c->containers, ct->id, ct, NULL)) {
 		free(ct);
@@ -393,8 +472,17 @@ Bulwark__V1__Container *ctl_container_merged(const struct ctl_container *ct)
 	const cJSON *labels, *l;
 	cJSON *o;
 
-	m = ct->agent ? bulwark__v1__container__unpack(NULL, ct->agent_len, ct->agent)
-		      : bulwark__v1__container__unpack(NULL, 0, empty);
+	if (ct->agent) {
+		size_t len;
+		unsigned char *b = ctl_container_agent(ct, &len);
+
+		if (!b)
+			return NULL;
+		m = bulwark__v1__container__unpack(NULL, len, b);
+		free(b);
+	} else {
+		m = bulwark__v1__container__unpack(NULL, 0, empty);
+	}
 	if (!m)
 		return NULL;
 	if (!m->id[0]) {
@@ -488,20 +576,23 @@ static void ctr_maybe_drop(struct bw_controller *c, struct ctl_container *ct)
 	ct->in_inventory = 0;
 	ctr_unlink(ct);
 	ctl_map_del(c->containers, ct->id);
-	container_free(ct);
+	container_free(c, ct);
 }
 
 static int ctr_record(const struct ctl_container *ct, struct bw_store_txn *t)
 {
-	size_t nl = strlen(ct->node->name) + 1;
-	unsigned char *buf = malloc(nl + ct->agent_len);
+	size_t nl = strlen(ct->node->name) + 1, sl = ct->shared ? ct->shared->len : 0;
+	unsigned char *buf = malloc(nl + ct->agent_len + sl);
 	int rc;
 
 	if (!buf)
 		return -ENOMEM;
+	/* node NUL, then the report's two parts: one packed Container. */
 	memcpy(buf, ct->node->name, nl);
 	memcpy(buf + nl, ct->agent, ct->agent_len);
-	rc = bw_store_txn_put(t, REC_CONTAINER, ct->id, buf, nl + ct->agent_len);
+	if (sl)
+		memcpy(buf + nl + ct->agent_len, ct->shared->data, sl);
+	rc = bw_store_txn_put(t, REC_CONTAINER, ct->id, buf, nl + ct->agent_len + sl);
 	free(buf);
 	return rc;
 }
@@ -509,8 +600,8 @@ static int ctr_record(const struct ctl_container *ct, struct bw_store_txn *t)
 int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
 			    const Bulwark__V1__Container *m, struct bw_store_txn *t)
 {
-	Bulwark__V1__Container slim_m;
 	struct ctl_container *ct;
+	struct ctl_blob *shared;
 	unsigned char *buf;
 	size_t len;
 	int rc;
@@ -518,22 +609,20 @@ int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
 	if (!m->id || !m->id[0])
 		return -EINVAL;
 	/* Kept without the id, which is the map's key (ctl_container_merged
-	 * puts it back): 66 of some 230 bytes per container. */
-	slim_m = *m;
-	slim_m.id = (char *)protobuf_c_empty_string;
-	len = bulwark__v1__container__get_packed_size(&slim_m);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	bulwark__v1__container__pack(&slim_m, buf);
+	 * puts it back), the part replicas share interned. */
+	if ((rc = agent_split(c, m, &buf, &len, &shared)))
+		return rc;
 	ct = ctr_get_or_add(c, m->id);
 	if (!ct) {
 		free(buf);
+		ctl_blob_put(c->blobs, shared);
 		return -ENOMEM;
 	}
-	if (ct->node == n && ct->agent && ct->agent_len == len &&
+	if (ct->node == n && ct->agent && ct->agent_len == len && ct->shared == shared &&
 	    memcmp(ct->agent, buf, len) == 0) {
-		free(buf); /* unchanged: nothing to store or recompile */
+		/* unchanged: nothing to store or recompile */
+		free(buf);
+		ctl_blob_put(c->blobs, shared);
 		return 0;
 	}
 	if (ct->node != n) {
@@ -542,9 +631,10 @@ int ctl_container_set_agent(struct bw_controller *c, struct ctl_node *n,
 		ctr_unlink(ct);
 		ctr_link(n, ct);
 	}
-	free(ct->agent);
+	agent_clear(c, ct);
 	ct->agent = buf;
-	ct->agent_len = len;
+	ct->agent_len = (uint32_t)len;
+	ct->shared = shared;
 	ctl_mark_dirty(c, n);
 	rc = ctr_sync_inventory(c, ct);
 	if (rc == 0 && t)
@@ -561,9 +651,7 @@ int ctl_container_remove_agent(struct bw_controller *c, const char *id, struct b
 		return -ENOENT;
 	if (ct->node)
 		ctl_mark_dirty(c, ct->node);
-	free(ct->agent);
-	ct->agent = NULL;
-	ct->agent_len = 0;
+	agent_clear(c, ct);
 	if (t)
 		rc = bw_store_txn_del(t, REC_CONTAINER, id);
 	if (!ct->overlay)
@@ -743,7 +831,6 @@ fail:
 int ctl_state_replay(void *arg, char type, const char *key, const void *value, size_t vlen)
 {
 	struct bw_controller *c = arg;
-	void *old;
 
 	switch (type) {
 	case REC_POLICY:
@@ -777,8 +864,7 @@ int ctl_state_replay(void *arg, char type, const char *key, const void *value, s
 		if (!value) {
 			ct = ctl_map_get(c->containers, key);
 			if (ct && ct->agent) {
-				free(ct->agent);
-				ct->agent = NULL;
+				agent_clear(c, ct);
 				if (!ct->overlay)
 					ctr_unlink(ct);
 				ctr_maybe_drop(c, ct);
@@ -791,13 +877,27 @@ int ctl_state_replay(void *arg, char type, const char *key, const void *value, s
 		ct = ctr_get_or_add(c, key);
 		if (!n || !ct)
 			return -ENOMEM;
-		old = ct->agent;
-		ct->agent_len = vlen - (size_t)(nul + 1 - (const char *)value);
-		ct->agent = malloc(ct->agent_len ? ct->agent_len : 1);
-		if (!ct->agent)
-			return -ENOMEM;
-		memcpy(ct->agent, nul + 1, ct->agent_len);
-		free(old);
+		{
+			/* Whatever split (or none, from older stores) the
+			 * record was written with: unpacked and split again. */
+			size_t len = vlen - (size_t)(nul + 1 - (const char *)value), ol;
+			Bulwark__V1__Container *m =
+			    bulwark__v1__container__unpack(NULL, len, (const uint8_t *)nul + 1);
+			struct ctl_blob *sh;
+			unsigned char *own;
+			int rc;
+
+			if (!m)
+				return -EBADMSG;
+			rc = agent_split(c, m, &own, &ol, &sh);
+			bulwark__v1__container__free_unpacked(m, NULL);
+			if (rc)
+				return rc;
+			agent_clear(c, ct);
+			ct->agent = own;
+			ct->agent_len = (uint32_t)ol;
+			ct->shared = sh;
+		}
 		if (ct->node != n) {
 			ctr_unlink(ct);
 			ctr_link(n, ct);

@@ -342,6 +342,93 @@ static int both_reconnected(void *arg)
 	return a[0].connects >= 2 && a[1].connects >= 2;
 }
 
+static int agent_ready(void *arg)
+{
+	struct agent *a = arg;
+
+	return bw_ctlclient_connected(a->cl) && a->policies > 0;
+}
+
+static int ctrs_seen(void *arg)
+{
+	struct fx *f = arg;
+	char *body = NULL;
+	int ok = tu_http(f->base, f->sock, "GET", "/v1/containers?node=node-x", NULL, &body) ==
+		     200 &&
+		 body && strstr(body, "ctr-full");
+
+	free(body);
+	return ok;
+}
+
+/*
+ * A report is kept in two parts (the container's own fields, and the
+ * interned part its replicas share); both come back whole through the API
+ * and through a restart, which replays them from the store with no agent.
+ */
+static void test_container_fields_survive_restart(void **state)
+{
+	static const char *const want[] = {
+	    "\"name\":\"web-1\"",	 "\"image\":\"reg.example/web:1.2\"",
+	    "\"namespace\":\"shop\"",	 "\"pod\":\"web-7d4f-1\"",
+	    "\"container_name\":\"main\"", "\"cgroup_id\":\"424242\"",
+	    "\"pid\":77",		 "\"runtime\":\"containerd\"",
+	    "\"owner\":\"Deployment/web\"", "\"app\":\"web\"",
+	    "\"tier\":\"front\"",		 "\"source\":\"agent\"",
+	};
+	struct fx *f = *state;
+	Bulwark__V1__Container c[2] = {BULWARK__V1__CONTAINER__INIT, BULWARK__V1__CONTAINER__INIT};
+	Bulwark__V1__KeyValue kv[2] = {BULWARK__V1__KEY_VALUE__INIT, BULWARK__V1__KEY_VALUE__INIT};
+	Bulwark__V1__KeyValue *kvp[2] = {&kv[0], &kv[1]};
+	const Bulwark__V1__Container *cp[2] = {&c[0], &c[1]};
+	struct agent a = {0};
+	char *body = NULL;
+
+	assert_int_equal(agent_start(&a, f->base, f->url, "node-x", "x", NULL), 0);
+	kv[0].key = "tier";
+	kv[0].value = "front";
+	kv[1].key = "app";
+	kv[1].value = "web";
+	for (int i = 0; i < 2; i++) {
+		c[i].name = i ? "web-2" : "web-1";
+		c[i].image = "reg.example/web:1.2";
+		c[i].namespace_name = "shop";
+		c[i].pod_name = i ? "web-7d4f-2" : "web-7d4f-1";
+		c[i].container_name = "main";
+		c[i].cgroup_id = 424242 + (uint64_t)i;
+		c[i].pid = 77 + (uint32_t)i;
+		c[i].runtime = "containerd";
+		c[i].owner = "Deployment/web";
+		c[i].labels = kvp;
+		c[i].n_labels = 2;
+	}
+	c[0].id = "ctr-full";
+	c[1].id = "ctr-full-2";
+	assert_true(tu_run_until(f->base, agent_ready, &a, 5000));
+	assert_int_equal(bw_ctlclient_report_containers(a.cl, 1, cp, 2, NULL, 0), 0);
+	assert_true(tu_run_until(f->base, ctrs_seen, f, 5000));
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(tu_http(f->base, f->sock, "GET", "/v1/containers?node=node-x",
+					 NULL, &body),
+				 200);
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (!strstr(body, want[i]))
+				fail_msg("round %d: %s missing in %s", round, want[i], body);
+		assert_non_null(strstr(body, "\"name\":\"web-2\""));
+		assert_non_null(strstr(body, "\"cgroup_id\":\"424243\""));
+		free(body);
+		body = NULL;
+		if (round)
+			break;
+		/* No agent from here on: what the API shows is the store's. */
+		bw_ctlclient_free(a.cl);
+		a.cl = NULL;
+		bw_controller_free(f->ctl);
+		f->ctl = NULL;
+		assert_int_equal(fx_start_ctl(f), 0);
+	}
+}
+
 /* A controller restart keeps versions; agents re-register and resync. */
 static void test_restart_and_reconnect(void **state)
 {
@@ -744,6 +831,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_push_only_changed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_version_only_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_and_reconnect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_container_fields_survive_restart, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_apply_is_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_resend_and_stale_acks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mutual_tls, setup, teardown),
