@@ -266,6 +266,12 @@ N=$(grep -c '^{' /tmp/tool.out)
 	fail "host: fromSource binary was refused"
 alert "host: fromSource binary" '"Type":"MatchedHostPolicy"' '"PolicyName":"hsp-src"' \
 	'"Action":"Audit","Result":"Passed"' 'source=/usr/local/bin/busybox-hostreader'
+N=$(grep -c '^{' /tmp/tool.out)
+sh -c '/usr/local/bin/busybox-hostreader cat /host-audit.txt' >/dev/null 2>&1 &&
+	pass "host: fromSource binary run from a confined shell (px): passes (ok)" ||
+	fail "host: fromSource binary refused when run from a shell"
+alert "host: fromSource binary from a shell" '"PolicyName":"hsp-src"' 'source=/usr/local/bin/busybox-hostreader' \
+	'profile=bulwark-host.'
 run "host rules leave containers alone" ok cat /secret.txt
 policy "$S"
 grep -q '^bulwark-host' /sys/kernel/security/apparmor/profiles &&
