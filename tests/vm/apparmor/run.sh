@@ -243,6 +243,18 @@ run "file allow-list, audit posture: a write passes" ok sh -c 'echo z >> /data/r
 alert "file allow-list, audit posture: a write" '"Operation":"File"' '"Resource":"/data/readme"' \
 	'"Action":"Audit","Result":"Passed","PolicyName":"DefaultPosture"'
 
+policy "$S capability_posture=audit
+rule capability capability chown Allow policy=ksp-cap-audit"
+run "capability allow-list, audit posture: a miss passes" ok sockprobe inet raw 1
+alert "capability allow-list, audit posture: a miss" '"Operation":"Capabilities"' '"Resource":"CAP_NET_RAW"' \
+	'"Action":"Audit","Result":"Passed","PolicyName":"DefaultPosture"'
+N=$(grep -c '^{' /tmp/tool.out)
+run "capability allow-list, audit posture: allowed" ok chown 1000 /data/readme
+sleep 0.5
+grep '^{' /tmp/tool.out | tail -n +$((N + 1)) | grep -q '"Resource":"CAP_CHOWN"' &&
+	fail "capability allow-list, audit posture: an allowed capability was reported" ||
+	pass "capability allow-list, audit posture: allowed capability not reported"
+
 # --- host policies: confined from the next exec of a shell or a source binary ----------
 echo "host secret" >/host-secret.txt
 echo "host audit" >/host-audit.txt
