@@ -17,6 +17,7 @@
 #include "bw_log.h"
 #include "monitor.skel.h"
 #include "monitor_net.skel.h"
+#include "monitor_seed.h"
 #include "probe.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -35,6 +36,7 @@ struct bw_monitor {
 	struct monitor *skel;
 	struct monitor_net *net; /* NULL: no network group on this node */
 	int cgfd;		 /* the cgroup v2 root, for the network group */
+	char cg2[512];		 /* its path */
 	unsigned optin;		 /* groups attached whatever the visibility */
 	struct ring_buffer *rb;
 	struct event *ev;
@@ -170,9 +172,34 @@ static int attach_one(struct bw_monitor *m, struct bw_mon_prog *p)
 	return 0;
 }
 
+static int group_attached(const struct bw_monitor *m, unsigned group)
+{
+	for (int i = 0; i < m->nprogs; i++)
+		if (m->progs[i].link && m->progs[i].group == group)
+			return 1;
+	return 0;
+}
+
+/*
+ * Listeners that started listening while the network group was detached
+ * (or before the monitor existed) are learnt from /proc, so their accepted
+ * connections are reported too.
+ */
+static void seed_listeners(struct bw_monitor *m)
+{
+	int n = bw_monitor_seed_listeners(bpf_map__fd(m->net->maps.bw_mon_listen), "/proc", m->cg2,
+					  m->skel->rodata->bw_agent_tgid);
+
+	if (n < 0)
+		bw_warn("existing TCP listeners not learnt: their accepts go unreported | err=%s",
+			strerror(-n));
+	else
+		bw_debug("existing TCP listeners learnt | listeners=%d", n);
+}
+
 int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 {
-	int rc = 0;
+	int net_was, rc = 0;
 
 	groups |= BW_MON_G_PROCESS | m->optin;
 	groups &= m->available;
@@ -180,6 +207,7 @@ int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 		m->groups = groups; /* applied on resume */
 		return 0;
 	}
+	net_was = group_attached(m, BW_MON_G_NETWORK);
 	for (int i = 0; i < m->nprogs; i++) {
 		struct bw_mon_prog *p = &m->progs[i];
 
@@ -210,6 +238,8 @@ int bw_monitor_set_groups(struct bw_monitor *m, unsigned groups)
 		}
 	}
 	m->groups = groups;
+	if (!net_was && group_attached(m, BW_MON_G_NETWORK))
+		seed_listeners(m);
 	return 0;
 }
 
@@ -284,6 +314,7 @@ static void load_net(struct bw_monitor *m, const struct bw_monitor_opts *opts, c
 		bw_warn("no cgroup v2 hierarchy: no network events");
 		return;
 	}
+	snprintf(m->cg2, sizeof(m->cg2), "%s", root);
 	m->cgfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->cgfd < 0) {
 		bw_warn("cannot open the cgroup v2 root: no network events | path=%s err=%s", root,

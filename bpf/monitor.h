@@ -20,12 +20,12 @@
 
 /* Record types: one enum shared by kernel and user side. */
 enum bw_mon_type {
-	BW_MON_FORK = 1,     /* new process (not thread): pid = child, ppid = parent */
-	BW_MON_EXEC = 2,     /* str0 file name as executed, str1 argv (NUL separated), str2 cwd,
-			      * str3 tty, str4 the binary's resolved path */
-	BW_MON_EXIT = 3,     /* ret = exit code (wait status) */
-	BW_MON_OPEN = 4,     /* str0 path (resolved or as given), str1 base dir if str0 relative */
-	BW_MON_UNLINK = 5,   /* str0 path as given, str1 base dir if relative */
+	BW_MON_FORK = 1,   /* new process (not thread): pid = child, ppid = parent */
+	BW_MON_EXEC = 2,   /* str0 file name as executed, str1 argv (NUL separated), str2 cwd,
+			    * str3 tty, str4 the binary's resolved path */
+	BW_MON_EXIT = 3,   /* ret = exit code (wait status) */
+	BW_MON_OPEN = 4,   /* str0 path (resolved or as given), str1 base dir if str0 relative */
+	BW_MON_UNLINK = 5, /* str0 path as given, str1 base dir if relative */
 	/*
 	 * Network records come from cgroup BPF hooks and the sock state
 	 * tracepoint (monitor_net.bpf.c), not from syscalls: no fd is known.
@@ -115,6 +115,18 @@ struct bw_mon_hdr {
 	__u16 str_off[BW_MON_NSTR];
 	__u16 str_len[BW_MON_NSTR];
 	char comm[16];
+};
+
+/*
+ * Key of map bw_mon_listen (monitor_net.bpf.c): which process made a TCP
+ * listener listen, so connections it accepts are reported as that process's.
+ * The value is the struct bw_mon_hdr identity of that process.  The kernel
+ * side fills it at listen(); the agent seeds listeners that existed before.
+ */
+struct bw_listen_key {
+	__u32 netns; /* inode number of the listener's network namespace */
+	__u16 family;
+	__u16 port; /* host order */
 };
 
 /* Index of the lost-record counters in map bw_mon_lost (per-CPU array). */

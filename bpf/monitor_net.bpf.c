@@ -12,7 +12,8 @@
  *   listen   sock:inet_sock_set_state  -> TCP_LISTEN (in listen()'s context)
  *   accept   sock:inet_sock_set_state  SYN_RECV -> ESTABLISHED on a listener
  *                                    (softirq): attributed to the process
- *                                    that made the listener listen
+ *                                    that made the listener listen (the
+ *                                    agent seeds older listeners from /proc)
  *
  * The cgroup programs are attached to the cgroup v2 root (multi-attach, so
  * they sit beside the enforcer's) and always allow: the monitor never denies.
@@ -69,13 +70,8 @@ struct {
 	__type(value, struct bw_net_rec);
 } bw_mon_conn SEC(".maps");
 
-struct bw_listen_key {
-	__u32 netns; /* inode number of the listener's network namespace */
-	__u16 family;
-	__u16 port; /* host order */
-};
-
-/* Who made each listener listen: accepted connections are reported as theirs. */
+/* Who made each listener listen (monitor.h): accepted connections are
+ * reported as theirs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
@@ -298,7 +294,7 @@ static __always_inline void bw_accepted(struct trace_event_raw_inet_sock_set_sta
 	bw_listen_key_of(&k, sk, ctx);
 	owner = bpf_map_lookup_elem(&bw_mon_listen, &k);
 	if (!owner)
-		return; /* the agent's own, or listening since before we attached */
+		return; /* the agent's own, or the owner could not be learnt from /proc */
 	__builtin_memset(&r, 0, sizeof(r));
 	r.h = *owner;
 	__builtin_memset(r.h.arg, 0, sizeof(r.h.arg));

@@ -10,6 +10,8 @@
  *
  * Every event must carry the right HostPID: the accept is the server's (the
  * listener's owner) although the kernel establishes it in softirq context.
+ * A server that was listening before the monitor started (learnt from /proc)
+ * gets its accept reported too.
  *
  * Needs root and BPF; exits 77 saying why when they are missing.
  */
@@ -41,7 +43,7 @@ struct rec {
 
 static struct rec evs[MAXEV];
 static int nev, failures;
-static pid_t server, client;
+static pid_t server, client, early;
 
 static void check(int ok, const char *fmt, ...)
 {
@@ -61,7 +63,8 @@ static void on_event(void *arg, Bulwark__V1__Event *ev)
 	struct rec *r;
 
 	/* other work on this machine is monitored too: keep our children's */
-	if (nev >= MAXEV || (ev->host_pid != server && ev->host_pid != client))
+	if (nev >= MAXEV ||
+	    (ev->host_pid != server && ev->host_pid != client && ev->host_pid != early))
 		return;
 	r = &evs[nev++];
 	snprintf(r->op, sizeof(r->op), "%s", ev->operation);
@@ -150,6 +153,32 @@ static int tcp_connect(int family, int port)
 	return s;
 }
 
+/* A child listening on 127.0.0.1: reports its port, accepts one connection,
+ * waits for a byte on go. */
+static pid_t start_server(int to_parent, int go)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		socklen_t al = sizeof(a);
+		int s = socket(AF_INET, SOCK_STREAM, 0), c, pt;
+		char x;
+
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 5) ||
+		    getsockname(s, (struct sockaddr *)&a, &al))
+			_exit(1);
+		pt = ntohs(a.sin_port);
+		if (write(to_parent, &pt, sizeof(pt)) != sizeof(pt))
+			_exit(1);
+		c = accept(s, NULL, NULL);
+		(void)!read(go, &x, 1); /* stay alive until the parent saw everything */
+		_exit(c < 0);
+	}
+	return p;
+}
+
 int main(void)
 {
 	struct event_base *base;
@@ -157,7 +186,8 @@ int main(void)
 	struct bw_events *ev = NULL;
 	struct bw_monitor *mon = NULL;
 	char err[512];
-	int to_parent[2], go[2], port = 0, cport = 0, refused4, refused6 = -1, h4 = -1, h6 = -1;
+	int to_parent[2], go[2], port = 0, cport = 0, eport = 0, refused4, refused6 = -1, h4 = -1,
+				 h6 = -1;
 	int rc;
 
 	if (geteuid() != 0) {
@@ -165,6 +195,12 @@ int main(void)
 		return 77;
 	}
 	bw_log_set_level_name(getenv("BW_LOG") ? getenv("BW_LOG") : "warn");
+	if (pipe(to_parent) || pipe(go))
+		return 1;
+	/* listening before the monitor exists */
+	early = start_server(to_parent[1], go[0]);
+	if (early < 0 || read(to_parent[0], &eport, sizeof(eport)) != sizeof(eport))
+		return 1;
 	base = event_base_new();
 	if (!base || bw_proctree_new(&pt))
 		return 1;
@@ -194,28 +230,11 @@ int main(void)
 	/* ports nobody listens on, held by this (unreported) process */
 	refused4 = closed_port(AF_INET, &h4);
 	refused6 = closed_port(AF_INET6, &h6);
-	if (pipe(to_parent) || pipe(go) || refused4 < 0)
+	if (refused4 < 0)
 		return 1;
 
-	server = fork();
-	if (server == 0) {
-		struct sockaddr_in a = {.sin_family = AF_INET};
-		socklen_t al = sizeof(a);
-		int s = socket(AF_INET, SOCK_STREAM, 0), c;
-		char x;
-
-		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-		if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 5) ||
-		    getsockname(s, (struct sockaddr *)&a, &al))
-			_exit(1);
-		port = ntohs(a.sin_port);
-		if (write(to_parent[1], &port, sizeof(port)) != sizeof(port))
-			_exit(1);
-		c = accept(s, NULL, NULL);
-		(void)!read(go[0], &x, 1); /* stay alive until the parent saw everything */
-		_exit(c < 0);
-	}
-	if (read(to_parent[0], &port, sizeof(port)) != sizeof(port)) {
+	server = start_server(to_parent[1], go[0]);
+	if (server < 0 || read(to_parent[0], &port, sizeof(port)) != sizeof(port)) {
 		check(0, "server reports its port");
 		goto out;
 	}
@@ -231,6 +250,10 @@ int main(void)
 		cport = ntohs(a.sin_port);
 		if (write(to_parent[1], &cport, sizeof(cport)) != sizeof(cport))
 			_exit(1);
+		/* the server that listened before the monitor: kept open so
+		 * the accept is not raced by the close */
+		if (tcp_connect(AF_INET, eport) < 0)
+			_exit(5);
 		if (tcp_connect(AF_INET, refused4) != -ECONNREFUSED)
 			_exit(2);
 		if (refused6 > 0 && tcp_connect(AF_INET6, refused6) != -ECONNREFUSED)
@@ -248,12 +271,13 @@ int main(void)
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client did its connects (exit %d)",
 	      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 
-	char lport[64], rport[64], peer[64], r6[96];
+	char lport[64], rport[64], peer[64], r6[96], elport[64];
 
 	snprintf(lport, sizeof(lport), "sa_family=AF_INET sin_port=%d sin_addr=127.0.0.1", port);
 	snprintf(rport, sizeof(rport), "sa_family=AF_INET sin_port=%d sin_addr=127.0.0.1",
 		 refused4);
 	snprintf(peer, sizeof(peer), "sa_family=AF_INET sin_port=%d sin_addr=127.0.0.1", cport);
+	snprintf(elport, sizeof(elport), "sa_family=AF_INET sin_port=%d sin_addr=127.0.0.1", eport);
 	snprintf(r6, sizeof(r6), "sa_family=AF_INET6 sin6_port=%d sin6_addr=::1", refused6);
 	struct want w[] = {
 	    {"domain=AF_INET type=SOCK_STREAM protocol=6", "syscall=SYS_SOCKET", "Passed", &server},
@@ -264,6 +288,8 @@ int main(void)
 	    {rport, "syscall=SYS_CONNECT", "Connection refused", &client},
 	    {"sin_port=53 sin_addr=127.0.0.1", "syscall=SYS_CONNECT", "Passed", &client},
 	    {"domain=AF_INET type=SOCK_DGRAM protocol=17", "syscall=SYS_SOCKET", "Passed", &client},
+	    {elport, "syscall=SYS_CONNECT", "Passed", &client},
+	    {"sin_addr=127.0.0.1", "syscall=SYS_ACCEPT", "Passed", &early},
 	    {refused6 > 0 ? r6 : NULL, "syscall=SYS_CONNECT", "Connection refused", &client},
 	    {NULL},
 	};
@@ -279,9 +305,11 @@ int main(void)
 		n += strstr(evs[i].res, rport) != NULL;
 	check(n == 1, "refused connect reported once (%d)", n);
 out:
-	(void)!write(go[1], "x", 1);
+	(void)!write(go[1], "xx", 2);
 	waitpid(server, &st, 0);
 	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "server accepted its connection");
+	waitpid(early, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "early server accepted its connection");
 	if (failures)
 		for (int i = 0; i < nev; i++)
 			fprintf(stderr, "  ev %s res=%s data=%s result=%s HostPID=%d\n", evs[i].op,
