@@ -528,7 +528,8 @@ int main(void)
 	started = 1;
 	snprintf(cmd, sizeof(cmd),
 		 "runc exec %s sh -c '/bin/cat /etc/passwd >/dev/null; /bin/nc 127.0.0.1 9 "
-		 "</dev/null; true'"
+		 "</dev/null; /bin/nc -l -p 8080 </dev/null >/dev/null & sleep 0.5; "
+		 "/bin/nc -w 1 127.0.0.1 8080 </dev/null; kill $! 2>/dev/null; true'"
 		 " >/dev/null 2>&1",
 		 id);
 	run(cmd);
@@ -538,6 +539,10 @@ int main(void)
 	    {"ContainerLog", "File", "/etc/passwd", "flags=O_RDONLY", "/bin/cat", id},
 	    {"ContainerLog", "Network", "sin_port=9 sin_addr=127.0.0.1", "syscall=SYS_CONNECT",
 	     "/bin/nc", id},
+	    /* in the container's own network namespace; the accept is
+	     * established in softirq context and still the listener's */
+	    {"ContainerLog", "Network", "port=8080", "syscall=SYS_LISTEN", "/bin/nc", id},
+	    {"ContainerLog", "Network", "addr=", "syscall=SYS_ACCEPT", "/bin/nc", id},
 	    {NULL},
 	};
 	wait_for(base, have_all, ctr_w, 5000);
