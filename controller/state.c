@@ -544,14 +544,13 @@ static int ctr_sync_inventory(struct bw_controller *c, struct ctl_container *ct)
 	if (!m)
 		return -ENOMEM;
 	/*
-	 * The compiler matches on namespace and labels and copies cgroup_id;
-	 * the rest stays here (the inventory keeps its own deep copy, and
-	 * 100k containers make every byte count).
+	 * The compiler matches on namespace, labels and the container's name
+	 * (kubearmor.io/container.name) and copies cgroup_id; the rest stays
+	 * here (the inventory keeps its own deep copy, and 100k containers
+	 * make every byte count).
 	 */
-	slim(&m->name);
 	slim(&m->image);
 	slim(&m->pod_name);
-	slim(&m->container_name);
 	slim(&m->runtime);
 	slim(&m->apparmor_profile);
 	slim(&m->owner);

@@ -208,7 +208,11 @@ void bw_compiled_free(Bulwark__V1__CompiledPolicy *cp);
  * containers of every namespace; its expressions use key "namespace" (values
  * are namespace names) or "label" (values "k=v"; In: the container has one of
  * them, NotIn: none).  A KubeArmorHostPolicy selects nodes by their labels;
- * "kubearmor.io/hostname: '*'" matches every node.  An operation with an
+ * "kubearmor.io/hostname: '*'" matches every node.  The selector label
+ * "kubearmor.io/container.name" matches a container's name (its
+ * container_name, the name inside the pod, else its runtime name); it is
+ * matched on like a label but never appears in RuleSet.labels, and a
+ * reported label with that key is ignored.  An operation with an
  * Allow rule becomes an allow-list (the flags of RuleSet); a Block rule and an
  * Allow rule on the same resource (same operation, match, value, protocol,
  * capability, syscall and fromSource) leave only the Block; Audit rules are

@@ -405,8 +405,11 @@ static int ruleset_set_labels(Bulwark__V1__RuleSet *rs, const struct inv_contain
 	if (!rs->labels)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n_labels; i++) {
-		Bulwark__V1__KeyValue *kv = malloc(sizeof(*kv));
+		Bulwark__V1__KeyValue *kv;
 
+		if (c->labels[i]->name_label)
+			continue; /* matched on, not the container's own label */
+		kv = malloc(sizeof(*kv));
 		if (!kv)
 			return -ENOMEM;
 		bulwark__v1__key_value__init(kv);

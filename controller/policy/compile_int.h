@@ -17,8 +17,14 @@ uint64_t bw_gen_next(void);
  * A label pair, interned: containers share one copy per distinct pair
  * (a deployment's hundred replicas carry the same few labels).
  */
+/* KubeArmor's selector label for a container's name: the inventory gives
+ * each named container this label (value: container_name, else name) for
+ * matching, and leaves it out of RuleSet.labels. */
+#define BW_CONTAINER_NAME_LABEL "kubearmor.io/container.name"
+
 struct inv_label {
 	size_t refs;
+	bool name_label; /* BW_CONTAINER_NAME_LABEL: matched, never output */
 	char *kv;    /* "key=value": the policy set's index key; allocated with this */
 	size_t klen; /* the value starts at kv + klen + 1 */
 	/* The pair as RuleSet.labels carries it (key and value point into this

@@ -750,6 +750,92 @@ static void test_inventory_yaml_errors(void **state)
 	bw_inventory_free(inv);
 }
 
+/* KubeArmor's kubearmor.io/container.name selects containers by name (the
+ * name inside the pod, else the runtime's); it is matched on, never part
+ * of RuleSet.labels, and a reported label with that key is ignored. */
+static void test_container_name_selector(void **state)
+{
+	struct fix *f = *state;
+	Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
+	Bulwark__V1__KeyValue kv[2] = {BULWARK__V1__KEY_VALUE__INIT, BULWARK__V1__KEY_VALUE__INIT};
+	Bulwark__V1__KeyValue *kvp[2] = {&kv[0], &kv[1]};
+	Bulwark__V1__CompiledPolicy *full;
+	const Bulwark__V1__CompiledPolicy *cp;
+	struct bw_packed_policy pp;
+	struct bw_compiler *c;
+	Bulwark__V1__RuleSet *rs;
+
+	add_policies(f->set, "apiVersion: security.kubearmor.com/v1\n"
+			     "kind: KubeArmorPolicy\n"
+			     "metadata: {name: by-name, namespace: web}\n"
+			     "spec:\n"
+			     "  selector:\n"
+			     "    matchLabels: {kubearmor.io/container.name: sidecar}\n"
+			     "  process:\n"
+			     "    matchPaths: [{path: /bin/sh}]\n"
+			     "  action: Block\n");
+	/* In the pod, "sidecar"; the runtime's name does not count then. */
+	ct.id = "c-side";
+	ct.name = "k8s_sidecar_web-1";
+	ct.container_name = "sidecar";
+	ct.namespace_name = "web";
+	kv[0].key = "app";
+	kv[0].value = "nginx";
+	ct.labels = kvp;
+	ct.n_labels = 1;
+	assert_int_equal(bw_inventory_set_container(f->inv, "n1", &ct), 0);
+	/* No pod name: the runtime's name is the container's name. */
+	ct.id = "c-side-rt";
+	ct.container_name = "";
+	ct.name = "sidecar";
+	assert_int_equal(bw_inventory_set_container(f->inv, "n1", &ct), 0);
+	/* Another name, claiming the reserved label: not selected. */
+	ct.id = "c-other";
+	ct.name = "main";
+	kv[1].key = "kubearmor.io/container.name";
+	kv[1].value = "sidecar";
+	ct.n_labels = 2;
+	assert_int_equal(bw_inventory_set_container(f->inv, "n1", &ct), 0);
+
+	rs = ctr(f, "c-side");
+	assert_int_equal(rs->n_rules, 1);
+	assert_string_equal(rs->rules[0]->value, "/bin/sh");
+	assert_int_equal(rs->n_labels, 1); /* app=nginx only */
+	assert_string_equal(rs->labels[0]->key, "app");
+	rs_free(rs);
+	rs = ctr(f, "c-side-rt");
+	assert_int_equal(rs->n_rules, 1);
+	rs_free(rs);
+	rs = ctr(f, "c-other");
+	assert_int_equal(rs->n_rules, 0);
+	assert_int_equal(rs->n_labels, 1);
+	rs_free(rs);
+	rs = ctr(f, "c-web"); /* no name at all */
+	assert_int_equal(rs->n_rules, 0);
+	rs_free(rs);
+
+	/* The compiler's two outputs agree with a full compile, byte for byte. */
+	assert_int_equal(bw_compiler_new(&c), 0);
+	assert_int_equal(bw_compile_node(f->set, f->inv, "n1", 3, &full), 0);
+	expect_digest(full);
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n1", 3, &cp), 0);
+	assert_memory_equal(full->digest.data, cp->digest.data, 32);
+	assert_int_equal(bw_compiler_node_packed(c, f->set, f->inv, "n1", &pp), 0);
+	{
+		size_t lf = protobuf_c_message_get_packed_size(&full->base);
+		uint8_t *bf = malloc(lf), *bp = malloc(bw_packed_policy_size(&pp, 3));
+
+		protobuf_c_message_pack(&full->base, bf);
+		assert_int_equal(bw_packed_policy_size(&pp, 3), lf);
+		bw_packed_policy_write(&pp, 3, bp);
+		assert_memory_equal(bf, bp, lf);
+		free(bf);
+		free(bp);
+	}
+	bw_compiled_free(full);
+	bw_compiler_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +851,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_incremental_equals_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_incremental_by_label, setup, teardown),
 	    cmocka_unit_test(test_inventory_yaml_errors),
+	    cmocka_unit_test_setup_teardown(test_container_name_selector, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -583,9 +583,10 @@ static void fill_bare(Bulwark__V1__RuleSet *rs, const struct bw_inventory *inv,
 	rs->cgroup_id = ic->cgroup_id;
 	rs->visibility = (Bulwark__V1__Visibility *)bw_inventory_visibility(inv, ic->ns);
 	rs->labels = lab;
-	rs->n_labels = ic->n_labels;
+	rs->n_labels = 0;
 	for (size_t l = 0; l < ic->n_labels; l++)
-		lab[l] = &ic->labels[l]->msg;
+		if (!ic->labels[l]->name_label) /* matched on, never output */
+			lab[rs->n_labels++] = &ic->labels[l]->msg;
 }
 
 /* Assembles the node's output: containers sorted by id, bare rule sets

@@ -98,6 +98,7 @@ static struct inv_label *label_ref(struct bw_inventory *inv, const char *k, cons
 		return NULL;
 	}
 	l->refs = 1;
+	l->name_label = !strcmp(k, BW_CONTAINER_NAME_LABEL);
 	l->klen = kl;
 	l->kv = (char *)(l + 1);
 	memcpy(l->kv, k, kl);
@@ -328,7 +329,12 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 
 	if (!node || !*node || !c || !c->id || !*c->id)
 		return -EINVAL;
-	nc = calloc(1, sizeof(*nc) + c->n_labels * sizeof(nc->labels[0]));
+	/* The container's name, as KubeArmor's kubearmor.io/container.name
+	 * selects it: the name inside the pod, else the runtime's. */
+	const char *cname = c->container_name && *c->container_name ? c->container_name
+			    : c->name && *c->name			   ? c->name
+									   : NULL;
+	nc = calloc(1, sizeof(*nc) + (c->n_labels + !!cname) * sizeof(nc->labels[0]));
 	if (!nc)
 		return -ENOMEM;
 	if (!inv->drop_messages) {
@@ -352,8 +358,18 @@ int bw_inventory_set_container(struct bw_inventory *inv, const char *node,
 	for (size_t i = 0; i < c->n_labels; i++) {
 		const Bulwark__V1__KeyValue *kv = c->labels[i];
 
-		nc->labels[i] = label_ref(inv, kv->key ? kv->key : "", kv->value ? kv->value : "");
-		if (!nc->labels[i])
+		/* The reserved key is the container's name, not a label to trust. */
+		if (kv->key && !strcmp(kv->key, BW_CONTAINER_NAME_LABEL))
+			continue;
+		nc->labels[nc->n_labels] =
+		    label_ref(inv, kv->key ? kv->key : "", kv->value ? kv->value : "");
+		if (!nc->labels[nc->n_labels])
+			goto fail;
+		nc->n_labels++;
+	}
+	if (cname) {
+		nc->labels[nc->n_labels] = label_ref(inv, BW_CONTAINER_NAME_LABEL, cname);
+		if (!nc->labels[nc->n_labels])
 			goto fail;
 		nc->n_labels++;
 	}

@@ -104,8 +104,11 @@ static void put_body(struct w *w, const struct inv_posture *pos, const Bulwark__
 	put_string(w, RS_NAMESPACE, ic->ns, strlen(ic->ns));
 	for (size_t i = 0; i < ic->n_labels; i++) {
 		const Bulwark__V1__KeyValue *kv = &ic->labels[i]->msg;
-		size_t kl, vl, len = kv_len(kv, &kl, &vl);
+		size_t kl, vl, len;
 
+		if (ic->labels[i]->name_label)
+			continue;
+		len = kv_len(kv, &kl, &vl);
 		put_byte(w, RS_LABELS);
 		put_varint(w, len);
 		put_string(w, KV_KEY, kv->key, kl);
