@@ -2,8 +2,11 @@
 /* Audit-only matching of logs against rules no enforcer applies (agent_audit.h). */
 #include "agent_audit.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events.h"
 
@@ -13,7 +16,12 @@ unsigned bw_audit_ops(Bulwark__V1__Enforcer kind, int host)
 	case BULWARK__V1__ENFORCER__ENFORCER_BPFLSM:
 		return 0;
 	case BULWARK__V1__ENFORCER__ENFORCER_APPARMOR:
-		/* Profiles confine containers; the host is not confined. */
+		/*
+		 * Profiles confine containers; on the host only processes
+		 * started under bulwark-host (shells, fromSource binaries) are
+		 * confined, so host rules are matched here too and the
+		 * confined ones skipped (bw_audit_pid_is_host_confined()).
+		 */
 		return host ? BW_AUDIT_PROCESS | BW_AUDIT_FILE | BW_AUDIT_CAPS : 0;
 	case BULWARK__V1__ENFORCER__ENFORCER_CGROUP_BPF:
 		/* Network is enforced (and alerted) by the fallback itself. */
@@ -140,4 +148,41 @@ const Bulwark__V1__Rule *bw_audit_match(const Bulwark__V1__RuleSet *rs, unsigned
 const char *bw_audit_action(const Bulwark__V1__Rule *r)
 {
 	return r->action == BULWARK__V1__ACTION__ACTION_BLOCK ? "Audit (Block)" : "Audit";
+}
+
+int bw_audit_label_is_host(const char *label)
+{
+	static const char host[] = "bulwark-host";
+	size_t n = sizeof(host) - 1;
+
+	if (!label || strncmp(label, host, n) != 0)
+		return 0;
+	/* bulwark-host, bulwark-host//child, bulwark-host.<hash>; not bulwark-hostile */
+	return label[n] == '\0' || label[n] == ' ' || label[n] == '/' || label[n] == '.' ||
+	       label[n] == '\n';
+}
+
+int bw_audit_pid_is_host_confined(uint32_t pid)
+{
+	char path[64], label[256];
+	ssize_t n;
+	int fd;
+
+	if (!pid)
+		return 0;
+	/* the AppArmor-specific file first: attr/current may belong to another LSM */
+	snprintf(path, sizeof(path), "/proc/%u/attr/apparmor/current", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%u/attr/current", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return 0;
+	n = read(fd, label, sizeof(label) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	label[n] = '\0';
+	return bw_audit_label_is_host(label);
 }

@@ -18,6 +18,8 @@
 #ifndef BW_AGENT_AUDIT_H
 #define BW_AGENT_AUDIT_H
 
+#include <stdint.h>
+
 #include "bulwark.pb-c.h"
 
 enum {
@@ -35,6 +37,22 @@ unsigned bw_audit_ops(Bulwark__V1__Enforcer kind, int host);
  */
 const Bulwark__V1__Rule *bw_audit_match(const Bulwark__V1__RuleSet *rs, unsigned ops,
 					const Bulwark__V1__Event *ev);
+
+/*
+ * Is label (as /proc/PID/attr/current shows it, "NAME (MODE)" or
+ * "unconfined") one of the host profiles the AppArmor enforcer loads
+ * (bulwark-host, its children, bulwark-host.<source>)?  Such a process is
+ * confined by the kernel, which alerts itself; audit-only matching skips it
+ * so a violation is not reported twice.
+ */
+int bw_audit_label_is_host(const char *label);
+
+/*
+ * bw_audit_label_is_host() for the running process pid; 0 when its label
+ * cannot be read (it exited, or AppArmor is off): then the audit-only alert
+ * is kept, since one alert too many beats a missing one.
+ */
+int bw_audit_pid_is_host_confined(uint32_t pid);
 
 /* "Audit (Block)" for a Block rule, "Audit" for an Audit rule. */
 const char *bw_audit_action(const Bulwark__V1__Rule *r);

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "agent_audit.h"
@@ -230,6 +232,29 @@ static void test_ops_per_enforcer(void **state)
 	assert_int_equal(bw_audit_ops(BULWARK__V1__ENFORCER__ENFORCER_NONE, 1), ALL);
 }
 
+static void test_host_labels(void **state)
+{
+	char path[64];
+
+	(void)state;
+	assert_true(bw_audit_label_is_host("bulwark-host (enforce)\n"));
+	assert_true(bw_audit_label_is_host("bulwark-host//3f2a9c (enforce)"));
+	assert_true(bw_audit_label_is_host("bulwark-host.3f2a9c01 (enforce)"));
+	assert_true(bw_audit_label_is_host("bulwark-host"));
+	assert_false(bw_audit_label_is_host("bulwark-hostile (enforce)"));
+	assert_false(bw_audit_label_is_host("bulwark-4f1e2d3c4b5a (enforce)"));
+	assert_false(bw_audit_label_is_host("unconfined\n"));
+	assert_false(bw_audit_label_is_host(""));
+	assert_false(bw_audit_label_is_host(NULL));
+	/* this test runs unconfined on the host (or AppArmor is off): not skipped */
+	assert_false(bw_audit_pid_is_host_confined((uint32_t)getpid()));
+	/* a pid that cannot exist: the label is unreadable, the alert kept */
+	snprintf(path, sizeof(path), "/proc/%u", 4194304u + 7);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_false(bw_audit_pid_is_host_confined(4194304u + 7));
+	assert_false(bw_audit_pid_is_host_confined(0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +264,7 @@ int main(void)
 	    cmocka_unit_test(test_block_beats_audit_and_skipped_rules),
 	    cmocka_unit_test(test_capabilities),
 	    cmocka_unit_test(test_ops_per_enforcer),
+	    cmocka_unit_test(test_host_labels),
 	};
 
 	origin_a.policy_name = "p";

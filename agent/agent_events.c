@@ -46,6 +46,10 @@ static void audit_check(struct bw_agent *a, const Bulwark__V1__Event *ev)
 	r = bw_audit_match(rs, bw_audit_ops(a->enf_kind, host), ev);
 	if (!r)
 		return;
+	/* a host process under bulwark-host: AppArmor decides and alerts */
+	if (host && a->enf_kind == BULWARK__V1__ENFORCER__ENFORCER_APPARMOR &&
+	    bw_audit_pid_is_host_confined((uint32_t)ev->host_pid))
+		return;
 	if (a->n_pending == sizeof(a->pending) / sizeof(a->pending[0])) {
 		if (a->audit_overflow++ % 1000 == 0)
 			bw_warn("audit-only matches over the per-record limit, not alerted | "
