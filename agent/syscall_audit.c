@@ -456,6 +456,33 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * An attached syscall tracepoint sends every syscall of the node through the
+ * kernel's slow path (SYSCALL_WORK_SYSCALL_TRACEPOINT is set on every task),
+ * which costs the whole node several percent: so the program is attached
+ * only while at least one matchSyscalls rule is loaded.
+ */
+static int set_attached(struct bw_syscall_audit *sa, int on)
+{
+	if (on && !sa->link) {
+		sa->link = bpf_program__attach(sa->skel->progs.bw_sys_enter);
+		if (!sa->link) {
+			int rc = -errno;
+
+			return rc ? rc : -EINVAL;
+		}
+	} else if (!on && sa->link) {
+		bpf_link__destroy(sa->link);
+		sa->link = NULL;
+	}
+	return 0;
+}
+
+int bw_syscall_audit_attached(const struct bw_syscall_audit *sa)
+{
+	return sa && sa->link != NULL;
+}
+
 static void on_ringbuf_ready(evutil_socket_t fd, short what, void *arg)
 {
 	struct bw_syscall_audit *sa = arg;
@@ -490,12 +517,14 @@ int bw_syscall_audit_new(struct bw_syscall_audit **out, struct event_base *base,
 		rc = -errno;
 		goto cleanup;
 	}
-	sa->link = bpf_program__attach(sa->skel->progs.bw_sys_enter);
-	if (!sa->link) {
-		rc = -errno ? -errno : -EINVAL;
+	/* Attached once to learn now whether the kernel takes it; from here on
+	 * only while rules are loaded (bw_syscall_audit_apply). */
+	rc = set_attached(sa, 1);
+	if (rc) {
 		bw_warn("syscall monitor attach failed | err=%s", strerror(-rc));
 		goto cleanup;
 	}
+	set_attached(sa, 0);
 	sa->rb = ring_buffer__new(bpf_map__fd(sa->skel->maps.bw_sys_events), on_record, sa, NULL);
 	if (!sa->rb) {
 		rc = -errno ? -errno : -ENOMEM;
@@ -553,11 +582,23 @@ int bw_syscall_audit_apply(struct bw_syscall_audit *sa, const Bulwark__V1__Compi
 			goto cleanup;
 		}
 	}
+	/* Attached before the swap (still judging by the old rules), detached
+	 * after it: no moment where loaded rules are not looked at. */
+	if (n) {
+		rc = set_attached(sa, 1);
+		if (rc) {
+			snprintf(err, errlen, "attaching the syscall tracepoint: %s",
+				 strerror(-rc));
+			goto cleanup;
+		}
+	}
 	if (bpf_map_update_elem(bpf_map__fd(sa->skel->maps.bw_sys_rules), &zero, &inner, BPF_ANY)) {
 		rc = -errno;
 		snprintf(err, errlen, "swapping the syscall rule map in: %s", strerror(errno));
 		goto cleanup;
 	}
+	if (!n)
+		set_attached(sa, 0);
 	bulwark__v1__compiled_policy__free_unpacked(sa->prev, NULL);
 	sa->prev = sa->cur;
 	sa->cur = copy;
@@ -572,8 +613,8 @@ int bw_syscall_audit_apply(struct bw_syscall_audit *sa, const Bulwark__V1__Compi
 			n_un = 0;
 		}
 	}
-	bw_info("syscall monitor policy applied | version=%llu entries=%zu",
-		(unsigned long long)cp->version, n);
+	bw_info("syscall monitor policy applied | version=%llu entries=%zu attached=%s",
+		(unsigned long long)cp->version, n, sa->link ? "yes" : "no");
 cleanup:
 	if (inner >= 0)
 		close(inner); /* the outer map holds it now (or it is dropped) */

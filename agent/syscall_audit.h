@@ -18,9 +18,10 @@
  *
  * A rule on a hot syscall alerts on every call: the agent's alert throttling
  * bounds what is shipped, and records the ring buffer cannot take are counted
- * (BW_SYS_ST_LOST).  Cost (bench/run syscall-audit): one hash lookup for
- * every syscall of the node while any rule is loaded; path resolution only
- * for the syscalls a matchPaths rule names.
+ * (BW_SYS_ST_LOST).  Cost (bench/run syscall-audit): while any rule is
+ * loaded, the syscall slow path and one hash lookup for every syscall of the
+ * node; path resolution only for the syscalls a matchPaths rule names.
+ * Without rules the tracepoint is detached and costs nothing.
  */
 #ifndef BW_SYSCALL_AUDIT_H_AGENT
 #define BW_SYSCALL_AUDIT_H_AGENT
@@ -37,10 +38,13 @@ struct event_base;
 struct bw_syscall_audit;
 
 /*
- * Loads and attaches the tracepoint.  With base, alerts are delivered to
- * on_alert from base's loop; without, by bw_syscall_audit_poll only.
- * Nothing is monitored until the first apply.  *out (freed with
- * bw_syscall_audit_free) only on success; negative errno otherwise (logged).
+ * Loads the tracepoint program and checks that the kernel lets it attach.
+ * It stays attached only while at least one rule is loaded: an attached
+ * syscall tracepoint puts every syscall of the node on the kernel's slow
+ * path.  With base, alerts are delivered to on_alert from base's loop;
+ * without, by bw_syscall_audit_poll only.  Nothing is monitored until the
+ * first apply.  *out (freed with bw_syscall_audit_free) only on success;
+ * negative errno otherwise (logged).
  */
 int bw_syscall_audit_new(struct bw_syscall_audit **out, struct event_base *base,
 			 bw_enforcer_alert_fn on_alert, void *arg);
@@ -53,6 +57,9 @@ int bw_syscall_audit_new(struct bw_syscall_audit **out, struct event_base *base,
  */
 int bw_syscall_audit_apply(struct bw_syscall_audit *sa, const Bulwark__V1__CompiledPolicy *cp,
 			   char ***unenforced, size_t *n_unenforced, char *err, size_t errlen);
+
+/* Whether the tracepoint is attached now (rules are loaded). */
+int bw_syscall_audit_attached(const struct bw_syscall_audit *sa);
 
 /* Delivers pending alerts, waiting up to timeout_ms for the first; count or
  * negative errno. */

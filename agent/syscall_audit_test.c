@@ -4,6 +4,7 @@
  * this host with real processes making the syscalls (root; skips with 77
  * where the kernel refuses the program).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "syscall_audit.h"
@@ -283,6 +285,34 @@ static int cgroup2_dir(char *out, size_t len)
 	return -ENOENT;
 }
 
+/*
+ * The kernel's view of whether this process has a program on the sys_enter
+ * raw tracepoint (BPF_TASK_FD_QUERY on each of its fds, as bpftool perf).
+ */
+static int sys_enter_attached(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = 0;
+
+	while (d && (de = readdir(d))) {
+		char buf[64];
+		__u32 len = sizeof(buf), prog_id = 0, type = 0;
+		__u64 off = 0, addr = 0;
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		if (bpf_task_fd_query(getpid(), fd, 0, buf, &len, &prog_id, &type, &off, &addr))
+			continue;
+		if (type == BPF_FD_TYPE_RAW_TRACEPOINT && strcmp(buf, "sys_enter") == 0)
+			found = 1;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 static void test_live(void **state)
 {
 	Bulwark__V1__CompiledPolicy *cp = pol_new(21);
@@ -305,7 +335,12 @@ static void test_live(void **state)
 		c1 = pol_ruleset(cp, 0, st.st_ino, "c1");
 		sysrule(c1, "mkdirat", NR_MKDIRAT, BULWARK__V1__ACTION__ACTION_AUDIT, "ksp-mkdir");
 	}
+	/* No rules yet: nothing on the syscall path. */
+	assert_false(bw_syscall_audit_attached(sa));
+	assert_false(sys_enter_attached());
 	apply(cp);
+	assert_true(bw_syscall_audit_attached(sa));
+	assert_true(sys_enter_attached());
 
 	run_child(NULL, 0);
 	s = seen_for("SYS_MKNODAT");
@@ -349,6 +384,9 @@ static void test_live(void **state)
 	assert_string_equal(seen[0].resource, "SYS_SYMLINKAT");
 	assert_string_equal(seen[0].policy, "hsp-sym2");
 	apply(pol_new(23));
+	/* The last rule went: the tracepoint goes too. */
+	assert_false(bw_syscall_audit_attached(sa));
+	assert_false(sys_enter_attached());
 	run_child(NULL, 0);
 	assert_int_equal(n_seen, 0);
 

@@ -123,7 +123,7 @@ agent_on_relay() {
 lab_start_container() {
 	. "$LABSRC/bundle.sh"
 	LAB_AA_PROFILE=
-	if [ "$ENFORCER" = AppArmor ]; then
+	if [ "${ENFORCER:-}" = AppArmor ]; then
 		. "$LABSRC/apparmor.sh"
 		LAB_AA_PROFILE=$(lab_aa_profile_name "$CTR")
 		lab_aa_preload "$LAB_AA_PROFILE" "$LAB/apparmor" \
