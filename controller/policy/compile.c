@@ -460,6 +460,8 @@ int bw_compile_container(const struct bw_policy_set *s, const struct bw_inventor
 			if (bw_match_container(b->scan.v[i], c))
 				rc = rvec_add_policy(&v, b->scan.v[i]);
 		for (size_t l = 0; !rc && l < c->n_labels; l++) {
+			if (c->labels[l]->name_label && !b->n_name_lists)
+				continue; /* nothing here selects by name */
 			const struct pvec *pv = bw_strmap_get(&b->by_label, c->labels[l]->kv);
 			for (size_t i = 0; !rc && pv && i < pv->n; i++)
 				if (bw_match_container(pv->v[i], c))

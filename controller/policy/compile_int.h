@@ -89,6 +89,10 @@ struct ns_bucket {
 	struct pvec scan;	   /* no matchLabels: checked for every container */
 	uint64_t gen;		   /* last change of any policy here */
 	uint64_t dropped_gen;	   /* last removal of a by_label list */
+	/* by_label lists keyed by BW_CONTAINER_NAME_LABEL: while there are
+	 * none, a container's name label cannot select anything here and is
+	 * not looked up (names are often unique: a lookup per container). */
+	size_t n_name_lists;
 };
 
 /* A container's rule set depends on the lists of its namespace it is

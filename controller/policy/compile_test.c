@@ -765,15 +765,6 @@ static void test_container_name_selector(void **state)
 	struct bw_compiler *c;
 	Bulwark__V1__RuleSet *rs;
 
-	add_policies(f->set, "apiVersion: security.kubearmor.com/v1\n"
-			     "kind: KubeArmorPolicy\n"
-			     "metadata: {name: by-name, namespace: web}\n"
-			     "spec:\n"
-			     "  selector:\n"
-			     "    matchLabels: {kubearmor.io/container.name: sidecar}\n"
-			     "  process:\n"
-			     "    matchPaths: [{path: /bin/sh}]\n"
-			     "  action: Block\n");
 	/* In the pod, "sidecar"; the runtime's name does not count then. */
 	ct.id = "c-side";
 	ct.name = "k8s_sidecar_web-1";
@@ -797,6 +788,29 @@ static void test_container_name_selector(void **state)
 	ct.n_labels = 2;
 	assert_int_equal(bw_inventory_set_container(f->inv, "n1", &ct), 0);
 
+	/* Cached before any policy selects by name (but with one in the
+	 * namespace, so its index exists): the name lists appear later, and
+	 * the cache must notice. */
+	add_policies(f->set, "apiVersion: security.kubearmor.com/v1\n"
+			     "kind: KubeArmorPolicy\n"
+			     "metadata: {name: unrelated, namespace: web}\n"
+			     "spec:\n"
+			     "  selector:\n"
+			     "    matchLabels: {app: nobody}\n"
+			     "  file:\n"
+			     "    matchPaths: [{path: /etc/x}]\n"
+			     "  action: Block\n");
+	assert_int_equal(bw_compiler_new(&c), 0);
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n1", 2, &cp), 0);
+	add_policies(f->set, "apiVersion: security.kubearmor.com/v1\n"
+			     "kind: KubeArmorPolicy\n"
+			     "metadata: {name: by-name, namespace: web}\n"
+			     "spec:\n"
+			     "  selector:\n"
+			     "    matchLabels: {kubearmor.io/container.name: sidecar}\n"
+			     "  process:\n"
+			     "    matchPaths: [{path: /bin/sh}]\n"
+			     "  action: Block\n");
 	rs = ctr(f, "c-side");
 	assert_int_equal(rs->n_rules, 1);
 	assert_string_equal(rs->rules[0]->value, "/bin/sh");
@@ -815,7 +829,6 @@ static void test_container_name_selector(void **state)
 	rs_free(rs);
 
 	/* The compiler's two outputs agree with a full compile, byte for byte. */
-	assert_int_equal(bw_compiler_new(&c), 0);
 	assert_int_equal(bw_compile_node(f->set, f->inv, "n1", 3, &full), 0);
 	expect_digest(full);
 	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n1", 3, &cp), 0);
@@ -832,6 +845,14 @@ static void test_container_name_selector(void **state)
 		free(bf);
 		free(bp);
 	}
+	bw_compiled_free(full);
+	/* And after the policy is gone, no container keeps its rule. */
+	assert_int_equal(bw_policy_set_remove(f->set, BW_KIND_POLICY, "web", "by-name"), 0);
+	assert_int_equal(bw_compiler_node(c, f->set, f->inv, "n1", 4, &cp), 0);
+	for (size_t i = 0; i < cp->n_containers; i++)
+		assert_int_equal(cp->containers[i]->n_rules, 0);
+	assert_int_equal(bw_compile_node(f->set, f->inv, "n1", 4, &full), 0);
+	assert_memory_equal(full->digest.data, cp->digest.data, 32);
 	bw_compiled_free(full);
 	bw_compiler_free(c);
 }

@@ -38,13 +38,34 @@ static void memo_reset(struct bw_compiler *c)
 		c->bare_memo[i].ns = NULL; /* buffers kept for the next call */
 }
 
+/* A bare body leaves the name label out, so containers that differ only in
+ * their names (often unique) share it: the name label is not part of the
+ * key. */
 static size_t label_hash(const struct inv_container *ic)
 {
 	uintptr_t h = (uintptr_t)ic->ns;
 
 	for (size_t i = 0; i < ic->n_labels; i++)
-		h = h * 31 + ((uintptr_t)ic->labels[i] >> 4);
+		if (!ic->labels[i]->name_label)
+			h = h * 31 + ((uintptr_t)ic->labels[i] >> 4);
 	return (size_t)(h ^ (h >> 17)) % BARE_MEMO;
+}
+
+static bool same_body_labels(struct inv_label *const *a, size_t na, struct inv_label *const *b,
+			     size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < na && a[i]->name_label)
+			i++;
+		while (j < nb && b[j]->name_label)
+			j++;
+		if (i == na || j == nb)
+			return i == na && j == nb;
+		if (a[i++] != b[j++])
+			return false;
+	}
 }
 
 const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
@@ -57,8 +78,7 @@ const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
 	struct bw_sha256 h;
 	size_t len;
 
-	if (m->ns == ic->ns && m->n_labels == ic->n_labels &&
-	    !memcmp(m->labels, ic->labels, ic->n_labels * sizeof(ic->labels[0])))
+	if (m->ns == ic->ns && same_body_labels(m->labels, m->n_labels, ic->labels, ic->n_labels))
 		return m;
 	pos = bw_inventory_posture(inv, ic->ns);
 	vis = bw_inventory_visibility(inv, ic->ns);
@@ -235,6 +255,9 @@ static uint64_t dep_of(struct dep_memo *m, const struct bw_policy_set *s,
 	for (size_t i = 0; i < ic->n_labels; i++) {
 		const struct inv_label *l = ic->labels[i];
 		size_t slot = ((uintptr_t)l >> 4) % MEMO_SLOTS;
+
+		if (l->name_label && !m->bucket->n_name_lists)
+			continue; /* no list here is keyed by a name */
 
 		if (m->label[slot] != l) {
 			const struct pvec *v = bw_strmap_get(&m->bucket->by_label, l->kv);

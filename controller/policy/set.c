@@ -11,6 +11,14 @@
 
 #include "compile_int.h"
 
+
+/* Whether a by_label key ("key=value") is the container name's. */
+static size_t is_name_key(const char *lk)
+{
+	size_t n = strlen(BW_CONTAINER_NAME_LABEL);
+
+	return strncmp(lk, BW_CONTAINER_NAME_LABEL, n) == 0 && lk[n] == '=';
+}
 static int pvec_add(struct pvec *v, struct bw_policy *p)
 {
 	if (v->n == v->cap) {
@@ -152,6 +160,7 @@ static int index_policy(struct bw_policy_set *s, struct bw_policy *p, bool add)
 				free(v->v);
 				free(bw_strmap_del(&b->by_label, lk));
 				b->dropped_gen = b->gen;
+				b->n_name_lists -= is_name_key(lk);
 			}
 		}
 	} else {
@@ -162,6 +171,7 @@ static int index_policy(struct bw_policy_set *s, struct bw_policy *p, bool add)
 				free(lk);
 				return -ENOMEM;
 			}
+			b->n_name_lists += is_name_key(lk);
 		}
 		rc = pvec_add(v, p);
 		v->gen = b->gen;
