@@ -242,15 +242,6 @@ void ctl_mark_all_dirty(struct bw_controller *c)
 		ctl_mark_dirty(c, n);
 }
 
-static void add_u64(cJSON *o, const char *k, uint64_t v)
-{
-	char buf[24];
-
-	/* As a string: JSON numbers lose precision past 2^53. */
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	cJSON_AddStringToObject(o, k, buf);
-}
-
 static uint64_t get_u64(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -274,43 +265,118 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
+/* A small JSON writer for ctl_node_record: a fan-out writes a thousand node
+ * records per policy change, and building cJSON trees for them took as
+ * long as compiling the nodes' policies. */
+struct jw {
+	char *b;
+	size_t len, cap;
+	int oom;
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if (w->oom)
+		return;
+	if (w->len + n + 1 > w->cap) {
+		size_t cap = w->cap ? w->cap : 512;
+		char *nb;
+
+		while (cap < w->len + n + 1)
+			cap *= 2;
+		if (!(nb = realloc(w->b, cap))) {
+			w->oom = 1;
+			return;
+		}
+		w->b = nb;
+		w->cap = cap;
+	}
+	memcpy(w->b + w->len, s, n);
+	w->len += n;
+	w->b[w->len] = '\0';
+}
+
+/* ,"key": then the value as a JSON string (escaped as RFC 8259 asks). */
+static void jw_str(struct jw *w, const char *k, const char *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = v;
+
+	jw_raw(w, w->len > 1 ? ",\"" : "\"", w->len > 1 ? 2 : 1);
+	jw_raw(w, k, strlen(k));
+	jw_raw(w, "\":\"", 3);
+	for (const char *p = v ? v : ""; ; p++) {
+		unsigned char ch = (unsigned char)*p;
+		char esc[6];
+
+		if (ch && ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		jw_raw(w, run, (size_t)(p - run));
+		if (!ch)
+			break;
+		esc[0] = '\\';
+		if (ch == '"' || ch == '\\') {
+			esc[1] = (char)ch;
+			jw_raw(w, esc, 2);
+		} else {
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 15];
+			jw_raw(w, esc, 6);
+		}
+		run = p + 1;
+	}
+	jw_raw(w, "\"", 1);
+}
+
+/* As a string: JSON numbers lose precision past 2^53. */
+static void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	jw_str(w, k, buf);
+}
+
 int ctl_node_record(const struct ctl_node *n, struct bw_store_txn *t)
 {
-	cJSON *o = cJSON_CreateObject();
-	char hex[33];
-	char *txt;
+	struct jw w = {0};
+	char num[24];
 	int rc;
 
-	if (!o)
-		return -ENOMEM;
-	cJSON_AddStringToObject(o, "labels", nz(n->labels));
-	cJSON_AddStringToObject(o, "kernel", nz(n->kernel));
-	cJSON_AddStringToObject(o, "agent_version", nz(n->agent_version));
-	cJSON_AddNumberToObject(o, "enforcer", n->enforcer);
-	cJSON_AddStringToObject(o, "enforcers", nz(n->enforcers));
-	cJSON_AddStringToObject(o, "unenforceable", nz(n->unenforceable));
-	add_u64(o, "boot_id", n->boot_id);
-	add_u64(o, "version", n->version);
+	jw_raw(&w, "{", 1);
+	jw_str(&w, "labels", nz(n->labels));
+	jw_str(&w, "kernel", nz(n->kernel));
+	jw_str(&w, "agent_version", nz(n->agent_version));
+	snprintf(num, sizeof(num), ",\"enforcer\":%d", n->enforcer);
+	jw_raw(&w, num, strlen(num));
+	jw_str(&w, "enforcers", nz(n->enforcers));
+	jw_str(&w, "unenforceable", nz(n->unenforceable));
+	jw_u64(&w, "boot_id", n->boot_id);
+	jw_u64(&w, "version", n->version);
 	if (n->has_digest) {
+		char hex[33];
+
 		for (int i = 0; i < 16; i++)
 			snprintf(hex + 2 * i, 3, "%02x", n->digest[i]);
-		cJSON_AddStringToObject(o, "digest", hex);
+		jw_str(&w, "digest", hex);
 	}
-	add_u64(o, "applied_version", n->applied_version);
-	cJSON_AddBoolToObject(o, "ack_ok", n->ack_ok);
-	cJSON_AddStringToObject(o, "ack_message", nz(n->ack_message));
-	cJSON_AddStringToObject(o, "unenforced", nz(n->unenforced));
-	add_u64(o, "registered_ns", n->registered_ns);
-	add_u64(o, "last_heartbeat_ns", n->last_heartbeat_ns);
-	add_u64(o, "events_sent", n->events_sent);
-	add_u64(o, "events_lost", n->events_lost);
-	add_u64(o, "events_dropped", n->events_dropped);
-	txt = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (!txt)
+	jw_u64(&w, "applied_version", n->applied_version);
+	jw_raw(&w, n->ack_ok ? ",\"ack_ok\":true" : ",\"ack_ok\":false", n->ack_ok ? 14 : 15);
+	jw_str(&w, "ack_message", nz(n->ack_message));
+	jw_str(&w, "unenforced", nz(n->unenforced));
+	jw_u64(&w, "registered_ns", n->registered_ns);
+	jw_u64(&w, "last_heartbeat_ns", n->last_heartbeat_ns);
+	jw_u64(&w, "events_sent", n->events_sent);
+	jw_u64(&w, "events_lost", n->events_lost);
+	jw_u64(&w, "events_dropped", n->events_dropped);
+	jw_raw(&w, "}", 1);
+	if (w.oom) {
+		free(w.b);
 		return -ENOMEM;
-	rc = bw_store_txn_put(t, REC_NODE, n->name, txt, strlen(txt));
-	free(txt);
+	}
+	rc = bw_store_txn_put(t, REC_NODE, n->name, w.b, w.len);
+	free(w.b);
 	return rc;
 }
 
