@@ -224,9 +224,17 @@ int bw_ctlclient_heartbeat(struct bw_ctlclient *c)
 	return send_env(c, &env);
 }
 
+/*
+ * Each interval is the configured one +-20 %, at random: agents that
+ * (re)connect together, after a controller restart or a network blip,
+ * would otherwise heartbeat in lockstep, a thousand messages in the same
+ * millisecond every interval.  The controller's node timeout is several
+ * intervals long.
+ */
 static void arm_heartbeat(struct bw_ctlclient *c)
 {
-	struct timeval tv = {c->hb_ms / 1000, (c->hb_ms % 1000) * 1000};
+	uint64_t ms = (uint64_t)c->hb_ms * (80 + bw_random_u64() % 41) / 100;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
 	event_del(c->ev_hb);
 	event_add(c->ev_hb, &tv);
