@@ -105,6 +105,11 @@ struct bw_policy_set {
 	struct bw_strmap ns;  /* namespace -> ns_bucket */
 	struct pvec cluster, host;
 	uint64_t cluster_gen, host_gen;
+	/* Container policies whose selector mentions BW_CONTAINER_NAME_LABEL
+	 * (a matchLabels or expression key, a cluster "label" value): while
+	 * there are none, containers that differ only in their names compile
+	 * alike. */
+	size_t n_name_refs;
 };
 
 bool bw_match_container(const struct bw_policy *p, const struct inv_container *c);

@@ -295,13 +295,21 @@ static int cmp_gen(const void *pa, const void *pb)
 	return a->ctr_gen < b->ctr_gen ? -1 : a->ctr_gen > b->ctr_gen;
 }
 
-static struct rs_memo *memo_find(struct bw_compiler *c, const struct inv_container *ic)
+/* A replica's compiled result: same namespace and labels (the name label
+ * aside while no policy looks at names: the output leaves it out). */
+static struct rs_memo *memo_find(struct bw_compiler *c, const struct bw_policy_set *s,
+				 const struct inv_container *ic)
 {
 	for (unsigned i = 0; i < c->n_memo; i++) {
 		struct rs_memo *m = &c->memo[i];
 
-		if (m->ns == ic->ns && m->n_labels == ic->n_labels &&
-		    !memcmp(m->labels, ic->labels, ic->n_labels * sizeof(ic->labels[0])))
+		if (m->ns != ic->ns)
+			continue;
+		if (s->n_name_refs ? m->n_labels == ic->n_labels &&
+					 !memcmp(m->labels, ic->labels,
+						 ic->n_labels * sizeof(ic->labels[0]))
+				   : same_body_labels(m->labels, m->n_labels, ic->labels,
+						      ic->n_labels))
 			return m;
 	}
 	return NULL;
@@ -375,7 +383,7 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
 			 const struct bw_inventory *inv, const struct inv_container *ic,
 			 uint64_t dep, struct centry *e)
 {
-	const struct rs_memo *m = memo_find(c, ic);
+	const struct rs_memo *m = memo_find(c, s, ic);
 	Bulwark__V1__RuleSet *rs = NULL;
 	struct bw_sha256 h;
 	uint32_t len32;
@@ -421,6 +429,8 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
  * containers are not the cached ones (nothing lost: entries updated so far
  * are valid), 0 or a negative errno.
  */
+#define PREFETCH_AHEAD 8
+
 static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct bw_policy_set *s,
 			 const struct bw_inventory *inv, const struct inv_node *n)
 {
@@ -429,8 +439,16 @@ static int sync_in_place(struct bw_compiler *c, struct cnode *cn, const struct b
 
 	if (n->n_ctrs != cn->n)
 		return 1;
+	/* The containers are scattered over the heap, one cache miss each:
+	 * ask for a few ahead (and their ids, which the output reads). */
+	for (size_t i = 0; i < n->n_ctrs && i < PREFETCH_AHEAD; i++)
+		__builtin_prefetch(n->ctrs[i]);
 	for (size_t i = 0; i < n->n_ctrs; i++) {
 		const struct inv_container *ic = n->ctrs[i];
+
+		if (i + PREFETCH_AHEAD < n->n_ctrs)
+			__builtin_prefetch(n->ctrs[i + PREFETCH_AHEAD]);
+		__builtin_prefetch(ic->id);
 		/* The inventory keeps its order: last call's position first. */
 		struct centry *e =
 		    cn->slot && cn->slot[i] < cn->n && cn->ents[cn->slot[i]].ctr_gen == ic->gen

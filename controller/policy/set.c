@@ -110,8 +110,35 @@ static char *label_key(const struct bw_kv *kv)
 }
 
 /* Adds p to (or removes it from) the index; only adding can fail. */
+/* Whether a container policy's selector can look at a container's name. */
+static bool refs_name(const struct bw_policy *p)
+{
+	size_t n = strlen(BW_CONTAINER_NAME_LABEL);
+
+	for (size_t i = 0; i < p->n_labels; i++)
+		if (!strcmp(p->labels[i].key, BW_CONTAINER_NAME_LABEL))
+			return true;
+	for (size_t i = 0; i < p->n_exprs; i++) {
+		if (!strcmp(p->exprs[i].key, BW_CONTAINER_NAME_LABEL))
+			return true;
+		for (size_t v = 0; p->kind == BW_KIND_CLUSTER_POLICY && v < p->exprs[i].n_values; v++)
+			if (!strncmp(p->exprs[i].values[v], BW_CONTAINER_NAME_LABEL, n) &&
+			    p->exprs[i].values[v][n] == '=')
+				return true;
+	}
+	return false;
+}
+
 static int index_policy(struct bw_policy_set *s, struct bw_policy *p, bool add)
 {
+	/* Counted on every add and remove (an add that fails later leaves an
+	 * extra count, which only costs sharing). */
+	if (p->kind != BW_KIND_HOST_POLICY && refs_name(p)) {
+		if (add)
+			s->n_name_refs++;
+		else if (s->n_name_refs)
+			s->n_name_refs--;
+	}
 	if (p->kind == BW_KIND_CLUSTER_POLICY) {
 		s->cluster_gen = bw_gen_next();
 		if (add)
