@@ -4,7 +4,6 @@
  * this host with real processes making the syscalls (root; skips with 77
  * where the kernel refuses the program).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,10 +19,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cmocka.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "syscall_audit.h"
+#include "bpf_testutil.h"
 #include "pol.h"
 #include "bw_enf_hash.h"
 
@@ -291,26 +290,13 @@ static int cgroup2_dir(char *out, size_t len)
  */
 static int sys_enter_attached(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int found = 0;
+	char names[64][128];
+	int n = bw_test_attached_tracepoints(&names[0][0], sizeof(names[0]), 64);
 
-	while (d && (de = readdir(d))) {
-		char buf[64];
-		__u32 len = sizeof(buf), prog_id = 0, type = 0;
-		__u64 off = 0, addr = 0;
-		int fd = atoi(de->d_name);
-
-		if (de->d_name[0] == '.' || fd == dirfd(d))
-			continue;
-		if (bpf_task_fd_query(getpid(), fd, 0, buf, &len, &prog_id, &type, &off, &addr))
-			continue;
-		if (type == BPF_FD_TYPE_RAW_TRACEPOINT && strcmp(buf, "sys_enter") == 0)
-			found = 1;
-	}
-	if (d)
-		closedir(d);
-	return found;
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], "sys_enter") == 0)
+			return 1;
+	return 0;
 }
 
 static void test_live(void **state)

@@ -25,25 +25,12 @@
 #include <bpf/bpf.h>
 #include <event2/event.h>
 
+#include "bpf_testutil.h"
 #include "bw_log.h"
 #include "events.h"
 #include "monitor.h"
 #include "probe.h"
 
-static int failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, ok ? "ok:   " : "FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	if (!ok)
-		failures++;
-}
 
 static void ignore(void *arg, const struct bw_mon_hdr *h, const char *data, size_t len)
 {
@@ -57,26 +44,7 @@ struct attached {
 /* Tracepoint and raw tracepoint names this process attaches BPF programs to. */
 static void scan(struct attached *a)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-
-	a->n = 0;
-	while (d && (de = readdir(d))) {
-		char buf[128];
-		__u32 len = sizeof(buf), prog_id = 0, type = 0;
-		__u64 off = 0, addr = 0;
-		int fd = atoi(de->d_name);
-
-		if (de->d_name[0] == '.' || fd == dirfd(d))
-			continue;
-		if (bpf_task_fd_query(getpid(), fd, 0, buf, &len, &prog_id, &type, &off, &addr))
-			continue;
-		if ((type == BPF_FD_TYPE_TRACEPOINT || type == BPF_FD_TYPE_RAW_TRACEPOINT) &&
-		    a->n < 64)
-			snprintf(a->names[a->n++], sizeof(a->names[0]), "%s", buf);
-	}
-	if (d)
-		closedir(d);
+	a->n = bw_test_attached_tracepoints(&a->names[0][0], sizeof(a->names[0]), 64);
 }
 
 static int has(const struct attached *a, const char *name)

@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 
+#include "bpf_testutil.h"
 #include "bw_log.h"
 #include "bw_time.h"
 #include "events.h"
@@ -42,21 +43,9 @@ struct rec {
 };
 
 static struct rec evs[MAXEV];
-static int nev, failures;
+static int nev;
 static pid_t server, client, early;
 
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, ok ? "ok:   " : "FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	if (!ok)
-		failures++;
-}
 
 static void on_event(void *arg, Bulwark__V1__Event *ev)
 {

@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
+#include "bpf_testutil.h"
 #include "bw_log.h"
 #include "bw_time.h"
 #include "containers.h"
@@ -44,7 +45,6 @@ struct rec {
 
 static struct rec evs[MAXEV];
 static int nev;
-static int failures;
 
 static char *dup0(const char *s)
 {
@@ -84,18 +84,6 @@ static void skip(const char *why)
 	exit(77);
 }
 
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, ok ? "ok:   " : "FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	if (!ok)
-		failures++;
-}
 
 static int run(const char *cmd)
 {
