@@ -73,6 +73,11 @@ struct bw_inventory {
 	struct bw_strmap ns_pool;    /* interned namespace -> refcount (uintptr_t) */
 	struct bw_strmap label_pool; /* "key\x1fvalue" -> inv_label */
 	bool drop_messages;	     /* see bw_inventory_keep_messages */
+	/* A fresh bw_gen_next() whenever an interned namespace or label is
+	 * freed, a namespace gets its own posture entry (entries are never
+	 * removed), and at creation: caches keyed by those pointers, which a
+	 * later intern may reuse, are valid while it is unchanged. */
+	uint64_t intern_epoch;
 };
 
 const struct inv_posture *bw_inventory_posture(const struct bw_inventory *inv, const char *ns);

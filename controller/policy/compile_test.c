@@ -857,6 +857,65 @@ static void test_container_name_selector(void **state)
 	bw_compiler_free(c);
 }
 
+/* The packed output equals a full compile's bytes (version 5). */
+static void expect_packed_equals_full(struct bw_compiler *c, struct fix *f, const char *node)
+{
+	Bulwark__V1__CompiledPolicy *full;
+	struct bw_packed_policy pp;
+	size_t lf;
+	uint8_t *bf, *bp;
+
+	assert_int_equal(bw_compile_node(f->set, f->inv, node, 5, &full), 0);
+	assert_int_equal(bw_compiler_node_packed(c, f->set, f->inv, node, &pp), 0);
+	assert_memory_equal(pp.digest, full->digest.data, 32);
+	lf = protobuf_c_message_get_packed_size(&full->base);
+	bf = malloc(lf);
+	bp = malloc(lf);
+	protobuf_c_message_pack(&full->base, bf);
+	assert_int_equal(bw_packed_policy_size(&pp, 5), lf);
+	bw_packed_policy_write(&pp, 5, bp);
+	assert_memory_equal(bf, bp, lf);
+	free(bf);
+	free(bp);
+	bw_compiled_free(full);
+}
+
+/* Bare rule-set bodies are memoised across calls and nodes: a posture or
+ * visibility change of their namespace, and labels freed and interned
+ * anew (which may reuse the memory), must not serve a stale one. */
+static void test_bare_memo_follows_changes(void **state)
+{
+	struct fix *f = *state;
+	Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
+	Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvp = &kv;
+	struct bw_compiler *c;
+	char val[16];
+
+	assert_int_equal(bw_compiler_new(&c), 0);
+	expect_packed_equals_full(c, f, "n1");
+	expect_packed_equals_full(c, f, "n2");
+	assert_int_equal(bw_inventory_set_posture(f->inv, "web", "audit", "audit", NULL), 0);
+	expect_packed_equals_full(c, f, "n1");
+	assert_int_equal(bw_inventory_set_visibility(f->inv, "web", "process,network"), 0);
+	expect_packed_equals_full(c, f, "n1");
+	assert_int_equal(bw_inventory_set_posture(f->inv, "data", "block", NULL, NULL), 0);
+	expect_packed_equals_full(c, f, "n2");
+	/* Label churn: each round frees the previous label and interns a new
+	 * one, on a container that no policy selects. */
+	ct.id = "c-churn";
+	ct.namespace_name = "web";
+	ct.labels = &kvp;
+	ct.n_labels = 1;
+	kv.key = "churn";
+	for (int i = 0; i < 20; i++) {
+		snprintf(val, sizeof(val), "v%d", i);
+		kv.value = val;
+		assert_int_equal(bw_inventory_set_container(f->inv, "n1", &ct), 0);
+		expect_packed_equals_full(c, f, "n1");
+	}
+	bw_compiler_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -873,6 +932,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_incremental_by_label, setup, teardown),
 	    cmocka_unit_test(test_inventory_yaml_errors),
 	    cmocka_unit_test_setup_teardown(test_container_name_selector, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bare_memo_follows_changes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,8 +34,6 @@ static void memo_reset(struct bw_compiler *c)
 		free(c->memo[i].rest);
 	c->n_memo = 0;
 	c->memo_next = 0;
-	for (unsigned i = 0; i < BARE_MEMO; i++)
-		c->bare_memo[i].ns = NULL; /* buffers kept for the next call */
 }
 
 /* A bare body leaves the name label out, so containers that differ only in
@@ -78,9 +76,24 @@ const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
 	struct bw_sha256 h;
 	size_t len;
 
-	if (m->ns == ic->ns && same_body_labels(m->labels, m->n_labels, ic->labels, ic->n_labels))
+	if (m->ns == ic->ns && m->inv == inv && m->epoch == inv->intern_epoch &&
+	    m->posture_gen == m->pos->gen &&
+	    same_body_labels(m->labels, m->n_labels, ic->labels, ic->n_labels))
 		return m;
 	pos = bw_inventory_posture(inv, ic->ns);
+	m->ns = NULL; /* until filled */
+	if (ic->n_labels > m->cap_labels) {
+		struct inv_label **nl = realloc(m->labels, ic->n_labels * sizeof(*nl));
+
+		if (!nl)
+			return NULL;
+		m->labels = nl;
+		m->cap_labels = ic->n_labels;
+	}
+	m->n_labels = 0;
+	for (size_t i = 0; i < ic->n_labels; i++)
+		if (!ic->labels[i]->name_label)
+			m->labels[m->n_labels++] = ic->labels[i];
 	vis = bw_inventory_visibility(inv, ic->ns);
 	len = bw_pack_bare_body(pos, vis, ic, NULL);
 	if (len > m->cap) {
@@ -91,15 +104,16 @@ const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
 		m->body = nb;
 		m->cap = len;
 	}
-	m->ns = NULL; /* until filled */
 	bw_pack_bare_body(pos, vis, ic, m->body);
 	m->len = len;
 	bw_sha256_init(&h);
 	bw_sha256_update(&h, m->body, len);
 	bw_sha256_final(&h, m->digest);
 	m->ns = ic->ns;
-	m->labels = ic->labels;
-	m->n_labels = ic->n_labels;
+	m->inv = inv;
+	m->epoch = inv->intern_epoch;
+	m->pos = pos;
+	m->posture_gen = pos->gen;
 	return m;
 }
 
@@ -187,8 +201,10 @@ void bw_compiler_free(struct bw_compiler *c)
 		cnode_free(v);
 	bw_strmap_fini(&c->nodes);
 	memo_reset(c);
-	for (unsigned i = 0; i < BARE_MEMO; i++)
+	for (unsigned i = 0; i < BARE_MEMO; i++) {
 		free(c->bare_memo[i].body);
+		free(c->bare_memo[i].labels);
+	}
 	free(c->out);
 	free(c);
 }

@@ -77,17 +77,23 @@ struct rs_memo {
 };
 
 /*
- * The bodies of bare rule sets (bw_pack_bare_body) within one call, by
- * namespace and label set: a node's hundred containers have a handful of
- * distinct ones, so each is packed and hashed once per node instead of
- * once per container.  Direct-mapped; the buffers are kept across calls.
+ * The bodies of bare rule sets (bw_pack_bare_body) by namespace and label
+ * set (the name label aside, which bodies leave out): a node's hundred
+ * containers have a handful of distinct ones, and so has a cluster's
+ * fan-out, so each is packed and hashed once, not once per container.
+ * Direct-mapped, kept across calls: an entry holds while the namespace's
+ * posture (and visibility) generation and the inventory's intern epoch
+ * (its pointers cannot have been reused) are the ones it was built with.
  */
 #define BARE_MEMO 64
 
 struct bare_memo {
 	const char *ns; /* NULL: empty */
-	struct inv_label *const *labels; /* valid during the call */
-	uint32_t n_labels;
+	const struct bw_inventory *inv;
+	const struct inv_posture *pos; /* the namespace's, stable within an epoch */
+	uint64_t epoch, posture_gen;
+	struct inv_label **labels; /* a copy: the non-name labels */
+	uint32_t n_labels, cap_labels;
 	uint8_t *body;
 	size_t len, cap;
 	uint8_t digest[32];
@@ -121,8 +127,8 @@ int bw_compiler_prepare(struct bw_compiler *c, const struct bw_policy_set *s,
 			const struct bw_inventory *inv, const char *node, struct cnode **out,
 			const struct inv_node **out_n);
 /* The bare rule set body of ic (as bw_pack_bare_body) and its SHA-256,
- * memoised for the call; NULL when out of memory.  Valid until the next
- * call of this or bw_compiler_prepare. */
+ * memoised (see struct bare_memo); NULL when out of memory.  Valid until
+ * the next call of this. */
 const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
 					      const struct bw_inventory *inv,
 					      const struct inv_container *ic);

@@ -28,6 +28,7 @@ int bw_inventory_new(struct bw_inventory **out)
 	bw_strmap_init(&inv->postures);
 	bw_strmap_init(&inv->ns_pool);
 	bw_strmap_init(&inv->label_pool);
+	inv->intern_epoch = bw_gen_next();
 	*out = inv;
 	return 0;
 }
@@ -56,10 +57,12 @@ static void ns_unref(struct bw_inventory *inv, const char *ns)
 {
 	uintptr_t refs = (uintptr_t)bw_strmap_get(&inv->ns_pool, ns);
 
-	if (refs > 1)
+	if (refs > 1) {
 		bw_strmap_put(&inv->ns_pool, ns, (void *)(refs - 1));
-	else
+	} else {
 		bw_strmap_del(&inv->ns_pool, ns); /* frees the key ns points to */
+		inv->intern_epoch = bw_gen_next();
+	}
 }
 
 /* The pool key separates key and value with a byte labels do not carry, so
@@ -127,6 +130,7 @@ static void label_unref(struct bw_inventory *inv, struct inv_label *l)
 		bw_strmap_del(&inv->label_pool, pk);
 	free(pk);
 	free(l);
+	inv->intern_epoch = bw_gen_next();
 }
 
 static void container_free(struct bw_inventory *inv, struct inv_container *c)
@@ -467,6 +471,7 @@ int bw_inventory_set_posture(struct bw_inventory *inv, const char *ns, const cha
 			free(p);
 			return -ENOMEM;
 		}
+		inv->intern_epoch = bw_gen_next(); /* the namespace leaves the default */
 	}
 	*p = tmp;
 	p->gen = bw_gen_next();
@@ -543,6 +548,7 @@ int bw_inventory_set_visibility(struct bw_inventory *inv, const char *ns, const 
 			free(p);
 			return -ENOMEM;
 		}
+		inv->intern_epoch = bw_gen_next(); /* the namespace leaves the default */
 	}
 	p->vis = v;
 	p->gen = bw_gen_next();
