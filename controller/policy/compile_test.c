@@ -916,6 +916,52 @@ static void test_bare_memo_follows_changes(void **state)
 	bw_compiler_free(c);
 }
 
+/* Compiled rule sets are shared by containers with the same namespace and
+ * label pointers across calls; a label freed and interned anew may land at
+ * the same address with another value, and must not get the old result. */
+static void test_replica_memo_no_stale_pointers(void **state)
+{
+	struct fix *f = *state;
+	Bulwark__V1__Container ct = BULWARK__V1__CONTAINER__INIT;
+	Bulwark__V1__KeyValue kv = BULWARK__V1__KEY_VALUE__INIT, *kvp = &kv;
+	struct bw_compiler *c;
+	Bulwark__V1__RuleSet *rs;
+
+	add_policies(f->set, "apiVersion: security.kubearmor.com/v1\n"
+			     "kind: KubeArmorPolicy\n"
+			     "metadata: {name: v2-only, namespace: web}\n"
+			     "spec:\n"
+			     "  selector:\n"
+			     "    matchLabels: {churn: v2}\n"
+			     "  file:\n"
+			     "    matchPaths: [{path: /etc/v2}]\n"
+			     "  action: Block\n");
+	/* A later posture change makes the namespace's generation the newest:
+	 * both containers below get the same dependency generation. */
+	assert_int_equal(bw_inventory_set_posture(f->inv, "web", "audit", NULL, NULL), 0);
+	assert_int_equal(bw_compiler_new(&c), 0);
+	ct.namespace_name = "web";
+	ct.labels = &kvp;
+	ct.n_labels = 1;
+	kv.key = "churn";
+	for (int i = 0; i < 10; i++) {
+		ct.id = "c-a";
+		kv.value = "v1";
+		assert_int_equal(bw_inventory_set_container(f->inv, "n1", &ct), 0);
+		expect_packed_equals_full(c, f, "n1");
+		assert_int_equal(bw_inventory_remove_container(f->inv, "c-a"), 0);
+		ct.id = "c-b";
+		kv.value = "v2";
+		assert_int_equal(bw_inventory_set_container(f->inv, "n2", &ct), 0);
+		expect_packed_equals_full(c, f, "n2");
+		rs = ctr(f, "c-b");
+		assert_int_equal(rs->n_rules, 1);
+		rs_free(rs);
+		assert_int_equal(bw_inventory_remove_container(f->inv, "c-b"), 0);
+	}
+	bw_compiler_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +979,7 @@ int main(void)
 	    cmocka_unit_test(test_inventory_yaml_errors),
 	    cmocka_unit_test_setup_teardown(test_container_name_selector, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bare_memo_follows_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replica_memo_no_stale_pointers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

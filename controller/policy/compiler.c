@@ -30,8 +30,10 @@
 
 static void memo_reset(struct bw_compiler *c)
 {
-	for (unsigned i = 0; i < c->n_memo; i++)
+	for (unsigned i = 0; i < c->n_memo; i++) {
 		free(c->memo[i].rest);
+		free(c->memo[i].labels);
+	}
 	c->n_memo = 0;
 	c->memo_next = 0;
 }
@@ -314,12 +316,14 @@ static int cmp_gen(const void *pa, const void *pb)
 /* A replica's compiled result: same namespace and labels (the name label
  * aside while no policy looks at names: the output leaves it out). */
 static struct rs_memo *memo_find(struct bw_compiler *c, const struct bw_policy_set *s,
-				 const struct inv_container *ic)
+				 const struct bw_inventory *inv, const struct inv_container *ic,
+				 uint64_t dep)
 {
 	for (unsigned i = 0; i < c->n_memo; i++) {
 		struct rs_memo *m = &c->memo[i];
 
-		if (m->ns != ic->ns)
+		if (m->ns != ic->ns || m->dep != dep || m->inv != inv || m->set != s ||
+		    m->epoch != inv->intern_epoch || m->by_name != !!s->n_name_refs)
 			continue;
 		if (s->n_name_refs ? m->n_labels == ic->n_labels &&
 					 !memcmp(m->labels, ic->labels,
@@ -333,8 +337,9 @@ static struct rs_memo *memo_find(struct bw_compiler *c, const struct bw_policy_s
 
 /* Remembers ic's result (packed bytes and their body's digest); packed
  * NULL: bare.  Best effort (memory). */
-static void memo_add(struct bw_compiler *c, const struct inv_container *ic, const uint8_t *packed,
-		     size_t len, const uint8_t *digest)
+static void memo_add(struct bw_compiler *c, const struct bw_policy_set *s,
+		     const struct bw_inventory *inv, const struct inv_container *ic, uint64_t dep,
+		     const uint8_t *packed, size_t len, const uint8_t *digest)
 {
 	struct rs_memo *m;
 	size_t o = 0;
@@ -346,22 +351,34 @@ static void memo_add(struct bw_compiler *c, const struct inv_container *ic, cons
 	} else {
 		m = &c->memo[c->memo_next++ % RS_MEMO];
 		free(m->rest);
+		m->rest = NULL;
 	}
-	m->ns = ic->ns;
-	m->labels = ic->labels;
+	m->ns = NULL; /* until filled */
+	if (ic->n_labels > m->cap_labels) {
+		struct inv_label **nl = realloc(m->labels, ic->n_labels * sizeof(*nl));
+
+		if (!nl)
+			return;
+		m->labels = nl;
+		m->cap_labels = ic->n_labels;
+	}
+	memcpy(m->labels, ic->labels, ic->n_labels * sizeof(*m->labels));
 	m->n_labels = ic->n_labels;
+	m->inv = inv;
+	m->set = s;
+	m->epoch = inv->intern_epoch;
+	m->dep = dep;
+	m->by_name = !!s->n_name_refs;
 	m->bare = !packed;
 	m->rest = NULL;
 	m->rest_len = packed ? len - o : 0;
-	if (packed && !(m->rest = malloc(m->rest_len ? m->rest_len : 1))) {
-		m->ns = NULL; /* never matches */
-		m->n_labels = UINT32_MAX;
-		return;
-	}
+	if (packed && !(m->rest = malloc(m->rest_len ? m->rest_len : 1)))
+		return; /* stays empty */
 	if (packed) {
 		memcpy(m->rest, packed + o, m->rest_len);
 		memcpy(m->digest, digest, 32);
 	}
+	m->ns = ic->ns;
 }
 
 /* The packed entry from a memoised result: ic's identity, then the rest
@@ -399,7 +416,7 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
 			 const struct bw_inventory *inv, const struct inv_container *ic,
 			 uint64_t dep, struct centry *e)
 {
-	const struct rs_memo *m = memo_find(c, s, ic);
+	const struct rs_memo *m = memo_find(c, s, inv, ic, dep);
 	Bulwark__V1__RuleSet *rs = NULL;
 	struct bw_sha256 h;
 	uint32_t len32;
@@ -434,7 +451,8 @@ static int compile_entry(struct bw_compiler *c, const struct bw_policy_set *s,
 		free(pk);
 		e->pk = NULL;
 	}
-	memo_add(c, ic, e->pk ? e->pk + PK_HDR : NULL, len, e->pk ? pk_digest(e->pk) : NULL);
+	memo_add(c, s, inv, ic, dep, e->pk ? e->pk + PK_HDR : NULL, len,
+		 e->pk ? pk_digest(e->pk) : NULL);
 	ruleset_free(rs);
 	return 0;
 }
@@ -732,7 +750,6 @@ int bw_compiler_prepare(struct bw_compiler *c, const struct bw_policy_set *s,
 	struct cnode *cn;
 	int rc;
 
-	memo_reset(c); /* its pointers are only valid during one call */
 	if (!n) {
 		bw_compiler_forget_node(c, node);
 		return -ENOENT;

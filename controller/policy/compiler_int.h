@@ -59,17 +59,23 @@ struct cnode {
  * A container's rule set past its identity (fields 3 to 13 packed) depends
  * only on its namespace and labels (bw_match_container, bw_ruleset_bare)
  * besides the policy set and the namespace's posture, which a call does not
- * change: the replicas of a workload share it.  So within one call the
- * bytes compiled for one container are reused for the next one with the
- * same (interned) namespace and label pointers, its id and cgroup_id put
- * in front.
+ * change: the replicas of a workload share it.  So the bytes compiled for
+ * one container are reused for the next one with the same (interned)
+ * namespace and label pointers, on any node, its id and cgroup_id put in
+ * front, while what it depends on is unchanged: the same dependency
+ * generation (dep_of, which grows with any relevant change), inventory
+ * and intern epoch (the pointers were not reused), and name mode.
  */
 #define RS_MEMO 8
 
 struct rs_memo {
-	const char *ns;
-	struct inv_label *const *labels; /* the first container's: valid during the call */
-	uint32_t n_labels;
+	const char *ns; /* NULL: empty */
+	const struct bw_inventory *inv;
+	const struct bw_policy_set *set;
+	uint64_t epoch, dep;
+	bool by_name;		   /* compiled while a policy looked at names */
+	struct inv_label **labels; /* a copy */
+	uint32_t n_labels, cap_labels;
 	bool bare;
 	uint8_t *rest; /* fields 3.. of the packed RuleSet (NULL when bare) */
 	size_t rest_len;
@@ -121,7 +127,7 @@ struct bw_compiler {
 	size_t out_len, out_cap, out_name_len;
 };
 
-/* Brings the node's cache in line with inv (the rs_memo is reset); *out
+/* Brings the node's cache in line with inv; *out
  * is its entry, *out_n the inventory's node. */
 int bw_compiler_prepare(struct bw_compiler *c, const struct bw_policy_set *s,
 			const struct bw_inventory *inv, const char *node, struct cnode **out,
