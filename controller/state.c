@@ -332,10 +332,13 @@ static void jw_str(struct jw *w, const char *k, const char *v)
 /* As a string: JSON numbers lose precision past 2^53. */
 static void jw_u64(struct jw *w, const char *k, uint64_t v)
 {
-	char buf[24];
+	char buf[24], *p = buf + sizeof(buf) - 1;
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	jw_str(w, k, buf);
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	jw_str(w, k, p);
 }
 
 int ctl_node_record(const struct ctl_node *n, struct bw_store_txn *t)
@@ -355,10 +358,14 @@ int ctl_node_record(const struct ctl_node *n, struct bw_store_txn *t)
 	jw_u64(&w, "boot_id", n->boot_id);
 	jw_u64(&w, "version", n->version);
 	if (n->has_digest) {
+		static const char xd[] = "0123456789abcdef";
 		char hex[33];
 
-		for (int i = 0; i < 16; i++)
-			snprintf(hex + 2 * i, 3, "%02x", n->digest[i]);
+		for (int i = 0; i < 16; i++) {
+			hex[2 * i] = xd[n->digest[i] >> 4];
+			hex[2 * i + 1] = xd[n->digest[i] & 15];
+		}
+		hex[32] = '\0';
 		jw_str(&w, "digest", hex);
 	}
 	jw_u64(&w, "applied_version", n->applied_version);

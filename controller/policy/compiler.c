@@ -48,7 +48,7 @@ static size_t label_hash(const struct inv_container *ic)
 	for (size_t i = 0; i < ic->n_labels; i++)
 		if (!ic->labels[i]->name_label)
 			h = h * 31 + ((uintptr_t)ic->labels[i] >> 4);
-	return (size_t)(h ^ (h >> 17)) % BARE_MEMO;
+	return (size_t)(h ^ (h >> 17)) % (BARE_MEMO / BARE_WAYS);
 }
 
 static bool same_body_labels(struct inv_label *const *a, size_t na, struct inv_label *const *b,
@@ -72,16 +72,20 @@ const struct bare_memo *bw_compiler_bare_body(struct bw_compiler *c,
 					      const struct bw_inventory *inv,
 					      const struct inv_container *ic)
 {
-	struct bare_memo *m = &c->bare_memo[label_hash(ic)];
+	size_t set = label_hash(ic);
+	struct bare_memo *m = &c->bare_memo[set * BARE_WAYS];
 	const struct inv_posture *pos;
 	const Bulwark__V1__Visibility *vis;
 	struct bw_sha256 h;
 	size_t len;
 
-	if (m->ns == ic->ns && m->inv == inv && m->epoch == inv->intern_epoch &&
-	    m->posture_gen == m->pos->gen &&
-	    same_body_labels(m->labels, m->n_labels, ic->labels, ic->n_labels))
-		return m;
+	for (unsigned w = 0; w < BARE_WAYS; w++, m++)
+		if (m->ns == ic->ns && m->inv == inv && m->epoch == inv->intern_epoch &&
+		    m->posture_gen == m->pos->gen &&
+		    same_body_labels(m->labels, m->n_labels, ic->labels, ic->n_labels))
+			return m;
+	/* A miss replaces the ways in turn. */
+	m = &c->bare_memo[set * BARE_WAYS + c->bare_victim[set]++ % BARE_WAYS];
 	pos = bw_inventory_posture(inv, ic->ns);
 	m->ns = NULL; /* until filled */
 	if (ic->n_labels > m->cap_labels) {

@@ -87,11 +87,14 @@ struct rs_memo {
  * set (the name label aside, which bodies leave out): a node's hundred
  * containers have a handful of distinct ones, and so has a cluster's
  * fan-out, so each is packed and hashed once, not once per container.
- * Direct-mapped, kept across calls: an entry holds while the namespace's
+ * Four-way set-associative (two workloads whose keys collide must not evict
+ * each other on every container), kept across calls: an entry holds while
+ * the namespace's
  * posture (and visibility) generation and the inventory's intern epoch
  * (its pointers cannot have been reused) are the ones it was built with.
  */
-#define BARE_MEMO 64
+#define BARE_MEMO 256
+#define BARE_WAYS 4
 
 struct bare_memo {
 	const char *ns; /* NULL: empty */
@@ -110,6 +113,7 @@ struct bw_compiler {
 	struct rs_memo memo[RS_MEMO];
 	unsigned n_memo, memo_next;
 	struct bare_memo bare_memo[BARE_MEMO];
+	uint8_t bare_victim[BARE_MEMO / BARE_WAYS];
 	uint64_t reused, compiled;
 	/* The latest output; its bare rule sets (one array, their strings
 	 * borrowed from the inventory) belong to it, the others to the cache. */
