@@ -6,9 +6,14 @@
  * dirty connected nodes a batch at a time, yielding to the loop between
  * batches so API requests and acknowledgements keep flowing while a policy
  * change fans out to a thousand nodes.  A node's version is bumped only
- * when its compiled policy's digest changed, and the new versions are made
- * durable (one fdatasync per batch) before any is sent, so a version an
- * agent has seen is never handed out again after a crash.
+ * when its compiled policy's digest changed.  The new versions are appended
+ * to the WAL before any is sent (so they survive a kill -9 of the
+ * controller) but not fdatasync'ed here: that would put a disk flush on
+ * every fan-out's critical path, and the periodic flush follows shortly.
+ * If a power loss takes versions an agent has already applied, the agent
+ * reports its applied version when it registers again, and registration
+ * moves the node past it (channel.c) before anything is pushed to it: a
+ * version an agent has applied is never handed out again with other content.
  */
 #include "ctl.h"
 #include "bw_log.h"
@@ -185,8 +190,8 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		np++;
 	}
 	uint64_t t_built = bw_mono_ns();
-	if (bw_store_commit(c->store, t, BW_STORE_SYNC)) {
-		/* Never send a version that is not durable: retry the batch later. */
+	if (bw_store_commit(c->store, t, BW_STORE_LAZY)) {
+		/* Never send a version the WAL does not hold: retry the batch later. */
 		c->metrics.store_errors++;
 		goto retry;
 	}
@@ -196,7 +201,7 @@ void ctl_compile_event(evutil_socket_t fd, short what, void *arg)
 		p[i].msg = NULL;
 	}
 	bw_debug("compile batch | compiled=%zu pushed=%zu dirty_left=%zu compile_us=%llu "
-		 "(compiler_us=%llu encode_us=%llu) sync_us=%llu send_us=%llu",
+		 "(compiler_us=%llu encode_us=%llu) wal_us=%llu send_us=%llu",
 		 nj, np, c->n_dirty, (unsigned long long)((t_built - now) / 1000),
 		 (unsigned long long)(t_compile / 1000), (unsigned long long)(t_encode / 1000),
 		 (unsigned long long)((t_synced - t_built) / 1000),
