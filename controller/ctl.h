@@ -146,6 +146,10 @@ int ctl_state_load_done(struct bw_controller *c);
 char *ctl_policy_key(enum bw_policy_kind kind, const char *ns, const char *name);
 struct ctl_node *ctl_node_get_or_add(struct bw_controller *c, const char *name);
 int ctl_node_record(const struct ctl_node *n, struct bw_store_txn *t);
+/* A node record (ctl_node_record's JSON) replayed into c; 0 or negative errno. */
+int ctl_node_load(struct bw_controller *c, const char *name, const char *json, size_t len);
+/* Frees n and its strings; NULL is fine. */
+void ctl_node_free(struct ctl_node *n);
 void ctl_mark_dirty(struct bw_controller *c, struct ctl_node *n);
 void ctl_mark_all_dirty(struct bw_controller *c);
 /* Containers: set/remove the agent's view or the API overlay. */
