@@ -2,12 +2,11 @@
 /* Audit-only matching of logs against rules no enforcer applies (agent_audit.h). */
 #include "agent_audit.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "enforce_priv.h"
 #include "events.h"
 
 unsigned bw_audit_ops(Bulwark__V1__Enforcer kind, int host)
@@ -165,24 +164,15 @@ int bw_audit_label_is_host(const char *label)
 int bw_audit_pid_is_host_confined(uint32_t pid)
 {
 	char path[64], label[256];
-	ssize_t n;
-	int fd;
 
 	if (!pid)
 		return 0;
 	/* the AppArmor-specific file first: attr/current may belong to another LSM */
 	snprintf(path, sizeof(path), "/proc/%u/attr/apparmor/current", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (bw_read_small(path, label, sizeof(label))) {
 		snprintf(path, sizeof(path), "/proc/%u/attr/current", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (bw_read_small(path, label, sizeof(label)))
+			return 0;
 	}
-	if (fd < 0)
-		return 0;
-	n = read(fd, label, sizeof(label) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	label[n] = '\0';
 	return bw_audit_label_is_host(label);
 }

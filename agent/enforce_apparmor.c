@@ -198,21 +198,6 @@ struct aa_task {
 	char label[128];
 };
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 static struct aa_task *scan_tasks(size_t *n_out)
 {
 	DIR *d = opendir("/proc");
@@ -232,7 +217,7 @@ static struct aa_task *scan_tasks(size_t *n_out)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/attr/current", de->d_name);
-		if (read_small(path, buf, sizeof(buf)))
+		if (bw_read_small(path, buf, sizeof(buf)))
 			continue;
 		if (n == cap) {
 			struct aa_task *g = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));
@@ -247,9 +232,9 @@ static struct aa_task *scan_tasks(size_t *n_out)
 		buf[strcspn(buf, "\n")] = '\0';
 		snprintf(t->label, sizeof(t->label), "%.*s", (int)sizeof(t->label) - 1, buf);
 		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
-		t->nnp = !read_small(path, buf, sizeof(buf)) && strstr(buf, "\nNoNewPrivs:\t1");
+		t->nnp = !bw_read_small(path, buf, sizeof(buf)) && strstr(buf, "\nNoNewPrivs:\t1");
 		snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
-		if (read_small(path, buf, sizeof(buf)))
+		if (bw_read_small(path, buf, sizeof(buf)))
 			continue;
 		p = strstr(buf, "0::/");
 		if (p && (p == buf || p[-1] == '\n')) {

@@ -240,18 +240,10 @@ static uint32_t read_ppid(uint32_t pid)
 {
 	char path[64], buf[512], *p;
 	uint32_t ppid = 0;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (bw_read_small(path, buf, sizeof(buf)))
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
 	if (p && sscanf(p + 1, " %*c %u", &ppid) != 1)
 		ppid = 0;
