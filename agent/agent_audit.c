@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "enforce_priv.h"
+#include "bw_file.h"
 #include "events.h"
 
 unsigned bw_audit_ops(Bulwark__V1__Enforcer kind, int host)
@@ -169,9 +169,9 @@ int bw_audit_pid_is_host_confined(uint32_t pid)
 		return 0;
 	/* the AppArmor-specific file first: attr/current may belong to another LSM */
 	snprintf(path, sizeof(path), "/proc/%u/attr/apparmor/current", pid);
-	if (bw_read_small(path, label, sizeof(label))) {
+	if (bw_read_small(path, label, sizeof(label)) <= 0) {
 		snprintf(path, sizeof(path), "/proc/%u/attr/current", pid);
-		if (bw_read_small(path, label, sizeof(label)))
+		if (bw_read_small(path, label, sizeof(label)) <= 0)
 			return 0;
 	}
 	return bw_audit_label_is_host(label);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Container discovery: reading the runtimes' state, cgroup v2 helpers. */
+#include "bw_file.h"
 #include "containers_int.h"
 
 #include <errno.h>
@@ -97,27 +98,12 @@ int bw_ctr_kv_parse(const char *s, struct bw_kv **out, size_t *n)
 	return 0;
 }
 
-static char *slurp(const char *path, size_t max)
+/* A runtime's state file; NULL when unreadable or too big to be one. */
+static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
+	size_t len;
 
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, max, f);
-	fclose(f);
-	if (n == max) { /* too big to be what we expect */
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	return buf;
+	return bw_read_file(path, STATE_MAX - 1, &len);
 }
 
 int bw_cgroup2_detect(const char *mountinfo, char *buf, size_t len)
@@ -355,7 +341,7 @@ static void docker_meta(struct bw_containers *c, const char *id, char **name, ch
 	if (snprintf(p, sizeof(p), "%s/containers/%s/config.v2.json", c->docker, id) >=
 	    (int)sizeof(p))
 		return;
-	txt = slurp(p, STATE_MAX);
+	txt = slurp(p);
 	if (!txt)
 		return;
 	j = cJSON_Parse(txt);
@@ -397,7 +383,7 @@ struct bw_ctr_entry *bw_ctr_parse_state(struct bw_containers *c, const char *run
 {
 	struct bw_kv *ann = NULL;
 	size_t nann = 0;
-	char *txt = slurp(path, STATE_MAX);
+	char *txt = slurp(path);
 	cJSON *j = NULL, *cfg, *it;
 	struct bw_ctr_entry *e = NULL;
 	char *dname = NULL, *dimage = NULL;

@@ -217,7 +217,7 @@ static struct aa_task *scan_tasks(size_t *n_out)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/attr/current", de->d_name);
-		if (bw_read_small(path, buf, sizeof(buf)))
+		if (bw_read_small(path, buf, sizeof(buf)) <= 0)
 			continue;
 		if (n == cap) {
 			struct aa_task *g = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));
@@ -232,9 +232,9 @@ static struct aa_task *scan_tasks(size_t *n_out)
 		buf[strcspn(buf, "\n")] = '\0';
 		snprintf(t->label, sizeof(t->label), "%.*s", (int)sizeof(t->label) - 1, buf);
 		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
-		t->nnp = !bw_read_small(path, buf, sizeof(buf)) && strstr(buf, "\nNoNewPrivs:\t1");
+		t->nnp = bw_read_small(path, buf, sizeof(buf)) > 0 && strstr(buf, "\nNoNewPrivs:\t1");
 		snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
-		if (bw_read_small(path, buf, sizeof(buf)))
+		if (bw_read_small(path, buf, sizeof(buf)) <= 0)
 			continue;
 		p = strstr(buf, "0::/");
 		if (p && (p == buf || p[-1] == '\n')) {

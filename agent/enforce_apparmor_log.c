@@ -242,7 +242,7 @@ static uint32_t read_ppid(uint32_t pid)
 	uint32_t ppid = 0;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	if (bw_read_small(path, buf, sizeof(buf)))
+	if (bw_read_small(path, buf, sizeof(buf)) <= 0)
 		return 0;
 	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
 	if (p && sscanf(p + 1, " %*c %u", &ppid) != 1)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bw_file.h"
 #include "enforcer.h"
 
 /* Appends a formatted line to an unenforced list (both may be NULL: then
@@ -20,11 +21,6 @@ int bw_unenforced_vadd(char ***list, size_t *n, const char *fmt, va_list ap)
 
 /* mkdir -p with mode 0700.  Returns 0 or negative errno. */
 int bw_mkdir_p(const char *dir);
-/*
- * Reads a small file (a /proc or /sys attribute) into buf of len bytes,
- * NUL-terminated.  0, or -1 when it cannot be opened or is empty.
- */
-int bw_read_small(const char *path, char *buf, size_t len);
 /* 1 when dir is on a bpffs (pins there outlive the process), else 0. */
 int bw_on_bpffs(const char *dir);
 /*

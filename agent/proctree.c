@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bw_file.h"
 #include "containers.h"
 #include "monitor.h"
 
@@ -354,21 +355,6 @@ void bw_proctree_sweep(struct bw_proctree *t, uint64_t now_boot_ns, uint64_t gra
 
 /* ------------------------------------------------------------- /proc */
 
-static ssize_t read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return n;
-}
-
 static char *read_link(const char *path)
 {
 	char buf[4096];
@@ -430,7 +416,7 @@ static int load_pid(struct bw_proctree *t, uint32_t pid, const char *proc, const
 	ssize_t len;
 
 	snprintf(p, sizeof(p), "%s/%u/status", proc, pid);
-	if (read_file(p, buf, sizeof(buf)) < 0)
+	if (bw_read_small(p, buf, sizeof(buf)) < 0)
 		return -ESRCH;
 	n = upsert(t, pid);
 	if (!n)
@@ -451,7 +437,7 @@ static int load_pid(struct bw_proctree *t, uint32_t pid, const char *proc, const
 	n->p.ns_pid = nlev ? nspid[nlev - 1] : pid;
 	n->p.ns_ppid = 0;
 	snprintf(p, sizeof(p), "%s/%u/status", proc, n->p.ppid);
-	if (n->p.ppid && read_file(p, buf, sizeof(buf)) >= 0) {
+	if (n->p.ppid && bw_read_small(p, buf, sizeof(buf)) >= 0) {
 		plev = ns_ids(buf, "\nNSpid:", ppid_ns, 32);
 		if (nlev > 0 && plev >= nlev)
 			n->p.ns_ppid = ppid_ns[nlev - 1];
@@ -471,7 +457,7 @@ static int load_pid(struct bw_proctree *t, uint32_t pid, const char *proc, const
 	char *cwd = in_root_view(read_link(p), root);
 	set_str(&n->p.cwd, cwd ? cwd : strdup(""));
 	snprintf(p, sizeof(p), "%s/%u/cmdline", proc, pid);
-	len = read_file(p, buf, sizeof(buf));
+	len = bw_read_small(p, buf, sizeof(buf));
 	/* as executed when argv[0] says so (busybox applets, symlinks), else the binary */
 	set_str(&n->p.path, strdup(len > 0 && buf[0] == '/' ? buf : n->p.exe));
 	set_str(&n->p.cmdline, bw_proc_cmdline(n->p.path, buf, len > 0 ? (size_t)len : 0,

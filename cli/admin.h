@@ -16,6 +16,8 @@
 
 #define DEFAULT_SOCKET "/run/bulwark/controller.sock"
 #define TIMEOUT_MS 30000
+/* Files read for a request (policies, tokens); the controller limits bodies too. */
+#define ADM_FILE_MAX ((size_t)1 << 30)
 
 /* Where the controller is: a unix socket path or http://host:port. */
 struct conn {
@@ -32,9 +34,6 @@ struct table {
 };
 
 /* ---- admin_client.c ---- */
-/* A whole file, NUL-terminated, its length in *len; the caller frees it.
- * NULL with errno set on error. */
-char *adm_slurp(const char *path, size_t *len);
 /*
  * Takes --socket/--server/--token/--token-file (and the environment) out
  * of argv into c, compacting argv.  The new argc, or -1 after printing a

@@ -8,47 +8,8 @@
 #include <sys/stat.h>
 
 #include "admin.h"
+#include "bw_file.h"
 #include "cli.h"
-
-char *adm_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		errno = EIO;
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 /*
  * Consumes the connection flags from argv (compacting it); returns the new
@@ -100,7 +61,7 @@ int adm_parse_conn(int argc, char **argv, struct conn *c)
 	argv[out] = NULL;
 	if (token_file) {
 		size_t len;
-		char *t = adm_slurp(token_file, &len);
+		char *t = bw_read_file(token_file, ADM_FILE_MAX, &len);
 
 		if (!t) {
 			fprintf(stderr, "bulwarkctl: cannot read %s: %s\n", token_file,

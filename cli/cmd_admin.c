@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "admin.h"
+#include "bw_file.h"
 #include "bw_policy.h"
 #include "cli.h"
 #include "http_client.h"
@@ -145,7 +146,7 @@ int cli_cmd_apply(int argc, char **argv)
 		const cJSON *r;
 		size_t len;
 
-		body = adm_slurp(files[i], &len);
+		body = bw_read_file(files[i], ADM_FILE_MAX, &len);
 		if (!body) {
 			fprintf(stderr, "bulwarkctl: %s: %s\n", files[i], strerror(errno));
 			free(enc);
@@ -477,7 +478,7 @@ int cli_cmd_delete(int argc, char **argv)
 			struct bw_policy **v = NULL;
 			struct bw_diags *d = NULL;
 			size_t len, n = 0;
-			char *buf = adm_slurp(files[i], &len);
+			char *buf = bw_read_file(files[i], ADM_FILE_MAX, &len);
 
 			if (!buf || bw_diags_new(&d) ||
 			    bw_policy_parse(buf, len, files[i], &v, &n, d)) {

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "bw_policy.h"
+#include "bw_file.h"
 #include "cli.h"
 
 struct files {
@@ -105,42 +106,21 @@ static int collect(struct files *f, const char *path, int depth)
 	return rc;
 }
 
+/* A policy or inventory file, "-" for stdin.  Files past the parser's limit
+ * are still read (up to 16 MiB) so the parser reports their size. */
 static char *read_file(const char *path, size_t *len)
 {
 	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : fdopen(dup(0), "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	char *buf;
+	int err;
 
 	if (!fp)
 		return NULL;
-	for (;;) {
-		if (n == cap) {
-			/* Past the parser's limit is an error it reports by size. */
-			if (cap > (8u << 20)) {
-				errno = EFBIG;
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 65536;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp))
-		goto fail;
+	buf = bw_read_stream(fp, 16u << 20, len);
+	err = errno;
 	fclose(fp);
-	buf[n] = 0;
-	*len = n;
+	errno = err;
 	return buf;
-fail:
-	fclose(fp);
-	free(buf);
-	return NULL;
 }
 
 static void print_diags(struct bw_diags *d)
