@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Container discovery: see containers.h. */
+#include "bw_array.h"
 #include "containers_int.h"
 
 #include <dirent.h>
@@ -91,16 +92,9 @@ static int scan_one(struct bw_containers *c, const char *runtime, const char *ns
 		bw_ctr_entry_free(old);
 		c->ents[idx] = e;
 	} else {
-		if (c->n == c->cap) {
-			size_t ncap = c->cap ? c->cap * 2 : 16;
-			struct bw_ctr_entry **ne = realloc(c->ents, ncap * sizeof(*ne));
-
-			if (!ne) {
-				bw_ctr_entry_free(e);
-				return 0;
-			}
-			c->ents = ne;
-			c->cap = ncap;
+		if (BW_GROW(c->ents, c->cap, c->n + 1)) {
+			bw_ctr_entry_free(e);
+			return 0;
 		}
 		c->ents[c->n++] = e;
 	}

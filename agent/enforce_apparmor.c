@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "bw_array.h"
 #include "bw_wire.h"
 #include "bw_log.h"
 #include "enforce_apparmor.h"
@@ -219,13 +220,8 @@ static struct aa_task *scan_tasks(size_t *n_out)
 		snprintf(path, sizeof(path), "/proc/%s/attr/current", de->d_name);
 		if (bw_read_small(path, buf, sizeof(buf)) <= 0)
 			continue;
-		if (n == cap) {
-			struct aa_task *g = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));
-
-			if (!g)
-				break;
-			v = g;
-		}
+		if (BW_GROW(v, cap, n + 1))
+			break;
 		t = &v[n++];
 		memset(t, 0, sizeof(*t));
 		t->pid = (uint32_t)strtoul(de->d_name, NULL, 10);

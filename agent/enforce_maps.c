@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_array.h"
 #include "enforce_priv.h"
 #include "bw_caps.h"
 #include "enforce_maps.h"
@@ -175,15 +176,8 @@ static int push(struct builder *b, const struct bw_enf_entry *e)
 {
 	struct bw_enf_mapset *m = b->m;
 
-	if (m->n == b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : 64;
-		struct bw_enf_entry *n = realloc(m->entries, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		m->entries = n;
-		b->cap = ncap;
-	}
+	if (BW_GROW(m->entries, b->cap, m->n + 1))
+		return -ENOMEM;
 	m->entries[m->n++] = *e;
 	return 0;
 }

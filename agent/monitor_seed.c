@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bw_array.h"
 #include "containers.h"
 #include "monitor.h"
 
@@ -46,15 +47,8 @@ static uint32_t ns_inode(const char *proc, uint32_t pid, const char *ns)
 static int add_listener(struct seed *s, uint64_t inode, uint32_t netns, uint16_t family,
 			uint16_t port)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct listener *l = realloc(s->l, cap * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		s->l = l;
-		s->cap = cap;
-	}
+	if (BW_GROW(s->l, s->cap, s->n + 1))
+		return -ENOMEM;
 	s->l[s->n++] = (struct listener){inode, netns, family, port, 0};
 	return 0;
 }

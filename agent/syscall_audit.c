@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <event2/event.h>
 
+#include "bw_array.h"
 #include "bw_wire.h"
 #include "enforce_priv.h"
 #include "syscall_audit.h"
@@ -48,15 +49,8 @@ struct sbuild {
 
 static int sb_push(struct sbuild *b, const struct bw_sys_entry *e)
 {
-	if (b->n == b->cap) {
-		size_t nc = b->cap ? b->cap * 2 : 32;
-		struct bw_sys_entry *n = realloc(b->v, nc * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		b->v = n;
-		b->cap = nc;
-	}
+	if (BW_GROW(b->v, b->cap, b->n + 1))
+		return -ENOMEM;
 	b->v[b->n++] = *e;
 	return 0;
 }

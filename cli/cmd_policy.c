@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bw_array.h"
 #include "bw_policy.h"
 #include "bw_file.h"
 #include "cli.h"
@@ -27,14 +28,8 @@ struct files {
 
 static int files_add(struct files *f, const char *path)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		char **v = realloc(f->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		f->v = v;
-		f->cap = cap;
-	}
+	if (BW_GROW(f->v, f->cap, f->n + 1))
+		return -ENOMEM;
 	if (!(f->v[f->n] = strdup(path)))
 		return -ENOMEM;
 	f->n++;

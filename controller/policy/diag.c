@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_array.h"
 #include "policy_int.h"
 
 struct bw_diags {
@@ -65,15 +66,9 @@ void bw_diags_add(struct bw_diags *d, const char *file, unsigned line, unsigned 
 
 	if (!d)
 		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct bw_diag *v = realloc(d->v, cap * sizeof(*v));
-		if (!v) {
-			d->oom = true;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
+	if (BW_GROW(d->v, d->cap, d->n + 1)) {
+		d->oom = true;
+		return;
 	}
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)

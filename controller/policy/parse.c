@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bw_array.h"
 #include "names.h"
 #include "parse_int.h"
 
@@ -625,17 +626,11 @@ int bw_policy_parse(const char *buf, size_t len, const char *filename, struct bw
 		}
 		errors += c.errors;
 		if (p) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 4;
-				struct bw_policy **nv = realloc(v, ncap * sizeof(*nv));
-				if (!nv) {
-					bw_policy_free(p);
-					yaml_document_delete(&doc);
-					rc = -ENOMEM;
-					goto done;
-				}
-				v = nv;
-				cap = ncap;
+			if (BW_GROW(v, cap, n + 1)) {
+				bw_policy_free(p);
+				yaml_document_delete(&doc);
+				rc = -ENOMEM;
+				goto done;
 			}
 			v[n++] = p;
 		}

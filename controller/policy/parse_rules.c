@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_array.h"
 #include "names.h"
 #include "parse_int.h"
 
@@ -74,15 +75,9 @@ static struct bw_prule *add_rule(struct pctx *c, const yaml_node_t *at)
 		c->rules_overflow = true;
 		return NULL;
 	}
-	if (p->n_rules == c->rules_cap) {
-		size_t cap = c->rules_cap ? c->rules_cap * 2 : 8;
-		struct bw_prule *v = realloc(p->rules, cap * sizeof(*v));
-		if (!v) {
-			perr(c, at, "out of memory");
-			return NULL;
-		}
-		p->rules = v;
-		c->rules_cap = cap;
+	if (BW_GROW(p->rules, c->rules_cap, p->n_rules + 1)) {
+		perr(c, at, "out of memory");
+		return NULL;
 	}
 	struct bw_prule *r = &p->rules[p->n_rules++];
 	memset(r, 0, sizeof(*r));

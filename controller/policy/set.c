@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bw_array.h"
 #include "compile_int.h"
 
 
@@ -21,14 +22,8 @@ static size_t is_name_key(const char *lk)
 }
 static int pvec_add(struct pvec *v, struct bw_policy *p)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 4;
-		struct bw_policy **nv = realloc(v->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		v->v = nv;
-		v->cap = cap;
-	}
+	if (BW_GROW(v->v, v->cap, v->n + 1))
+		return -ENOMEM;
 	v->v[v->n++] = p;
 	return 0;
 }

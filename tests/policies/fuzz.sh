@@ -26,8 +26,8 @@ if [ ! -f "$pb" ]; then
 fi
 pol=$src/controller/policy
 srcs=$(ls "$pol"/*.c | grep -Ev '(_test|_bench)\.c$')
-# Capability names live in common/ (shared with the agent).
-srcs="$srcs $src/common/bw_caps.c"
+# Capability names and growing arrays live in common/ (shared with the agent).
+srcs="$srcs $src/common/bw_caps.c $src/common/bw_array.c"
 # shellcheck disable=SC2086
 "$clang" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$pol" -I"$src/common" -I"$build/proto" \
