@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <ftw.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <event2/event.h>
@@ -117,50 +114,6 @@ uint64_t bw_enforcer_bpflsm_version(struct bw_enforcer *e)
 
 /* ---- inodes of exact-path rules (hard links) ------------------------------- */
 
-#define CGROUP2_MAGIC 0x63677270
-
-/* nftw has no callback argument: the search state is static, which is
- * fine for the agent's single thread (apply runs on its event loop). */
-static uint64_t nftw_want;
-static char nftw_found[PATH_MAX_CG];
-
-static int nftw_cb(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	if (type == FTW_D && st->st_ino == nftw_want) {
-		snprintf(nftw_found, sizeof(nftw_found), "%s", path);
-		return 1;
-	}
-	return 0;
-}
-
-/* A process of the cgroup (its /proc/PID/root is the container's view). */
-static int cgroup_pid(uint64_t cgroup_id)
-{
-	static const char *const roots[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
-	char procs[PATH_MAX_CG + 32];
-	struct statfs sfs;
-	FILE *f;
-	int pid = -1;
-
-	nftw_found[0] = 0;
-	for (size_t i = 0; i < 2 && !nftw_found[0]; i++) {
-		if (statfs(roots[i], &sfs) || sfs.f_type != CGROUP2_MAGIC)
-			continue;
-		nftw_want = cgroup_id;
-		nftw(roots[i], nftw_cb, 16, FTW_PHYS | FTW_MOUNT);
-	}
-	if (!nftw_found[0])
-		return -ENOENT;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", nftw_found);
-	f = fopen(procs, "r");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = -ENOENT;
-	fclose(f);
-	return pid;
-}
-
 struct inode_cache {
 	uint64_t cgroup_id;
 	int pid;
@@ -175,14 +128,14 @@ static int resolve_inode(void *arg, uint64_t cgroup_id, const char *path, uint32
 
 	if (c->cgroup_id != cgroup_id || c->pid == 0) {
 		c->cgroup_id = cgroup_id;
-		c->pid = cgroup_id == 0 ? 1 : cgroup_pid(cgroup_id);
+		c->pid = cgroup_id == 0 ? 1 : bw_cgroup_pid(cgroup_id);
 	}
 	if (c->pid < 0)
 		return c->pid;
 	snprintf(full, sizeof(full), "/proc/%d/root%s", c->pid, path);
 	if (stat(full, &st))
 		return -errno;
-	*dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	*dev = BW_KERNEL_DEV(st.st_dev);
 	*ino = st.st_ino;
 	return 0;
 }

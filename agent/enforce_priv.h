@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/sysmacros.h>
 
 #include "bw_file.h"
 #include "enforcer.h"
@@ -21,6 +22,14 @@ int bw_unenforced_vadd(char ***list, size_t *n, const char *fmt, va_list ap)
 
 /* mkdir -p with mode 0700.  Returns 0 or negative errno. */
 int bw_mkdir_p(const char *dir);
+/*
+ * A process of the cgroup v2 cgroup whose id (inode) is cgroup_id, found
+ * under /sys/fs/cgroup or /sys/fs/cgroup/unified: its /proc/PID/root is the
+ * container's view of the filesystem.  The pid, or negative errno.
+ */
+int bw_cgroup_pid(uint64_t cgroup_id);
+/* st_dev as BPF programs read it (the kernel's s_dev: major << 20 | minor). */
+#define BW_KERNEL_DEV(d) ((uint32_t)((major(d) << 20) | minor(d)))
 /* 1 when dir is on a bpffs (pins there outlive the process), else 0. */
 int bw_on_bpffs(const char *dir);
 /*

@@ -3,6 +3,7 @@
 #include "enforce_priv.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdint.h>
@@ -88,4 +89,45 @@ int bw_unenforced_add(char ***list, size_t *n, const char *fmt, ...)
 	rc = bw_unenforced_vadd(list, n, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* nftw has no callback argument: the search state is static, which is fine
+ * for the agent's single thread (applies run on its event loop). */
+static uint64_t cg_want;
+static char cg_found[4096];
+
+static int cg_find_cb(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	if (type == FTW_D && st->st_ino == cg_want) {
+		snprintf(cg_found, sizeof(cg_found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+int bw_cgroup_pid(uint64_t cgroup_id)
+{
+	static const char *const roots[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+	char procs[sizeof(cg_found) + 32];
+	struct statfs sfs;
+	FILE *f;
+	int pid = -ENOENT;
+
+	cg_found[0] = 0;
+	cg_want = cgroup_id;
+	for (size_t i = 0; i < 2 && !cg_found[0]; i++) {
+		if (statfs(roots[i], &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+			continue;
+		nftw(roots[i], cg_find_cb, 16, FTW_PHYS | FTW_MOUNT);
+	}
+	if (!cg_found[0])
+		return -ENOENT;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg_found);
+	f = fopen(procs, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = -ENOENT;
+	fclose(f);
+	return pid;
 }

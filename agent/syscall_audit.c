@@ -5,15 +5,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <event2/event.h>
@@ -321,56 +318,12 @@ int bw_syscall_audit_build(const Bulwark__V1__CompiledPolicy *cp, bw_sys_inode_f
 
 /* ---- fromSource executables ------------------------------------------------ */
 
-#define CGROUP2_MAGIC 0x63677270
-
-/* nftw has no callback argument; apply runs on the agent's single thread. */
-static uint64_t want_ino;
-static char found_dir[4096];
-
-static int find_cb(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	if (type == FTW_D && st->st_ino == want_ino) {
-		snprintf(found_dir, sizeof(found_dir), "%s", path);
-		return 1;
-	}
-	return 0;
-}
-
-/* A process of the cgroup: its /proc/PID/root is the container's view. */
-static int cgroup_pid(uint64_t cgroup_id)
-{
-	char procs[4200];
-	struct statfs sfs;
-	FILE *f;
-	int pid = -ENOENT;
-
-	static const char *const roots[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
-
-	found_dir[0] = 0;
-	want_ino = cgroup_id;
-	for (size_t i = 0; i < 2 && !found_dir[0]; i++) {
-		if (statfs(roots[i], &sfs) || sfs.f_type != CGROUP2_MAGIC)
-			continue;
-		nftw(roots[i], find_cb, 16, FTW_PHYS | FTW_MOUNT);
-	}
-	if (!found_dir[0])
-		return -ENOENT;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", found_dir);
-	f = fopen(procs, "r");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = -ENOENT;
-	fclose(f);
-	return pid;
-}
-
 static int resolve_exe(void *arg, uint64_t cgroup_id, const char *path, uint32_t *dev,
 		       uint64_t *ino)
 {
 	char full[4200];
 	struct stat st;
-	int pid = cgroup_id == 0 ? 1 : cgroup_pid(cgroup_id);
+	int pid = cgroup_id == 0 ? 1 : bw_cgroup_pid(cgroup_id);
 
 	if (pid < 0)
 		return pid;
@@ -378,7 +331,7 @@ static int resolve_exe(void *arg, uint64_t cgroup_id, const char *path, uint32_t
 	/* Without /proc/1 (no hostPID) the agent's own view is the host's. */
 	if (stat(full, &st) && (cgroup_id != 0 || stat(path, &st)))
 		return -errno;
-	*dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	*dev = BW_KERNEL_DEV(st.st_dev);
 	*ino = st.st_ino;
 	return 0;
 }
