@@ -452,7 +452,6 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 	struct bpflsm *b = calloc(1, sizeof(*b));
 	struct bw_enf_config cfg = {.enabled = 1};
 	char path[PIN_PATH_MAX];
-	struct stat st;
 	uint32_t zero = 0;
 	int rc;
 
@@ -504,10 +503,7 @@ int bw_enforcer_bpflsm_new(struct bw_enforcer **out, const struct bw_enforcer_op
 		bw_warn("BPF-LSM load failed | err=%s pin_dir=%s", strerror(-rc), b->pin_dir);
 		goto cleanup;
 	}
-	/* The host's mount namespace is init's (the agent may run in a
-	 * container with hostPID); our own when /proc/1 is not visible. */
-	if (stat("/proc/1/ns/mnt", &st) == 0 || stat("/proc/self/ns/mnt", &st) == 0)
-		cfg.host_mntns = st.st_ino;
+	cfg.host_mntns = bw_host_mntns();
 	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.bw_enf_config), &zero, &cfg, BPF_ANY)) {
 		rc = -errno;
 		goto cleanup;

@@ -30,6 +30,7 @@
 #include "cgroup_net.skel.h"
 #include "enforce_cgroup.h"
 #include "enforce_priv.h"
+#include "events.h"
 #include "probe.h"
 
 /* Unenforced lines listed one by one before the rest is summarised. */
@@ -93,54 +94,9 @@ int bw_cgn_rule_key_of(const Bulwark__V1__Rule *r, uint64_t cgid, uint32_t gen,
 	return 1;
 }
 
-static const char *family_name(unsigned f)
-{
-	switch (f) {
-	case AF_INET:
-		return "AF_INET";
-	case AF_INET6:
-		return "AF_INET6";
-	case AF_UNIX:
-		return "AF_UNIX";
-	case AF_NETLINK:
-		return "AF_NETLINK";
-	case AF_PACKET:
-		return "AF_PACKET";
-	default:
-		return NULL;
-	}
-}
-
-static const char *type_name(unsigned t)
-{
-	switch (t) {
-	case SOCK_STREAM:
-		return "SOCK_STREAM";
-	case SOCK_DGRAM:
-		return "SOCK_DGRAM";
-	case SOCK_RAW:
-		return "SOCK_RAW";
-	case SOCK_SEQPACKET:
-		return "SOCK_SEQPACKET";
-	default:
-		return NULL;
-	}
-}
-
 void bw_cgn_resource(unsigned family, unsigned type, unsigned protocol, char *buf, size_t len)
 {
-	const char *f = family_name(family), *t = type_name(type);
-	char fb[16], tb[16];
-
-	if (!f) {
-		snprintf(fb, sizeof(fb), "%u", family);
-		f = fb;
-	}
-	if (!t) {
-		snprintf(tb, sizeof(tb), "%u", type);
-		t = tb;
-	}
-	snprintf(buf, len, "domain=%s type=%s protocol=%u", f, t, protocol);
+	bw_fmt_socket(family, type, protocol, buf, len);
 }
 
 /* ---- alerts --------------------------------------------------------------- */

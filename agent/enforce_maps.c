@@ -15,6 +15,7 @@
 #include "enforce_priv.h"
 #include "bw_caps.h"
 #include "enforce_maps.h"
+#include "events.h"
 #include "bw_enf_hash.h"
 #include "bw_reason.h"
 #include "bw_enf_glob.h"
@@ -751,40 +752,6 @@ const char *bw_enf_hook_name(uint32_t hook)
 	return hook < BW_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "UNKNOWN";
 }
 
-static const char *family_name(uint32_t f)
-{
-	switch (f) {
-	case 1:
-		return "AF_UNIX";
-	case 2:
-		return "AF_INET";
-	case 10:
-		return "AF_INET6";
-	case 16:
-		return "AF_NETLINK";
-	case 17:
-		return "AF_PACKET";
-	default:
-		return NULL;
-	}
-}
-
-static const char *type_name(uint32_t t)
-{
-	switch (t) {
-	case 1:
-		return "SOCK_STREAM";
-	case 2:
-		return "SOCK_DGRAM";
-	case 3:
-		return "SOCK_RAW";
-	case 5:
-		return "SOCK_SEQPACKET";
-	default:
-		return NULL;
-	}
-}
-
 void bw_enf_alert_fill(const struct bw_enf_event *ev, const Bulwark__V1__CompiledPolicy *cur,
 		       const Bulwark__V1__CompiledPolicy *prev, struct bw_enforcer_alert *out,
 		       char *resource, size_t resource_len, char *dataf, size_t data_len)
@@ -802,15 +769,7 @@ void bw_enf_alert_fill(const struct bw_enf_event *ev, const Bulwark__V1__Compile
 	a.comm[sizeof(a.comm) - 1] = 0;
 	a.operation = ev->op < 4 ? ops[ev->op] : "Unknown";
 	if (ev->op == BW_ENF_OP_NETWORK) {
-		const char *f = family_name(ev->family), *t = type_name(ev->type);
-		char fb[16], tb[16];
-
-		if (!f)
-			snprintf(fb, sizeof(fb), "%u", ev->family), f = fb;
-		if (!t)
-			snprintf(tb, sizeof(tb), "%u", ev->type), t = tb;
-		snprintf(resource, resource_len, "domain=%s type=%s protocol=%u", f, t,
-			 ev->protocol);
+		bw_fmt_socket(ev->family, ev->type, ev->protocol, resource, resource_len);
 	} else if (ev->op == BW_ENF_OP_CAPABILITY) {
 		const char *c = bw_cap_name((unsigned)ev->cap);
 

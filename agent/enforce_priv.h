@@ -28,6 +28,12 @@ int bw_mkdir_p(const char *dir);
  * container's view of the filesystem.  The pid, or negative errno.
  */
 int bw_cgroup_pid(uint64_t cgroup_id);
+/*
+ * The host's mount namespace (its inode): init's, since the agent may run
+ * in a container with hostPID; the agent's own when /proc/1 is not visible.
+ * 0 when neither can be read.
+ */
+uint64_t bw_host_mntns(void);
 /* st_dev as BPF programs read it (the kernel's s_dev: major << 20 | minor). */
 #define BW_KERNEL_DEV(d) ((uint32_t)((major(d) << 20) | minor(d)))
 /* 1 when dir is on a bpffs (pins there outlive the process), else 0. */

@@ -131,3 +131,12 @@ int bw_cgroup_pid(uint64_t cgroup_id)
 	fclose(f);
 	return pid;
 }
+
+uint64_t bw_host_mntns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/1/ns/mnt", &st) == 0 || stat("/proc/self/ns/mnt", &st) == 0)
+		return st.st_ino;
+	return 0;
+}

@@ -84,7 +84,10 @@ void bw_fmt_socket(long long domain, long long type, long long proto, char *buf,
 	char t[96] = "", tmp[32];
 	long long base = type & 0xf;
 
-	if (base < (long long)(sizeof(types) / sizeof(types[0])) && types[base]) {
+	if (type & ~(0xfLL | 04000 | 02000000)) {
+		/* not a type and its flags: the number as it came */
+		snprintf(t, sizeof(t), "%lld", type);
+	} else if (base < (long long)(sizeof(types) / sizeof(types[0])) && types[base]) {
 		cat(t, sizeof(t), NULL, types[base]);
 	} else {
 		snprintf(tmp, sizeof(tmp), "%lld", base);

@@ -442,7 +442,6 @@ int bw_syscall_audit_new(struct bw_syscall_audit **out, struct event_base *base,
 {
 	struct bw_syscall_audit *sa = calloc(1, sizeof(*sa));
 	struct bw_sys_config cfg = {.enabled = 1};
-	struct stat st;
 	uint32_t zero = 0;
 	int rc;
 
@@ -456,10 +455,7 @@ int bw_syscall_audit_new(struct bw_syscall_audit **out, struct event_base *base,
 		bw_warn("syscall monitor load failed | err=%s", strerror(-rc));
 		goto cleanup;
 	}
-	/* The host's mount namespace is init's (the agent may run in a
-	 * container with hostPID); our own when /proc/1 is not visible. */
-	if (stat("/proc/1/ns/mnt", &st) == 0 || stat("/proc/self/ns/mnt", &st) == 0)
-		cfg.host_mntns = st.st_ino;
+	cfg.host_mntns = bw_host_mntns();
 	if (bpf_map_update_elem(bpf_map__fd(sa->skel->maps.bw_sys_config), &zero, &cfg, BPF_ANY)) {
 		rc = -errno;
 		goto cleanup;
