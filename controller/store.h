@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bw_crc32c.h" /* the records' checksum */
+
 struct bw_store;
 struct bw_store_txn;
 
@@ -83,7 +85,5 @@ struct bw_store_stats {
 	uint64_t commits, syncs, rewrites, torn_records_dropped;
 };
 void bw_store_get_stats(const struct bw_store *s, struct bw_store_stats *st);
-
-uint32_t bw_crc32c(uint32_t crc, const void *buf, size_t len);
 
 #endif

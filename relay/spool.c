@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "spool.h"
+#include "bw_crc32c.h"
 #include "bw_log.h"
 #include "bw_time.h"
 
@@ -45,64 +46,6 @@ struct rec_hdr {
 };
 
 _Static_assert(sizeof(struct rec_hdr) == BW_SPOOL_HDR, "spool header layout");
-
-/*
- * CRC-32C (Castagnoli): SSE 4.2 computes it 8 bytes an instruction, which
- * keeps the checksum off the drain's profile; other CPUs use a table.
- */
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	if (crc_table[1])
-		return;
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0x82f63b78u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t crc32c_sw(uint32_t c, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-	return c;
-}
-
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *p,
-							    size_t len)
-{
-	uint64_t c64 = c;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		c64 = __builtin_ia32_crc32di(c64, v);
-	}
-	c = (uint32_t)c64;
-	for (; len; p++, len--)
-		c = __builtin_ia32_crc32qi(c, *p);
-	return c;
-}
-#endif
-
-uint32_t bw_spool_crc32c(const void *data, size_t len)
-{
-	uint32_t c = 0xffffffffu;
-
-	crc_init();
-
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("sse4.2"))
-		return crc32c_hw(c, data, len) ^ 0xffffffffu;
-#endif
-	return crc32c_sw(c, data, len) ^ 0xffffffffu;
-}
 
 static void seg_path(const struct bw_spool *s, uint64_t id, char *buf, size_t len)
 {
@@ -179,7 +122,7 @@ static uint64_t scan_valid(int fd, uint64_t size, uint64_t *nrec)
 		}
 		if (pread(fd, buf, h.len, (off_t)(off + BW_SPOOL_HDR)) != (ssize_t)h.len)
 			break;
-		if (bw_spool_crc32c(buf, h.len) != h.crc)
+		if (bw_crc32c(0, buf, h.len) != h.crc)
 			break;
 		off += BW_SPOOL_HDR + h.len;
 		(*nrec)++;
@@ -230,7 +173,6 @@ int bw_spool_open(struct bw_spool **out, const char *dir, uint64_t max_bytes,
 	DIR *d = NULL;
 	int rc;
 
-	crc_init();
 	if (!dir || !*dir) {
 		snprintf(err, errlen, "spool directory is empty");
 		return -EINVAL;
@@ -413,7 +355,7 @@ int bw_spool_append(struct bw_spool *s, const void *data, size_t len)
 		tail = &s->segs[s->nsegs - 1];
 		s->dir_dirty = 1;
 	}
-	h.crc = bw_spool_crc32c(data, len);
+	h.crc = bw_crc32c(0, data, len);
 	iov[0].iov_base = &h;
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)data;
@@ -496,7 +438,7 @@ int bw_spool_read(struct bw_spool *s, struct bw_spool_pos *cur, void **data, siz
 		return -ENOMEM;
 	}
 	if (pread(fd, buf, h.len, (off_t)(cur->off + BW_SPOOL_HDR)) != (ssize_t)h.len ||
-	    bw_spool_crc32c(buf, h.len) != h.crc) {
+	    bw_crc32c(0, buf, h.len) != h.crc) {
 		free(buf);
 		goto corrupt;
 	}

@@ -84,7 +84,4 @@ int bw_spool_release(struct bw_spool *s, struct bw_spool_pos pos);
 
 void bw_spool_get_stats(const struct bw_spool *s, struct bw_spool_stats *st);
 
-/* The records' checksum, CRC-32C (exposed for tests). */
-uint32_t bw_spool_crc32c(const void *data, size_t len);
-
 #endif
