@@ -21,24 +21,14 @@ ROUNDS=${ROUNDS:-3}
 PAD=${ENTRY_PAD:-0}
 TOTAL=$((EVENTS * AGENTS))
 
-tmp=$(mktemp -d /tmp/bw_bench_relay.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/../tests/relay/lib.sh"
+relay_lib_init bw_bench_relay
 redis_port=$(free_port)
 relay_url=tcp://127.0.0.1:$(free_port)
 rc() { redis-cli -p "$redis_port" "$@"; }
 
 # In-memory Redis, as a throughput reference (persistence would measure the disk).
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
-	--logfile "$tmp/redis.log" &
-pids+=($!)
-for _ in $(seq 100); do rc ping >/dev/null 2>&1 && break; sleep 0.05; done
+redis_start "$redis_port" --appendonly no
 "$BIN/bulwark-relay" --listen "$relay_url" --redis "127.0.0.1:$redis_port" \
 	--spool.dir "$tmp/spool" --metrics '' --stats-interval 0 --stream.maxlen 0 \
 	2>"$tmp/relay.log" &

@@ -8,23 +8,13 @@ for b in bulwark-relay bw-relay-load bulwarkctl; do
 done
 command -v redis-server >/dev/null || { echo "skip: redis-server is not installed" >&2; exit 77; }
 
-tmp=$(mktemp -d /tmp/bw_relay_cli.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+relay_lib_init bw_relay_cli
 fail() { echo "FAIL: $*"; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 redis_port=$(free_port)
 relay_url=tcp://127.0.0.1:$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
-	--logfile "$tmp/redis.log" &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+redis_start "$redis_port" --appendonly no
 "$BIN/bulwark-relay" --listen "$relay_url" --redis "127.0.0.1:$redis_port" --spool.dir "$tmp/spool" \
 	--metrics '' --stats-interval 0 2>"$tmp/relay.log" &
 pids+=($!)

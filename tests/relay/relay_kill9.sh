@@ -11,33 +11,12 @@ for b in bulwark-relay bw-relay-load; do
 done
 command -v redis-server >/dev/null || { echo "skip: redis-server is not installed" >&2; exit 77; }
 
-tmp=$(mktemp -d /tmp/bw_relay_kill9.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/lib.sh"
+relay_lib_init bw_relay_kill9
 redis_port=$(free_port)
 relay_port=$(free_port)
 metrics_port=$(free_port)
 relay_url=tcp://127.0.0.1:$relay_port
-
-redis_start() {
-	redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' \
-		--appendonly yes --appendfsync always --logfile "$tmp/redis.log" &
-	redis_pid=$!
-	pids+=("$redis_pid")
-	for _ in $(seq 100); do
-		redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "FAIL: redis-server did not start" >&2
-	exit 1
-}
 
 relay_start() {
 	"$BIN/bulwark-relay" --listen "$relay_url" --redis "127.0.0.1:$redis_port" \
@@ -67,7 +46,7 @@ check() { # prefix agents events
 # only in this test); the relay itself keeps leak detection.
 without_leak_check() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"; }
 
-redis_start
+redis_start "$redis_port" --appendonly yes --appendfsync always
 relay_start
 
 echo "== 1: kill -9 of the relay while it writes to Redis"
@@ -97,7 +76,7 @@ kill -9 "$relay_pid"
 sleep 0.3
 relay_start
 sleep 0.5
-redis_start
+redis_start "$redis_port" --appendonly yes --appendfsync always
 wait "$send" || { echo "FAIL: not every event was acknowledged"; cat "$tmp/send2.out"; exit 1; }
 cat "$tmp/send2.out"
 # Acknowledged from the spool is not yet in Redis: wait for the drain.
